@@ -1,0 +1,128 @@
+/**
+ * The admin API as the agent implements it and the HTTP layer serves it. Everything here is
+ * plain JSON-able data: the CLI receives exactly these shapes (`-o json` prints them as is).
+ */
+
+/** How fresh a read must be. `linearizable` (default) confirms with a quorum (ReadIndex); `stale` reads local state. */
+export type ReadConsistency = 'linearizable' | 'stale';
+
+export interface ReadOptions {
+  readonly consistency?: ReadConsistency;
+  readonly signal?: AbortSignal;
+}
+
+export interface WriteOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface MemberView {
+  readonly id: string;
+  readonly hostname: string;
+  readonly addresses: readonly string[];
+  /** Raft role in the configuration. */
+  readonly raftRole: 'voter' | 'learner' | 'none';
+  readonly leader: boolean;
+  /** Highest log index known replicated on it (leader's view; null when this node is not the leader and cannot know). */
+  readonly match: number | null;
+  /** Entries behind the leader's last index (null when unknown). */
+  readonly lag: number | null;
+  /** Heard from within the health grace period (leader's view; null when unknown). */
+  readonly reachable: boolean | null;
+}
+
+export interface StatusView {
+  readonly initialized: boolean;
+  readonly clusterId: string | null;
+  readonly nodeId: string;
+  /** The agent this answer came from (may differ from nodeId's leader). */
+  readonly leader: string | null;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader';
+  readonly targetVoters: number;
+  readonly members: readonly MemberView[];
+  /** Plain-language limits of the current shape, e.g. "2 voters: losing either one stops all writes". */
+  readonly warnings: readonly string[];
+}
+
+export interface NodeView {
+  readonly id: string;
+  readonly hostname: string;
+  readonly addresses: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly availability: 'active' | 'drain' | 'pause';
+  readonly status: 'ready' | 'down' | 'unknown';
+  readonly raftRole: 'voter' | 'learner' | 'none';
+  readonly leader: boolean;
+  readonly resources: { readonly cpus: number; readonly memoryBytes: number; readonly gpus: number };
+  readonly version: string;
+  readonly joinedAt: number;
+}
+
+export interface InitRequest {
+  readonly clusterName?: string;
+}
+
+export interface InitResult {
+  readonly clusterId: string;
+  readonly nodeId: string;
+  readonly token: string;
+}
+
+export interface JoinRequest {
+  /** A member's libp2p multiaddr including /p2p/<peer id>, e.g. /ip4/10.0.0.5/tcp/7946/p2p/12D3Koo... */
+  readonly address: string;
+  readonly token: string;
+}
+
+export interface JoinResult {
+  readonly clusterId: string;
+  readonly nodeId: string;
+  readonly members: number;
+}
+
+export interface TokenResult {
+  readonly token: string;
+  readonly fingerprint: string;
+}
+
+/** What the admin API can do. Implemented by the agent; writes are forwarded to the leader inside. */
+export interface ClusterApi {
+  status(options?: ReadOptions): Promise<StatusView>;
+  listNodes(options?: ReadOptions): Promise<NodeView[]>;
+  init(request: InitRequest, options?: WriteOptions): Promise<InitResult>;
+  join(request: JoinRequest, options?: WriteOptions): Promise<JoinResult>;
+  /** Remove a node from the cluster and revoke it: its connections are refused from then on. */
+  removeNode(id: string, options?: WriteOptions & { readonly force?: boolean }): Promise<void>;
+  rotateToken(options?: WriteOptions): Promise<TokenResult>;
+  showToken(options?: ReadOptions): Promise<TokenResult>;
+  /** Move leadership to `to`, or to the most up-to-date other voter when omitted. */
+  transferLeader(to?: string, options?: WriteOptions): Promise<{ readonly leader: string }>;
+}
+
+/**
+ * An error the API reports to the caller. `code` is stable for scripts; `status` is the HTTP
+ * status; the message says what failed and what to do.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type ApiErrorCode =
+  | 'bad_request' // 400: the request is malformed; the message names the field
+  | 'unauthorized' // 401: admin token missing or wrong
+  | 'not_found' // 404
+  | 'conflict' // 409: e.g. init on an initialized node
+  | 'not_initialized' // 409: this agent is not part of a cluster yet: init or join first
+  | 'unavailable' // 503: no leader / no quorum right now: retry
+  | 'timeout' // 504
+  | 'internal'; // 500

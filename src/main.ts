@@ -1,0 +1,23 @@
+/**
+ * The one entry point of the `shoal` binary. `shoal agent ...` runs the daemon; every other
+ * command is the admin CLI, which must start fast: it is loaded without libp2p or the agent.
+ */
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'agent') {
+    const { runAgentCommand } = await import('./agent/run.js');
+    return runAgentCommand(argv.slice(1));
+  }
+  const { runCli } = await import('./cli/main.js');
+  return runCli(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // The agent keeps running (its servers hold the loop open); the CLI exits with its code.
+    if (code !== undefined && code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`shoal: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
