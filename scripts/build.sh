@@ -5,13 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund --loglevel=error
 mkdir -p build dist
-# Native add-ons are optional for these packages (they fall back to JS); a single executable
-# cannot load .node files, so they stay out of the bundle.
-node_modules/.bin/esbuild src/main.ts --bundle --platform=node --format=cjs --target=node24 \
-  --outfile=build/shoal.cjs --log-level=warning \
-  --external:cbor-extract --external:cpu-features --external:'*.node' \
-  --define:import.meta.url=__shoal_import_meta_url \
-  --banner:js='const __shoal_import_meta_url = require("url").pathToFileURL(__filename).href;'
+node_modules/.bin/node scripts/bundle.mjs build/shoal.cjs
 cat > build/sea-config.json <<JSON
 { "main": "build/shoal.cjs", "output": "build/shoal.blob", "disableExperimentalSEAWarning": true, "useCodeCache": true }
 JSON

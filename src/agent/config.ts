@@ -46,7 +46,8 @@ Options:
   --data-dir DIR        identity, Raft log, snapshots, admin socket (env SHOAL_DATA_DIR; default /var/lib/shoal as root, else ~/.shoal)
   --listen MULTIADDR    libp2p listen address, repeatable (default /ip4/0.0.0.0/tcp/7946 as root, else /ip4/127.0.0.1/tcp/7946)
   --announce MULTIADDR  address peers should dial, repeatable (default: the listen addresses)
-  --api ADDR            admin API on host:port, repeatable (default 127.0.0.1:7900; wider than loopback needs --admin-token)
+  --api ADDR            admin API on host:port, repeatable (default 127.0.0.1:7900; 'none' for the socket only;
+                        wider than loopback needs --admin-token)
   --api-socket PATH     admin API unix socket (default DATA_DIR/shoal.sock; '' to disable)
   --admin-token TOKEN   bearer token for non-loopback API addresses (env SHOAL_ADMIN_TOKEN)
   --label KEY=VALUE     node label, repeatable
@@ -103,7 +104,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     listen: values.listen ?? [root ? '/ip4/0.0.0.0/tcp/7946' : '/ip4/127.0.0.1/tcp/7946'],
     announce: values.announce ?? [],
     apiSocket: values['api-socket'] ?? join(dataDir, 'shoal.sock'),
-    apiListen: values.api ?? ['127.0.0.1:7900'],
+    apiListen: (values.api ?? ['127.0.0.1:7900']).filter((addr) => addr !== '' && addr !== 'none'),
     adminToken: values['admin-token'] ?? env.SHOAL_ADMIN_TOKEN,
     tickMs: positiveInt(values['tick-ms'] ?? '100', '--tick-ms'),
     labels,

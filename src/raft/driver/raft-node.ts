@@ -71,6 +71,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   #lastSnapshotIndex = 0;
   #leader: NodeId | null = null;
   #readSeq = 0;
+  #forceSnapshot = false;
   readonly #proposals = new ProposalWaiters();
   readonly #confChanges = new ProposalWaiters();
   readonly #reads = new ReadWaiters();
@@ -246,6 +247,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     // Let the current burst of proposals/messages land in the core first: they share one fsync.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const core = this.#core;
+    if (core && this.#forceSnapshot && !core.hasReady()) await this.#maybeSnapshot(core);
     while (core && !this.#stopped && core.hasReady()) {
       const ready = core.ready();
       await this.#persist(ready);
@@ -307,9 +309,24 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#reads.applied(this.#applied);
   }
 
+  /**
+   * Snapshot the state machine at the applied index and compact the log now. A new cluster does
+   * this right after bootstrap, so that joiners start from a snapshot that carries the
+   * bootstrap configuration (which is not in the log).
+   */
+  async snapshotNow(): Promise<void> {
+    this.#requireCore();
+    this.#forceSnapshot = true;
+    // Run through the pump so the snapshot never interleaves with a Ready being handled.
+    this.#schedulePump();
+    while (this.#forceSnapshot && !this.#stopped && this.#pumping) await this.#pumping;
+  }
+
   async #maybeSnapshot(core: RaftCoreApi): Promise<void> {
     const every = this.#options.snapshotEvery ?? 10_000;
-    if (this.#applied - this.#lastSnapshotIndex < every) return;
+    const forced = this.#forceSnapshot && this.#applied > this.#lastSnapshotIndex;
+    this.#forceSnapshot = false;
+    if (!forced && this.#applied - this.#lastSnapshotIndex < every) return;
     const data = this.#options.stateMachine.snapshot();
     const meta = { index: this.#applied, term: this.#appliedTerm, conf: this.#appliedConf };
     await this.#options.storage.saveSnapshot({ meta, data });

@@ -1,0 +1,254 @@
+/**
+ * The shoal agent: one per machine, identical everywhere. It wires the libp2p host, the Raft
+ * node (file storage, libp2p transport), the replicated cluster state, the admin API and, while
+ * it leads, the controllers.
+ *
+ * Lifecycle: `start()` brings up identity, host, RPC and the admin API. If the data dir belongs
+ * to a cluster (cluster.json) the Raft node starts at once; otherwise the agent waits for
+ * `init` or `join` (from the admin API or the --init/--join flags).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createHost, loadOrCreateIdentity, Libp2pRaftTransport, RpcService, type P2PHost } from '../p2p/index.js';
+import { RaftNode } from '../raft/driver/index.js';
+import { FileRaftStorage } from '../raft/storage/index.js';
+import { ClusterStateMachine } from '../state/index.js';
+import type { Entry } from '../raft/types.js';
+import type { StateMachine } from '../raft/interfaces.js';
+import type { ApplyResult } from '../state/index.js';
+import type { AgentConfig } from './config.js';
+import { readMembership, type ClusterMembership } from './local-files.js';
+import { CommandWriter } from './writes.js';
+import { JoinService } from './join.js';
+import { LeaderLoop } from './leader-loop.js';
+import { AdminService } from './admin.js';
+import type { MemberHealth } from '../controllers/raft-membership.js';
+
+export { SHOAL_VERSION } from './version.js';
+
+/** The parts of a running agent that its services share. */
+export interface AgentContext {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  readonly host: P2PHost;
+  readonly rpc: RpcService;
+  readonly state: ClusterStateMachine;
+  readonly transport: Libp2pRaftTransport;
+  /** The Raft node, once this agent belongs to a cluster. */
+  raft(): RaftNode | null;
+  membership(): ClusterMembership | null;
+  /** Join or create: persist membership and start Raft. */
+  startRaft(membership: ClusterMembership, knownPeers?: readonly { id: string; addresses: readonly string[] }[]): Promise<RaftNode>;
+  /** The addresses peers should dial to reach this agent (with /p2p/<id>). */
+  advertisedAddresses(): string[];
+  /** Members' health as the leader sees it; null when this agent does not lead. */
+  memberHealth(): MemberHealth[] | null;
+}
+
+export class Agent implements AgentContext {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  readonly state = new ClusterStateMachine();
+  #host: P2PHost | null = null;
+  #rpc: RpcService | null = null;
+  #transport: Libp2pRaftTransport | null = null;
+  #raft: RaftNode | null = null;
+  #membership: ClusterMembership | null = null;
+  /** Peers learned from a join answer, admitted before the replicated state names them. */
+  readonly #bootstrapPeers = new Set<string>();
+  readonly #knownAddresses = new Map<string, string>();
+  #addressSyncQueued = false;
+  #leaderLoop: LeaderLoop | null = null;
+  readonly admin: AdminService;
+  readonly writer: CommandWriter;
+  readonly joins: JoinService;
+
+  constructor(config: AgentConfig, logger?: Logger) {
+    this.config = config;
+    this.log = logger ?? pino({ level: config.logLevel, base: { service: 'shoal' } });
+    this.writer = new CommandWriter(this);
+    this.joins = new JoinService(this, this.writer);
+    this.admin = new AdminService(this, this.writer, this.joins);
+  }
+
+  get host(): P2PHost {
+    if (!this.#host) throw new Error('Cannot use the host before the agent started');
+    return this.#host;
+  }
+  get rpc(): RpcService {
+    if (!this.#rpc) throw new Error('Cannot use RPC before the agent started');
+    return this.#rpc;
+  }
+  get transport(): Libp2pRaftTransport {
+    if (!this.#transport) throw new Error('Cannot use the transport before the agent started');
+    return this.#transport;
+  }
+  get id(): string {
+    return this.host.peerId;
+  }
+  raft(): RaftNode | null {
+    return this.#raft;
+  }
+  membership(): ClusterMembership | null {
+    return this.#membership;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.config.dataDir, { recursive: true, mode: 0o700 });
+    const identity = await loadOrCreateIdentity(this.config.dataDir);
+    this.#host = await createHost({
+      privateKey: identity.privateKey,
+      listen: this.config.listen,
+      logger: this.log.child({ component: 'p2p' }),
+      gate: {
+        isMember: (peerId) => this.state.isMember(peerId) || this.#bootstrapPeers.has(peerId),
+        isRevoked: (peerId) => this.state.isRevoked(peerId),
+      },
+    });
+    this.#rpc = new RpcService(this.#host, {
+      logger: this.log.child({ component: 'rpc' }),
+      addressesOf: (peerId) => this.state.node(peerId)?.addresses ?? [],
+    });
+    this.#transport = new Libp2pRaftTransport(this.#host, { logger: this.log.child({ component: 'raft-transport' }) });
+    this.writer.register();
+    this.joins.register();
+    this.admin.register();
+    await this.#rpc.start();
+    this.log.info({ nodeId: this.id, addresses: this.advertisedAddresses() }, 'agent started');
+
+    const membership = await readMembership(this.config.dataDir);
+    if (membership) await this.startRaft(membership);
+  }
+
+  async stop(): Promise<void> {
+    this.#leaderLoop?.stop();
+    await this.#raft?.stop().catch((error: unknown) => this.log.warn({ err: error }, 'raft stop failed'));
+    await this.#rpc?.stop();
+    await this.#host?.stop();
+  }
+
+  memberHealth(): MemberHealth[] | null {
+    const raft = this.#raft;
+    if (!raft || raft.leader !== this.id || !this.#leaderLoop) return null;
+    return this.#leaderLoop.health();
+  }
+
+  advertisedAddresses(): string[] {
+    const id = this.host.peerId;
+    const base = this.config.announce.length > 0 ? [...this.config.announce] : this.host.multiaddrs();
+    return base.map((addr) => (addr.includes('/p2p/') ? addr : `${addr}/p2p/${id}`));
+  }
+
+  async startRaft(
+    membership: ClusterMembership,
+    knownPeers: readonly { id: string; addresses: readonly string[] }[] = [],
+  ): Promise<RaftNode> {
+    if (this.#raft) return this.#raft;
+    this.#membership = membership;
+    for (const peer of knownPeers) {
+      if (peer.id === this.id) continue;
+      this.#bootstrapPeers.add(peer.id);
+      this.transport.setPeerAddresses(peer.id, peer.addresses);
+    }
+    const storage = await FileRaftStorage.open(join(this.config.dataDir, 'raft'));
+    const raft = new RaftNode({
+      id: this.id,
+      storage,
+      transport: this.transport,
+      stateMachine: this.#observedStateMachine(),
+      bootstrapConf: { voters: [...membership.bootstrapVoters], learners: [] },
+      tickMs: this.config.tickMs,
+      snapshotEvery: this.config.snapshotEvery,
+      logger: this.log.child({ component: 'raft' }),
+    });
+    raft.on('leader:change', (leader, term) => {
+      this.log.info({ leader, term }, leader === this.id ? 'this node is now the leader' : 'leader changed');
+      if (leader === this.id) this.#leaderLoop?.start();
+      else this.#leaderLoop?.stop();
+    });
+    raft.on('fatal', (error) => this.log.fatal({ err: error }, 'raft stopped: this agent can no longer take part in the cluster'));
+    this.#raft = raft;
+    this.#leaderLoop = new LeaderLoop(this, this.writer);
+    await raft.start();
+    this.#syncPeerAddresses();
+    void this.#keepSelfRecordCurrent();
+    return raft;
+  }
+
+  /**
+   * After a restart this node's addresses may differ from its record (a new port, a new IP):
+   * update the record, and finish an `init` that was interrupted before its first commands.
+   */
+  async #keepSelfRecordCurrent(): Promise<void> {
+    for (let attempt = 0; attempt < 600 && this.#raft; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, attempt === 0 ? 200 : 1000));
+      try {
+        if (this.#membership?.origin === 'init' && !this.state.cluster()) {
+          if (this.#raft.leader !== this.id) continue;
+          await this.admin.completeInit('shoal');
+          return;
+        }
+        const record = this.state.node(this.id);
+        if (!record) continue;
+        const addresses = this.advertisedAddresses();
+        if (record.addresses.join(' ') === addresses.join(' ')) return;
+        await this.writer.submit({ type: 'node.update', id: this.id, addresses } as never, { deadlineMs: 5_000 });
+        this.log.info({ addresses }, 'updated this node\'s addresses');
+        return;
+      } catch (error) {
+        this.log.debug({ err: error }, 'self record update failed; retrying');
+      }
+    }
+  }
+
+  /** Wrap the state machine so the transport learns members' addresses as they are applied. */
+  #observedStateMachine(): StateMachine<ApplyResult> {
+    const state = this.state;
+    return {
+      apply: (entry: Entry) => {
+        const result = state.apply(entry);
+        this.#queueAddressSync();
+        return result;
+      },
+      snapshot: () => state.snapshot(),
+      restore: (data: Uint8Array, index: number) => {
+        state.restore(data, index);
+        this.#queueAddressSync();
+      },
+    };
+  }
+
+  #queueAddressSync(): void {
+    if (this.#addressSyncQueued) return;
+    this.#addressSyncQueued = true;
+    queueMicrotask(() => {
+      this.#addressSyncQueued = false;
+      this.#syncPeerAddresses();
+    });
+  }
+
+  #syncPeerAddresses(): void {
+    if (!this.#transport) return;
+    for (const node of this.state.nodes()) {
+      if (node.id === this.id) continue;
+      const key = node.addresses.join(' ');
+      if (this.#knownAddresses.get(node.id) === key) continue;
+      this.#knownAddresses.set(node.id, key);
+      this.#transport.setPeerAddresses(node.id, node.addresses);
+    }
+    for (const revoked of this.state.revoked()) {
+      if (!this.#knownAddresses.has(revoked.id)) continue;
+      this.#knownAddresses.delete(revoked.id);
+      this.#bootstrapPeers.delete(revoked.id);
+      this.#transport.removePeer(revoked.id);
+      void this.#host?.libp2p.hangUp(peerIdOf(this.#host, revoked.id)).catch(() => undefined);
+    }
+  }
+}
+
+function peerIdOf(host: P2PHost, id: string): Parameters<P2PHost['libp2p']['hangUp']>[0] {
+  // hangUp accepts a PeerId or Multiaddr; find the open connection's PeerId object by string.
+  const connection = host.libp2p.getConnections().find((c) => c.remotePeer.toString() === id);
+  return (connection?.remotePeer ?? id) as Parameters<P2PHost['libp2p']['hangUp']>[0];
+}

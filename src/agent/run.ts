@@ -1,0 +1,83 @@
+/**
+ * `shoal agent`: run the daemon in the foreground until SIGINT/SIGTERM. On a graceful stop a
+ * leader hands leadership to another voter first, so the cluster does not wait out an
+ * election timeout.
+ */
+import { pino } from 'pino';
+import { createApiServer } from '../api/index.js';
+import { Agent } from './agent.js';
+import { AGENT_USAGE, AgentConfigError, parseAgentArgs, type AgentConfig } from './config.js';
+
+/** Returns -1 while the agent runs (the process stays up), or an exit code when it could not start. */
+export async function runAgentCommand(argv: readonly string[]): Promise<number> {
+  let config: AgentConfig | 'help';
+  try {
+    config = parseAgentArgs(argv);
+  } catch (error) {
+    const message = error instanceof AgentConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (error as Error).message : String(error);
+    process.stderr.write(`shoal agent: ${message}\n\n${AGENT_USAGE}\n`);
+    return 2;
+  }
+  if (config === 'help') {
+    process.stdout.write(`${AGENT_USAGE}\n`);
+    return 0;
+  }
+  const log = pino({ level: config.logLevel, base: { service: 'shoal' } });
+  const agent = new Agent(config, log);
+  try {
+    await agent.start();
+  } catch (error) {
+    log.fatal({ err: error }, 'agent failed to start');
+    process.stderr.write(`shoal agent: ${(error as Error).message}\n`);
+    await agent.stop().catch(() => undefined);
+    return 1;
+  }
+  const server = createApiServer(agent.admin, {
+    socketPath: config.apiSocket || undefined,
+    listen: config.apiListen.map(parseHostPort),
+    adminToken: config.adminToken,
+    logger: log.child({ component: 'api' }),
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    log.fatal({ err: error }, 'admin API failed to start');
+    process.stderr.write(`shoal agent: ${(error as Error).message}\n`);
+    await agent.stop().catch(() => undefined);
+    return 1;
+  }
+  log.info({ api: server.addresses(), nodeId: agent.id }, 'admin API listening');
+
+  if (!agent.membership()) {
+    if (config.init) {
+      const result = await agent.admin.init({});
+      process.stdout.write(`Cluster ${result.clusterId} created. Join other nodes with:\n  shoal join ${agent.advertisedAddresses()[0]} --token ${result.token}\n`);
+    } else if (config.join) {
+      const result = await agent.admin.join(config.join);
+      log.info({ clusterId: result.clusterId }, 'joined the cluster');
+    }
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const raft = agent.raft();
+    if (raft && raft.leader === agent.id) {
+      await agent.admin.transferLeader(undefined, { signal: AbortSignal.timeout(3_000) }).catch(() => undefined);
+    }
+    await server.stop().catch(() => undefined);
+    await agent.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  return -1;
+}
+
+function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+  if (!match) throw new AgentConfigError(`--api ${text}: expected host:port, e.g. 127.0.0.1:7900`);
+  return { host: match[1]!, port: Number(match[2]) };
+}

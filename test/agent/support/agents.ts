@@ -1,0 +1,162 @@
+/**
+ * Real agent processes for integration tests: each runs the bundled binary (build/shoal.cjs,
+ * built by jest's global setup) on Node 24 with its own data dir, a random loopback libp2p port
+ * and its admin API on a unix socket in the data dir.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(process.cwd());
+export const BUNDLE = join(REPO, 'build/shoal.cjs');
+export const NODE = join(REPO, 'node_modules/.bin/node');
+
+export interface ApiReply<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+export class AgentProcess {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly socket: string;
+  #proc: ChildProcess | null = null;
+  #output = '';
+  #exit: Promise<number | null> | null = null;
+
+  constructor(name: string, root: string) {
+    this.name = name;
+    this.dataDir = join(root, name);
+    this.socket = join(this.dataDir, 'shoal.sock');
+  }
+
+  get running(): boolean {
+    return this.#proc !== null && this.#proc.exitCode === null && this.#proc.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
+  /** The agent's log so far (pino JSON lines), for failure messages. */
+  get output(): string {
+    return this.#output;
+  }
+
+  start(extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): void {
+    if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: jest's global setup could not bundle src/main.ts`);
+    const args = [BUNDLE, 'agent', '--data-dir', this.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', 'none', '--tick-ms', '50', '--log-level', 'info', ...extraArgs];
+    const proc = spawn(NODE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#output = '';
+    proc.stdout!.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
+    proc.stderr!.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
+    this.#exit = new Promise((resolveExit) => proc.on('exit', (code) => resolveExit(code)));
+    this.#proc = proc;
+  }
+
+  /** kill -9: no goodbye, no leadership hand-off. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.#proc || !this.running) return;
+    this.#proc.kill(signal);
+    await this.#exit;
+  }
+
+  /** Call the admin API over the unix socket. */
+  api<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<ApiReply<T>> {
+    return new Promise((resolveReply, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        { socketPath: this.socket, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}, timeout: timeoutMs },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => {
+            let parsed: unknown = text;
+            try {
+              parsed = text ? JSON.parse(text) : null;
+            } catch {
+              /* keep the text */
+            }
+            resolveReply({ status: res.statusCode ?? 0, body: parsed as T });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} on ${this.name} timed out`)));
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** Wait until the admin API answers. */
+  async waitForApi(timeoutMs = 20_000): Promise<void> {
+    await waitFor(`${this.name}'s admin API`, async () => (await this.api('GET', '/v1/status?stale=1').catch(() => null))?.status === 200, timeoutMs, () => this.#output);
+  }
+
+  /** Run the CLI (bundled) against this agent. */
+  cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolveRun) => {
+      const proc = spawn(NODE, [BUNDLE, ...args], { env: { ...process.env, SHOAL_ADDR: `unix://${this.socket}`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      proc.on('exit', (code) => resolveRun({ code, stdout, stderr }));
+    });
+  }
+}
+
+/** A temp root with N agents (not started). `cleanup()` kills them and removes the files. */
+export function makeAgents(count: number, prefix = 'shoal-it-'): { root: string; agents: AgentProcess[]; cleanup: () => Promise<void> } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const agents = Array.from({ length: count }, (_, i) => new AgentProcess(`n${i + 1}`, root));
+  return {
+    root,
+    agents,
+    cleanup: async () => {
+      await Promise.all(agents.map((agent) => agent.kill()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000, context?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context ? `\n--- log ---\n${context().slice(-4000)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface StatusBody {
+  leader: string | null;
+  term: number;
+  members: { id: string; raftRole: string; addresses: string[]; reachable: boolean | null }[];
+}
+
+/** Start n1 with --init, join the others through it, and wait for `voters` voters. */
+export async function bootstrapCluster(agents: AgentProcess[], voters = Math.min(agents.length, 3)): Promise<{ token: string; joinAddress: string }> {
+  const [first, ...rest] = agents;
+  first!.start(['--init']);
+  await first!.waitForApi();
+  let token = '';
+  await waitFor('the join token', async () => {
+    const reply = await first!.api<{ token: string }>('GET', '/v1/token');
+    token = reply.status === 200 ? reply.body.token : '';
+    return token !== '';
+  }, 20_000, () => first!.output);
+  const status = await first!.api<StatusBody>('GET', '/v1/status');
+  const joinAddress = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
+  for (const agent of rest) agent.start(['--join', joinAddress, '--token', token]);
+  await Promise.all(rest.map((agent) => agent.waitForApi()));
+  await waitFor(`${voters} voters`, async () => {
+    const reply = await first!.api<StatusBody>('GET', '/v1/status').catch(() => null);
+    return reply?.status === 200 && reply.body.members.filter((m) => m.raftRole === 'voter').length === voters;
+  }, 30_000, () => agents.map((a) => `[${a.name}]\n${a.output.slice(-1500)}`).join('\n'));
+  return { token, joinAddress };
+}
+
+export type { StatusBody };
