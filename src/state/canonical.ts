@@ -1,0 +1,39 @@
+/**
+ * Canonical form for encoding: object keys in code-unit order at every depth, undefined-valued
+ * keys dropped. JS objects keep insertion order, which differs between a peer that built its
+ * state entry by entry and one restored from a snapshot; sorting makes the bytes depend on the
+ * content only.
+ * @module
+ * @private
+ */
+
+/**
+ * A copy of `value` with every plain object's keys sorted.
+ * @example canonicalize({ b: 1, a: { d: 2, c: 3 } }) // { a: { c: 3, d: 2 }, b: 1 } in that key order
+ */
+export function canonicalize(value: unknown, depth = 0): unknown {
+  if (depth > 64) throw new RangeError('Cannot canonicalize a value nested deeper than 64 levels');
+  if (Array.isArray(value)) return value.map((v) => canonicalize(v, depth + 1));
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    // A Map, Set or Date would encode in an order or form we do not control: state is plain data.
+    throw new TypeError(
+      `Cannot canonicalize a ${proto?.constructor?.name ?? 'non-plain object'}: replicated state holds plain objects only`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  // Default sort compares UTF-16 code units: locale-independent, the same on every peer.
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    // defineProperty, not assignment: a "__proto__" key must stay a key.
+    if (v !== undefined)
+      Object.defineProperty(out, key, {
+        value: canonicalize(v, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+  return out;
+}

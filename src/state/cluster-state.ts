@@ -1,0 +1,165 @@
+/**
+ * The replicated state machine: committed log entries in, cluster state out.
+ *
+ * `apply` never throws on what it finds in the log. A malformed or inapplicable command is a
+ * deterministic refusal: every peer refuses it the same way, the state stays as it was, and the
+ * proposer gets `{ ok: false, error }`. Only the state and the applied index change on apply,
+ * and both are in the snapshot, so peers agree byte for byte at every index.
+ * @module
+ */
+import { EntryType, type Entry } from '../raft/types.js';
+import type { StateMachine } from '../raft/interfaces.js';
+import { applyCommand } from './apply.js';
+import { decodeCommand, type CommandType } from './commands.js';
+import { InvalidCommandError } from './errors.js';
+import {
+  emptyState,
+  type ClusterInfo,
+  type ClusterSettings,
+  type ClusterState,
+  type NodeRecord,
+  type RevokedNode,
+  type TokenInfo,
+} from './model.js';
+import { decodeState, encodeState } from './snapshot.js';
+
+export type { ClusterState } from './model.js';
+
+/**
+ * What applying one entry gave, returned to the proposer on this node.
+ * - `type` is the command's type, or null for an entry that carries no command (Noop, ConfChange);
+ * - `reason` on a refusal: `invalid` (the bytes are not a valid command), `refused` (valid, but
+ *   not applicable to the current state), `stale` (the index was applied already).
+ */
+export type ApplyResult =
+  | { readonly ok: true; readonly index: number; readonly type: CommandType | null }
+  | {
+      readonly ok: false;
+      readonly index: number;
+      readonly reason: 'invalid' | 'refused' | 'stale';
+      readonly error: string;
+    };
+
+/**
+ * The cluster state machine.
+ * @example
+ * const machine = new ClusterStateMachine();
+ * const result = machine.apply({ index: 1, term: 1, type: EntryType.Normal, data: encodeCommand(init) });
+ * machine.node(peerId)?.availability; // 'active'
+ */
+export class ClusterStateMachine implements StateMachine<ApplyResult> {
+  #state: ClusterState = emptyState();
+  #applied = 0;
+
+  /** The index of the last entry applied (or restored from a snapshot). */
+  get appliedIndex(): number {
+    return this.#applied;
+  }
+
+  /** Apply one committed entry. Never throws on the entry's content. */
+  apply(entry: Entry): ApplyResult {
+    const index = entry.index;
+    if (!Number.isSafeInteger(index) || index <= this.#applied) {
+      // Re-delivery after a restore or a driver bug: applying twice would break determinism.
+      return {
+        ok: false,
+        index,
+        reason: 'stale',
+        error: `entry ${index} is at or below the applied index ${this.#applied}`,
+      };
+    }
+    this.#applied = index;
+    if (entry.type !== EntryType.Normal) return { ok: true, index, type: null };
+
+    let command;
+    try {
+      command = decodeCommand(entry.data);
+    } catch (error) {
+      // Whatever the decoder throws on, every peer throws on too: a deterministic refusal.
+      const message =
+        error instanceof InvalidCommandError ? error.message : `command: cannot decode (${String(error)})`;
+      return { ok: false, index, reason: 'invalid', error: message };
+    }
+    let outcome;
+    try {
+      outcome = applyCommand(this.#state, command);
+    } catch (error) {
+      // A bug, not bad data. Throwing here would crash every peer on the same committed entry,
+      // again on each restart; refusing keeps the cluster alive and the state unchanged.
+      return {
+        ok: false,
+        index,
+        reason: 'refused',
+        error: `${command.type}: internal error while applying (${String(error)})`,
+      };
+    }
+    if (!outcome.ok) return { ok: false, index, reason: 'refused', error: outcome.error };
+    this.#state = outcome.state;
+    return { ok: true, index, type: command.type };
+  }
+
+  /** The whole state and the applied index, in canonical CBOR. */
+  snapshot(): Uint8Array {
+    return encodeState(this.#state, this.#applied);
+  }
+
+  /**
+   * Replace the state with a snapshot's, taken at `index`.
+   * @throws {@link InvalidSnapshotError} when the snapshot is malformed, of another version, or for
+   * another index; the current state is then kept.
+   */
+  restore(data: Uint8Array, index: number): void {
+    const { state, appliedIndex } = decodeState(data, index);
+    this.#state = state;
+    this.#applied = appliedIndex;
+  }
+
+  /** The whole state. Deeply frozen, and never changed in place: keep it as a consistent view. */
+  state(): ClusterState {
+    return this.#state;
+  }
+
+  /** The cluster's id, name and creation time, or null before `cluster.init`. */
+  cluster(): ClusterInfo | null {
+    return this.#state.cluster;
+  }
+
+  settings(): ClusterSettings {
+    return this.#state.settings;
+  }
+
+  /** Member nodes sorted by id. */
+  nodes(): NodeRecord[] {
+    return sortedValues(this.#state.nodes);
+  }
+
+  node(id: string): NodeRecord | undefined {
+    return Object.hasOwn(this.#state.nodes, id) ? this.#state.nodes[id] : undefined;
+  }
+
+  /** Whether `peerId` is a current member (the connection gate admits it to cluster protocols). */
+  isMember(peerId: string): boolean {
+    return Object.hasOwn(this.#state.nodes, peerId);
+  }
+
+  /** Whether `peerId` was removed: its connections are refused for good. */
+  isRevoked(peerId: string): boolean {
+    return Object.hasOwn(this.#state.revoked, peerId);
+  }
+
+  /** Removed nodes sorted by id. */
+  revoked(): RevokedNode[] {
+    return sortedValues(this.#state.revoked);
+  }
+
+  /** The current join token's key and fingerprint, or null before `cluster.init`. */
+  tokenKey(): TokenInfo | null {
+    return this.#state.token;
+  }
+}
+
+function sortedValues<T>(record: Readonly<Record<string, T>>): T[] {
+  return Object.keys(record)
+    .sort()
+    .map((k) => record[k]!);
+}

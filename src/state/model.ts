@@ -1,0 +1,258 @@
+/**
+ * The data of the replicated cluster state, and the checks of its parts that commands and
+ * snapshots share. Everything is plain data (no classes, no Maps) so it encodes with cbor-x as
+ * is and compares structurally in tests; maps are text-keyed records.
+ * @module
+ */
+import { CLUSTER_ID_PATTERN } from '../security/join-token.js';
+import { at, boolean, fail, integer, list, map, object, oneOf, string, unique } from './check.js';
+
+/** Version of the state layout (snapshots) and of the command format. */
+export const STATE_VERSION = 1;
+
+/** Whether a node takes new work: `drain` also moves its tasks away, `pause` keeps them. */
+export type Availability = 'active' | 'drain' | 'pause';
+export const AVAILABILITIES: readonly Availability[] = ['active', 'drain', 'pause'];
+
+/** A node's wish about being a Raft voter; the voter controller decides. */
+export type VoterHint = 'auto' | 'prefer' | 'never';
+export const VOTER_HINTS: readonly VoterHint[] = ['auto', 'prefer', 'never'];
+
+/** Hints from the node's config about the roles it should play. */
+export interface RoleHints {
+  readonly voter: VoterHint;
+  /** False for a control-plane-only node: the scheduler places no tasks on it. */
+  readonly workloads: boolean;
+}
+
+export interface GpuResource {
+  readonly index: number;
+  readonly uuid: string;
+  readonly name: string;
+  readonly memoryBytes: number;
+}
+
+export interface NodeResources {
+  readonly cpus: number;
+  readonly memoryBytes: number;
+  /** Sorted by index. */
+  readonly gpus: readonly GpuResource[];
+}
+
+/** A member node as the cluster knows it. */
+export interface NodeRecord {
+  /** The node's libp2p peer id. */
+  readonly id: string;
+  readonly hostname: string;
+  /** Multiaddr strings the node listens on. */
+  readonly addresses: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly resources: NodeResources;
+  readonly roles: RoleHints;
+  /** The shoal version the node runs. */
+  readonly version: string;
+  readonly availability: Availability;
+  /** Leader-stamped ms timestamps. */
+  readonly registeredAt: number;
+  readonly updatedAt: number;
+}
+
+/** A removed node: its peer id stays here so its connections are refused for good. */
+export interface RevokedNode {
+  readonly id: string;
+  /** The hostname it had, for people reading `shoal node ls --revoked`. */
+  readonly hostname: string;
+  readonly revokedAt: number;
+}
+
+export interface ClusterInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: number;
+}
+
+/** The current join token, as a derived key (never the secret). */
+export interface TokenInfo {
+  /** `tokenKey(secret)` in lowercase hex. */
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly rotatedAt: number;
+}
+
+export interface ClusterSettings {
+  /** How many voters the voter controller keeps among healthy nodes. */
+  readonly targetVoters: 3 | 5;
+  /** After this long without a heartbeat a node counts as down. */
+  readonly nodeDownGraceMs: number;
+  /** After this long down a voter is replaced by a healthy learner. */
+  readonly voterReplaceGraceMs: number;
+}
+
+export const DEFAULT_SETTINGS: ClusterSettings = Object.freeze({
+  targetVoters: 3,
+  nodeDownGraceMs: 30_000,
+  voterReplaceGraceMs: 300_000,
+});
+
+/**
+ * The whole replicated state. Workload maps (`stacks`, `services`, `tasks`, `jobs`) are
+ * placeholders filled by later milestones; they are snapshotted already so the format holds.
+ */
+export interface ClusterState {
+  readonly version: typeof STATE_VERSION;
+  /** Null until `cluster.init` is applied. */
+  readonly cluster: ClusterInfo | null;
+  readonly token: TokenInfo | null;
+  readonly settings: ClusterSettings;
+  readonly nodes: Readonly<Record<string, NodeRecord>>;
+  readonly revoked: Readonly<Record<string, RevokedNode>>;
+  readonly stacks: Readonly<Record<string, unknown>>;
+  readonly services: Readonly<Record<string, unknown>>;
+  readonly tasks: Readonly<Record<string, unknown>>;
+  readonly jobs: Readonly<Record<string, unknown>>;
+}
+
+/** The state before `cluster.init`. */
+export function emptyState(): ClusterState {
+  return deepFreeze({
+    version: STATE_VERSION,
+    cluster: null,
+    token: null,
+    settings: { ...DEFAULT_SETTINGS },
+    nodes: {},
+    revoked: {},
+    stacks: {},
+    services: {},
+    tasks: {},
+    jobs: {},
+  });
+}
+
+/** Freeze a value and everything in it, so state handed to readers cannot be changed under us. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks of the parts, shared by command validation and snapshot validation.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * libp2p peer ids in text: base58btc (`12D3KooW…`, `Qm…`) or a base32 CID (`bafz…`). Only the
+ * shape is checked here: apply must stay a pure function of the command.
+ */
+export const PEER_ID_PATTERN = /^[A-Za-z0-9]{16,128}$/;
+const HOSTNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+const MULTIADDR_PATTERN = /^(?:\/[^/\s]+)+$/;
+/** Label keys: like Kubernetes', starting and ending with a letter or digit. */
+export const LABEL_KEY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
+const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const VERSION_PATTERN = /^[\x21-\x7e]{1,64}$/;
+const HEX64_PATTERN = /^[0-9a-f]{64}$/;
+const HEX16_PATTERN = /^[0-9a-f]{16}$/;
+const MAX_LABELS = 64;
+const MAX_ADDRESSES = 32;
+const MAX_GPUS = 64;
+
+export const checkPeerId = (v: unknown, path: string): string =>
+  string(v, path, { pattern: PEER_ID_PATTERN, shape: 'a libp2p peer id (16-128 letters and digits)' });
+export const checkHostname = (v: unknown, path: string): string =>
+  string(v, path, {
+    min: 1,
+    max: 253,
+    pattern: HOSTNAME_PATTERN,
+    shape: 'a host name (letters, digits, ".", "_", "-")',
+  });
+export const checkVersion = (v: unknown, path: string): string =>
+  string(v, path, { min: 1, max: 64, pattern: VERSION_PATTERN, shape: 'a version without spaces' });
+export const checkClusterId = (v: unknown, path: string): string =>
+  string(v, path, { pattern: CLUSTER_ID_PATTERN, shape: '16 characters a-z, 2-7' });
+export const checkClusterName = (v: unknown, path: string): string =>
+  string(v, path, {
+    min: 1,
+    max: 63,
+    pattern: CLUSTER_NAME_PATTERN,
+    shape: 'a name of letters, digits, ".", "_", "-"',
+  });
+export const checkTokenKey = (v: unknown, path: string): string =>
+  string(v, path, { pattern: HEX64_PATTERN, shape: '64 lowercase hex characters (tokenKey() in hex)' });
+export const checkFingerprint = (v: unknown, path: string): string =>
+  string(v, path, { pattern: HEX16_PATTERN, shape: '16 lowercase hex characters' });
+export const checkTime = (v: unknown, path: string): number => integer(v, path, 0);
+export const checkAvailability = (v: unknown, path: string): Availability => oneOf(v, path, AVAILABILITIES);
+
+export const checkLabelKey = (k: unknown, path: string): string =>
+  string(k, path, {
+    pattern: LABEL_KEY_PATTERN,
+    shape: 'a label key (letters, digits, ".", "_", "/", "-"; at most 63)',
+  });
+
+export function checkLabels(v: unknown, path: string): Record<string, string> {
+  return map(v, path, MAX_LABELS, checkLabelKey, (value, p) => string(value, p, { max: 256 }));
+}
+
+export function checkAddresses(v: unknown, path: string): string[] {
+  const addresses = list(v, path, MAX_ADDRESSES, (a, p) =>
+    string(a, p, {
+      min: 1,
+      max: 512,
+      pattern: MULTIADDR_PATTERN,
+      shape: 'a multiaddr such as "/ip4/10.0.0.5/tcp/7946"',
+    }),
+  );
+  unique(addresses, path, (a) => a, 'address');
+  return addresses;
+}
+
+export function checkGpu(v: unknown, path: string): GpuResource {
+  const g = object(v, path, ['index', 'uuid', 'name', 'memoryBytes']);
+  return {
+    index: integer(g.index, at(path, 'index'), 0, 1023),
+    uuid: string(g.uuid, at(path, 'uuid'), { min: 1, max: 128 }),
+    name: string(g.name, at(path, 'name'), { max: 128 }),
+    memoryBytes: integer(g.memoryBytes, at(path, 'memoryBytes'), 0),
+  };
+}
+
+export function checkResources(v: unknown, path: string): NodeResources {
+  const r = object(v, path, ['cpus', 'memoryBytes', 'gpus']);
+  const gpus = list(r.gpus, at(path, 'gpus'), MAX_GPUS, checkGpu);
+  unique(gpus, at(path, 'gpus'), (g) => g.index, 'GPU index');
+  unique(gpus, at(path, 'gpus'), (g) => g.uuid, 'GPU uuid');
+  return {
+    cpus: integer(r.cpus, at(path, 'cpus'), 0, 1_000_000),
+    memoryBytes: integer(r.memoryBytes, at(path, 'memoryBytes'), 0),
+    gpus: gpus.sort((a, b) => a.index - b.index),
+  };
+}
+
+export function checkRoles(v: unknown, path: string): RoleHints {
+  const r = object(v, path, ['voter', 'workloads']);
+  return {
+    voter: oneOf(r.voter, at(path, 'voter'), VOTER_HINTS),
+    workloads: boolean(r.workloads, at(path, 'workloads')),
+  };
+}
+
+export function checkTargetVoters(v: unknown, path: string): 3 | 5 {
+  return oneOf(v, path, [3, 5] as const);
+}
+
+/** Grace periods: at least a second (less is a typo for seconds), at most a week. */
+export function checkGraceMs(v: unknown, path: string): number {
+  return integer(v, path, 1000, 7 * 24 * 3600 * 1000);
+}
+
+/** Settings are consistent: a voter is replaced only after its node counts as down. */
+export function checkSettingsConsistent(s: ClusterSettings, path: string): void {
+  if (s.voterReplaceGraceMs < s.nodeDownGraceMs) {
+    fail(
+      at(path, 'voterReplaceGraceMs'),
+      `must be >= nodeDownGraceMs (${s.nodeDownGraceMs}), got ${s.voterReplaceGraceMs}: a voter can only be replaced once its node counts as down`,
+    );
+  }
+}

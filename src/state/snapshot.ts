@@ -1,0 +1,228 @@
+/**
+ * State snapshots: the whole state plus the index it was taken at, in canonical CBOR (sorted
+ * keys at every depth), so two peers at the same index produce byte-identical snapshots.
+ * Decoding validates the version and every part before any of it is used.
+ * @module
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import { fingerprint } from '../security/join-token.js';
+import { canonicalize } from './canonical.js';
+import { FieldIssue, at, fail, integer, isPlainObject, map, object, show } from './check.js';
+import { InvalidSnapshotError } from './errors.js';
+import {
+  STATE_VERSION,
+  checkAddresses,
+  checkAvailability,
+  checkClusterId,
+  checkClusterName,
+  checkFingerprint,
+  checkGraceMs,
+  checkHostname,
+  checkLabels,
+  checkPeerId,
+  checkResources,
+  checkRoles,
+  checkSettingsConsistent,
+  checkTargetVoters,
+  checkTime,
+  checkTokenKey,
+  checkVersion,
+  deepFreeze,
+  type ClusterInfo,
+  type ClusterSettings,
+  type ClusterState,
+  type NodeRecord,
+  type RevokedNode,
+  type TokenInfo,
+} from './model.js';
+
+/** Marks the bytes as a shoal state snapshot, so a wrong file is refused clearly. */
+export const SNAPSHOT_FORMAT = 'shoal-state';
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+/**
+ * Encode `state` as applied up to `appliedIndex`.
+ * @example const data = encodeState(machine.state(), machine.appliedIndex);
+ */
+export function encodeState(state: ClusterState, appliedIndex: number): Uint8Array {
+  const envelope = { format: SNAPSHOT_FORMAT, version: STATE_VERSION, appliedIndex, state };
+  return new Uint8Array(encoder.encode(canonicalize(envelope)));
+}
+
+/**
+ * Decode and validate a snapshot. When `expectedIndex` is given (the Raft snapshot's index) the
+ * state must not be newer than it; it may be older, since Raft's Noop and membership entries
+ * after the last command advance the snapshot index without reaching this machine. The
+ * returned appliedIndex is then `expectedIndex`.
+ * @throws {InvalidSnapshotError} naming what is wrong and where.
+ */
+export function decodeState(data: Uint8Array, expectedIndex?: number): { state: ClusterState; appliedIndex: number } {
+  let raw: unknown;
+  try {
+    raw = decoder.decode(data);
+  } catch (error) {
+    throw new InvalidSnapshotError('', `not valid CBOR (${(error as Error).message})`, { cause: error });
+  }
+  try {
+    if (!isPlainObject(raw) || raw.format !== SNAPSHOT_FORMAT) {
+      fail('', `not a shoal state snapshot (no format "${SNAPSHOT_FORMAT}")`);
+    }
+    if (raw.version !== STATE_VERSION) {
+      fail(
+        'version',
+        `this shoal reads state version ${STATE_VERSION}, the snapshot has version ${show(raw.version)}: ` +
+          'upgrade this node to the version the cluster runs',
+      );
+    }
+    const envelope = object(raw, '', ['format', 'version', 'appliedIndex', 'state']);
+    const appliedIndex = integer(envelope.appliedIndex, 'appliedIndex', 0);
+    if (expectedIndex !== undefined && appliedIndex > expectedIndex) {
+      fail(
+        'appliedIndex',
+        `the snapshot holds state up to index ${appliedIndex}, newer than the index ${expectedIndex} it is being restored as`,
+      );
+    }
+    return { state: deepFreeze(checkState(envelope.state, 'state')), appliedIndex: expectedIndex ?? appliedIndex };
+  } catch (error) {
+    if (error instanceof FieldIssue) throw new InvalidSnapshotError(error.path, error.detail);
+    throw error;
+  }
+}
+
+function checkState(v: unknown, path: string): ClusterState {
+  const s = object(v, path, [
+    'version',
+    'cluster',
+    'token',
+    'settings',
+    'nodes',
+    'revoked',
+    'stacks',
+    'services',
+    'tasks',
+    'jobs',
+  ]);
+  if (s.version !== STATE_VERSION) fail(at(path, 'version'), `expected ${STATE_VERSION}, got ${show(s.version)}`);
+  const cluster = s.cluster === null ? null : checkCluster(s.cluster, at(path, 'cluster'));
+  const token = s.token === null ? null : checkToken(s.token, at(path, 'token'));
+  if ((cluster === null) !== (token === null)) fail(at(path, 'token'), 'a cluster and its token come together');
+  const nodes = map(s.nodes, at(path, 'nodes'), 100_000, checkPeerId, checkNode);
+  const revoked = map(s.revoked, at(path, 'revoked'), 1_000_000, checkPeerId, checkRevoked);
+  for (const [group, records] of [
+    ['nodes', nodes],
+    ['revoked', revoked],
+  ] as const) {
+    for (const [id, record] of Object.entries(records)) {
+      if (record.id !== id)
+        fail(at(at(at(path, group), id), 'id'), `does not match the key it is filed under, got ${show(record.id)}`);
+    }
+  }
+  for (const id of Object.keys(revoked)) {
+    if (nodes[id] !== undefined) fail(at(at(path, 'revoked'), id), 'is both a member and revoked');
+  }
+  if (cluster === null && Object.keys(nodes).length > 0)
+    fail(at(path, 'nodes'), 'has members before the cluster is initialized');
+  return {
+    version: STATE_VERSION,
+    cluster,
+    token,
+    settings: checkSettings(s.settings, at(path, 'settings')),
+    nodes,
+    revoked,
+    // Workloads are opaque until their milestones define them: only the map shape is checked.
+    stacks: map(
+      s.stacks,
+      at(path, 'stacks'),
+      1_000_000,
+      (k) => k,
+      (x) => x,
+    ),
+    services: map(
+      s.services,
+      at(path, 'services'),
+      1_000_000,
+      (k) => k,
+      (x) => x,
+    ),
+    tasks: map(
+      s.tasks,
+      at(path, 'tasks'),
+      1_000_000,
+      (k) => k,
+      (x) => x,
+    ),
+    jobs: map(
+      s.jobs,
+      at(path, 'jobs'),
+      1_000_000,
+      (k) => k,
+      (x) => x,
+    ),
+  };
+}
+
+function checkCluster(v: unknown, path: string): ClusterInfo {
+  const c = object(v, path, ['id', 'name', 'createdAt']);
+  return {
+    id: checkClusterId(c.id, at(path, 'id')),
+    name: checkClusterName(c.name, at(path, 'name')),
+    createdAt: checkTime(c.createdAt, at(path, 'createdAt')),
+  };
+}
+
+function checkToken(v: unknown, path: string): TokenInfo {
+  const t = object(v, path, ['key', 'fingerprint', 'rotatedAt']);
+  const key = checkTokenKey(t.key, at(path, 'key'));
+  const fp = checkFingerprint(t.fingerprint, at(path, 'fingerprint'));
+  if (fp !== fingerprint(key)) fail(at(path, 'fingerprint'), 'does not match the key');
+  return { key, fingerprint: fp, rotatedAt: checkTime(t.rotatedAt, at(path, 'rotatedAt')) };
+}
+
+function checkSettings(v: unknown, path: string): ClusterSettings {
+  const s = object(v, path, ['targetVoters', 'nodeDownGraceMs', 'voterReplaceGraceMs']);
+  const settings: ClusterSettings = {
+    targetVoters: checkTargetVoters(s.targetVoters, at(path, 'targetVoters')),
+    nodeDownGraceMs: checkGraceMs(s.nodeDownGraceMs, at(path, 'nodeDownGraceMs')),
+    voterReplaceGraceMs: checkGraceMs(s.voterReplaceGraceMs, at(path, 'voterReplaceGraceMs')),
+  };
+  checkSettingsConsistent(settings, path);
+  return settings;
+}
+
+function checkNode(v: unknown, path: string): NodeRecord {
+  const n = object(v, path, [
+    'id',
+    'hostname',
+    'addresses',
+    'labels',
+    'resources',
+    'roles',
+    'version',
+    'availability',
+    'registeredAt',
+    'updatedAt',
+  ]);
+  return {
+    id: checkPeerId(n.id, at(path, 'id')),
+    hostname: checkHostname(n.hostname, at(path, 'hostname')),
+    addresses: checkAddresses(n.addresses, at(path, 'addresses')),
+    labels: checkLabels(n.labels, at(path, 'labels')),
+    resources: checkResources(n.resources, at(path, 'resources')),
+    roles: checkRoles(n.roles, at(path, 'roles')),
+    version: checkVersion(n.version, at(path, 'version')),
+    availability: checkAvailability(n.availability, at(path, 'availability')),
+    registeredAt: checkTime(n.registeredAt, at(path, 'registeredAt')),
+    updatedAt: checkTime(n.updatedAt, at(path, 'updatedAt')),
+  };
+}
+
+function checkRevoked(v: unknown, path: string): RevokedNode {
+  const r = object(v, path, ['id', 'hostname', 'revokedAt']);
+  return {
+    id: checkPeerId(r.id, at(path, 'id')),
+    hostname: checkHostname(r.hostname, at(path, 'hostname')),
+    revokedAt: checkTime(r.revokedAt, at(path, 'revokedAt')),
+  };
+}
