@@ -1,0 +1,17 @@
+/**
+ * Stacks from Compose files: parsing, validation, the normalized spec and
+ * its canonical hash.
+ *
+ * @module
+ */
+export type * from './spec.js';
+export { formatStackError, StackValidationError, type StackError } from './errors.js';
+export { parseStack, parseStackOrThrow, type ParseStackOptions, type ParseStackResult } from './parse.js';
+export { canonicalJson, hashService, hashStack } from './hash.js';
+export { interpolate, type InterpolationResult } from './interpolate.js';
+export { parseBytes, parseCpus, parseDuration, shellSplit } from './units.js';
+export { parsePortShort } from './ports.js';
+export { parseConstraint, DEFAULT_RESTART, DEFAULT_UPDATE } from './deploy.js';
+export { cronError, parseArray, isTimeZone, ARRAY_LIMITS } from './batch-syntax.js';
+export { parseEnvFile } from './envfile.js';
+export { DEFAULT_PRIORITY, MAX_PRIORITY } from './shoal.js';
