@@ -5,7 +5,10 @@
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'agent') {
     const { runAgentCommand } = await import('./agent/run.js');
-    return runAgentCommand(argv.slice(1));
+    const code = await runAgentCommand(argv.slice(1));
+    // An agent that could not start exits now, whatever timers its libraries left behind.
+    if (code >= 0) process.exit(code);
+    return code;
   }
   const { runCli } = await import('./cli/main.js');
   return runCli(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr });

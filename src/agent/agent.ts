@@ -167,6 +167,7 @@ export class Agent implements AgentContext {
       if (leader === this.id) this.#leaderLoop?.start();
       else this.#leaderLoop?.stop();
     });
+    raft.on('snapshot:restore', (index, term) => this.log.info({ index, term }, 'installed a snapshot from the leader'));
     raft.on('fatal', (error) => this.log.fatal({ err: error }, 'raft stopped: this agent can no longer take part in the cluster'));
     this.#raft = raft;
     this.#leaderLoop = new LeaderLoop(this, this.writer);

@@ -49,12 +49,20 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
   log.info({ api: server.addresses(), nodeId: agent.id }, 'admin API listening');
 
   if (!agent.membership()) {
-    if (config.init) {
-      const result = await agent.admin.init({});
-      process.stdout.write(`Cluster ${result.clusterId} created. Join other nodes with:\n  shoal join ${agent.advertisedAddresses()[0]} --token ${result.token}\n`);
-    } else if (config.join) {
-      const result = await agent.admin.join(config.join);
-      log.info({ clusterId: result.clusterId }, 'joined the cluster');
+    try {
+      if (config.init) {
+        const result = await agent.admin.init({});
+        process.stdout.write(`Cluster ${result.clusterId} created. Join other nodes with:\n  shoal join ${agent.advertisedAddresses()[0]} --token ${result.token}\n`);
+      } else if (config.join) {
+        const result = await agent.admin.join(config.join);
+        log.info({ clusterId: result.clusterId }, 'joined the cluster');
+      }
+    } catch (error) {
+      log.fatal({ err: error }, config.init ? 'init failed' : 'join failed');
+      process.stderr.write(`shoal agent: ${config.init ? 'init' : 'join'} failed: ${(error as Error).message}\n`);
+      await server.stop().catch(() => undefined);
+      await agent.stop().catch(() => undefined);
+      return 1;
     }
   }
 

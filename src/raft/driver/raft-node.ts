@@ -48,6 +48,8 @@ export interface RaftNodeOptions {
 export interface RaftNodeEvents {
   'leader:change': [leader: NodeId | null, term: number];
   'conf:change': [conf: ConfState];
+  /** A snapshot from the leader replaced the state machine (this node was too far behind). */
+  'snapshot:restore': [index: number, term: number];
   /** The pump failed (storage error): the node stopped itself; the cause is attached. */
   'fatal': [error: Error];
 }
@@ -286,6 +288,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       this.#lastSnapshotIndex = ready.snapshot.meta.index;
       this.#proposals.coveredBySnapshot(this.#applied);
       this.#confChanges.coveredBySnapshot(this.#applied);
+      this.emit('snapshot:restore', ready.snapshot.meta.index, ready.snapshot.meta.term);
       this.emit('conf:change', this.#appliedConf);
     }
     for (const entry of ready.committedEntries) {
