@@ -1,0 +1,73 @@
+/**
+ * `npm run bench:failover`: a 3-node cluster of real agents (bundled binary, default Raft timing:
+ * 100 ms ticks, elections after 1–2 s of silence). Each trial kills the leader with SIGKILL and
+ * measures until a new leader has committed a write (a token rotation sent to a survivor),
+ * then restarts the victim and waits for it to be healthy. Prints min/p50/max; last line JSON.
+ *
+ *   npm run bench:failover -- [--trials 20] [--tick-ms 100]
+ */
+import { parseArgs } from 'node:util';
+import { bundle } from '../scripts/bundle.mjs';
+import { makeAgents, waitFor, type AgentProcess, type StatusBody } from '../test/agent/support/agents.js';
+
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '20' }, 'tick-ms': { type: 'string', default: '100' } } });
+const trials = Number(values.trials);
+const tickMs = values['tick-ms']!;
+
+async function nodeIdOf(agent: AgentProcess): Promise<string> {
+  return (await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId;
+}
+
+async function main(): Promise<void> {
+  await bundle();
+  const { agents, cleanup } = makeAgents(3, 'shoal-bench-failover-');
+  const flags = ['--tick-ms', tickMs, '--log-level', 'warn'];
+  try {
+    agents[0]!.start(['--init', ...flags]);
+    await agents[0]!.waitForApi();
+    let token = '';
+    await waitFor('the token', async () => {
+      const reply = await agents[0]!.api<{ token: string }>('GET', '/v1/token');
+      token = reply.status === 200 ? reply.body.token : '';
+      return token !== '';
+    });
+    const address = (await agents[0]!.api<StatusBody>('GET', '/v1/status')).body.members[0]!.addresses[0]!;
+    for (const agent of agents.slice(1)) agent.start(['--join', address, '--token', token, ...flags]);
+    await waitFor('3 voters', async () => (await agents[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null))?.body.members.filter((m) => m.raftRole === 'voter').length === 3, 60_000);
+    const ids = await Promise.all(agents.map(nodeIdOf));
+
+    const times: number[] = [];
+    for (let trial = 0; trial < trials; trial++) {
+      const status = await agents[0]!.api<StatusBody>('GET', '/v1/status').catch(() => agents[1]!.api<StatusBody>('GET', '/v1/status'));
+      const victim = agents[ids.indexOf(status.body.leader!)]!;
+      const survivors = agents.filter((a) => a !== victim);
+      const killedAt = performance.now();
+      await victim.kill('SIGKILL');
+      // Retry the write until a new leader commits it; the CommandWriter itself retries through elections.
+      for (;;) {
+        const reply = await survivors[trial % 2]!.api('POST', '/v1/token/rotate', undefined, 30_000).catch(() => null);
+        if (reply?.status === 200) break;
+      }
+      const ms = performance.now() - killedAt;
+      times.push(ms);
+      console.log(`trial ${String(trial + 1).padStart(2)}: new leader committed a write ${ms.toFixed(0)} ms after kill -9`);
+      victim.start(flags);
+      await victim.waitForApi();
+      await waitFor('all voters healthy', async () => {
+        const reply = await survivors[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null);
+        return reply?.status === 200 && reply.body.members.every((m) => m.reachable === true);
+      }, 60_000);
+    }
+    times.sort((a, b) => a - b);
+    const p50 = times[Math.floor(times.length / 2)]!;
+    console.log(`failover over ${trials} trials: min ${times[0]!.toFixed(0)} ms, p50 ${p50.toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms`);
+    console.log(JSON.stringify({ bench: 'failover', trials, tickMs: Number(tickMs), electionTimeoutMs: [10 * Number(tickMs), 20 * Number(tickMs)], minMs: times[0], p50Ms: p50, maxMs: times.at(-1), samplesMs: times }));
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+/**
+ * Reading JSON requests and writing JSON answers on `node:http`.
+ * @module
+ * @private
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, type ApiErrorCode } from './types.js';
+
+/** Bodies above this are refused with 413 before they are buffered further. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The JSON shape of every error answer. */
+export interface ErrorBody {
+  readonly error: { readonly code: ApiErrorCode; readonly message: string };
+}
+
+/**
+ * Read and parse the request body. Returns undefined for an empty body. Refuses a body over
+ * `limit`, a non-JSON content type, and text that is not JSON, each with a message that says so.
+ */
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, 'bad_request', `body: expected Content-Type application/json, got ${JSON.stringify(type)}`);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, 'bad_request', `body: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'bad_request', `body: larger than the limit of ${limit} bytes`);
+}
+
+/** Send `body` as JSON with `status`. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body ?? null) + '\n';
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Send an {@link ApiError} as `{ error: { code, message } }` with its status. */
+export function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  sendJson(res, error.status, body, headers);
+}

@@ -1,0 +1,16 @@
+/** The admin HTTP API: the contract ({@link ClusterApi}), the server around it, and its routing table. */
+export * from './types.js';
+export {
+  createApiServer,
+  ApiServerConfigError,
+  type ApiServer,
+  type ApiServerOptions,
+  type ApiListenAddress,
+  type ApiLogger,
+} from './server.js';
+export { Router, type Route, type RouteRequest, type RouteMatch, type HttpMethod } from './router.js';
+export { clusterRoutes } from './routes.js';
+export { validateBody, validateQuery, type FieldSpec, type Schema } from './validate.js';
+export { isLoopbackHost, createTokenCheck, type TokenCheck } from './auth.js';
+export { SocketInUseError, clearStaleSocket } from './unix-socket.js';
+export { MAX_BODY_BYTES, type ErrorBody } from './http-io.js';

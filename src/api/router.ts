@@ -1,0 +1,112 @@
+/**
+ * A table-driven router: a route is a method, a path pattern with `:name` segments, the schemas
+ * of its query and body, and a handler. Later milestones add stacks, services and jobs by adding
+ * rows, not branches.
+ * @module
+ */
+import type { Schema } from './validate.js';
+
+/** HTTP methods the admin API uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a handler receives: validated, typed by the route's schemas. */
+export interface RouteRequest {
+  /** Path parameters, URL-decoded (`/v1/nodes/:id` → `{ id }`). */
+  readonly params: Readonly<Record<string, string>>;
+  /** The query, validated by the route's `query` schema (flags default to false). */
+  readonly query: Readonly<Record<string, unknown>>;
+  /** The JSON body, validated by the route's `body` schema (`{}` when the route takes none). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** Aborted when the client goes away before the answer is sent. */
+  readonly signal: AbortSignal;
+}
+
+/** One row of the routing table. */
+export interface Route {
+  readonly method: HttpMethod;
+  /** e.g. `/v1/nodes/:id`. */
+  readonly path: string;
+  readonly query?: Schema;
+  /** When absent the route takes no body: a non-empty one is refused. */
+  readonly body?: Schema;
+  /** HTTP status of a successful answer (default 200). */
+  readonly status?: number;
+  /** Returns the JSON to send back. */
+  handle(request: RouteRequest): Promise<unknown>;
+}
+
+/** The outcome of {@link Router.match}. */
+export type RouteMatch =
+  | { readonly kind: 'found'; readonly route: Route; readonly params: Record<string, string> }
+  /** The path exists, but not with this method. */
+  | { readonly kind: 'method'; readonly allowed: readonly HttpMethod[] }
+  | { readonly kind: 'none' };
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly segments: readonly string[];
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((segment) => segment.length > 0);
+}
+
+/** Matches paths to routes. */
+export class Router {
+  readonly #routes: CompiledRoute[] = [];
+
+  constructor(routes: Iterable<Route> = []) {
+    for (const route of routes) this.add(route);
+  }
+
+  /** Add a route; a second route with the same method and pattern is a programming error. */
+  add(route: Route): void {
+    const segments = splitPath(route.path);
+    const shape = (s: readonly string[]) => s.map((x) => (x.startsWith(':') ? ':' : x)).join('/');
+    for (const existing of this.#routes) {
+      if (existing.route.method === route.method && shape(existing.segments) === shape(segments)) {
+        throw new TypeError(
+          `Cannot add route ${route.method} ${route.path}: ${existing.route.path} already matches it`,
+        );
+      }
+    }
+    this.#routes.push({ route, segments });
+  }
+
+  /**
+   * Find the route for `method` and `pathname` (already stripped of its query).
+   * @example router.match('DELETE', '/v1/nodes/12D3KooW') // { kind: 'found', params: { id: '12D3KooW' }, … }
+   */
+  match(method: string, pathname: string): RouteMatch {
+    const parts = splitPath(pathname);
+    const allowed: HttpMethod[] = [];
+    for (const { route, segments } of this.#routes) {
+      const params = matchSegments(segments, parts);
+      if (!params) continue;
+      if (route.method === method) return { kind: 'found', route, params };
+      allowed.push(route.method);
+    }
+    return allowed.length > 0 ? { kind: 'method', allowed } : { kind: 'none' };
+  }
+}
+
+function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i]!;
+    const actual = parts[i]!;
+    if (expected.startsWith(':')) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(actual);
+      } catch {
+        return undefined; // a malformed escape is not a match; the caller answers 404
+      }
+      params[expected.slice(1)] = decoded;
+    } else if (expected !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}

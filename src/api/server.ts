@@ -1,0 +1,287 @@
+/**
+ * The admin HTTP API server: JSON over HTTP on a unix socket and/or TCP, around a
+ * {@link ClusterApi}. Every agent serves it; writes are forwarded to the leader by the
+ * ClusterApi, not here.
+ * @module
+ */
+import { chmod, unlink } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createTokenCheck, isLoopbackHost, type TokenCheck } from './auth.js';
+import { readJsonBody, sendError, sendJson } from './http-io.js';
+import { Router, type Route } from './router.js';
+import { clusterRoutes } from './routes.js';
+import { ApiError, type ClusterApi } from './types.js';
+import { clearStaleSocket } from './unix-socket.js';
+import { validateBody, validateQuery } from './validate.js';
+
+/** A TCP address to listen on. */
+export interface ApiListenAddress {
+  readonly host: string;
+  /** 0 picks a free port; {@link ApiServer.addresses} tells which. */
+  readonly port: number;
+  /**
+   * Require the admin token on this listener even when it is loopback (always required on any
+   * other address). Useful on shared machines where other local users can reach loopback.
+   */
+  readonly requireToken?: boolean;
+}
+
+/** The subset of a pino logger the server uses. */
+export interface ApiLogger {
+  error(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  debug(object: object, message?: string): void;
+}
+
+/** Options of {@link createApiServer}. */
+export interface ApiServerOptions {
+  /** Unix socket path (created with mode 0600). */
+  readonly socketPath?: string;
+  readonly listen?: readonly ApiListenAddress[];
+  /** The admin token; required when any TCP listener is not loopback. */
+  readonly adminToken?: string;
+  /** Instead of {@link adminToken}: its `hashAdminToken` digest, which is what the agent stores. */
+  readonly adminTokenHash?: string;
+  /** Serve TCP listeners over TLS (the unix socket stays plain: TLS adds nothing there). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly logger?: ApiLogger;
+  /** More routes next to the cluster routes (stacks, services, jobs in later milestones). */
+  readonly routes?: readonly Route[];
+}
+
+/** A running (or startable) admin API server. */
+export interface ApiServer {
+  /** Listen on every configured address. Idempotent. Rejects with a message naming the address that failed. */
+  start(): Promise<void>;
+  /** Stop listening, cut open connections (aborting their requests) and remove the socket file. Idempotent. */
+  stop(): Promise<void>;
+  /** Where it listens, as the CLI's `--addr` takes them: `unix:///path`, `http://127.0.0.1:7900`. */
+  addresses(): string[];
+}
+
+/** The server was configured in a way it refuses to start with. */
+export class ApiServerConfigError extends Error {
+  override readonly name = 'ApiServerConfigError';
+}
+
+interface Listener {
+  readonly server: Server;
+  readonly label: string;
+  readonly listen: () => Promise<void>;
+  url?: string;
+}
+
+function isApiError(error: unknown): error is ApiError {
+  // Duck-typed too, so an ApiError from another copy of the module (a bundle) still maps.
+  return (
+    error instanceof ApiError ||
+    (error instanceof Error && error.name === 'ApiError' && typeof (error as ApiError).status === 'number')
+  );
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/**
+ * Create the admin API server. Nothing listens until {@link ApiServer.start}.
+ * @example
+ * const server = createApiServer(agent.api, { socketPath: '/var/lib/shoal/shoal.sock', listen: [{ host: '127.0.0.1', port: 7900 }] });
+ * await server.start();
+ */
+export function createApiServer(api: ClusterApi, options: ApiServerOptions = {}): ApiServer {
+  const logger: ApiLogger = options.logger ?? pino({ name: 'shoal-api' });
+  const router = new Router([...clusterRoutes(api), ...(options.routes ?? [])]);
+  const hasToken = options.adminToken !== undefined || options.adminTokenHash !== undefined;
+  const listens = options.listen ?? [];
+  if (options.socketPath === undefined && listens.length === 0) {
+    throw new ApiServerConfigError('Cannot create the admin API server: give a socketPath, a listen address, or both');
+  }
+  for (const address of listens) {
+    if (!isLoopbackHost(address.host) && !hasToken) {
+      throw new ApiServerConfigError(
+        `Cannot listen on ${formatHost(address.host)}:${address.port} without an admin token: anyone who can reach it could run the cluster. ` +
+          'Set an admin token, or listen on 127.0.0.1 / the unix socket only',
+      );
+    }
+  }
+  const tokenCheck: TokenCheck | undefined = hasToken
+    ? createTokenCheck({ token: options.adminToken, tokenHash: options.adminTokenHash })
+    : undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, requireToken: boolean): Promise<void> => {
+    const controller = new AbortController();
+    // 'close' before the answer is finished means the client went away: stop the work it asked for.
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('the admin API client disconnected'));
+    });
+    const method = req.method ?? 'GET';
+    const started = performance.now();
+    res.once('finish', () => {
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      logger.debug({ method, url: req.url, status: res.statusCode, ms }, 'admin API request');
+    });
+    try {
+      if (requireToken && !tokenCheck!.accepts(req.headers.authorization)) {
+        const message =
+          'admin token missing or wrong: send "Authorization: Bearer <token>" (the CLI reads SHOAL_TOKEN or --token-file)';
+        sendError(res, new ApiError(401, 'unauthorized', message), { 'www-authenticate': 'Bearer realm="shoal"' });
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      const match = router.match(method, url.pathname);
+      if (match.kind === 'none') throw new ApiError(404, 'not_found', `no such endpoint: ${method} ${url.pathname}`);
+      if (match.kind === 'method') {
+        const allowed = match.allowed.join(', ');
+        sendError(
+          res,
+          new ApiError(405, 'bad_request', `${method} is not allowed on ${url.pathname}; use ${allowed}`),
+          {
+            allow: allowed,
+          },
+        );
+        return;
+      }
+      const { route, params } = match;
+      const query = validateQuery(url.searchParams, route.query ?? {});
+      const raw = await readJsonBody(req);
+      if (route.body === undefined && raw !== undefined) {
+        throw new ApiError(400, 'bad_request', `body: ${method} ${url.pathname} takes no body`);
+      }
+      const body = route.body === undefined ? {} : validateBody(raw, route.body);
+      const result = await route.handle({ params, query, body, signal: controller.signal });
+      sendJson(res, route.status ?? 200, result);
+    } catch (error) {
+      if (controller.signal.aborted) {
+        logger.debug({ method, url: req.url }, 'admin API client went away before the answer');
+        return;
+      }
+      if (isApiError(error)) {
+        if (error.status >= 500) logger.warn({ method, url: req.url, code: error.code }, error.message);
+        // A refused oversized body was not read to its end: close rather than reuse the connection.
+        sendError(res, error, error.status === 413 ? { connection: 'close' } : {});
+        return;
+      }
+      logger.error({ err: error, method, url: req.url }, 'admin API request failed');
+      const message = error instanceof Error ? error.message : String(error);
+      sendError(res, new ApiError(500, 'internal', `internal error: ${message} (details in the agent's log)`));
+    }
+  };
+
+  const makeServer = (tls: boolean, requireToken: boolean): Server => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res, requireToken);
+    return tls && options.tls
+      ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) as unknown as Server)
+      : createHttpServer(onRequest);
+  };
+
+  const listenOn = (server: Server, label: string, target: { path: string } | { host: string; port: number }) =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? 'the address is in use (another agent?)' : error.message;
+        reject(new Error(`Cannot listen on ${label}: ${why}`, { cause: error }));
+      };
+      server.once('error', onError);
+      server.listen(target, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+
+  const listeners: Listener[] = [];
+  const socketPath = options.socketPath;
+  if (socketPath !== undefined) {
+    const server = makeServer(false, false);
+    // The socket file is created with the process umask and only then narrowed to 0600: a
+    // connection accepted in between would outlive the chmod, so it is cut.
+    let secured = false;
+    server.on('connection', (socket) => {
+      if (!secured) socket.destroy();
+    });
+    const listener: Listener = {
+      server,
+      label: socketPath,
+      listen: async () => {
+        secured = false;
+        await clearStaleSocket(socketPath);
+        await listenOn(server, socketPath, { path: socketPath });
+        await chmod(socketPath, 0o600);
+        secured = true;
+        listener.url = `unix://${socketPath}`;
+      },
+    };
+    listeners.push(listener);
+  }
+  for (const address of listens) {
+    const requireToken = address.requireToken === true || !isLoopbackHost(address.host);
+    if (requireToken && !tokenCheck) {
+      throw new ApiServerConfigError(`Cannot require a token on ${address.host}:${address.port}: no admin token given`);
+    }
+    const server = makeServer(options.tls !== undefined, requireToken);
+    const label = `${formatHost(address.host)}:${address.port}`;
+    const listener: Listener = {
+      server,
+      label,
+      listen: async () => {
+        await listenOn(server, label, { host: address.host, port: address.port });
+        const bound = server.address();
+        const port = typeof bound === 'object' && bound ? bound.port : address.port;
+        listener.url = `${options.tls ? 'https' : 'http'}://${formatHost(address.host)}:${port}`;
+      },
+    };
+    listeners.push(listener);
+  }
+
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const closeAll = async () => {
+    await Promise.all(
+      listeners.map(
+        (listener) =>
+          new Promise<void>((resolve) => {
+            if (!listener.server.listening) return resolve();
+            listener.server.close(() => resolve());
+            listener.server.closeAllConnections();
+          }),
+      ),
+    );
+    if (socketPath !== undefined && listeners[0]?.url !== undefined) {
+      await unlink(socketPath).catch(() => undefined); // already gone is fine
+    }
+    for (const listener of listeners) listener.url = undefined;
+  };
+
+  return {
+    start() {
+      starting ??= (async () => {
+        try {
+          for (const listener of listeners) await listener.listen();
+        } catch (error) {
+          await closeAll();
+          starting = undefined;
+          throw error;
+        }
+        logger.info({ addresses: listeners.map((l) => l.url) }, 'admin API listening');
+      })();
+      return starting;
+    },
+    stop() {
+      if (!starting) return Promise.resolve();
+      stopping ??= (async () => {
+        await starting?.catch(() => undefined);
+        await closeAll();
+        starting = undefined;
+        stopping = undefined;
+      })();
+      return stopping;
+    },
+    addresses() {
+      return listeners.flatMap((listener) => (listener.url ? [listener.url] : []));
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Small declarative checks for request bodies and query strings. A route declares the fields it
+ * accepts; anything else, a missing required field or a value of the wrong type is refused with
+ * a 400 whose message names the field (`body.token: expected a non-empty string, got 42`).
+ * @module
+ */
+import { ApiError } from './types.js';
+
+/** One accepted field. Query values arrive as strings, so a query field is a `string` or a `flag`. */
+export type FieldSpec =
+  | { readonly type: 'string'; readonly optional?: boolean; readonly maxLength?: number; readonly pattern?: RegExp }
+  | { readonly type: 'boolean'; readonly optional?: boolean }
+  | { readonly type: 'integer'; readonly optional?: boolean; readonly min?: number; readonly max?: number }
+  /** A query flag: present empty, `1`, `true`, `yes` mean true; `0`, `false`, `no` mean false. */
+  | { readonly type: 'flag' };
+
+/** The fields of a body or a query string, by name. */
+export type Schema = Readonly<Record<string, FieldSpec>>;
+
+const TRUE_WORDS = new Set(['', '1', 'true', 'yes']);
+const FALSE_WORDS = new Set(['0', 'false', 'no']);
+
+/** Describe a received value for an error message without echoing long (possibly secret) text. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  return String(value);
+}
+
+function badField(where: string, name: string, expected: string, value: unknown): ApiError {
+  return new ApiError(400, 'bad_request', `${where}.${name}: expected ${expected}, got ${describeValue(value)}`);
+}
+
+function checkField(where: string, name: string, spec: FieldSpec, value: unknown): unknown {
+  switch (spec.type) {
+    case 'string': {
+      if (typeof value !== 'string' || value.length === 0) throw badField(where, name, 'a non-empty string', value);
+      if (spec.maxLength !== undefined && value.length > spec.maxLength) {
+        throw badField(where, name, `at most ${spec.maxLength} characters`, value);
+      }
+      if (spec.pattern && !spec.pattern.test(value))
+        throw badField(where, name, `a string matching ${spec.pattern}`, value);
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw badField(where, name, 'true or false', value);
+      return value;
+    case 'integer': {
+      const ok = typeof value === 'number' && Number.isSafeInteger(value);
+      const min = spec.min ?? Number.MIN_SAFE_INTEGER;
+      const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+      if (!ok || value < min || value > max) throw badField(where, name, `an integer in [${min}, ${max}]`, value);
+      return value;
+    }
+    case 'flag': {
+      const word = typeof value === 'string' ? value.toLowerCase() : value;
+      if (typeof word === 'string' && TRUE_WORDS.has(word)) return true;
+      if (typeof word === 'string' && FALSE_WORDS.has(word)) return false;
+      throw badField(where, name, '1, true, 0 or false', value);
+    }
+  }
+}
+
+/**
+ * Check a parsed JSON body against `schema` and return it as a record. `undefined` (no body) is
+ * an empty object, so routes whose fields are all optional accept an empty POST.
+ * @example validateBody({ token: 't', address: '/ip4/…' }, { token: { type: 'string' }, address: { type: 'string' } })
+ */
+export function validateBody(body: unknown, schema: Schema): Record<string, unknown> {
+  const value = body === undefined ? {} : body;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ApiError(400, 'bad_request', `body: expected a JSON object, got ${describeValue(value)}`);
+  }
+  return validateRecord('body', value as Record<string, unknown>, schema);
+}
+
+/**
+ * Check a query string against `schema`. A parameter given twice is refused (which one would win
+ * is a guess nobody should have to make).
+ * @example validateQuery(new URLSearchParams('stale=1'), { stale: { type: 'flag' } }) // { stale: true }
+ */
+export function validateQuery(query: URLSearchParams, schema: Schema): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [name, value] of query) {
+    if (Object.hasOwn(record, name)) throw new ApiError(400, 'bad_request', `query.${name}: given more than once`);
+    record[name] = value;
+  }
+  return validateRecord('query', record, schema);
+}
+
+function validateRecord(where: string, record: Record<string, unknown>, schema: Schema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(record)) {
+    if (!Object.hasOwn(schema, name)) {
+      const known = Object.keys(schema);
+      const expected = known.length > 0 ? `expected one of ${known.join(', ')}` : 'this request takes none';
+      throw new ApiError(400, 'bad_request', `${where}.${name}: unknown field (${expected})`);
+    }
+  }
+  for (const [name, spec] of Object.entries(schema)) {
+    const value = record[name];
+    if (value === undefined) {
+      if (spec.type === 'flag') out[name] = false;
+      else if (!spec.optional) throw new ApiError(400, 'bad_request', `${where}.${name}: required field is missing`);
+      continue;
+    }
+    out[name] = checkField(where, name, spec, value);
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+/**
+ * A tiny JSON client for the admin API over a unix socket or TCP (optionally TLS). It uses only
+ * `node:http`/`node:https` so a CLI call starts fast.
+ * @module
+ */
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { ApiErrorCode } from '../api/types.js';
+import { formatAddress, type AgentAddress } from './address.js';
+import { AgentTimeoutError, AgentUnreachableError, ApiRequestError } from './errors.js';
+
+/** The default time to wait for an answer. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Answers above this are refused (nothing the admin API sends comes close). */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** Options of {@link ApiClient}. */
+export interface ApiClientOptions {
+  readonly address: AgentAddress;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly timeoutMs?: number;
+  /** CA certificate(s) to trust for an https address with a private certificate. */
+  readonly ca?: string | Buffer;
+}
+
+/** One request. */
+export interface ApiCallOptions {
+  readonly query?: Readonly<Record<string, string | boolean | undefined>>;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set([
+  'bad_request',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'not_initialized',
+  'unavailable',
+  'timeout',
+  'internal',
+]);
+
+function codeForStatus(status: number): ApiErrorCode {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 503) return 'unavailable';
+  if (status === 504) return 'timeout';
+  return status >= 500 ? 'internal' : 'bad_request';
+}
+
+/** Builds `?a=1&b=x` from defined values; `true` becomes `1`, `false` and undefined are left out. */
+function queryString(query: ApiCallOptions['query']): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === false) continue;
+    params.set(name, value === true ? '1' : value);
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/**
+ * Calls the admin API and returns the parsed JSON answer.
+ * @example
+ * const client = new ApiClient({ address: parseAddress('unix:///var/lib/shoal/shoal.sock') });
+ * const status = await client.call<StatusView>('GET', '/v1/status');
+ */
+export class ApiClient {
+  readonly #options: ApiClientOptions;
+
+  constructor(options: ApiClientOptions) {
+    this.#options = options;
+  }
+
+  /** The address in `--addr` form. */
+  get address(): string {
+    return formatAddress(this.#options.address);
+  }
+
+  /**
+   * Send one request. Throws {@link ApiRequestError} when the agent answers with an error,
+   * {@link AgentUnreachableError} when nothing answers, {@link AgentTimeoutError} on timeout.
+   */
+  async call<T>(method: string, path: string, options: ApiCallOptions = {}): Promise<T> {
+    const { address, token, ca } = this.#options;
+    // node:https pulls in tls and crypto: load it only for https addresses, to keep plain calls fast.
+    const send = address.kind === 'tcp' && address.tls ? (await import('node:https')).request : httpRequest;
+    const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string | number> = { accept: 'application/json' };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    // agent: false → one connection, closed after the answer: nothing keeps the process alive.
+    const base: RequestOptions = { method, path: path + queryString(options.query), headers, agent: false };
+    const target: RequestOptions =
+      address.kind === 'unix'
+        ? { ...base, socketPath: address.path }
+        : { ...base, host: address.host, port: address.port, ...(address.tls && ca !== undefined ? { ca } : {}) };
+    const where = this.address;
+
+    return new Promise<T>((resolve, reject) => {
+      let connected = false;
+      let settled = false;
+      const finish = (error: Error | undefined, value?: T) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(value as T);
+      };
+      const req: ClientRequest = send(target, (res) => {
+        readAnswer<T>(res, where).then(
+          (value) => finish(undefined, value),
+          (error: Error) => finish(error),
+        );
+      });
+      const timer = setTimeout(() => {
+        finish(new AgentTimeoutError(where, timeoutMs, connected));
+        req.destroy();
+      }, timeoutMs);
+      const onAbort = () => {
+        finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('request aborted'));
+        req.destroy();
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      req.once('socket', (socket) => {
+        if (!socket.connecting) connected = true;
+        socket.once('connect', () => (connected = true));
+      });
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        const reason = describeConnectError(error, address);
+        finish(new AgentUnreachableError(where, reason, { cause: error }));
+      });
+      req.end(body);
+    });
+  }
+}
+
+function describeConnectError(error: NodeJS.ErrnoException, address: AgentAddress): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return address.kind === 'unix' ? `no socket at ${address.path} (is \`shoal agent\` running?)` : error.message;
+    case 'ECONNREFUSED':
+      return 'connection refused (is `shoal agent` running?)';
+    case 'EACCES':
+      return `permission denied on ${address.kind === 'unix' ? address.path : 'the address'} (run as the agent's user, e.g. with sudo)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve host ${address.kind === 'tcp' ? address.host : ''}`.trim();
+    default:
+      return error.message;
+  }
+}
+
+async function readAnswer<T>(res: IncomingMessage, where: string): Promise<T> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      res.destroy();
+      throw new ApiRequestError(
+        res.statusCode ?? 0,
+        'internal',
+        `the answer from ${where} is larger than ${MAX_RESPONSE_BYTES} bytes`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  const status = res.statusCode ?? 0;
+  const text = Buffer.concat(chunks).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    throw new ApiRequestError(
+      status,
+      status >= 400 ? codeForStatus(status) : 'internal',
+      `${where} answered HTTP ${status} with something that is not JSON: is it a shoal agent's admin API?`,
+    );
+  }
+  if (status >= 200 && status < 300) return parsed as T;
+  const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code =
+    typeof error?.code === 'string' && KNOWN_CODES.has(error.code)
+      ? (error.code as ApiErrorCode)
+      : codeForStatus(status);
+  const message =
+    typeof error?.message === 'string' ? error.message : `HTTP ${status} ${res.statusMessage ?? ''}`.trim();
+  throw new ApiRequestError(status, code, message);
+}

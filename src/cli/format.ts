@@ -1,0 +1,72 @@
+/**
+ * Human output: aligned tables like `docker node ls`, shortened peer ids, sizes.
+ * @module
+ */
+
+/** How many characters of a peer id a table shows. Ed25519 peer ids all start with `12D3KooW`, so a
+ * docker-style 12 would leave 4 telling characters; 16 leaves 8 (about 46 bits). */
+export const SHORT_ID_LENGTH = 16;
+
+/**
+ * A peer id shortened for tables; a unique prefix is accepted wherever the CLI takes an id.
+ * @example shortId('12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo') // "12D3KooWQYhTNQdm"
+ */
+export function shortId(id: string, noTrunc = false): string {
+  return noTrunc || id.length <= SHORT_ID_LENGTH ? id : id.slice(0, SHORT_ID_LENGTH);
+}
+
+/** Three spaces between columns, as docker's tables do. */
+const GAP = '   ';
+
+/**
+ * Render rows under headers with aligned columns (no trailing spaces).
+ * @example renderTable(['ID', 'NAME'], [['a', 'alpha']]) // "ID   NAME\na    alpha\n"
+ */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join(GAP)
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * Aligned `Key: value` lines.
+ * @example renderFields([['Term', '3'], ['Leader', 'x']]) // "Term:     3\nLeader:   x\n"
+ */
+export function renderFields(fields: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...fields.map(([key]) => key.length + 1));
+  return fields.map(([key, value]) => `${(key + ':').padEnd(width)}   ${value}`.trimEnd()).join('\n') + '\n';
+}
+
+/**
+ * Bytes in binary units with one decimal, as people read memory sizes.
+ * @example formatBytes(17179869184) // "16.0GiB"
+ */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value}B` : `${value.toFixed(1)}${units[unit]}`;
+}
+
+/** First letter upper case: table cells read like docker's (`Ready`, `Active`). */
+export function capitalize(word: string): string {
+  return word.length === 0 ? word : word[0]!.toUpperCase() + word.slice(1);
+}
+
+/** A value that may be unknown (null), for a table cell. */
+export function orDash(value: string | number | null | undefined): string {
+  return value === null || value === undefined || value === '' ? '-' : String(value);
+}
+
+/** JSON as `-o json` prints it: two-space indent, trailing newline. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}

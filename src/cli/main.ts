@@ -1,0 +1,256 @@
+/**
+ * The admin CLI: `runCli(argv, io)` parses a command line, calls the agent's admin API and
+ * returns an exit code. It imports only node built-ins and its own files (no libp2p, no agent),
+ * so a call starts fast enough for shell loops.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { resolveAddress, type ResolvedAddress } from './address.js';
+import { ApiClient } from './client.js';
+import type { CliOutput, CommandContext, CommandSpec, OptionSpec, OutputFormat } from './command.js';
+import { initCommand, joinCommand, leaderTransferCommand } from './commands/cluster.js';
+import { nodeLsCommand, nodeRmCommand } from './commands/node.js';
+import { statusCommand } from './commands/status.js';
+import { tokenRotateCommand, tokenShowCommand } from './commands/token.js';
+import { versionCommand } from './commands/version.js';
+import {
+  AgentTimeoutError,
+  AgentUnreachableError,
+  ApiRequestError,
+  ExitCode,
+  UsageError,
+  exitCodeForApiError,
+} from './errors.js';
+import { HELP_OPTION, REMOTE_OPTIONS, commandHelp, commandName, groupHelp, mainHelp, usageLine } from './help.js';
+import { parseDuration } from './options.js';
+
+/** Every command `runCli` knows, in the order help lists them. */
+export const COMMAND_SPECS: readonly CommandSpec[] = [
+  initCommand,
+  joinCommand,
+  statusCommand,
+  nodeLsCommand,
+  nodeRmCommand,
+  tokenShowCommand,
+  tokenRotateCommand,
+  leaderTransferCommand,
+  versionCommand,
+];
+
+/** First words `runCli` handles (`agent` is not among them: the top-level entry runs the daemon). */
+export const CLI_COMMANDS: readonly string[] = [...new Set([...COMMAND_SPECS.map((spec) => spec.words[0]!), 'help'])];
+
+/** What `runCli` reads and writes; `fileExists` lets tests fix the default-address probe. */
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: CliOutput;
+  readonly stderr: CliOutput;
+  readonly fileExists?: (path: string) => boolean;
+}
+
+const GROUPS = new Set(COMMAND_SPECS.filter((spec) => spec.words.length > 1).map((spec) => spec.words[0]!));
+
+/** Flags that take a value, so the command-word scan skips their values (`--addr x status`). */
+const VALUE_FLAGS: ReadonlySet<string> = new Set(
+  [...COMMAND_SPECS.flatMap((spec) => Object.entries(spec.options ?? {})), ...Object.entries(REMOTE_OPTIONS)]
+    .filter(([, option]) => option.type === 'string')
+    .flatMap(([name, option]) => [`--${name}`, ...(option.short ? [`-${option.short}`] : [])]),
+);
+
+/** The positional words of `argv` (before `--`), with their indexes. */
+function positionalWords(argv: readonly string[]): { word: string; index: number }[] {
+  const words: { word: string; index: number }[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') break;
+    if (token.startsWith('-') && token !== '-') {
+      if (VALUE_FLAGS.has(token)) i++;
+      continue;
+    }
+    words.push({ word: token, index: i });
+  }
+  return words;
+}
+
+function findSpec(first: string, second: string | undefined): CommandSpec | undefined {
+  return COMMAND_SPECS.find((spec) => {
+    if (spec.words[0] !== first) return false;
+    if (spec.words.length === 1) return true;
+    return second !== undefined && (spec.words[1] === second || (spec.aliases ?? []).includes(second));
+  });
+}
+
+function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((token) => token === '-h' || token === '--help');
+}
+
+function parseOptions(spec: CommandSpec, args: string[]) {
+  // Connection options are accepted even by local commands, so `alias shoal='shoal --addr …'` keeps working.
+  const all: Record<string, OptionSpec> = { ...spec.options, ...REMOTE_OPTIONS, help: HELP_OPTION };
+  const options = Object.fromEntries(
+    Object.entries(all).map(([name, option]) => [
+      name,
+      option.short ? { type: option.type, short: option.short } : { type: option.type },
+    ]),
+  );
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (error) {
+    // parseArgs' messages name the flag ("Unknown option '--frce'"); they are usage errors.
+    throw new UsageError((error as Error).message.split('. To specify a positional')[0]!, usageLine(spec));
+  }
+}
+
+function readTextFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+/** Build the command context; the client (and with it the address) is made on first use. */
+function makeContext(
+  spec: CommandSpec,
+  values: Record<string, string | boolean | undefined>,
+  args: string[],
+  io: CliIo,
+) {
+  const output = (values.output as string | undefined) ?? 'table';
+  if (spec.outputs !== undefined && !(spec.outputs as readonly string[]).includes(output)) {
+    throw new UsageError(`-o ${output}: unknown output format; expected ${spec.outputs.join(', ')}`, usageLine(spec));
+  }
+  let resolved: ResolvedAddress | undefined;
+  let client: ApiClient | undefined;
+  const context: CommandContext & { resolved(): ResolvedAddress | undefined } = {
+    args,
+    options: values,
+    output: output as OutputFormat,
+    env: io.env,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    resolved: () => resolved,
+    client() {
+      if (client) return client;
+      resolved = resolveAddress({ flag: values.addr as string | undefined, env: io.env, fileExists: io.fileExists });
+      const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout as string, '--timeout');
+      const tokenFile = (values['token-file'] as string | undefined) ?? io.env.SHOAL_TOKEN_FILE;
+      const token = tokenFile ? readTextFile(tokenFile, 'admin token').trim() : io.env.SHOAL_TOKEN || undefined;
+      const ca = values.cacert === undefined ? undefined : readTextFile(values.cacert as string, 'CA certificate');
+      client = new ApiClient({ address: resolved.address, token, timeoutMs, ca });
+      return client;
+    },
+  };
+  return context;
+}
+
+function unreachableAdvice(resolved: ResolvedAddress | undefined): string {
+  const from =
+    resolved === undefined
+      ? ''
+      : ` (this address came from ${resolved.source === 'default' ? 'the defaults' : resolved.source})`;
+  return `Point shoal at a running agent with --addr ADDR or SHOAL_ADDR=ADDR${from}, e.g. --addr unix:///var/lib/shoal/shoal.sock or --addr 10.0.0.5:7900.\n`;
+}
+
+/** Print `error` as `shoal: …` and return its exit code. */
+function report(
+  error: unknown,
+  io: CliIo,
+  spec: CommandSpec | undefined,
+  resolved: ResolvedAddress | undefined,
+): number {
+  const say = (text: string) => io.stderr.write(`shoal: ${text}\n`);
+  if (error instanceof UsageError) {
+    say(error.message);
+    const usage = error.usage ?? (spec ? usageLine(spec) : undefined);
+    if (usage) io.stderr.write(`${usage}\n`);
+    io.stderr.write(`Run 'shoal ${spec ? commandName(spec) + ' --help' : 'help'}' for more.\n`);
+    return ExitCode.usage;
+  }
+  if (error instanceof ApiRequestError) {
+    say(error.message);
+    return exitCodeForApiError(error.code);
+  }
+  if (error instanceof AgentUnreachableError || (error instanceof AgentTimeoutError && !error.connected)) {
+    say(error.message);
+    io.stderr.write(unreachableAdvice(resolved));
+    return ExitCode.unreachable;
+  }
+  if (error instanceof AgentTimeoutError) {
+    say(error.message);
+    return ExitCode.unavailable;
+  }
+  say(error instanceof Error ? error.message : String(error));
+  return ExitCode.failed;
+}
+
+/**
+ * Run one CLI invocation. Never throws: failures are printed to `io.stderr` as `shoal: …` and
+ * turned into an exit code (see `shoal help`).
+ * @example process.exitCode = await runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr });
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const words = positionalWords(argv);
+  const [first, second] = [words[0]?.word, words[1]?.word];
+  if (first === undefined) {
+    if (argv.includes('--version') || argv.includes('-v')) return runCli(['version'], io);
+    if (argv.length === 0 || wantsHelp(argv)) {
+      io.stdout.write(mainHelp(COMMAND_SPECS));
+      return ExitCode.ok;
+    }
+    return report(new UsageError('missing a command', 'Usage: shoal <command> [options]'), io, undefined, undefined);
+  }
+  if (first === 'help') {
+    const rest = words.slice(1).map((w) => w.word);
+    if (rest.length === 0) {
+      io.stdout.write(mainHelp(COMMAND_SPECS));
+      return ExitCode.ok;
+    }
+    return runCli([...rest, '--help'], io);
+  }
+  const spec = findSpec(first, second);
+  if (spec === undefined) {
+    if (GROUPS.has(first)) {
+      if (second === undefined && wantsHelp(argv)) {
+        io.stdout.write(groupHelp(first, COMMAND_SPECS));
+        return ExitCode.ok;
+      }
+      const what = second === undefined ? `missing a command after "${first}"` : `unknown command "${first} ${second}"`;
+      io.stderr.write(`shoal: ${what}\n${groupHelp(first, COMMAND_SPECS)}`);
+      return ExitCode.usage;
+    }
+    return report(
+      new UsageError(`unknown command "${first}"`, 'Usage: shoal <command> [options]'),
+      io,
+      undefined,
+      undefined,
+    );
+  }
+  const used = new Set(words.slice(0, spec.words.length).map((w) => w.index));
+  const rest = argv.filter((_, index) => !used.has(index));
+  let context: ReturnType<typeof makeContext> | undefined;
+  try {
+    const { values, positionals } = parseOptions(spec, rest);
+    if (values.help === true) {
+      io.stdout.write(commandHelp(spec));
+      return ExitCode.ok;
+    }
+    const min = spec.minArgs ?? 0;
+    const max = spec.maxArgs ?? Number.POSITIVE_INFINITY;
+    if (positionals.length < min)
+      throw new UsageError(`"${commandName(spec)}" needs ${spec.argsUsage ?? 'an argument'}`);
+    if (positionals.length > max) {
+      throw new UsageError(
+        `"${commandName(spec)}" takes ${max === 0 ? 'no arguments' : `at most ${max}`}; got "${positionals.join(' ')}"`,
+      );
+    }
+    context = makeContext(spec, values, positionals, io);
+    return await spec.run(context);
+  } catch (error) {
+    return report(error, io, spec, context?.resolved());
+  }
+}
