@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 mkdir -p build dist
 node_modules/.bin/node scripts/bundle.mjs build/shoal.cjs
 cat > build/sea-config.json <<JSON
-{ "main": "build/shoal.cjs", "output": "build/shoal.blob", "disableExperimentalSEAWarning": true, "useCodeCache": true }
+{ "main": "build/shoal.cjs", "output": "build/shoal.blob", "disableExperimentalSEAWarning": true, "useCodeCache": true,
+  "assets": { "agent.cjs": "build/agent.cjs" } }
 JSON
 node_modules/.bin/node --experimental-sea-config build/sea-config.json
 cp "$(readlink -f node_modules/.bin/node)" dist/shoal

@@ -1,10 +1,13 @@
 /**
  * The one entry point of the `shoal` binary. `shoal agent ...` runs the daemon; every other
- * command is the admin CLI, which must start fast: it is loaded without libp2p or the agent.
+ * command is the admin CLI, which must start fast: the agent (libp2p, Raft, ...) is a separate
+ * bundle, loaded only for `agent` (from build/agent.cjs, or the single executable's asset).
  */
+import { loadAgentModule } from './agent-loader.js';
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'agent') {
-    const { runAgentCommand } = await import('./agent/run.js');
+    const { runAgentCommand } = await loadAgentModule();
     const code = await runAgentCommand(argv.slice(1));
     // An agent that could not start exits now, whatever timers its libraries left behind.
     if (code >= 0) process.exit(code);
@@ -17,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     // The agent keeps running (its servers hold the loop open); the CLI exits with its code.
-    if (code !== undefined && code >= 0) process.exitCode = code;
+    if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(`shoal: ${error instanceof Error ? error.message : String(error)}\n`);
