@@ -238,18 +238,15 @@ export class Agent implements AgentContext {
       this.#knownAddresses.set(node.id, key);
       this.#transport.setPeerAddresses(node.id, node.addresses);
     }
+    let revokedSome = false;
     for (const revoked of this.state.revoked()) {
-      if (!this.#knownAddresses.has(revoked.id)) continue;
+      if (!this.#knownAddresses.has(revoked.id) && !this.#bootstrapPeers.has(revoked.id)) continue;
       this.#knownAddresses.delete(revoked.id);
       this.#bootstrapPeers.delete(revoked.id);
       this.#transport.removePeer(revoked.id);
-      void this.#host?.libp2p.hangUp(peerIdOf(this.#host, revoked.id)).catch(() => undefined);
+      revokedSome = true;
     }
+    // The gater refuses new connections from revoked peers; open ones are cut here.
+    if (revokedSome) void this.#host?.enforceGate().catch(() => undefined);
   }
-}
-
-function peerIdOf(host: P2PHost, id: string): Parameters<P2PHost['libp2p']['hangUp']>[0] {
-  // hangUp accepts a PeerId or Multiaddr; find the open connection's PeerId object by string.
-  const connection = host.libp2p.getConnections().find((c) => c.remotePeer.toString() === id);
-  return (connection?.remotePeer ?? id) as Parameters<P2PHost['libp2p']['hangUp']>[0];
 }

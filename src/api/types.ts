@@ -126,3 +126,110 @@ export type ApiErrorCode =
   | 'unavailable' // 503: no leader / no quorum right now: retry
   | 'timeout' // 504
   | 'internal'; // 500
+
+// ---------------------------------------------------------------------------------------------
+// Workloads (stacks, services, tasks) and node operations.
+// ---------------------------------------------------------------------------------------------
+
+export interface StackDeployRequest {
+  /** The stack's name (`--name`, default: the Compose file's directory name). */
+  readonly name: string;
+  /** The Compose file's text; parsed and validated by the agent. */
+  readonly compose: string;
+  /** The file name, for error messages (`compose.yml:14 services.api...`). */
+  readonly file: string;
+  /** Variables for `${VAR}` interpolation (the CLI sends its environment and `.env`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Files `env_file:` may read, by path relative to the Compose file, sent by the CLI. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+export interface StackDeployResult {
+  readonly stack: string;
+  /** Per service: created, updated (spec changed), unchanged, or removed (no longer in the file). */
+  readonly services: readonly { readonly name: string; readonly change: 'created' | 'updated' | 'unchanged' | 'removed' }[];
+  readonly warnings: readonly string[];
+}
+
+export interface StackView {
+  readonly name: string;
+  readonly services: number;
+  readonly tasksRunning: number;
+  readonly tasksDesired: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface ServiceView {
+  readonly id: string;
+  readonly stack: string;
+  readonly name: string;
+  readonly kind: 'replicated' | 'global' | 'job' | 'cron';
+  readonly image: string;
+  /** Running / desired, e.g. 3/3; for global services desired = eligible nodes. */
+  readonly running: number;
+  readonly desired: number;
+  readonly ports: readonly string[];
+  readonly version: number;
+  readonly updatedAt: number;
+}
+
+export interface TaskView {
+  readonly id: string;
+  readonly serviceId: string;
+  /** `web_api.2` (replicated) or `web_agent.<node short id>` (global), like `docker service ps`. */
+  readonly name: string;
+  readonly image: string;
+  readonly nodeId: string | null;
+  readonly nodeHostname: string | null;
+  readonly desiredState: string;
+  readonly state: string;
+  /** Since when it is in `state`. */
+  readonly stateSince: number;
+  readonly message: string;
+  readonly exitCode: number | null;
+  readonly restarts: number;
+}
+
+/** The whole record, for `service inspect`. */
+export interface ServiceInspectView extends ServiceView {
+  readonly spec: unknown;
+  readonly replicas: number;
+  readonly tasks: readonly TaskView[];
+}
+
+export interface LogLine {
+  readonly taskId: string;
+  readonly taskName: string;
+  readonly nodeId: string;
+  readonly stream: 'stdout' | 'stderr';
+  /** ms since epoch, from the container runtime. */
+  readonly time: number;
+  readonly line: string;
+}
+
+export interface LogsRequest {
+  readonly service: string;
+  readonly follow?: boolean;
+  /** Last N lines per task. */
+  readonly tail?: number;
+  readonly since?: number;
+}
+
+/** The workload part of the admin API (the services milestone). */
+export interface WorkloadApi {
+  deployStack(request: StackDeployRequest, options?: WriteOptions): Promise<StackDeployResult>;
+  listStacks(options?: ReadOptions): Promise<StackView[]>;
+  removeStack(name: string, options?: WriteOptions): Promise<{ readonly removed: string; readonly services: number }>;
+  /** Tasks of every service of the stack. */
+  stackTasks(name: string, options?: ReadOptions & { readonly all?: boolean }): Promise<TaskView[]>;
+  listServices(options?: ReadOptions & { readonly stack?: string }): Promise<ServiceView[]>;
+  inspectService(idOrName: string, options?: ReadOptions): Promise<ServiceInspectView>;
+  /** Tasks of one service; `all` includes finished history. */
+  serviceTasks(idOrName: string, options?: ReadOptions & { readonly all?: boolean }): Promise<TaskView[]>;
+  scaleService(idOrName: string, replicas: number, options?: WriteOptions): Promise<ServiceView>;
+  /** Streams from the nodes that run the tasks (over libp2p), merged. */
+  serviceLogs(request: LogsRequest, options?: { readonly signal?: AbortSignal }): AsyncIterable<LogLine>;
+  setNodeAvailability(id: string, availability: 'active' | 'drain' | 'pause', options?: WriteOptions): Promise<NodeView>;
+  updateNodeLabels(id: string, change: { readonly add?: Readonly<Record<string, string>>; readonly remove?: readonly string[] }, options?: WriteOptions): Promise<NodeView>;
+}
