@@ -1,0 +1,116 @@
+/**
+ * Chunked InstallSnapshot transfers from the leader (§7), one per peer. A transfer keeps the
+ * snapshot it started with (a newer compaction does not disturb it), sends chunks of
+ * `chunkSize` bytes with up to `window` chunks unacknowledged, and moves on as the follower
+ * reports how many bytes it `received`. A repeated acknowledgement of the same count means a
+ * chunk was lost: resend from there (TCP's fast retransmit); a heartbeat round without progress
+ * does the same (`retransmit`). A reject restarts the transfer from byte 0.
+ */
+import type { Snapshot } from '../types.js';
+
+/** One chunk to send. */
+export interface Chunk {
+  readonly offset: number;
+  readonly chunk: Uint8Array;
+  readonly done: boolean;
+}
+
+interface Transfer {
+  readonly snapshot: Snapshot;
+  acked: number;
+  sent: number;
+  /** The final chunk has been sent since the last (re)start. */
+  lastSent: boolean;
+  /** `acked` at the previous stall check, and how many checks in a row saw no progress. */
+  checkedAck: number;
+  stalls: number;
+}
+
+export class SnapshotSender {
+  readonly #chunkSize: number;
+  readonly #window: number;
+  #transfers = new Map<string, Transfer>();
+
+  constructor(chunkSize: number, window = 4) {
+    this.#chunkSize = chunkSize;
+    this.#window = window;
+  }
+
+  /** Starts (or restarts) sending `snapshot` to `peer`; returns the first chunks. */
+  start(peer: string, snapshot: Snapshot): Chunk[] {
+    this.#transfers.set(peer, { snapshot, acked: 0, sent: 0, lastSent: false, checkedAck: -1, stalls: 0 });
+    return this.#fill(peer);
+  }
+
+  /** The snapshot being sent to `peer`, if any. */
+  snapshotOf(peer: string): Snapshot | undefined {
+    return this.#transfers.get(peer)?.snapshot;
+  }
+
+  /** The follower reported `received` bytes of the snapshot at (index, term); returns chunks to send. */
+  ack(peer: string, index: number, term: number, received: number): Chunk[] {
+    const t = this.#transfer(peer, index, term);
+    if (!t) return [];
+    if (received === t.acked && received < t.sent) {
+      // a duplicate acknowledgement: the chunk at `received` was lost or reordered
+      t.sent = received;
+      t.lastSent = false;
+    }
+    t.acked = Math.max(t.acked, Math.min(received, t.snapshot.data.length));
+    if (t.sent < t.acked) t.sent = t.acked;
+    return this.#fill(peer);
+  }
+
+  /** The follower lost the transfer: start again from byte 0. */
+  reject(peer: string, index: number, term: number): Chunk[] {
+    const t = this.#transfer(peer, index, term);
+    if (!t) return [];
+    return this.start(peer, t.snapshot);
+  }
+
+  /**
+   * Called once per heartbeat round: when nothing was acknowledged for two rounds, chunks
+   * were lost, so resend from the last acknowledged byte.
+   */
+  retransmitIfStalled(peer: string): Chunk[] {
+    const t = this.#transfers.get(peer);
+    if (!t) return [];
+    t.stalls = t.acked === t.checkedAck ? t.stalls + 1 : 0;
+    t.checkedAck = t.acked;
+    // two rounds without progress: a slow link gets one round of grace before we resend
+    if (t.stalls < 2) return [];
+    t.stalls = 0;
+    t.sent = t.acked;
+    t.lastSent = false;
+    return this.#fill(peer);
+  }
+
+  /** Forgets the transfer to `peer` (done, peer removed, or leadership lost). */
+  stop(peer: string): void {
+    this.#transfers.delete(peer);
+  }
+
+  clear(): void {
+    this.#transfers.clear();
+  }
+
+  #transfer(peer: string, index: number, term: number): Transfer | undefined {
+    const t = this.#transfers.get(peer);
+    if (!t || t.snapshot.meta.index !== index || t.snapshot.meta.term !== term) return undefined;
+    return t;
+  }
+
+  #fill(peer: string): Chunk[] {
+    const t = this.#transfers.get(peer)!;
+    const data = t.snapshot.data;
+    const out: Chunk[] = [];
+    while (!t.lastSent && t.sent - t.acked < this.#window * this.#chunkSize) {
+      const end = Math.min(t.sent + this.#chunkSize, data.length);
+      const done = end === data.length;
+      out.push({ offset: t.sent, chunk: data.subarray(t.sent, end), done });
+      t.sent = end;
+      if (done) t.lastSent = true;
+    }
+    return out;
+  }
+}
