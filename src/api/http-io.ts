@@ -68,3 +68,69 @@ export function sendError(res: ServerResponse, error: ApiError, headers: Record<
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   sendJson(res, error.status, body, headers);
 }
+
+/** The content type of a streamed answer: one JSON value per line. */
+export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';
+
+/** Resolves when `signal` aborts (never rejects), with a way to drop the listener. */
+function abortedPromise(signal: AbortSignal): { promise: Promise<'aborted'>; dispose(): void } {
+  let dispose = () => {};
+  const promise = new Promise<'aborted'>((resolve) => {
+    if (signal.aborted) return resolve('aborted');
+    const onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    dispose = () => signal.removeEventListener('abort', onAbort);
+  });
+  return { promise, dispose: () => dispose() };
+}
+
+/**
+ * Stream `lines` as newline-delimited JSON with `status`. Headers go out at once, so a client
+ * following an idle stream knows it is connected. Each item is written as soon as the iterable
+ * yields it, waiting for `drain` when the client reads slowly. Ends when the iterable ends or
+ * `signal` aborts (the client went away): then the iterator is told to `return` without waiting,
+ * since an implementation that ignores the signal may never settle its pending `next`.
+ *
+ * An error from the iterable after the headers cannot change the status any more: it is sent as
+ * a last line `{ "error": { code, message } }` (the shape of every error answer), which no data
+ * line has, and the stream ends.
+ */
+export async function sendNdjson(
+  res: ServerResponse,
+  status: number,
+  lines: AsyncIterable<unknown>,
+  signal: AbortSignal,
+  toApiError: (error: unknown) => ApiError,
+): Promise<void> {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': NDJSON_TYPE, 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  res.flushHeaders();
+  const iterator = lines[Symbol.asyncIterator]();
+  const aborted = abortedPromise(signal);
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted.promise]);
+      if (next === 'aborted') break;
+      if (next.done === true) {
+        finished = true;
+        break;
+      }
+      if (!res.write(JSON.stringify(next.value ?? null) + '\n')) {
+        const drained = new Promise<void>((resolve) => res.once('drain', resolve));
+        if ((await Promise.race([drained, aborted.promise])) === 'aborted') break;
+      }
+    }
+  } catch (error) {
+    finished = true; // a generator that threw is done; return() would do nothing
+    if (!signal.aborted) {
+      const apiError = toApiError(error);
+      const body: ErrorBody = { error: { code: apiError.code, message: apiError.message } };
+      res.write(JSON.stringify(body) + '\n');
+    }
+  } finally {
+    aborted.dispose();
+    if (!finished) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    if (!res.destroyed) res.end();
+  }
+}

@@ -1,4 +1,4 @@
-/** The admin HTTP API: the contract ({@link ClusterApi}), the server around it, and its routing table. */
+/** The admin HTTP API: the contract ({@link ClusterApi}, {@link WorkloadApi}), the server around it, and its routing table. */
 export * from './types.js';
 export {
   createApiServer,
@@ -10,7 +10,8 @@ export {
 } from './server.js';
 export { Router, type Route, type RouteRequest, type RouteMatch, type HttpMethod } from './router.js';
 export { clusterRoutes } from './routes.js';
+export { workloadRoutes, isWorkloadApi, MAX_STACK_BODY_BYTES, MAX_REPLICAS } from './workload-routes.js';
 export { validateBody, validateQuery, type FieldSpec, type Schema } from './validate.js';
 export { isLoopbackHost, createTokenCheck, type TokenCheck } from './auth.js';
 export { SocketInUseError, clearStaleSocket } from './unix-socket.js';
-export { MAX_BODY_BYTES, type ErrorBody } from './http-io.js';
+export { MAX_BODY_BYTES, NDJSON_TYPE, type ErrorBody } from './http-io.js';

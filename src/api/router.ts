@@ -31,7 +31,14 @@ export interface Route {
   readonly body?: Schema;
   /** HTTP status of a successful answer (default 200). */
   readonly status?: number;
-  /** Returns the JSON to send back. */
+  /** Largest accepted body (default `MAX_BODY_BYTES`, 1 MiB); a Compose file may need more. */
+  readonly maxBodyBytes?: number;
+  /**
+   * When true, `handle` resolves to an `AsyncIterable` whose items are sent as newline-delimited
+   * JSON as they come (`application/x-ndjson`, chunked) until it ends or the client goes away.
+   */
+  readonly stream?: boolean;
+  /** Returns the JSON to send back (or, for a `stream` route, the iterable of JSON lines). */
   handle(request: RouteRequest): Promise<unknown>;
 }
 

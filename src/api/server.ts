@@ -1,7 +1,7 @@
 /**
  * The admin HTTP API server: JSON over HTTP on a unix socket and/or TCP, around a
- * {@link ClusterApi}. Every agent serves it; writes are forwarded to the leader by the
- * ClusterApi, not here.
+ * {@link ClusterApi} and, when the api has them, the {@link WorkloadApi} routes. Every agent
+ * serves it; writes are forwarded to the leader by the api, not here.
  * @module
  */
 import { chmod, unlink } from 'node:fs/promises';
@@ -10,12 +10,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createTokenCheck, isLoopbackHost, type TokenCheck } from './auth.js';
-import { readJsonBody, sendError, sendJson } from './http-io.js';
+import { readJsonBody, sendError, sendJson, sendNdjson } from './http-io.js';
 import { Router, type Route } from './router.js';
 import { clusterRoutes } from './routes.js';
-import { ApiError, type ClusterApi } from './types.js';
+import { ApiError, type ClusterApi, type WorkloadApi } from './types.js';
 import { clearStaleSocket } from './unix-socket.js';
 import { validateBody, validateQuery } from './validate.js';
+import { isWorkloadApi, workloadRoutes } from './workload-routes.js';
 
 /** A TCP address to listen on. */
 export interface ApiListenAddress {
@@ -88,14 +89,20 @@ function formatHost(host: string): string {
 }
 
 /**
- * Create the admin API server. Nothing listens until {@link ApiServer.start}.
+ * Create the admin API server. Nothing listens until {@link ApiServer.start}. The workload
+ * routes (stacks, services, node operations) are served when `api` implements every
+ * {@link WorkloadApi} method; otherwise those paths answer 404.
  * @example
  * const server = createApiServer(agent.api, { socketPath: '/var/lib/shoal/shoal.sock', listen: [{ host: '127.0.0.1', port: 7900 }] });
  * await server.start();
  */
-export function createApiServer(api: ClusterApi, options: ApiServerOptions = {}): ApiServer {
+export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options: ApiServerOptions = {}): ApiServer {
   const logger: ApiLogger = options.logger ?? pino({ name: 'shoal-api' });
-  const router = new Router([...clusterRoutes(api), ...(options.routes ?? [])]);
+  const router = new Router([
+    ...clusterRoutes(api),
+    ...(isWorkloadApi(api) ? workloadRoutes(api) : []),
+    ...(options.routes ?? []),
+  ]);
   const hasToken = options.adminToken !== undefined || options.adminTokenHash !== undefined;
   const listens = options.listen ?? [];
   if (options.socketPath === undefined && listens.length === 0) {
@@ -112,6 +119,17 @@ export function createApiServer(api: ClusterApi, options: ApiServerOptions = {})
   const tokenCheck: TokenCheck | undefined = hasToken
     ? createTokenCheck({ token: options.adminToken, tokenHash: options.adminTokenHash })
     : undefined;
+
+  /** Any failure as the ApiError to send: unexpected ones are logged and become a 500. */
+  const toApiError = (error: unknown, method: string, url: string | undefined): ApiError => {
+    if (isApiError(error)) {
+      if (error.status >= 500) logger.warn({ method, url, code: error.code }, error.message);
+      return error;
+    }
+    logger.error({ err: error, method, url }, 'admin API request failed');
+    const message = error instanceof Error ? error.message : String(error);
+    return new ApiError(500, 'internal', `internal error: ${message} (details in the agent's log)`);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, requireToken: boolean): Promise<void> => {
     const controller = new AbortController();
@@ -148,27 +166,26 @@ export function createApiServer(api: ClusterApi, options: ApiServerOptions = {})
       }
       const { route, params } = match;
       const query = validateQuery(url.searchParams, route.query ?? {});
-      const raw = await readJsonBody(req);
+      const raw = await readJsonBody(req, route.maxBodyBytes);
       if (route.body === undefined && raw !== undefined) {
         throw new ApiError(400, 'bad_request', `body: ${method} ${url.pathname} takes no body`);
       }
       const body = route.body === undefined ? {} : validateBody(raw, route.body);
       const result = await route.handle({ params, query, body, signal: controller.signal });
+      if (route.stream === true) {
+        const lines = result as AsyncIterable<unknown>;
+        await sendNdjson(res, route.status ?? 200, lines, controller.signal, (e) => toApiError(e, method, req.url));
+        return;
+      }
       sendJson(res, route.status ?? 200, result);
     } catch (error) {
       if (controller.signal.aborted) {
         logger.debug({ method, url: req.url }, 'admin API client went away before the answer');
         return;
       }
-      if (isApiError(error)) {
-        if (error.status >= 500) logger.warn({ method, url: req.url, code: error.code }, error.message);
-        // A refused oversized body was not read to its end: close rather than reuse the connection.
-        sendError(res, error, error.status === 413 ? { connection: 'close' } : {});
-        return;
-      }
-      logger.error({ err: error, method, url: req.url }, 'admin API request failed');
-      const message = error instanceof Error ? error.message : String(error);
-      sendError(res, new ApiError(500, 'internal', `internal error: ${message} (details in the agent's log)`));
+      const apiError = toApiError(error, method, req.url);
+      // A refused oversized body was not read to its end: close rather than reuse the connection.
+      sendError(res, apiError, apiError.status === 413 ? { connection: 'close' } : {});
     }
   };
 

@@ -8,11 +8,33 @@ import { ApiError } from './types.js';
 
 /** One accepted field. Query values arrive as strings, so a query field is a `string` or a `flag`. */
 export type FieldSpec =
-  | { readonly type: 'string'; readonly optional?: boolean; readonly maxLength?: number; readonly pattern?: RegExp }
+  | {
+      readonly type: 'string';
+      readonly optional?: boolean;
+      readonly maxLength?: number;
+      readonly pattern?: RegExp;
+      /** The only accepted values (an enum). */
+      readonly values?: readonly string[];
+    }
   | { readonly type: 'boolean'; readonly optional?: boolean }
+  /** In a query the decimal text is parsed first (`?tail=50`). */
   | { readonly type: 'integer'; readonly optional?: boolean; readonly min?: number; readonly max?: number }
   /** A query flag: present empty, `1`, `true`, `yes` mean true; `0`, `false`, `no` mean false. */
-  | { readonly type: 'flag' };
+  | { readonly type: 'flag' }
+  /** A JSON object of string values (`env`, labels); `maxLength` bounds each key and value. */
+  | {
+      readonly type: 'stringMap';
+      readonly optional?: boolean;
+      readonly maxEntries?: number;
+      readonly maxLength?: number;
+    }
+  /** A JSON array of non-empty strings. */
+  | {
+      readonly type: 'stringList';
+      readonly optional?: boolean;
+      readonly maxEntries?: number;
+      readonly maxLength?: number;
+    };
 
 /** The fields of a body or a query string, by name. */
 export type Schema = Readonly<Record<string, FieldSpec>>;
@@ -43,6 +65,8 @@ function checkField(where: string, name: string, spec: FieldSpec, value: unknown
       }
       if (spec.pattern && !spec.pattern.test(value))
         throw badField(where, name, `a string matching ${spec.pattern}`, value);
+      if (spec.values && !spec.values.includes(value))
+        throw badField(where, name, `one of ${spec.values.join(', ')}`, value);
       return value;
     }
     case 'boolean':
@@ -61,6 +85,39 @@ function checkField(where: string, name: string, spec: FieldSpec, value: unknown
       if (typeof word === 'string' && FALSE_WORDS.has(word)) return false;
       throw badField(where, name, '1, true, 0 or false', value);
     }
+    case 'stringMap': {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw badField(where, name, 'an object of strings', value);
+      }
+      const entries = Object.entries(value as Record<string, unknown>);
+      checkCount(where, name, entries.length, spec.maxEntries);
+      for (const [key, item] of entries) {
+        // Keys may not be empty; values may (an empty variable is a value).
+        if (key === '' || typeof item !== 'string') throw badField(where, `${name}.${key}`, 'a string', item);
+        if (spec.maxLength !== undefined && (key.length > spec.maxLength || item.length > spec.maxLength)) {
+          throw badField(where, `${name}.${key}`, `at most ${spec.maxLength} characters`, item);
+        }
+      }
+      return value;
+    }
+    case 'stringList': {
+      if (!Array.isArray(value)) throw badField(where, name, 'an array of strings', value);
+      checkCount(where, name, value.length, spec.maxEntries);
+      value.forEach((item: unknown, i) => {
+        if (typeof item !== 'string' || item.length === 0)
+          throw badField(where, `${name}[${i}]`, 'a non-empty string', item);
+        if (spec.maxLength !== undefined && item.length > spec.maxLength) {
+          throw badField(where, `${name}[${i}]`, `at most ${spec.maxLength} characters`, item);
+        }
+      });
+      return value;
+    }
+  }
+}
+
+function checkCount(where: string, name: string, count: number, max: number | undefined): void {
+  if (max !== undefined && count > max) {
+    throw new ApiError(400, 'bad_request', `${where}.${name}: expected at most ${max} entries, got ${count}`);
   }
 }
 
@@ -86,7 +143,9 @@ export function validateQuery(query: URLSearchParams, schema: Schema): Record<st
   const record: Record<string, unknown> = {};
   for (const [name, value] of query) {
     if (Object.hasOwn(record, name)) throw new ApiError(400, 'bad_request', `query.${name}: given more than once`);
-    record[name] = value;
+    // Query values are text: an integer field takes decimal digits only (`1e3`, ` 5` are refused).
+    const integer = schema[name]?.type === 'integer' && /^-?\d{1,16}$/.test(value);
+    record[name] = integer ? Number(value) : value;
   }
   return validateRecord('query', record, schema);
 }

@@ -84,6 +84,34 @@ export class ApiClient {
    * {@link AgentUnreachableError} when nothing answers, {@link AgentTimeoutError} on timeout.
    */
   async call<T>(method: string, path: string, options: ApiCallOptions = {}): Promise<T> {
+    return this.#request(method, path, options, 'answer', (res, where) => readAnswer<T>(res, where));
+  }
+
+  /**
+   * Send one request whose answer is newline-delimited JSON and call `onItem` for each line as it
+   * arrives, in order. The timeout covers the connection and the answer's head only: a followed
+   * stream may stay idle for hours. Resolves when the agent ends the stream; an error line
+   * (`{ "error": { code, message } }`) becomes an {@link ApiRequestError}.
+   * @example await client.stream('GET', '/v1/services/web_api/logs', { query: { follow: true } }, (line) => print(line));
+   */
+  async stream<T>(
+    method: string,
+    path: string,
+    options: ApiCallOptions,
+    onItem: (item: T) => void | Promise<void>,
+  ): Promise<void> {
+    return this.#request(method, path, options, 'head', (res, where) =>
+      (res.statusCode ?? 0) >= 300 ? readAnswer<void>(res, where) : readLines(res, where, onItem),
+    );
+  }
+
+  async #request<R>(
+    method: string,
+    path: string,
+    options: ApiCallOptions,
+    timeoutCovers: 'answer' | 'head',
+    onResponse: (res: IncomingMessage, where: string) => Promise<R>,
+  ): Promise<R> {
     const { address, token, ca } = this.#options;
     // node:https pulls in tls and crypto: load it only for https addresses, to keep plain calls fast.
     const send = address.kind === 'tcp' && address.tls ? (await import('node:https')).request : httpRequest;
@@ -103,21 +131,25 @@ export class ApiClient {
         : { ...base, host: address.host, port: address.port, ...(address.tls && ca !== undefined ? { ca } : {}) };
     const where = this.address;
 
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       let connected = false;
       let settled = false;
-      const finish = (error: Error | undefined, value?: T) => {
+      const finish = (error: Error | undefined, value?: R) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
-        else resolve(value as T);
+        else resolve(value as R);
       };
       const req: ClientRequest = send(target, (res) => {
-        readAnswer<T>(res, where).then(
+        if (timeoutCovers === 'head') clearTimeout(timer);
+        onResponse(res, where).then(
           (value) => finish(undefined, value),
-          (error: Error) => finish(error),
+          (error: Error) => {
+            finish(error);
+            req.destroy(); // stop reading a stream whose consumer failed
+          },
         );
       });
       const timer = setTimeout(() => {
@@ -156,6 +188,58 @@ function describeConnectError(error: NodeJS.ErrnoException, address: AgentAddres
     default:
       return error.message;
   }
+}
+
+/** The longest line a stream may send; a log line is far shorter. */
+const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+async function readLines<T>(
+  res: IncomingMessage,
+  where: string,
+  onItem: (item: T) => void | Promise<void>,
+): Promise<void> {
+  let buffer = '';
+  const cut = () => new ApiRequestError(res.statusCode ?? 0, 'unavailable', `the stream from ${where} was cut off`);
+  res.setEncoding('utf8');
+  try {
+    for await (const chunk of res as AsyncIterable<string>) {
+      buffer += chunk;
+      let at: number;
+      while ((at = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, at);
+        buffer = buffer.slice(at + 1);
+        if (line.trim() !== '') await onItem(parseLine<T>(line, res.statusCode ?? 0, where));
+      }
+      if (buffer.length > MAX_LINE_BYTES) {
+        throw new ApiRequestError(
+          res.statusCode ?? 0,
+          'internal',
+          `${where} sent a line longer than ${MAX_LINE_BYTES} bytes`,
+        );
+      }
+    }
+  } catch (error) {
+    if (error instanceof ApiRequestError) throw error;
+    throw cut(); // the agent went away mid-stream ("aborted", ECONNRESET)
+  }
+  if (!res.complete) throw cut();
+  if (buffer.trim() !== '') await onItem(parseLine<T>(buffer, res.statusCode ?? 0, where));
+}
+
+function parseLine<T>(line: string, status: number, where: string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new ApiRequestError(status, 'internal', `${where} streamed a line that is not JSON: ${line.slice(0, 80)}`);
+  }
+  const error = (parsed as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (error !== undefined && typeof error === 'object' && error !== null && typeof error.message === 'string') {
+    const code =
+      typeof error.code === 'string' && KNOWN_CODES.has(error.code) ? (error.code as ApiErrorCode) : 'internal';
+    throw new ApiRequestError(status, code, error.message);
+  }
+  return parsed as T;
 }
 
 async function readAnswer<T>(res: IncomingMessage, where: string): Promise<T> {

@@ -30,6 +30,8 @@ export interface CommandContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: CliOutput;
   readonly stderr: CliOutput;
+  /** The clock (ms since epoch) ages are counted from; injected so tables are testable. */
+  now(): number;
   /** The client for the chosen agent (address resolved on first use). */
   client(): ApiClient;
 }

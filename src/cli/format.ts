@@ -70,3 +70,36 @@ export function orDash(value: string | number | null | undefined): string {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
+
+/**
+ * A duration as people say it, the way docker's tables do (go-units' HumanDuration).
+ * @example humanDuration(125_000) // "2 minutes"
+ */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.floor(ms / 3_600_000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+/**
+ * How long ago `time` was, for a table cell; a time in the future (clock skew between nodes)
+ * reads as "Less than a second ago" rather than a negative age.
+ * @example ago(now - 120_000, now) // "2 minutes ago"
+ */
+export function ago(time: number, now: number): string {
+  return `${humanDuration(Math.max(0, now - time))} ago`;
+}
+
+/** Ids of tasks are shortened to docker's 12 characters in tables. */
+export const SHORT_TASK_ID_LENGTH = 12;

@@ -57,18 +57,22 @@ export function commandHelp(spec: CommandSpec): string {
   return lines.join('\n') + '\n';
 }
 
-/** `shoal <group> --help`, e.g. `shoal node --help`. */
-export function groupHelp(group: string, specs: readonly CommandSpec[]): string {
-  const members = specs.filter((spec) => spec.words.length > 1 && spec.words[0] === group);
-  const width = Math.max(...members.map((spec) => spec.words[1]!.length));
+/** `shoal <group> --help`, e.g. `shoal node --help` or `shoal node label --help`. */
+export function groupHelp(group: readonly string[], specs: readonly CommandSpec[]): string {
+  const members = specs.filter(
+    (spec) => spec.words.length > group.length && group.every((word, i) => spec.words[i] === word),
+  );
+  const rest = members.map((spec) => spec.words.slice(group.length).join(' '));
+  const width = Math.max(...rest.map((name) => name.length));
+  const name = group.join(' ');
   return (
     [
-      `Usage: shoal ${group} <command> [options]`,
+      `Usage: shoal ${name} <command> [options]`,
       '',
       'Commands:',
-      ...members.map((spec) => `  ${spec.words[1]!.padEnd(width)}   ${spec.summary}`),
+      ...members.map((spec, i) => `  ${rest[i]!.padEnd(width)}   ${spec.summary}`),
       '',
-      `Run 'shoal ${group} <command> --help' for more.`,
+      `Run 'shoal ${name} <command> --help' for more.`,
     ].join('\n') + '\n'
   );
 }
@@ -101,12 +105,13 @@ export function mainHelp(specs: readonly CommandSpec[]): string {
     '  1   the request failed (the agent reported an error)',
     '  2   usage error: unknown command or flag, missing or extra argument',
     '  3   cannot reach the agent (see --addr / SHOAL_ADDR)',
-    '  4   not found (e.g. no such node)',
+    '  4   not found (e.g. no such node, stack or service)',
     '  5   unavailable: no leader or no quorum right now, or no answer in time; retry',
     '',
     'Examples:',
     '  shoal init --name lab',
     '  shoal status',
+    '  shoal stack deploy -f compose.yml && shoal stack ps web',
     '  SHOAL_ADDR=10.0.0.5:7900 SHOAL_TOKEN=shoal-admin-... shoal node ls -o json',
     '',
     "Run 'shoal <command> --help' for more about a command.",

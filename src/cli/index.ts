@@ -17,7 +17,8 @@ export {
   AgentTimeoutError,
   exitCodeForApiError,
 } from './errors.js';
-export { renderTable, shortId, formatBytes } from './format.js';
+export { renderTable, shortId, formatBytes, humanDuration, ago } from './format.js';
+export { buildDeployRequest, findEnvFiles, parseDotEnv, topLevelName, defaultStackName } from './compose-files.js';
 export { parseDuration } from './options.js';
 export { SHOAL_VERSION } from './version.js';
 export type { CommandSpec, CommandContext, OptionSpec, OutputFormat } from './command.js';

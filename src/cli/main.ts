@@ -11,6 +11,16 @@ import { ApiClient } from './client.js';
 import type { CliOutput, CommandContext, CommandSpec, OptionSpec, OutputFormat } from './command.js';
 import { initCommand, joinCommand, leaderTransferCommand } from './commands/cluster.js';
 import { nodeLsCommand, nodeRmCommand } from './commands/node.js';
+import {
+  nodeActivateCommand,
+  nodeDrainCommand,
+  nodeLabelAddCommand,
+  nodeLabelRmCommand,
+  nodePauseCommand,
+} from './commands/node-update.js';
+import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceScaleCommand } from './commands/service.js';
+import { serviceLogsCommand } from './commands/service-logs.js';
+import { stackDeployCommand, stackLsCommand, stackPsCommand, stackRmCommand } from './commands/stack.js';
 import { statusCommand } from './commands/status.js';
 import { tokenRotateCommand, tokenShowCommand } from './commands/token.js';
 import { versionCommand } from './commands/version.js';
@@ -32,6 +42,20 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   statusCommand,
   nodeLsCommand,
   nodeRmCommand,
+  nodeDrainCommand,
+  nodeActivateCommand,
+  nodePauseCommand,
+  nodeLabelAddCommand,
+  nodeLabelRmCommand,
+  stackDeployCommand,
+  stackLsCommand,
+  stackPsCommand,
+  stackRmCommand,
+  serviceLsCommand,
+  servicePsCommand,
+  serviceInspectCommand,
+  serviceScaleCommand,
+  serviceLogsCommand,
   tokenShowCommand,
   tokenRotateCommand,
   leaderTransferCommand,
@@ -41,15 +65,22 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
 /** First words `runCli` handles (`agent` is not among them: the top-level entry runs the daemon). */
 export const CLI_COMMANDS: readonly string[] = [...new Set([...COMMAND_SPECS.map((spec) => spec.words[0]!), 'help'])];
 
-/** What `runCli` reads and writes; `fileExists` lets tests fix the default-address probe. */
+/**
+ * What `runCli` reads and writes; `fileExists` lets tests fix the default-address probe, `now`
+ * the clock that ages in tables ("Running 2 minutes ago") are counted from.
+ */
 export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: CliOutput;
   readonly stderr: CliOutput;
   readonly fileExists?: (path: string) => boolean;
+  readonly now?: () => number;
 }
 
-const GROUPS = new Set(COMMAND_SPECS.filter((spec) => spec.words.length > 1).map((spec) => spec.words[0]!));
+/** Every proper prefix of a command's words, e.g. `node` and `node label` for `node label add`. */
+const GROUPS: ReadonlySet<string> = new Set(
+  COMMAND_SPECS.flatMap((spec) => spec.words.slice(0, -1).map((_, i) => spec.words.slice(0, i + 1).join(' '))),
+);
 
 /** Flags that take a value, so the command-word scan skips their values (`--addr x status`). */
 const VALUE_FLAGS: ReadonlySet<string> = new Set(
@@ -73,12 +104,23 @@ function positionalWords(argv: readonly string[]): { word: string; index: number
   return words;
 }
 
-function findSpec(first: string, second: string | undefined): CommandSpec | undefined {
-  return COMMAND_SPECS.find((spec) => {
-    if (spec.words[0] !== first) return false;
-    if (spec.words.length === 1) return true;
-    return second !== undefined && (spec.words[1] === second || (spec.aliases ?? []).includes(second));
-  });
+/** The command named by the leading positional words (the last word may be an alias). */
+function findSpec(words: readonly string[]): CommandSpec | undefined {
+  return COMMAND_SPECS.find((spec) =>
+    spec.words.every((word, i) => {
+      const given = words[i];
+      if (given === undefined) return false;
+      return given === word || (i === spec.words.length - 1 && i > 0 && (spec.aliases ?? []).includes(given));
+    }),
+  );
+}
+
+/** The longest group the leading words name (`node label` for `node label frob`). */
+function findGroup(words: readonly string[]): string[] | undefined {
+  for (let n = words.length; n > 0; n--) {
+    if (GROUPS.has(words.slice(0, n).join(' '))) return words.slice(0, n);
+  }
+  return undefined;
 }
 
 function wantsHelp(argv: readonly string[]): boolean {
@@ -133,6 +175,7 @@ function makeContext(
     env: io.env,
     stdout: io.stdout,
     stderr: io.stderr,
+    now: io.now ?? Date.now,
     resolved: () => resolved,
     client() {
       if (client) return client;
@@ -195,7 +238,7 @@ function report(
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const words = positionalWords(argv);
-  const [first, second] = [words[0]?.word, words[1]?.word];
+  const first = words[0]?.word;
   if (first === undefined) {
     if (argv.includes('--version') || argv.includes('-v')) return runCli(['version'], io);
     if (argv.length === 0 || wantsHelp(argv)) {
@@ -212,15 +255,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return runCli([...rest, '--help'], io);
   }
-  const spec = findSpec(first, second);
+  const spec = findSpec(words.map((w) => w.word));
   if (spec === undefined) {
-    if (GROUPS.has(first)) {
-      if (second === undefined && wantsHelp(argv)) {
-        io.stdout.write(groupHelp(first, COMMAND_SPECS));
+    const group = findGroup(words.map((w) => w.word));
+    if (group !== undefined) {
+      const name = group.join(' ');
+      const next = words[group.length]?.word;
+      if (next === undefined && wantsHelp(argv)) {
+        io.stdout.write(groupHelp(group, COMMAND_SPECS));
         return ExitCode.ok;
       }
-      const what = second === undefined ? `missing a command after "${first}"` : `unknown command "${first} ${second}"`;
-      io.stderr.write(`shoal: ${what}\n${groupHelp(first, COMMAND_SPECS)}`);
+      const what = next === undefined ? `missing a command after "${name}"` : `unknown command "${name} ${next}"`;
+      io.stderr.write(`shoal: ${what}\n${groupHelp(group, COMMAND_SPECS)}`);
       return ExitCode.usage;
     }
     return report(

@@ -11,7 +11,9 @@ import type {
   NodeUpdateCommand,
   SettingsSetCommand,
 } from './commands.js';
+import { applyWorkload, orphanTasks } from './apply-workloads.js';
 import { FieldIssue } from './check.js';
+import { RecordEdit } from './record-edit.js';
 import {
   checkSettingsConsistent,
   deepFreeze,
@@ -68,7 +70,10 @@ export function applyCommand(state: ClusterState, command: Command): ApplyOutcom
         ...state.revoked,
         [command.id]: { id: command.id, hostname: node.hostname, revokedAt: command.at },
       };
-      return done({ ...state, nodes, revoked });
+      // Like a node going down: its tasks are replaced elsewhere, and fenced off if it returns.
+      const tasks = new RecordEdit(state.tasks);
+      orphanTasks(state, tasks, command.id, 'node removed', command.at);
+      return done({ ...state, nodes, revoked, tasks: tasks.result() });
     }
     case 'token.rotate':
       if (state.token?.key === command.tokenKey) {
@@ -83,6 +88,10 @@ export function applyCommand(state: ClusterState, command: Command): ApplyOutcom
       });
     case 'settings.set':
       return setSettings(state, command);
+    default: {
+      const outcome = applyWorkload(state, command);
+      return outcome.ok ? done(outcome.state) : outcome;
+    }
   }
 }
 
@@ -103,8 +112,11 @@ function register(state: ClusterState, command: NodeRegisterCommand): ApplyOutco
     resources: command.resources,
     roles: command.roles,
     version: command.version,
-    // A member registering again (a retried join, a restart) keeps what operators set.
+    // A member registering again (a retried join, a restart) keeps what operators set, and
+    // its status: that is the node-health controller's to change, from heartbeats.
     availability: previous?.availability ?? 'active',
+    status: previous?.status ?? 'ready',
+    statusChangedAt: previous?.statusChangedAt ?? command.at,
     registeredAt: previous?.registeredAt ?? command.at,
     updatedAt: command.at,
   };

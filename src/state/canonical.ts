@@ -26,14 +26,17 @@ export function canonicalize(value: unknown, depth = 0): unknown {
   // Default sort compares UTF-16 code units: locale-independent, the same on every peer.
   for (const key of Object.keys(value).sort()) {
     const v = (value as Record<string, unknown>)[key];
-    // defineProperty, not assignment: a "__proto__" key must stay a key.
-    if (v !== undefined)
+    if (v === undefined) continue;
+    // Assignment to "__proto__" would set the prototype: defineProperty keeps it a key. Only
+    // for that key, as defineProperty is several times slower and snapshots hold many keys.
+    if (key === '__proto__')
       Object.defineProperty(out, key, {
         value: canonicalize(v, depth + 1),
         enumerable: true,
         writable: true,
         configurable: true,
       });
+    else out[key] = canonicalize(v, depth + 1);
   }
   return out;
 }

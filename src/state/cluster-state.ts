@@ -21,7 +21,19 @@ import {
   type RevokedNode,
   type TokenInfo,
 } from './model.js';
+import {
+  findService,
+  findStack,
+  findTask,
+  listServices,
+  listServicesOfStack,
+  listStacks,
+  listTasks,
+  listTasksOfService,
+  listTasksOnNode,
+} from './queries.js';
 import { decodeState, encodeState } from './snapshot.js';
+import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 export type { ClusterState } from './model.js';
 
@@ -155,6 +167,54 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
   /** The current join token's key and fingerprint, or null before `cluster.init`. */
   tokenKey(): TokenInfo | null {
     return this.#state.token;
+  }
+
+  /** Deployed stacks sorted by name. */
+  stacks(): StackRecord[] {
+    return listStacks(this.#state);
+  }
+
+  stack(name: string): StackRecord | undefined {
+    return findStack(this.#state, name);
+  }
+
+  /** Services sorted by id (`<stack>_<name>`). */
+  services(): ServiceRecord[] {
+    return listServices(this.#state);
+  }
+
+  service(id: string): ServiceRecord | undefined {
+    return findService(this.#state, id);
+  }
+
+  /** The services of stack `name` sorted by id; empty for an unknown stack. */
+  servicesOfStack(name: string): ServiceRecord[] {
+    return listServicesOfStack(this.#state, name);
+  }
+
+  /**
+   * All tasks sorted by id. The list is built once per state version and shared: it is frozen.
+   * @example machine.tasks().filter((t) => t.state === 'pending')
+   */
+  tasks(): readonly TaskRecord[] {
+    return listTasks(this.#state);
+  }
+
+  task(id: string): TaskRecord | undefined {
+    return findTask(this.#state, id);
+  }
+
+  /** The tasks of service `id`, sorted by id (a removed service's stay until collected). */
+  tasksOfService(id: string): readonly TaskRecord[] {
+    return listTasksOfService(this.#state, id);
+  }
+
+  /**
+   * The tasks whose node is `nodeId`, in any state, sorted by id: what the node's runtime
+   * reconciles (it acts on `desiredState`, and on tasks from `assigned` on).
+   */
+  tasksOnNode(nodeId: string): readonly TaskRecord[] {
+    return listTasksOnNode(this.#state, nodeId);
   }
 }
 

@@ -4,6 +4,9 @@
  * proposed the command (apply never reads a clock). Encoded with cbor-x, validated strictly:
  * unknown fields are refused, so a typo never silently does nothing.
  *
+ * The workload commands (stacks, services, tasks, node status) are defined in
+ * `workload-commands.ts` and validated through the same table.
+ *
  * Node heartbeats are deliberately not commands: they are too chatty for the log and travel
  * over their own protocol.
  * @module
@@ -35,8 +38,10 @@ import {
   type RoleHints,
 } from './model.js';
 import { canonicalize } from './canonical.js';
+import { WORKLOAD_PAYLOADS, type PayloadCheck, type WorkloadCommand } from './workload-commands.js';
 
-interface CommandBase {
+/** Fields every command has. */
+export interface CommandBase {
   /** Command format version. */
   readonly v: typeof STATE_VERSION;
   /** Leader-stamped ms timestamp. */
@@ -111,6 +116,7 @@ export interface SettingsSetCommand extends CommandBase {
 }
 
 export type Command =
+  | WorkloadCommand
   | ClusterInitCommand
   | NodeRegisterCommand
   | NodeUpdateCommand
@@ -122,6 +128,12 @@ export type Command =
 
 export type CommandType = Command['type'];
 
+/**
+ * A command as callers (controllers, the agent, the CLI) write it: the leader adds the format
+ * version `v` and the time `at`. Distributes over the union, so `type` still narrows.
+ */
+export type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'v' | 'at'> : never) : never;
+
 export const COMMAND_TYPES: readonly CommandType[] = [
   'cluster.init',
   'node.register',
@@ -131,6 +143,16 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'node.remove',
   'token.rotate',
   'settings.set',
+  'stack.deploy',
+  'stack.remove',
+  'service.scale',
+  'task.create',
+  'task.assign',
+  'task.pending',
+  'task.desire',
+  'task.report',
+  'node.setStatus',
+  'task.remove',
 ];
 
 const BASE = ['v', 'type', 'at'] as const;
@@ -147,13 +169,8 @@ function checkKeyAndFingerprint(c: Fields): { tokenKey: string; fingerprint: str
 }
 
 /** Validators of each command's payload, given the object with its base fields checked. */
-const PAYLOADS: {
-  readonly [T in CommandType]: {
-    readonly fields: readonly string[];
-    readonly optional?: readonly string[];
-    readonly check: (c: Fields) => object;
-  };
-} = {
+const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
+  ...WORKLOAD_PAYLOADS,
   'cluster.init': {
     fields: ['clusterId', 'name', 'tokenKey', 'fingerprint'],
     check: (c) => ({

@@ -6,6 +6,7 @@
  */
 import { CLUSTER_ID_PATTERN } from '../security/join-token.js';
 import { at, boolean, fail, integer, list, map, object, oneOf, string, unique } from './check.js';
+import type { NodeStatus, ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 /** Version of the state layout (snapshots) and of the command format. */
 export const STATE_VERSION = 1;
@@ -52,6 +53,10 @@ export interface NodeRecord {
   /** The shoal version the node runs. */
   readonly version: string;
   readonly availability: Availability;
+  /** Health as the node-health controller decided it: `ready` on registration. */
+  readonly status: NodeStatus;
+  /** When `status` last changed (registration time until the first change). */
+  readonly statusChangedAt: number;
   /** Leader-stamped ms timestamps. */
   readonly registeredAt: number;
   readonly updatedAt: number;
@@ -94,9 +99,15 @@ export const DEFAULT_SETTINGS: ClusterSettings = Object.freeze({
   voterReplaceGraceMs: 300_000,
 });
 
+/** Counters stamped into records by apply, so every peer hands out the same numbers. */
+export interface ClusterCounters {
+  /** The last assignment generation handed out (`task.assign` increments it per task). */
+  readonly assignment: number;
+}
+
 /**
- * The whole replicated state. Workload maps (`stacks`, `services`, `tasks`, `jobs`) are
- * placeholders filled by later milestones; they are snapshotted already so the format holds.
+ * The whole replicated state. `jobs` is a placeholder filled by a later milestone; it is
+ * snapshotted already so the format holds.
  */
 export interface ClusterState {
   readonly version: typeof STATE_VERSION;
@@ -106,10 +117,14 @@ export interface ClusterState {
   readonly settings: ClusterSettings;
   readonly nodes: Readonly<Record<string, NodeRecord>>;
   readonly revoked: Readonly<Record<string, RevokedNode>>;
-  readonly stacks: Readonly<Record<string, unknown>>;
-  readonly services: Readonly<Record<string, unknown>>;
-  readonly tasks: Readonly<Record<string, unknown>>;
+  /** Stacks by name. */
+  readonly stacks: Readonly<Record<string, StackRecord>>;
+  /** Services by id (`<stack>_<name>`). */
+  readonly services: Readonly<Record<string, ServiceRecord>>;
+  /** Tasks by id. A removed service's tasks stay until `task.remove` collects them. */
+  readonly tasks: Readonly<Record<string, TaskRecord>>;
   readonly jobs: Readonly<Record<string, unknown>>;
+  readonly counters: ClusterCounters;
 }
 
 /** The state before `cluster.init`. */
@@ -125,6 +140,7 @@ export function emptyState(): ClusterState {
     services: {},
     tasks: {},
     jobs: {},
+    counters: { assignment: 0 },
   });
 }
 
@@ -184,6 +200,9 @@ export const checkFingerprint = (v: unknown, path: string): string =>
   string(v, path, { pattern: HEX16_PATTERN, shape: '16 lowercase hex characters' });
 export const checkTime = (v: unknown, path: string): number => integer(v, path, 0);
 export const checkAvailability = (v: unknown, path: string): Availability => oneOf(v, path, AVAILABILITIES);
+/** Node statuses, in a stable order for messages. */
+export const NODE_STATUSES: readonly NodeStatus[] = ['ready', 'down'];
+export const checkNodeStatus = (v: unknown, path: string): NodeStatus => oneOf(v, path, NODE_STATUSES);
 
 export const checkLabelKey = (k: unknown, path: string): string =>
   string(k, path, {

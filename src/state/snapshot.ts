@@ -9,6 +9,7 @@ import { fingerprint } from '../security/join-token.js';
 import { canonicalize } from './canonical.js';
 import { FieldIssue, at, fail, integer, isPlainObject, map, object, show } from './check.js';
 import { InvalidSnapshotError } from './errors.js';
+import { checkWorkloads } from './workload-snapshot.js';
 import {
   STATE_VERSION,
   checkAddresses,
@@ -19,6 +20,7 @@ import {
   checkGraceMs,
   checkHostname,
   checkLabels,
+  checkNodeStatus,
   checkPeerId,
   checkResources,
   checkRoles,
@@ -103,6 +105,7 @@ function checkState(v: unknown, path: string): ClusterState {
     'services',
     'tasks',
     'jobs',
+    'counters',
   ]);
   if (s.version !== STATE_VERSION) fail(at(path, 'version'), `expected ${STATE_VERSION}, got ${show(s.version)}`);
   const cluster = s.cluster === null ? null : checkCluster(s.cluster, at(path, 'cluster'));
@@ -131,28 +134,7 @@ function checkState(v: unknown, path: string): ClusterState {
     settings: checkSettings(s.settings, at(path, 'settings')),
     nodes,
     revoked,
-    // Workloads are opaque until their milestones define them: only the map shape is checked.
-    stacks: map(
-      s.stacks,
-      at(path, 'stacks'),
-      1_000_000,
-      (k) => k,
-      (x) => x,
-    ),
-    services: map(
-      s.services,
-      at(path, 'services'),
-      1_000_000,
-      (k) => k,
-      (x) => x,
-    ),
-    tasks: map(
-      s.tasks,
-      at(path, 'tasks'),
-      1_000_000,
-      (k) => k,
-      (x) => x,
-    ),
+    ...checkWorkloads(s, path),
     jobs: map(
       s.jobs,
       at(path, 'jobs'),
@@ -201,6 +183,8 @@ function checkNode(v: unknown, path: string): NodeRecord {
     'roles',
     'version',
     'availability',
+    'status',
+    'statusChangedAt',
     'registeredAt',
     'updatedAt',
   ]);
@@ -213,6 +197,8 @@ function checkNode(v: unknown, path: string): NodeRecord {
     roles: checkRoles(n.roles, at(path, 'roles')),
     version: checkVersion(n.version, at(path, 'version')),
     availability: checkAvailability(n.availability, at(path, 'availability')),
+    status: checkNodeStatus(n.status, at(path, 'status')),
+    statusChangedAt: checkTime(n.statusChangedAt, at(path, 'statusChangedAt')),
     registeredAt: checkTime(n.registeredAt, at(path, 'registeredAt')),
     updatedAt: checkTime(n.updatedAt, at(path, 'updatedAt')),
   };

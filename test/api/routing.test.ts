@@ -63,7 +63,47 @@ describe('validateBody()', () => {
   });
 });
 
+describe('validateBody() for enums, maps and lists', () => {
+  const schema = {
+    mode: { type: 'string', optional: true, values: ['a', 'b'] },
+    env: { type: 'stringMap', optional: true, maxEntries: 2, maxLength: 5 },
+    keys: { type: 'stringList', optional: true, maxEntries: 2 },
+  } as const;
+
+  it('returns valid values as given', () => {
+    const body = { mode: 'b', env: { A: '', B: 'x' }, keys: ['k'] };
+    expect(validateBody(body, schema)).toEqual(body);
+  });
+
+  it.each([
+    [{ mode: 'c' }, 'body.mode: expected one of a, b, got "c"'],
+    [{ env: ['A'] }, 'body.env: expected an object of strings, got an array'],
+    [{ env: { A: 1 } }, 'body.env.A: expected a string, got 1'],
+    [{ env: { A: 'toolong' } }, 'body.env.A: expected at most 5 characters, got "toolong"'],
+    [{ env: { A: '', B: '', C: '' } }, 'body.env: expected at most 2 entries, got 3'],
+    [{ keys: 'k' }, 'body.keys: expected an array of strings, got "k"'],
+    [{ keys: ['k', 2] }, 'body.keys[1]: expected a non-empty string, got 2'],
+  ])('refuses %j: %s', (body, message) => {
+    expect(() => validateBody(body, schema)).toThrow(message);
+  });
+});
+
 describe('validateQuery()', () => {
+  it.each([
+    ['tail=25', { tail: 25 }],
+    ['', {}],
+  ])('parses integers in %j', (query, expected) => {
+    expect(validateQuery(new URLSearchParams(query), { tail: { type: 'integer', optional: true, min: 0 } })).toEqual(
+      expected,
+    );
+  });
+
+  it.each(['tail=1e3', 'tail=%205', 'tail=-1', 'tail='])('refuses %j as an integer', (query) => {
+    expect(() =>
+      validateQuery(new URLSearchParams(query), { tail: { type: 'integer', optional: true, min: 0 } }),
+    ).toThrow(/^query\.tail: /);
+  });
+
   it.each([
     ['', false],
     ['stale', true],

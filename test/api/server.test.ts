@@ -108,12 +108,32 @@ describe('createApiServer() routes', () => {
   });
 
   it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {
-    const missing = await send(unix(), 'GET', '/v1/stacks');
+    const missing = await send(unix(), 'GET', '/v1/jobs');
     expect(missing.status).toBe(404);
-    expect(missing.json.error.message).toContain('GET /v1/stacks');
+    expect(missing.json.error.message).toContain('GET /v1/jobs');
     const wrong = await send(unix(), 'POST', '/v1/status');
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('GET');
+  });
+
+  it('serves the workload routes only when the api implements WorkloadApi', async () => {
+    expect((await send(unix(), 'GET', '/v1/stacks')).status).toBe(200);
+    await h.close();
+    // An agent before the services milestone: only the ClusterApi methods.
+    const full = MemoryClusterApi.cluster();
+    const clusterOnly = {
+      status: full.status.bind(full),
+      listNodes: full.listNodes.bind(full),
+      init: full.init.bind(full),
+      join: full.join.bind(full),
+      removeNode: full.removeNode.bind(full),
+      rotateToken: full.rotateToken.bind(full),
+      showToken: full.showToken.bind(full),
+      transferLeader: full.transferLeader.bind(full),
+    };
+    h = await startHarness(clusterOnly as unknown as MemoryClusterApi);
+    expect((await send(unix(), 'GET', '/v1/stacks')).status).toBe(404);
+    expect((await send(unix(), 'GET', '/v1/nodes')).status).toBe(200);
   });
 });
 

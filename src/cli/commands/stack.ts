@@ -1,0 +1,171 @@
+/**
+ * `shoal stack deploy|ls|ps|rm`: groups of services from a Compose file, like `docker stack`.
+ * @module
+ */
+import type { StackDeployResult, StackView, TaskView } from '../../api/types.js';
+import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
+import { buildDeployRequest } from '../compose-files.js';
+import { ExitCode } from '../errors.js';
+import { ago, renderTable, toJson } from '../format.js';
+import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, renderTasks } from './tasks.js';
+
+const VERBS: Readonly<Record<StackDeployResult['services'][number]['change'], string>> = {
+  created: 'Creating service',
+  updated: 'Updating service',
+  unchanged: 'Unchanged service',
+  removed: 'Removing service',
+};
+
+/** The human report of a deploy: one line per service, docker's words. */
+export function renderDeploy(result: StackDeployResult): string {
+  return result.services.map((service) => `${VERBS[service.change]} ${result.stack}_${service.name}\n`).join('');
+}
+
+/** `shoal stack deploy`. */
+export const stackDeployCommand: CommandSpec = {
+  words: ['stack', 'deploy'],
+  aliases: ['up'],
+  argsUsage: '[NAME]',
+  summary: 'Deploy a stack from a Compose file, or update it to match the file',
+  description:
+    'The agent parses and validates the file and reports every error at once (file:line, key path, message).\n' +
+    "The stack name is --name (or the argument), else the file's top-level `name:`, else its directory name.\n" +
+    "`${VAR}` in the file is filled in from `.env` next to the file, with this shell's environment over it;\n" +
+    'only variables whose names appear in the file or its env files are sent to the agent.\n' +
+    'Every `env_file:` the services name is read here, relative to the Compose file, and sent along\n' +
+    '(the CLI finds them with a line scan: keep `env_file:` paths literal or simple `${VAR}`s).\n' +
+    'Services no longer in the file are removed. Deploying an unchanged file changes nothing.',
+  options: {
+    file: { type: 'string', short: 'f', value: 'FILE', description: 'the Compose file (default: compose.yml)' },
+    name: { type: 'string', value: 'NAME', description: 'the stack name (default: see above)' },
+    output: outputOption(['table', 'json']),
+  },
+  outputs: ['table', 'json'],
+  maxArgs: 1,
+  remote: true,
+  examples: [
+    'shoal stack deploy -f compose.yml',
+    'shoal stack deploy -f deploy/compose.yml --name shop',
+    'TAG=1.4.2 shoal stack deploy -f compose.yml web',
+    'shoal stack deploy -f compose.yml -o json | jq \'.services[] | select(.change != "unchanged")\'',
+  ],
+  async run(context) {
+    const file = (context.options.file as string | undefined) ?? 'compose.yml';
+    const name = (context.options.name as string | undefined) ?? context.args[0];
+    const request = buildDeployRequest(file, { name, env: context.env });
+    const result = await context.client().call<StackDeployResult>('POST', '/v1/stacks', { body: request });
+    if (context.output === 'json') {
+      context.stdout.write(toJson(result));
+      return ExitCode.ok;
+    }
+    for (const warning of result.warnings) context.stderr.write(`WARNING: ${warning}\n`);
+    context.stdout.write(renderDeploy(result));
+    return ExitCode.ok;
+  },
+};
+
+/** The human table of stacks. */
+export function renderStacks(stacks: readonly StackView[], now: number): string {
+  const rows = [...stacks]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((stack) => [
+      stack.name,
+      String(stack.services),
+      `${stack.tasksRunning}/${stack.tasksDesired}`,
+      ago(stack.createdAt, now),
+      ago(stack.updatedAt, now),
+    ]);
+  return renderTable(['NAME', 'SERVICES', 'TASKS', 'CREATED', 'UPDATED'], rows);
+}
+
+/** `shoal stack ls`. */
+export const stackLsCommand: CommandSpec = {
+  words: ['stack', 'ls'],
+  aliases: ['list'],
+  summary: 'List the stacks',
+  description: 'TASKS is running/desired over all services of the stack.',
+  options: {
+    output: outputOption(['table', 'json']),
+    quiet: { type: 'boolean', short: 'q', description: 'print only stack names, one per line' },
+    stale: STALE_OPTION,
+  },
+  outputs: ['table', 'json'],
+  maxArgs: 0,
+  remote: true,
+  examples: ['shoal stack ls', "shoal stack ls -o json | jq -r '.[] | select(.tasksRunning < .tasksDesired) | .name'"],
+  async run(context) {
+    const stacks = await context
+      .client()
+      .call<StackView[]>('GET', '/v1/stacks', { query: { stale: context.options.stale === true } });
+    if (context.output === 'json') context.stdout.write(toJson(stacks));
+    else if (context.options.quiet === true) context.stdout.write(stacks.map((s) => `${s.name}\n`).join(''));
+    else context.stdout.write(renderStacks(stacks, context.now()));
+    return ExitCode.ok;
+  },
+};
+
+/** `shoal stack ps`. */
+export const stackPsCommand: CommandSpec = {
+  words: ['stack', 'ps'],
+  argsUsage: '<stack>',
+  summary: 'List the tasks of a stack',
+  description:
+    'One row per task, like `docker stack ps`. With --all, tasks that ended (failed, replaced, shut down)\n' +
+    'are listed under the task of the same slot, as `\\_ name`.',
+  options: {
+    all: ALL_TASKS_OPTION,
+    output: outputOption(['table', 'json']),
+    quiet: { type: 'boolean', short: 'q', description: 'print only task ids, one per line' },
+    stale: STALE_OPTION,
+    'no-trunc': NO_TRUNC_TASKS_OPTION,
+  },
+  outputs: ['table', 'json'],
+  minArgs: 1,
+  maxArgs: 1,
+  remote: true,
+  examples: [
+    'shoal stack ps web',
+    'shoal stack ps web --all',
+    'shoal stack ps web -o json | jq \'.[] | select(.state != "running")\'',
+  ],
+  async run(context) {
+    const name = context.args[0]!;
+    const tasks = await context.client().call<TaskView[]>('GET', `/v1/stacks/${encodeURIComponent(name)}/tasks`, {
+      query: { all: context.options.all === true, stale: context.options.stale === true },
+    });
+    if (context.output === 'json') context.stdout.write(toJson(tasks));
+    else if (context.options.quiet === true) context.stdout.write(tasks.map((t) => `${t.id}\n`).join(''));
+    else
+      context.stdout.write(renderTasks(tasks, { noTrunc: context.options['no-trunc'] === true, now: context.now() }));
+    return ExitCode.ok;
+  },
+};
+
+/** `shoal stack rm`. */
+export const stackRmCommand: CommandSpec = {
+  words: ['stack', 'rm'],
+  aliases: ['remove', 'down'],
+  argsUsage: '<stack>...',
+  summary: 'Remove stacks and all their services',
+  description: "The stacks' tasks are stopped on their nodes; removing a stack that does not exist exits 4.",
+  options: { output: outputOption(['table', 'json']) },
+  outputs: ['table', 'json'],
+  minArgs: 1,
+  remote: true,
+  examples: ['shoal stack rm web', 'shoal stack rm web shop'],
+  async run(context) {
+    const results: { removed: string; services: number }[] = [];
+    for (const name of context.args) {
+      const result = await context
+        .client()
+        .call<{ removed: string; services: number }>('DELETE', `/v1/stacks/${encodeURIComponent(name)}`);
+      results.push(result);
+      if (context.output !== 'json') {
+        const count = `${result.services} service${result.services === 1 ? '' : 's'}`;
+        context.stdout.write(`Removing stack ${result.removed} (${count})\n`);
+      }
+    }
+    if (context.output === 'json') context.stdout.write(toJson(results));
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,120 @@
+/**
+ * The global orchestrator: one task per eligible node, for every global service.
+ *
+ * A node is eligible when it is up (`ready`), takes workloads, is not drained and satisfies the
+ * service's placement constraints; it gets a *new* task only when it is also `active` (a paused
+ * node keeps what it runs). Nodes that join later are eligible like any other. Tasks on nodes
+ * that stop being eligible are shut down; a node that goes down has its tasks orphaned by
+ * `node.setStatus` and gets a fresh one (new id) when it is ready again.
+ *
+ * Tasks are created pinned (`task.create` with `nodeId`) and then assigned by the placement step
+ * like every other pending task, with a `node.id==<node>` constraint, rather than assigned
+ * directly here: the scheduler is what accounts for resources, host ports and GPU devices (and
+ * picks the GPU ids), so a global task that does not fit on its node stays pending with the
+ * scheduler's reason instead of overbooking the node, and every assignment of a pass is one batch.
+ *
+ * The slot of a global task is 0; the node is its slot for the back-off and the rolling update.
+ * @module
+ */
+import { type Constraint, firstUnmet, parseConstraints } from '../scheduler/constraints.js';
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
+import { constraintsOf, toNodeView } from './placement.js';
+import { keepsReplicated, sortedServices, tasksByService } from './replicated.js';
+import { isLive, planRollingUpdate, planSlot, type UpdateSlot } from './slots.js';
+import type { IdGenerator, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
+
+export interface GlobalInput {
+  readonly state: WorkloadState;
+  readonly now: number;
+  readonly newId: IdGenerator;
+  readonly backoff?: BackoffOptions;
+  /** Node ids that count as `node.role==manager` in constraints. */
+  readonly managers?: ReadonlySet<string>;
+}
+
+/**
+ * A predicate for "this node satisfies the service's constraints". Constraints that do not parse
+ * match every node: the tasks are then created and stay pending with the scheduler's parse error
+ * as their message, which is where a person looks.
+ */
+export function constraintMatcher(
+  service: ServiceRecord,
+  managers?: ReadonlySet<string>,
+): (node: WorkloadNode) => boolean {
+  let constraints: Constraint[];
+  try {
+    constraints = parseConstraints(constraintsOf(service.spec));
+  } catch {
+    return () => true;
+  }
+  return (node) => firstUnmet(constraints, toNodeView(node, managers)) === undefined;
+}
+
+/**
+ * Plan every global service.
+ * @example
+ * const { shutdown, create } = reconcileGlobal({ state, now, newId });
+ */
+export function reconcileGlobal(input: GlobalInput): OrchestratorPlan {
+  const plan: OrchestratorPlan = { shutdown: [], create: [] };
+  const byService = tasksByService(input.state);
+  const nodeIds = Object.keys(input.state.nodes).sort();
+  for (const service of sortedServices(input.state, 'global')) {
+    planService(service, byService.get(service.id) ?? [], nodeIds, input, plan);
+  }
+  return plan;
+}
+
+function planService(
+  service: ServiceRecord,
+  tasks: readonly TaskRecord[],
+  nodeIds: readonly string[],
+  input: GlobalInput,
+  plan: OrchestratorPlan,
+): void {
+  const matches = constraintMatcher(service, input.managers);
+  const eligible = (node: WorkloadNode | undefined): boolean =>
+    node !== undefined && keepsReplicated(node) && matches(node);
+
+  const byNode = new Map<string, TaskRecord[]>();
+  for (const t of tasks) {
+    // A global task always has its node; one without (a kind change of the service) or with a
+    // replica slot is not this orchestrator's shape: stop it.
+    if (t.nodeId === null || t.slot !== 0) {
+      if (isLive(t)) plan.shutdown.push(t.id);
+      continue;
+    }
+    let list = byNode.get(t.nodeId);
+    if (list === undefined) byNode.set(t.nodeId, (list = []));
+    list.push(t);
+  }
+
+  // Nodes that are gone from the state: their live tasks are stopped (keepOn fails for them).
+  const keys = [...new Set([...nodeIds, ...byNode.keys()])].sort();
+  const decisions: UpdateSlot<string>[] = [];
+  for (const nodeId of keys) {
+    const node = input.state.nodes[nodeId];
+    const decision = planSlot({
+      tasks: byNode.get(nodeId) ?? [],
+      service,
+      nodes: input.state.nodes,
+      now: input.now,
+      backoff: input.backoff ?? DEFAULT_BACKOFF,
+      keepOn: eligible,
+      mayCreate: eligible(node) && node!.availability === 'active',
+    });
+    for (const t of decision.shutdown) plan.shutdown.push(t.id);
+    if (decision.create) plan.create.push(newTask(service, nodeId, input.newId));
+    // A paused node keeps its old version: an update there could not place the new task.
+    if (node?.availability !== 'pause') decisions.push({ key: nodeId, decision });
+  }
+
+  const update = planRollingUpdate(decisions, service, input.now);
+  for (const t of update.shutdown) plan.shutdown.push(t.id);
+  for (const nodeId of update.create) plan.create.push(newTask(service, nodeId, input.newId));
+}
+
+function newTask(service: ServiceRecord, nodeId: string, newId: IdGenerator) {
+  return { id: newId(), serviceId: service.id, slot: 0, serviceVersion: service.version, nodeId };
+}

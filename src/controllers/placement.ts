@@ -1,0 +1,221 @@
+/**
+ * The placement step: maps the replicated state onto the scheduler's view (nodes, tasks holding
+ * resources, pending requests), runs the pure `schedule()`, and turns its result into
+ * `task.assign` for placed tasks and `task.pending` (the scheduler's reason) for the rest.
+ *
+ * Unit changes made here: node CPUs are recorded in whole cores and the scheduler counts
+ * millicores; GPUs are handed out by UUID. Nodes registered with `roles.workloads: false`
+ * (control plane only) are left out of the snapshot, so nothing is ever placed on them.
+ * @module
+ */
+import { schedule } from '../scheduler/schedule.js';
+import type {
+  AffinityRule,
+  ClusterSnapshot,
+  HostPort,
+  NodeView,
+  PlacedTask,
+  Reservations,
+  TaskRequest,
+} from '../scheduler/types.js';
+import type { ServiceSpec } from '../stack/spec.js';
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { isTerminal, taskStateRank } from '../state/workloads.js';
+import type { Assignment, NewTask, WorkloadNode, WorkloadState } from './workload-types.js';
+
+export interface PlacementInput {
+  readonly state: WorkloadState;
+  /** Tasks created in this same pass (proposed before the assignments, so they exist when those apply). */
+  readonly newTasks?: readonly NewTask[];
+  /** Node ids that count as `node.role==manager` (the Raft voters); everyone else is a worker. */
+  readonly managers?: ReadonlySet<string>;
+  /** At most this many tasks are scheduled in one pass (highest priority, then oldest, first). */
+  readonly maxTasks?: number;
+  /** Tasks not to schedule (being shut down in the same pass). */
+  readonly exclude?: ReadonlySet<string>;
+  /** Tie-break seed for the scheduler; by node id when absent. */
+  readonly seed?: number;
+}
+
+export interface PlacementPlan {
+  readonly assignments: Assignment[];
+  /** Tasks left pending whose message changes. */
+  readonly pending: { readonly taskId: string; readonly message: string }[];
+}
+
+/** A state node as the scheduler sees it. */
+export function toNodeView(node: WorkloadNode, managers?: ReadonlySet<string>): NodeView {
+  return {
+    id: node.id,
+    hostname: node.hostname,
+    role: managers?.has(node.id) ? 'manager' : 'worker',
+    labels: node.labels,
+    availability: node.availability,
+    status: node.status,
+    resources: {
+      cpus: node.resources.cpus * 1000,
+      memoryBytes: node.resources.memoryBytes,
+      gpus: node.resources.gpus.map((g) => g.uuid),
+    },
+  };
+}
+
+/** The scheduler's nodes: every node that takes workloads, sorted by id. */
+export function nodeViews(state: WorkloadState, managers?: ReadonlySet<string>): NodeView[] {
+  return Object.keys(state.nodes)
+    .sort()
+    .map((id) => state.nodes[id]!)
+    .filter((n) => n.roles.workloads)
+    .map((n) => toNodeView(n, managers));
+}
+
+const GPU_KEY = /^(nvidia\.com\/)?gpu$/i;
+
+/**
+ * What a task of this service reserves. GPUs come from device requests with the `gpu`
+ * capability (a count; `device_ids` count as their number; `all` as one, since the scheduler
+ * hands out a number of devices) and from Swarm-style generic resources named `gpu`.
+ */
+export function reservationsOf(spec: ServiceSpec): Reservations {
+  const r = spec.deploy.resources.reservations;
+  let gpus = 0;
+  for (const d of r.devices) {
+    if (!d.capabilities.includes('gpu')) continue;
+    gpus += typeof d.count === 'number' ? d.count : d.count === 'all' ? 1 : d.deviceIds.length;
+  }
+  const generic: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.generic)) {
+    if (GPU_KEY.test(k)) gpus += v;
+    else generic[k] = v;
+  }
+  return { cpus: r.cpuMillis, memoryBytes: r.memoryBytes, gpus, generic };
+}
+
+/** Host ports the service publishes in `host` mode (ingress ports are the routing mesh's, not a node's). */
+export function hostPortsOf(spec: ServiceSpec): HostPort[] {
+  const out: HostPort[] = [];
+  for (const p of spec.ports) {
+    // sctp has no place in the scheduler's port model; it cannot conflict with tcp/udp anyway.
+    if (p.mode === 'host' && p.published !== null && p.protocol !== 'sctp')
+      out.push({ port: p.published, protocol: p.protocol });
+  }
+  return out;
+}
+
+/** `deploy.placement.constraints` as the scheduler's expressions. */
+export function constraintsOf(spec: ServiceSpec): string[] {
+  return spec.deploy.placement.constraints.map((c) => `${c.attribute}${c.op}${c.value}`);
+}
+
+/** Affinity rules name a service of the same stack, or `stack/service`: both become service ids. */
+function affinityOf(service: ServiceRecord): AffinityRule[] {
+  return service.spec.scheduling.affinity.map((a) => ({
+    service: a.service.includes('/') ? a.service.replace('/', '_') : `${service.stack}_${a.service}`,
+    type: a.anti ? 'anti-affinity' : 'affinity',
+    required: a.required,
+    weight: a.weight,
+  }));
+}
+
+/** The request of a task of `service` without its id (shared by all its tasks, so they group cheaply). */
+export function requestBase(service: ServiceRecord): Omit<TaskRequest, 'id'> {
+  const spec = service.spec;
+  return {
+    serviceId: service.id,
+    kind: spec.kind === 'global' ? 'global' : spec.kind === 'replicated' ? 'replicated' : 'job',
+    priority: spec.scheduling.priority,
+    reservations: reservationsOf(spec),
+    constraints: constraintsOf(spec),
+    preferences: spec.deploy.placement.preferences,
+    maxReplicasPerNode: spec.deploy.placement.maxReplicasPerNode,
+    ports: hostPortsOf(spec),
+    affinity: affinityOf(service),
+    strategy: spec.scheduling.strategy,
+  };
+}
+
+const ASSIGNED = taskStateRank('assigned');
+
+/** Tasks that hold resources on a node: handed to it and not ended (stopping ones included). */
+export function placedTasks(state: WorkloadState): PlacedTask[] {
+  const out: PlacedTask[] = [];
+  // One conversion per service, shared by its tasks.
+  const claims = new Map<string, { reservations: Reservations; ports: HostPort[] }>();
+  for (const id of Object.keys(state.tasks).sort()) {
+    const t = state.tasks[id]!;
+    if (t.nodeId === null || taskStateRank(t.state) < ASSIGNED || isTerminal(t.state)) continue;
+    let claim = claims.get(t.serviceId);
+    if (claim === undefined) {
+      const service = state.services[t.serviceId];
+      claim = service
+        ? { reservations: reservationsOf(service.spec), ports: hostPortsOf(service.spec) }
+        : { reservations: {}, ports: [] };
+      claims.set(t.serviceId, claim);
+    }
+    out.push({ id: t.id, serviceId: t.serviceId, nodeId: t.nodeId, ...claim, gpus: t.gpus });
+  }
+  return out;
+}
+
+interface Waiting {
+  readonly id: string;
+  readonly serviceId: string;
+  readonly nodeId: string | null;
+  readonly createdAt: number;
+  readonly message: string;
+  readonly priority: number;
+}
+
+/**
+ * Schedule every pending task (and the tasks created in this pass).
+ * @example
+ * const { assignments, pending } = reconcilePlacement({ state, newTasks: plan.create });
+ */
+export function reconcilePlacement(input: PlacementInput): PlacementPlan {
+  const { state } = input;
+  const waiting: Waiting[] = [];
+  const priorityOf = (serviceId: string): number => state.services[serviceId]?.spec.scheduling.priority ?? 0;
+  for (const t of Object.values(state.tasks)) {
+    if (!isWaiting(t) || state.services[t.serviceId] === undefined || input.exclude?.has(t.id)) continue;
+    waiting.push({ ...t, priority: priorityOf(t.serviceId) });
+  }
+  for (const t of input.newTasks ?? []) {
+    if (state.services[t.serviceId] === undefined) continue;
+    waiting.push({
+      ...t,
+      nodeId: t.nodeId ?? null,
+      createdAt: Infinity,
+      message: '',
+      priority: priorityOf(t.serviceId),
+    });
+  }
+  // Highest priority first, then oldest, then by id: the bound below cuts the least urgent.
+  waiting.sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  const batch = waiting.slice(0, input.maxTasks ?? waiting.length);
+  if (batch.length === 0) return { assignments: [], pending: [] };
+
+  const bases = new Map<string, Omit<TaskRequest, 'id'>>();
+  const requests: TaskRequest[] = batch.map((w) => {
+    let base = bases.get(w.serviceId);
+    if (base === undefined) bases.set(w.serviceId, (base = requestBase(state.services[w.serviceId]!)));
+    // A pinned (global) task may only go to its node; the scheduler still checks it fits there.
+    if (w.nodeId !== null)
+      return { ...base, id: w.id, constraints: [...(base.constraints ?? []), `node.id==${w.nodeId}`] };
+    return { ...base, id: w.id };
+  });
+
+  const snapshot: ClusterSnapshot = { nodes: nodeViews(state, input.managers), tasks: placedTasks(state) };
+  const result = schedule(snapshot, requests, input.seed === undefined ? {} : { seed: input.seed });
+
+  const assignments = result.placements.map((p) => ({ taskId: p.taskId, nodeId: p.nodeId, gpus: p.gpus ?? [] }));
+  const messages = new Map(batch.map((w) => [w.id, w.message]));
+  const pending = result.unplaced
+    .filter((u) => messages.get(u.taskId) !== u.reason)
+    .map((u) => ({ taskId: u.taskId, message: u.reason }));
+  return { assignments, pending };
+}
+
+/** Waiting for a node: pending (or not yet scheduled) and still wanted. */
+function isWaiting(t: TaskRecord): boolean {
+  return t.desiredState === 'running' && (t.state === 'pending' || t.state === 'new');
+}

@@ -1,0 +1,112 @@
+/**
+ * The replicated orchestrator: keep `replicas` tasks of each replicated service, one per slot.
+ *
+ * Per service, every pass:
+ * - slots 1..replicas each get exactly one live task; a slot with none gets a new task (new id,
+ *   same slot), after the back-off when its last task ended on its own (see backoff.ts);
+ * - tasks of slots above `replicas` are stopped (scale down), highest slots first;
+ * - tasks on `down` nodes were made `orphaned` by `node.setStatus` and are replaced at once;
+ *   tasks on `drain` nodes (or gone nodes, or nodes that take no workloads) are stopped and
+ *   replaced; tasks on `pause` nodes stay (the scheduler places nothing new there);
+ * - a changed service version is rolled out by the simple rolling update of slots.ts.
+ *
+ * Pure: the same state, `now` and id sequence give the same plan.
+ * @module
+ */
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
+import { isLive, planRollingUpdate, planSlot, type SlotDecision, type UpdateSlot } from './slots.js';
+import type { IdGenerator, NewTask, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
+
+export interface ReplicatedInput {
+  readonly state: WorkloadState;
+  readonly now: number;
+  readonly newId: IdGenerator;
+  readonly backoff?: BackoffOptions;
+}
+
+/** Whether a replicated task may stay on its node: the node is up, not drained, and takes workloads. */
+export function keepsReplicated(node: WorkloadNode | undefined): boolean {
+  return node !== undefined && node.status === 'ready' && node.availability !== 'drain' && node.roles.workloads;
+}
+
+/** The tasks of each service, by service id (one scan of the task map). */
+export function tasksByService(state: WorkloadState): Map<string, TaskRecord[]> {
+  const out = new Map<string, TaskRecord[]>();
+  for (const task of Object.values(state.tasks)) {
+    let list = out.get(task.serviceId);
+    if (list === undefined) out.set(task.serviceId, (list = []));
+    list.push(task);
+  }
+  return out;
+}
+
+/** Service ids in sorted order: the order of the plan must not depend on map insertion. */
+export function sortedServices(state: WorkloadState, kind: 'replicated' | 'global'): ServiceRecord[] {
+  return Object.keys(state.services)
+    .sort()
+    .map((id) => state.services[id]!)
+    .filter((s) => s.spec.kind === kind);
+}
+
+/**
+ * Plan every replicated service.
+ * @example
+ * const { shutdown, create } = reconcileReplicated({ state, now, newId: () => randomId() });
+ */
+export function reconcileReplicated(input: ReplicatedInput): OrchestratorPlan {
+  const plan: OrchestratorPlan = { shutdown: [], create: [] };
+  const byService = tasksByService(input.state);
+  for (const service of sortedServices(input.state, 'replicated')) {
+    planService(service, byService.get(service.id) ?? [], input, plan);
+  }
+  return plan;
+}
+
+function planService(
+  service: ServiceRecord,
+  tasks: readonly TaskRecord[],
+  input: ReplicatedInput,
+  plan: OrchestratorPlan,
+): void {
+  const bySlot = new Map<number, TaskRecord[]>();
+  for (const t of tasks) {
+    let list = bySlot.get(t.slot);
+    if (list === undefined) bySlot.set(t.slot, (list = []));
+    list.push(t);
+  }
+
+  // Scale down (and tasks of a slot 0 left from a global past): highest slots first.
+  const surplus = [...bySlot.keys()].filter((s) => s < 1 || s > service.replicas).sort((a, b) => b - a);
+  for (const slot of surplus) {
+    for (const t of bySlot
+      .get(slot)!
+      .filter(isLive)
+      .sort((a, b) => (a.id < b.id ? -1 : 1)))
+      plan.shutdown.push(t.id);
+  }
+
+  const decisions: UpdateSlot<number>[] = [];
+  for (let slot = 1; slot <= service.replicas; slot++) {
+    const decision: SlotDecision = planSlot({
+      tasks: bySlot.get(slot) ?? [],
+      service,
+      nodes: input.state.nodes,
+      now: input.now,
+      backoff: input.backoff ?? DEFAULT_BACKOFF,
+      keepOn: keepsReplicated,
+      mayCreate: true,
+    });
+    for (const t of decision.shutdown) plan.shutdown.push(t.id);
+    if (decision.create) plan.create.push(newTask(service, slot, input.newId));
+    decisions.push({ key: slot, decision });
+  }
+
+  const update = planRollingUpdate(decisions, service, input.now);
+  for (const t of update.shutdown) plan.shutdown.push(t.id);
+  for (const slot of update.create) plan.create.push(newTask(service, slot, input.newId));
+}
+
+function newTask(service: ServiceRecord, slot: number, newId: IdGenerator): NewTask {
+  return { id: newId(), serviceId: service.id, slot, serviceVersion: service.version };
+}

@@ -1,0 +1,167 @@
+/**
+ * The decision for one task slot, shared by the replicated orchestrator (a slot is a replica
+ * number) and the global one (a slot is a node): which tasks to stop, whether to create one, and
+ * in what shape the slot is for the rolling update.
+ *
+ * Vocabulary: a task is *live* when it is wanted running and has not ended; it is *stopping*
+ * when it was told to shut down but its node has not reported it ended yet.
+ * @module
+ */
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { isTerminal, taskStateRank } from '../state/workloads.js';
+import { type BackoffOptions, endedOnItsOwn, newestFirst, slotReadyAt, wantsReplacement } from './backoff.js';
+import type { WorkloadNode } from './workload-types.js';
+
+/**
+ * How a slot stands once its decision is carried out:
+ * - `settled`: one live task, running, of the service's current version;
+ * - `outdated`: one live task, running, of an older version (a rolling update candidate);
+ * - `busy`: something is under way (a task starting, stopping, being created, two during a start-first update);
+ * - `waiting`: its last task ended on its own and the back-off has not passed;
+ * - `idle`: nothing runs and nothing is wanted (restart policy `none`, or a node that takes no new task).
+ */
+export type SlotStatus = 'settled' | 'outdated' | 'busy' | 'waiting' | 'idle';
+
+export interface SlotInput {
+  /** Every task of this slot, in any state. */
+  readonly tasks: readonly TaskRecord[];
+  readonly service: ServiceRecord;
+  readonly nodes: Readonly<Record<string, WorkloadNode>>;
+  readonly now: number;
+  readonly backoff: BackoffOptions;
+  /** Whether a task of this slot may stay on this node (false moves it: drain, down, gone, not eligible). */
+  readonly keepOn: (node: WorkloadNode | undefined) => boolean;
+  /** Whether a new task may be created for this slot now (global: the node takes new tasks). */
+  readonly mayCreate: boolean;
+}
+
+export interface SlotDecision {
+  readonly shutdown: TaskRecord[];
+  readonly create: boolean;
+  readonly status: SlotStatus;
+  /** The running task of a `settled`/`outdated` slot. */
+  readonly running?: TaskRecord;
+  /** When a replacement of a task that ended on its own may be created (0: now). */
+  readonly readyAt: number;
+}
+
+/** Wanted running and not ended. */
+export function isLive(task: TaskRecord): boolean {
+  return task.desiredState === 'running' && !isTerminal(task.state);
+}
+
+const ASSIGNED = taskStateRank('assigned');
+
+/**
+ * Whether a stopping task still holds its slot: it was handed to a node that is up and could
+ * still be running it there. A task that never reached a node, or whose node is down, gone or
+ * drained, does not hold up its replacement (which goes elsewhere anyway).
+ */
+function holdsSlot(task: TaskRecord, nodes: Readonly<Record<string, WorkloadNode>>): boolean {
+  if (task.desiredState !== 'shutdown' || isTerminal(task.state)) return false;
+  if (task.nodeId === null || taskStateRank(task.state) < ASSIGNED) return false;
+  const node = nodes[task.nodeId];
+  return node !== undefined && node.status === 'ready' && node.availability !== 'drain';
+}
+
+/**
+ * Decide one slot.
+ * @example
+ * const d = planSlot({ tasks, service, nodes, now, backoff: DEFAULT_BACKOFF, keepOn, mayCreate: true });
+ * // d.shutdown: tasks to stop; d.create: whether to make a new one
+ */
+export function planSlot(input: SlotInput): SlotDecision {
+  const { tasks, service, nodes } = input;
+  const shutdown: TaskRecord[] = [];
+  const readyAt = slotReadyAt(tasks, service.spec.deploy.restartPolicy, input.backoff);
+  let live = tasks.filter(isLive).sort(newestFirst);
+
+  // Tasks that cannot stay where they are, and outdated ones that have not started anywhere yet
+  // (stopping those costs nothing, so they are not held to the update's parallelism).
+  live = live.filter((t) => {
+    const moved = t.nodeId !== null && !input.keepOn(nodes[t.nodeId]);
+    const unstartedOld = t.serviceVersion < service.version && taskStateRank(t.state) < ASSIGNED;
+    if (moved || unstartedOld) shutdown.push(t);
+    return !(moved || unstartedOld);
+  });
+
+  if (live.length >= 2) live = resolveDuplicates(live, service.version, shutdown);
+
+  if (live.length === 2) return { shutdown, create: false, status: 'busy', readyAt };
+  const only = live[0];
+  if (only !== undefined) {
+    if (only.state !== 'running') return { shutdown, create: false, status: 'busy', readyAt };
+    const status = only.serviceVersion < service.version ? 'outdated' : 'settled';
+    return { shutdown, create: false, status, running: only, readyAt };
+  }
+
+  // Nothing live: replace, unless something still holds the slot or the policy says wait.
+  if (!input.mayCreate) return { shutdown, create: false, status: 'idle', readyAt };
+  if (tasks.some((t) => holdsSlot(t, nodes))) return { shutdown, create: false, status: 'busy', readyAt };
+  const newest = [...tasks].sort(newestFirst)[0];
+  if (newest === undefined || !endedOnItsOwn(newest)) return { shutdown, create: true, status: 'busy', readyAt };
+  if (!wantsReplacement(newest, service.spec.deploy.restartPolicy))
+    return { shutdown, create: false, status: 'idle', readyAt };
+  if (input.now < readyAt) return { shutdown, create: false, status: 'waiting', readyAt };
+  return { shutdown, create: true, status: 'busy', readyAt };
+}
+
+/**
+ * Several live tasks in one slot. The normal case is a start-first update: the old task runs
+ * while the new one starts; once the new one runs, the old one stops. Anything else (which only a
+ * bug or a lost race could produce) is reduced to one task, keeping the most useful.
+ * Returns the tasks kept (one, or the old/new pair); the others are pushed to `shutdown`.
+ */
+function resolveDuplicates(live: TaskRecord[], version: number, shutdown: TaskRecord[]): TaskRecord[] {
+  const rank = (t: TaskRecord): number => (t.state === 'running' ? 1 : 0);
+  const best = (list: TaskRecord[]): TaskRecord | undefined =>
+    [...list].sort((a, b) => rank(b) - rank(a) || newestFirst(a, b))[0];
+  const current = live.filter((t) => t.serviceVersion >= version);
+  const old = live.filter((t) => t.serviceVersion < version);
+  const newestCurrent = best(current);
+  let keep: TaskRecord[];
+  if (newestCurrent === undefined) keep = [best(old)!];
+  else if (newestCurrent.state === 'running' || old.length === 0) keep = [newestCurrent];
+  else keep = [best(old)!, newestCurrent]; // start-first update under way
+  for (const t of live) if (!keep.includes(t)) shutdown.push(t);
+  return keep;
+}
+
+/** A slot of a rolling update: the key to create in, and its decision. */
+export interface UpdateSlot<K> {
+  readonly key: K;
+  readonly decision: SlotDecision;
+}
+
+/**
+ * The simple rolling update: replace outdated running tasks, at most `parallelism` slots at a
+ * time (0: all), and only while every other slot is running. `start-first` creates the new task
+ * beside the old one (the old one stops once the new one runs, see {@link planSlot});
+ * `stop-first` stops the old one and the slot is refilled once it has stopped.
+ *
+ * This is deliberately not the full rollout: no health gate beyond "running", no `monitor`
+ * window, no `delay` between batches, no failure ratio, no rollback. A slot whose new task keeps
+ * failing stays `waiting`/`busy` and so holds the update back (a crude pause on failure). The
+ * health-gated rollout with rollback is a later issue.
+ */
+export function planRollingUpdate<K>(
+  slots: readonly UpdateSlot<K>[],
+  service: ServiceRecord,
+  now: number,
+): { readonly shutdown: TaskRecord[]; readonly create: K[] } {
+  const { parallelism, order } = service.spec.deploy.updateConfig;
+  const inFlight = slots.filter((s) => s.decision.status === 'busy' || s.decision.status === 'waiting').length;
+  let budget = parallelism === 0 ? Infinity : parallelism - inFlight;
+  const shutdown: TaskRecord[] = [];
+  const create: K[] = [];
+  for (const { key, decision } of slots) {
+    if (budget <= 0) break;
+    if (decision.status !== 'outdated') continue;
+    budget--;
+    // A new version that just failed in this slot: wait out its back-off (it still counts).
+    if (now < decision.readyAt) continue;
+    if (order === 'start-first') create.push(key);
+    else shutdown.push(decision.running!);
+  }
+  return { shutdown, create };
+}

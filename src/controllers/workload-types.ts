@@ -1,0 +1,63 @@
+/**
+ * What the workload controllers read and what they return.
+ *
+ * The input is the part of the replicated `ClusterState` they need (`nodes`, `services`,
+ * `tasks`), so the real state is passed as is; tests build it by hand. The output is a list of command inputs
+ * (commands without `v` and `at`, which the leader stamps when it proposes them).
+ * @module
+ */
+import type { NodeRecord } from '../state/model.js';
+import type { NodeStatus, ServiceRecord, TaskRecord } from '../state/workloads.js';
+
+/** A node record, with the health status (`ready`/`down`) the node-health controller keeps. */
+export type WorkloadNode = NodeRecord;
+
+/** The parts of the cluster state the workload controllers read. */
+export interface WorkloadState {
+  readonly nodes: Readonly<Record<string, WorkloadNode>>;
+  readonly services: Readonly<Record<string, ServiceRecord>>;
+  readonly tasks: Readonly<Record<string, TaskRecord>>;
+}
+
+/** One task to create (`task.create`); `nodeId` pins a global task to its node. */
+export interface NewTask {
+  readonly id: string;
+  readonly serviceId: string;
+  readonly slot: number;
+  readonly serviceVersion: number;
+  readonly nodeId?: string;
+}
+
+/** One placement (`task.assign`). */
+export interface Assignment {
+  readonly taskId: string;
+  readonly nodeId: string;
+  readonly gpus: readonly string[];
+}
+
+/** The commands the workload controllers propose, without `v` and `at`. */
+export type WorkloadCommandInput =
+  | { readonly type: 'task.create'; readonly tasks: readonly NewTask[] }
+  | { readonly type: 'task.assign'; readonly assignments: readonly Assignment[] }
+  | {
+      readonly type: 'task.pending';
+      readonly updates: readonly { readonly taskId: string; readonly message: string }[];
+    }
+  | { readonly type: 'task.desire'; readonly taskIds: readonly string[]; readonly desiredState: 'shutdown' }
+  | { readonly type: 'task.remove'; readonly taskIds: readonly string[] }
+  | { readonly type: 'node.setStatus'; readonly id: string; readonly status: NodeStatus };
+
+/**
+ * What one orchestrator (replicated or global) decided for the services it owns. The
+ * orchestration step turns these into batched commands; keeping them as lists lets it bound a
+ * pass and hand the new tasks to the placement step in the same pass.
+ */
+export interface OrchestratorPlan {
+  /** Tasks to stop (`task.desire shutdown`), in the order they should go (most urgent first). */
+  readonly shutdown: string[];
+  /** Tasks to create; ids come from the injected generator. */
+  readonly create: NewTask[];
+}
+
+/** Fresh ids: injected so that the controllers stay pure (the leader passes a random id source). */
+export type IdGenerator = () => string;

@@ -1,0 +1,313 @@
+/**
+ * Applying the workload commands. Same rules as `apply.ts`: pure, no clock, every refusal decided
+ * before anything is kept. Two more:
+ *
+ * - *One copy per map per command.* Batches go through a {@link RecordEdit}, so the task map is
+ *   copied once however many tasks change, and not at all when none does.
+ * - *No change, same state.* A command that changes nothing (an unchanged redeploy, a report
+ *   the state already holds, a stale report) returns the very same state object, so readers can
+ *   compare versions by identity and the common "nothing new" report costs nothing.
+ * @module
+ * @private
+ */
+import type { ApplyOutcome } from './apply.js';
+import type { ClusterState, NodeRecord } from './model.js';
+import { taskIndex } from './queries.js';
+import { RecordEdit } from './record-edit.js';
+import type {
+  NodeSetStatusCommand,
+  ServiceScaleCommand,
+  StackDeployCommand,
+  StackRemoveCommand,
+  TaskAssignCommand,
+  TaskCreateCommand,
+  TaskDesireCommand,
+  TaskRemoveCommand,
+  TaskReportCommand,
+  WorkloadCommand,
+} from './workload-commands.js';
+import { serviceId } from './workload-checks.js';
+import { isTerminal, taskStateRank, type ServiceRecord, type StackRecord, type TaskRecord } from './workloads.js';
+
+type Tasks = RecordEdit<TaskRecord>;
+type Services = RecordEdit<ServiceRecord>;
+
+/** Apply a workload command to an initialized cluster's state. */
+export function applyWorkload(state: ClusterState, command: WorkloadCommand): ApplyOutcome {
+  switch (command.type) {
+    case 'stack.deploy':
+      return deploy(state, command);
+    case 'stack.remove':
+      return removeStack(state, command);
+    case 'service.scale':
+      return scale(state, command);
+    case 'task.create':
+      return create(state, command);
+    case 'task.assign':
+      return assign(state, command);
+    case 'task.pending':
+      return edit(state, command.updates, (task, u) =>
+        task.state === 'pending' && task.message !== u.message
+          ? { ...task, message: u.message, updatedAt: command.at }
+          : task,
+      );
+    case 'task.desire':
+      return desire(state, command);
+    case 'task.report':
+      return report(state, command);
+    case 'node.setStatus':
+      return setStatus(state, command);
+    case 'task.remove':
+      return removeTasks(state, command);
+  }
+}
+
+function deploy(state: ClusterState, command: StackDeployCommand): ApplyOutcome {
+  const { name, at } = command;
+  const services = new RecordEdit(state.services);
+  const tasks = new RecordEdit(state.tasks);
+  const wanted = new Set<string>();
+  for (const { name: serviceName, spec, specHash } of command.services) {
+    const id = serviceId(name, serviceName);
+    wanted.add(id);
+    const previous = services.get(id);
+    if (previous === undefined) {
+      services.set(id, {
+        id,
+        stack: name,
+        name: serviceName,
+        spec,
+        specHash,
+        version: 1,
+        replicas: spec.deploy.replicas,
+        createdAt: at,
+        updatedAt: at,
+      });
+    } else if (previous.stack !== name) {
+      // "a_b" + "c" and "a" + "b_c" both make "a_b_c": ids must stay unique.
+      return refuse(
+        command,
+        `service ${serviceName} would have the id ${id}, which service ${previous.name} of stack ${previous.stack} has: rename the service or the stack`,
+      );
+    } else if (previous.specHash !== specHash) {
+      services.set(id, {
+        ...previous,
+        spec,
+        specHash,
+        version: previous.version + 1,
+        replicas: spec.deploy.replicas,
+        updatedAt: at,
+      });
+    }
+  }
+  const existing = lookup(state.stacks, name);
+  for (const id of existing?.services ?? []) {
+    if (!wanted.has(id)) removeService(services, tasks, state, id, at);
+  }
+  if (existing !== undefined && !services.changed && !tasks.changed) return ok(state);
+  const ids = [...wanted].sort();
+  const stack: StackRecord = existing
+    ? { ...existing, services: ids, updatedAt: at }
+    : { name, services: ids, createdAt: at, updatedAt: at };
+  return ok({
+    ...state,
+    stacks: { ...state.stacks, [name]: stack },
+    services: services.result(),
+    tasks: tasks.result(),
+  });
+}
+
+function removeStack(state: ClusterState, command: StackRemoveCommand): ApplyOutcome {
+  const stack = lookup(state.stacks, command.name);
+  if (stack === undefined)
+    return refuse(command, `stack ${command.name} is not deployed: check the name with \`shoal stack ls\``);
+  const services = new RecordEdit(state.services);
+  const tasks = new RecordEdit(state.tasks);
+  for (const id of stack.services) removeService(services, tasks, state, id, command.at);
+  const { [command.name]: _removed, ...stacks } = state.stacks;
+  return ok({ ...state, stacks, services: services.result(), tasks: tasks.result() });
+}
+
+/** Delete a service; its unfinished tasks are asked to shut down and stay until collected. */
+function removeService(services: Services, tasks: Tasks, state: ClusterState, id: string, at: number): void {
+  services.delete(id);
+  for (const task of taskIndex(state.tasks).byService.get(id) ?? []) {
+    if (!isTerminal(task.state) && task.desiredState !== 'shutdown')
+      tasks.set(task.id, { ...task, desiredState: 'shutdown', updatedAt: at });
+  }
+}
+
+function scale(state: ClusterState, command: ServiceScaleCommand): ApplyOutcome {
+  const service = lookup(state.services, command.serviceId);
+  if (service === undefined) return refuse(command, unknownService(command.serviceId));
+  if (service.spec.kind !== 'replicated') {
+    return refuse(
+      command,
+      `service ${service.id} is a ${service.spec.kind} service: only replicated services have a replica count`,
+    );
+  }
+  if (service.replicas === command.replicas) return ok(state);
+  const services = new RecordEdit(state.services);
+  services.set(service.id, { ...service, replicas: command.replicas, updatedAt: command.at });
+  return ok({ ...state, services: services.result() });
+}
+
+function create(state: ClusterState, command: TaskCreateCommand): ApplyOutcome {
+  // All or nothing, checked first: an orchestrator retries the whole batch from fresh state.
+  for (const t of command.tasks) {
+    if (Object.hasOwn(state.tasks, t.id))
+      return refuse(command, `task ${t.id} exists already: task ids are never reused`);
+    if (!Object.hasOwn(state.services, t.serviceId))
+      return refuse(command, `task ${t.id}: ${unknownService(t.serviceId)}`);
+  }
+  const tasks = new RecordEdit(state.tasks);
+  for (const t of command.tasks) {
+    tasks.set(t.id, {
+      id: t.id,
+      serviceId: t.serviceId,
+      slot: t.slot,
+      serviceVersion: t.serviceVersion,
+      nodeId: t.nodeId ?? null,
+      generation: 0,
+      gpus: [],
+      desiredState: 'running',
+      state: 'pending',
+      message: '',
+      exitCode: null,
+      containerId: null,
+      restarts: 0,
+      createdAt: command.at,
+      updatedAt: command.at,
+    });
+  }
+  return ok({ ...state, tasks: tasks.result() });
+}
+
+function assign(state: ClusterState, command: TaskAssignCommand): ApplyOutcome {
+  const tasks = new RecordEdit(state.tasks);
+  let generation = state.counters.assignment;
+  // In the command's order: the scheduler's order decides which generation each task gets.
+  for (const a of command.assignments) {
+    const task = tasks.get(a.taskId);
+    const node = lookup(state.nodes, a.nodeId);
+    // Skipped, not refused: the state moved on since the scheduler decided (a task was shut
+    // down, a node went down); the next scheduling pass decides again from fresh state.
+    if (task === undefined || task.state !== 'pending' || task.desiredState !== 'running') continue;
+    if (node === undefined || node.status !== 'ready') continue;
+    if (task.nodeId !== null && task.nodeId !== a.nodeId) continue; // pinned elsewhere
+    if (!hasGpus(node, a.gpus)) continue;
+    tasks.set(task.id, {
+      ...task,
+      nodeId: a.nodeId,
+      gpus: a.gpus,
+      state: 'assigned',
+      generation: ++generation,
+      message: '',
+      updatedAt: command.at,
+    });
+  }
+  if (!tasks.changed) return ok(state);
+  return ok({ ...state, tasks: tasks.result(), counters: { ...state.counters, assignment: generation } });
+}
+
+function hasGpus(node: NodeRecord, gpus: readonly string[]): boolean {
+  return gpus.every((uuid) => node.resources.gpus.some((g) => g.uuid === uuid));
+}
+
+function desire(state: ClusterState, command: TaskDesireCommand): ApplyOutcome {
+  return edit(state, command.taskIds, (task) =>
+    // shutdown → running never: a task that was let go is replaced by a new one, not revived.
+    task.desiredState === command.desiredState || task.desiredState === 'shutdown'
+      ? task
+      : { ...task, desiredState: command.desiredState, updatedAt: command.at },
+  );
+}
+
+function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
+  const { nodeId, at } = command;
+  return edit(state, command.reports, (task, r) => {
+    // Fencing: only the node that holds the current assignment may speak for the task, and
+    // states only move forward. Anything else is a late or foreign report: ignored.
+    if (task.nodeId !== nodeId || task.generation !== r.generation) return task;
+    if (taskStateRank(r.state) < taskStateRank(task.state)) return task;
+    if (
+      task.state === r.state &&
+      task.message === r.message &&
+      task.exitCode === r.exitCode &&
+      task.containerId === r.containerId &&
+      task.restarts === r.restarts
+    )
+      return task;
+    const { state: observed, message, exitCode, containerId, restarts } = r;
+    return { ...task, state: observed, message, exitCode, containerId, restarts, updatedAt: at };
+  });
+}
+
+function setStatus(state: ClusterState, command: NodeSetStatusCommand): ApplyOutcome {
+  const node = lookup(state.nodes, command.id);
+  if (node === undefined) return refuse(command, `node ${command.id} is not a member of the cluster`);
+  const nodes =
+    node.status === command.status
+      ? state.nodes
+      : { ...state.nodes, [node.id]: { ...node, status: command.status, statusChangedAt: command.at } };
+  const tasks = new RecordEdit(state.tasks);
+  if (command.status === 'down') orphanTasks(state, tasks, node.id, 'node down', command.at);
+  if (nodes === state.nodes && !tasks.changed) return ok(state);
+  return ok({ ...state, nodes, tasks: tasks.result() });
+}
+
+/**
+ * Mark every unfinished task of node `nodeId` orphaned and unwanted: the orchestrators create
+ * replacements with new ids, and if the node comes back its runtime stops the old containers.
+ */
+export function orphanTasks(state: ClusterState, tasks: Tasks, nodeId: string, message: string, at: number): void {
+  for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
+    if (!isTerminal(task.state))
+      tasks.set(task.id, { ...task, state: 'orphaned', desiredState: 'shutdown', message, updatedAt: at });
+  }
+}
+
+function removeTasks(state: ClusterState, command: TaskRemoveCommand): ApplyOutcome {
+  const tasks = new RecordEdit(state.tasks);
+  for (const id of command.taskIds) {
+    const task = tasks.get(id);
+    if (task !== undefined && isTerminal(task.state)) tasks.delete(id);
+  }
+  return tasks.changed ? ok({ ...state, tasks: tasks.result() }) : ok(state);
+}
+
+/**
+ * Apply `change` to each named task that exists, with one copy of the task map at most. A
+ * change returning the task itself means "nothing to do" for that item.
+ */
+function edit<I>(
+  state: ClusterState,
+  items: readonly I[],
+  change: (task: TaskRecord, item: I) => TaskRecord,
+): ApplyOutcome {
+  const tasks = new RecordEdit(state.tasks);
+  for (const item of items) {
+    const id = typeof item === 'string' ? item : (item as { taskId: string }).taskId;
+    const task = tasks.get(id);
+    if (task === undefined) continue;
+    const next = change(task, item);
+    if (next !== task) tasks.set(id, next);
+  }
+  return tasks.changed ? ok({ ...state, tasks: tasks.result() }) : ok(state);
+}
+
+function lookup<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function unknownService(id: string): string {
+  return `service ${id} does not exist: check the id with \`shoal service ls\``;
+}
+
+function ok(state: ClusterState): ApplyOutcome {
+  return { ok: true, state };
+}
+
+function refuse(command: WorkloadCommand, reason: string): ApplyOutcome {
+  return { ok: false, error: `${command.type}: ${reason}` };
+}

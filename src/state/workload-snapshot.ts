@@ -1,0 +1,151 @@
+/**
+ * Snapshot validation of the workload part of the state: every record checked field by field,
+ * and the links between them (stack ↔ services, ids ↔ keys, generations ↔ the counter), so a
+ * restored state is one apply could have produced.
+ * @module
+ * @private
+ */
+import { at, fail, integer, list, map, object, show, unique } from './check.js';
+import { checkPeerId, checkTime, type ClusterCounters } from './model.js';
+import {
+  checkContainerId,
+  checkDesiredState,
+  checkExitCode,
+  checkGpuIds,
+  checkReplicas,
+  checkServiceId,
+  checkServiceName,
+  checkServiceSpec,
+  checkSpecHash,
+  checkStackName,
+  checkTaskId,
+  checkTaskMessage,
+  checkTaskState,
+  serviceId,
+} from './workload-checks.js';
+import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
+
+const MAX_RECORDS = 1_000_000;
+
+/** The workload maps and counters of a snapshot's state object `s`, checked. */
+export function checkWorkloads(
+  s: Record<string, unknown>,
+  path: string,
+): {
+  stacks: Record<string, StackRecord>;
+  services: Record<string, ServiceRecord>;
+  tasks: Record<string, TaskRecord>;
+  counters: ClusterCounters;
+} {
+  const stacks = map(s.stacks, at(path, 'stacks'), MAX_RECORDS, checkStackName, checkStack);
+  const services = map(s.services, at(path, 'services'), MAX_RECORDS, checkServiceId, checkService);
+  const tasks = map(s.tasks, at(path, 'tasks'), MAX_RECORDS, checkTaskId, checkTask);
+  const c = object(s.counters, at(path, 'counters'), ['assignment']);
+  const counters = { assignment: integer(c.assignment, at(at(path, 'counters'), 'assignment'), 0) };
+
+  for (const [name, stack] of Object.entries(stacks)) {
+    const where = at(at(path, 'stacks'), name);
+    if (stack.name !== name)
+      fail(at(where, 'name'), `does not match the key it is filed under, got ${show(stack.name)}`);
+    stack.services.forEach((id, i) => {
+      if (services[id]?.stack !== name)
+        fail(at(at(where, 'services'), i), `service ${show(id)} is not a service of this stack`);
+    });
+  }
+  for (const [id, service] of Object.entries(services)) {
+    const where = at(at(path, 'services'), id);
+    if (service.id !== id) fail(at(where, 'id'), `does not match the key it is filed under, got ${show(service.id)}`);
+    if (serviceId(service.stack, service.name) !== id)
+      fail(where, `id, stack and name disagree: expected id ${show(serviceId(service.stack, service.name))}`);
+    if (!stacks[service.stack]?.services.includes(id))
+      fail(at(where, 'stack'), `stack ${show(service.stack)} does not list it`);
+  }
+  for (const [id, task] of Object.entries(tasks)) {
+    const where = at(at(path, 'tasks'), id);
+    if (task.id !== id) fail(at(where, 'id'), `does not match the key it is filed under, got ${show(task.id)}`);
+    if (task.generation > counters.assignment)
+      fail(at(where, 'generation'), `is above the assignment counter (${counters.assignment}), got ${task.generation}`);
+  }
+  return { stacks, services, tasks, counters };
+}
+
+function checkStack(v: unknown, path: string): StackRecord {
+  const s = object(v, path, ['name', 'services', 'createdAt', 'updatedAt']);
+  const services = list(s.services, at(path, 'services'), 1000, checkServiceId);
+  unique(services, at(path, 'services'), (id) => id, 'service');
+  if (services.some((id, i) => i > 0 && services[i - 1]! > id)) fail(at(path, 'services'), 'expected sorted ids');
+  return {
+    name: checkStackName(s.name, at(path, 'name')),
+    services,
+    createdAt: checkTime(s.createdAt, at(path, 'createdAt')),
+    updatedAt: checkTime(s.updatedAt, at(path, 'updatedAt')),
+  };
+}
+
+function checkService(v: unknown, path: string): ServiceRecord {
+  const s = object(v, path, [
+    'id',
+    'stack',
+    'name',
+    'spec',
+    'specHash',
+    'version',
+    'replicas',
+    'createdAt',
+    'updatedAt',
+  ]);
+  const name = checkServiceName(s.name, at(path, 'name'));
+  const spec = checkServiceSpec(s.spec, at(path, 'spec'));
+  if (spec.name !== name) fail(at(at(path, 'spec'), 'name'), `expected ${show(name)}, got ${show(spec.name)}`);
+  return {
+    id: checkServiceId(s.id, at(path, 'id')),
+    stack: checkStackName(s.stack, at(path, 'stack')),
+    name,
+    spec,
+    specHash: checkSpecHash(s.specHash, at(path, 'specHash')),
+    version: integer(s.version, at(path, 'version'), 1),
+    replicas: checkReplicas(s.replicas, at(path, 'replicas')),
+    createdAt: checkTime(s.createdAt, at(path, 'createdAt')),
+    updatedAt: checkTime(s.updatedAt, at(path, 'updatedAt')),
+  };
+}
+
+const TASK_FIELDS = [
+  'id',
+  'serviceId',
+  'slot',
+  'serviceVersion',
+  'nodeId',
+  'generation',
+  'gpus',
+  'desiredState',
+  'state',
+  'message',
+  'exitCode',
+  'containerId',
+  'restarts',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+function checkTask(v: unknown, path: string): TaskRecord {
+  // nodeId, exitCode and containerId may be null, which `object` would count as present: fine.
+  const t = object(v, path, TASK_FIELDS);
+  return {
+    id: checkTaskId(t.id, at(path, 'id')),
+    serviceId: checkServiceId(t.serviceId, at(path, 'serviceId')),
+    slot: integer(t.slot, at(path, 'slot'), 0, 1_000_000),
+    serviceVersion: integer(t.serviceVersion, at(path, 'serviceVersion'), 1),
+    nodeId: t.nodeId === null ? null : checkPeerId(t.nodeId, at(path, 'nodeId')),
+    generation: integer(t.generation, at(path, 'generation'), 0),
+    gpus: checkGpuIds(t.gpus, at(path, 'gpus')),
+    desiredState: checkDesiredState(t.desiredState, at(path, 'desiredState')),
+    state: checkTaskState(t.state, at(path, 'state')),
+    message: checkTaskMessage(t.message, at(path, 'message')),
+    exitCode: checkExitCode(t.exitCode, at(path, 'exitCode')),
+    containerId: checkContainerId(t.containerId, at(path, 'containerId')),
+    restarts: integer(t.restarts, at(path, 'restarts'), 0, 1_000_000_000),
+    createdAt: checkTime(t.createdAt, at(path, 'createdAt')),
+    updatedAt: checkTime(t.updatedAt, at(path, 'updatedAt')),
+  };
+}
