@@ -1,0 +1,42 @@
+/**
+ * From the replicated state to a runtime's desired state: the tasks assigned to one node, joined
+ * with their services. The agent calls this on every state change and hands the result to
+ * `NodeRuntime.setAssignments`.
+ *
+ * @module
+ */
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import type { RuntimeAssignment } from './types.js';
+
+/** The parts of the cluster state this needs (structural, so any state with these fields fits). */
+export interface WorkloadView {
+  readonly tasks: Readonly<Record<string, TaskRecord>>;
+  readonly services: Readonly<Record<string, ServiceRecord>>;
+}
+
+/**
+ * Every task whose `nodeId` is this node, terminal ones included (their containers stay until the
+ * task is garbage-collected, so their logs can be read), sorted by task id. A task whose service
+ * record is gone gets `service: null` and is shut down.
+ *
+ * Note: the state keeps only a service's current spec, so a task of an older `serviceVersion`
+ * whose container must be recreated gets the current spec; the rollout replaces it anyway.
+ *
+ * @example
+ * ```ts
+ * runtime.setAssignments(assignmentsFor(nodeId, state));
+ * ```
+ */
+export function assignmentsFor(nodeId: string, state: WorkloadView): RuntimeAssignment[] {
+  const out: RuntimeAssignment[] = [];
+  for (const id of Object.keys(state.tasks).sort()) {
+    const task = state.tasks[id]!;
+    if (task.nodeId !== nodeId) continue;
+    const s = state.services[task.serviceId];
+    out.push({
+      task,
+      service: s ? { id: s.id, stack: s.stack, name: s.name, version: s.version, spec: s.spec } : null,
+    });
+  }
+  return out;
+}
