@@ -21,7 +21,7 @@ async function nodeIdOf(agent: AgentProcess): Promise<string> {
 async function main(): Promise<void> {
   await bundle();
   const { agents, cleanup } = makeAgents(3, 'shoal-bench-failover-');
-  const flags = ['--tick-ms', tickMs, '--log-level', 'warn'];
+  const flags = ['--tick-ms', tickMs, '--log-level', process.env.SHOAL_BENCH_LOG_LEVEL ?? 'warn'];
   try {
     agents[0]!.start(['--init', ...flags]);
     await agents[0]!.waitForApi();
@@ -51,12 +51,21 @@ async function main(): Promise<void> {
       const ms = performance.now() - killedAt;
       times.push(ms);
       console.log(`trial ${String(trial + 1).padStart(2)}: new leader committed a write ${ms.toFixed(0)} ms after kill -9`);
+      if (process.env.SHOAL_BENCH_DUMP && ms > 1000) {
+        const { writeFileSync } = await import('node:fs');
+        for (const a of agents) writeFileSync(`${process.env.SHOAL_BENCH_DUMP}/trial${trial + 1}-${a.name}.log`, a.output);
+      }
       victim.start(flags);
       await victim.waitForApi();
-      await waitFor('all voters healthy', async () => {
-        const reply = await survivors[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null);
-        return reply?.status === 200 && reply.body.members.every((m) => m.reachable === true);
-      }, 60_000);
+      // Healthy again = the restarted node follows the current leader and has caught up with it
+      // (the leader's own view lags: it counts a peer as active for a whole election timeout).
+      let seen = '';
+      await waitFor('the restarted node to catch up', async () => {
+        const leaderView = await survivors[0]!.api<StatusBody & { commit: number }>('GET', '/v1/status').catch(() => null);
+        const own = await victim.api<StatusBody & { applied: number }>('GET', '/v1/status?stale=1').catch(() => null);
+        seen = JSON.stringify({ leaderView: leaderView?.body, own: own?.body });
+        return !!leaderView && !!own && leaderView.status === 200 && own.body.leader === leaderView.body.leader && own.body.applied >= leaderView.body.commit;
+      }, 30_000, () => `${seen}\n--- restarted node log ---\n${victim.output}`);
     }
     times.sort((a, b) => a - b);
     const p50 = times[Math.floor(times.length / 2)]!;

@@ -111,6 +111,12 @@ export class Agent implements AgentContext {
       addressesOf: (peerId) => this.state.node(peerId)?.addresses ?? [],
     });
     this.#transport = new Libp2pRaftTransport(this.#host, { logger: this.log.child({ component: 'raft-transport' }) });
+    // A closed connection to the leader (its process died) starts an election at once.
+    this.#host.libp2p.addEventListener('peer:disconnect', (event) => {
+      const peer = event.detail.toString();
+      this.log.debug({ peer, leader: this.#raft?.leader === peer }, 'peer disconnected');
+      this.#raft?.reportUnreachable(peer);
+    });
     this.writer.register();
     this.joins.register();
     this.admin.register();

@@ -234,9 +234,25 @@ export class RaftCore implements RaftCoreApi {
     return transferLeader(this.#r, to);
   }
 
+  /**
+   * On a leader: stop pipelining to `peer`. On a follower whose *leader* became unreachable (its
+   * connection closed, as when the leader's process dies): forget the leader, which also drops
+   * this node's check-quorum lease, and campaign after a short random delay instead of a whole
+   * election timeout. Pre-vote keeps this harmless when only this node lost the leader: voters
+   * that still hear from it keep their lease and refuse. Timing never affects safety.
+   */
   reportUnreachable(peer: NodeId): void {
-    const pr = this.#r.role === 'leader' ? this.#r.prs.get(peer) : undefined;
-    if (pr?.state === 'replicate') pr.becomeProbe();
+    const r = this.#r;
+    if (r.role === 'leader') {
+      const pr = r.prs.get(peer);
+      if (pr?.state === 'replicate') pr.becomeProbe();
+      return;
+    }
+    if (r.role === 'follower' && peer === r.lead && r.cfg.checkQuorum && r.cfg.preVote) {
+      r.lead = null;
+      const soon = 1 + Math.floor(r.cfg.random() * Math.max(1, Math.floor(r.cfg.electionTick / 3)));
+      r.electionElapsed = Math.max(r.electionElapsed, r.randomizedElectionTimeout - soon);
+    }
   }
 
   /** Also allowed while a Ready is out, up to the last entry that Ready gave to apply. */

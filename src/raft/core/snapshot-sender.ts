@@ -24,6 +24,8 @@ interface Transfer {
   /** `acked` at the previous stall check, and how many checks in a row saw no progress. */
   checkedAck: number;
   stalls: number;
+  /** The `acked` value we last rewound to: rewind once per loss, as TCP's fast retransmit does. */
+  rewoundAt: number;
 }
 
 export class SnapshotSender {
@@ -38,7 +40,7 @@ export class SnapshotSender {
 
   /** Starts (or restarts) sending `snapshot` to `peer`; returns the first chunks. */
   start(peer: string, snapshot: Snapshot): Chunk[] {
-    this.#transfers.set(peer, { snapshot, acked: 0, sent: 0, lastSent: false, checkedAck: -1, stalls: 0 });
+    this.#transfers.set(peer, { snapshot, acked: 0, sent: 0, lastSent: false, checkedAck: -1, stalls: 0, rewoundAt: -1 });
     return this.#fill(peer);
   }
 
@@ -51,10 +53,13 @@ export class SnapshotSender {
   ack(peer: string, index: number, term: number, received: number): Chunk[] {
     const t = this.#transfer(peer, index, term);
     if (!t) return [];
-    if (received === t.acked && received < t.sent) {
-      // a duplicate acknowledgement: the chunk at `received` was lost or reordered
+    if (received === t.acked && received < t.sent && t.rewoundAt !== received) {
+      // A duplicate acknowledgement: the chunk at `received` was lost or reordered. Resend from
+      // there once; further duplicates for the same offset come from chunks already in flight
+      // (resending on each of them would storm), and a lost resend is caught by the stall check.
       t.sent = received;
       t.lastSent = false;
+      t.rewoundAt = received;
     }
     t.acked = Math.max(t.acked, Math.min(received, t.snapshot.data.length));
     if (t.sent < t.acked) t.sent = t.acked;
@@ -82,6 +87,7 @@ export class SnapshotSender {
     t.stalls = 0;
     t.sent = t.acked;
     t.lastSent = false;
+    t.rewoundAt = t.acked;
     return this.#fill(peer);
   }
 

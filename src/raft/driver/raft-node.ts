@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { decode } from 'cbor-x';
-import { RaftCore } from '../core/index.js';
+import { RaftCore, foundingConf } from '../core/index.js';
 import type { RaftCoreApi, RaftStorage, RaftTransport, StateMachine } from '../interfaces.js';
 import {
   EntryType,
@@ -108,7 +108,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       this.#core.step(message);
       this.#schedulePump();
     });
-    transport.onUnreachable?.((peer) => this.#core?.reportUnreachable(peer));
+    transport.onUnreachable?.((peer) => this.reportUnreachable(peer));
     await transport.start();
     this.#ticker = this.#clock.setInterval(() => {
       if (this.#stopped || !this.#core) return;
@@ -198,6 +198,16 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       this.on('leader:change', onChange);
     });
     return withSignal(done, options.signal);
+  }
+
+  /**
+   * Tell Raft a peer could not be reached (its connection closed). On a follower that loses its
+   * leader this starts an election within a few ticks instead of a whole election timeout.
+   */
+  reportUnreachable(peer: NodeId): void {
+    if (this.#stopped || !this.#core) return;
+    this.#core.reportUnreachable(peer);
+    this.#schedulePump();
   }
 
   /** Start an election now (operator action and tests). */
@@ -296,6 +306,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       if (entry.type === EntryType.Normal) {
         const result = stateMachine.apply(entry);
         this.#proposals.applied(entry.index, entry.term, result);
+      } else if (entry.type === EntryType.Noop) {
+        // A new cluster's first entry carries its founding configuration (core/conf.ts).
+        const founding = foundingConf(entry);
+        if (founding) this.#appliedConf = founding;
       } else if (entry.type === EntryType.ConfChange) {
         const change = decode(entry.data) as ConfChange;
         this.#appliedConf = applyCommittedConfChange(this.#appliedConf, change);
