@@ -24,6 +24,10 @@ import { JoinService } from './join.js';
 import { LeaderLoop } from './leader-loop.js';
 import { AdminService } from './admin.js';
 import type { MemberHealth } from '../controllers/raft-membership.js';
+import type { LogLine, LogsRequest } from '../api/types.js';
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { WorkloadHost } from './workloads.js';
+import { WorkloadService } from './workload-api.js';
 
 export { SHOAL_VERSION } from './version.js';
 
@@ -44,6 +48,10 @@ export interface AgentContext {
   advertisedAddresses(): string[];
   /** Members' health as the leader sees it; null when this agent does not lead. */
   memberHealth(): MemberHealth[] | null;
+  /** When the leader last heard from each member (its Raft traffic is the node heartbeat). */
+  lastHeard(): ReadonlyMap<string, number>;
+  /** A task's logs, from the node that runs it. */
+  taskLogs(task: TaskRecord, service: ServiceRecord, request: LogsRequest, signal?: AbortSignal): AsyncIterable<LogLine>;
 }
 
 export class Agent implements AgentContext {
@@ -63,6 +71,8 @@ export class Agent implements AgentContext {
   readonly admin: AdminService;
   readonly writer: CommandWriter;
   readonly joins: JoinService;
+  readonly workloads: WorkloadService;
+  readonly #workloadHost: WorkloadHost;
 
   constructor(config: AgentConfig, logger?: Logger) {
     this.config = config;
@@ -70,6 +80,8 @@ export class Agent implements AgentContext {
     this.writer = new CommandWriter(this);
     this.joins = new JoinService(this, this.writer);
     this.admin = new AdminService(this, this.writer, this.joins);
+    this.workloads = new WorkloadService(this, this.writer);
+    this.#workloadHost = new WorkloadHost(this, this.writer);
   }
 
   get host(): P2PHost {
@@ -120,6 +132,7 @@ export class Agent implements AgentContext {
     this.writer.register();
     this.joins.register();
     this.admin.register();
+    this.#workloadHost.register();
     await this.#rpc.start();
     this.log.info({ nodeId: this.id, addresses: this.advertisedAddresses() }, 'agent started');
 
@@ -129,9 +142,18 @@ export class Agent implements AgentContext {
 
   async stop(): Promise<void> {
     this.#leaderLoop?.stop();
+    await this.#workloadHost.stop().catch((error: unknown) => this.log.warn({ err: error }, 'runtime stop failed'));
     await this.#raft?.stop().catch((error: unknown) => this.log.warn({ err: error }, 'raft stop failed'));
     await this.#rpc?.stop();
     await this.#host?.stop();
+  }
+
+  lastHeard(): ReadonlyMap<string, number> {
+    return this.#leaderLoop?.lastActive ?? new Map();
+  }
+
+  taskLogs(task: TaskRecord, service: ServiceRecord, request: LogsRequest, signal?: AbortSignal): AsyncIterable<LogLine> {
+    return this.#workloadHost.taskLogs(task, service, request, signal);
   }
 
   memberHealth(): MemberHealth[] | null {
@@ -170,8 +192,13 @@ export class Agent implements AgentContext {
     });
     raft.on('leader:change', (leader, term) => {
       this.log.info({ leader, term }, leader === this.id ? 'this node is now the leader' : 'leader changed');
-      if (leader === this.id) this.#leaderLoop?.start();
-      else this.#leaderLoop?.stop();
+      if (leader === this.id) {
+        this.#leaderLoop?.start();
+        this.#workloadHost.leadershipGained();
+      } else {
+        this.#leaderLoop?.stop();
+        this.#workloadHost.leadershipLost();
+      }
     });
     raft.on('snapshot:restore', (index, term) => this.log.info({ index, term }, 'installed a snapshot from the leader'));
     raft.on('fatal', (error) => this.log.fatal({ err: error }, 'raft stopped: this agent can no longer take part in the cluster'));
@@ -180,6 +207,7 @@ export class Agent implements AgentContext {
     await raft.start();
     this.#syncPeerAddresses();
     void this.#keepSelfRecordCurrent();
+    await this.#workloadHost.start(this.config.runtime);
     return raft;
   }
 
@@ -232,6 +260,7 @@ export class Agent implements AgentContext {
     queueMicrotask(() => {
       this.#addressSyncQueued = false;
       this.#syncPeerAddresses();
+      this.#workloadHost.stateChanged();
     });
   }
 

@@ -32,6 +32,10 @@ export interface AgentConfig {
   readonly targetVoters: 3 | 5 | 'auto';
   /** Take a Raft snapshot every this many applied entries. */
   readonly snapshotEvery: number;
+  /** Container runtime: docker (default; skipped with a warning when no engine answers) or none. */
+  readonly runtime: 'docker' | 'none';
+  /** Override of the cluster setting: a node silent this long is marked down and its tasks move. */
+  readonly nodeDownGraceMs?: number;
 }
 
 export class AgentConfigError extends Error {
@@ -56,6 +60,9 @@ Options:
   --token TOKEN         join token for --join
   --target-voters N     3, 5 or auto (default auto: 5 from 5 members up)
   --tick-ms MS          Raft tick (default 100: elections after 1-2 s of silence)
+  --runtime NAME        docker (default) or none: a node without containers (control plane only)
+  --node-grace-ms MS    a node silent this long is marked down and its tasks move (default: the
+                        cluster setting, 5000)
   --log-level LEVEL     trace|debug|info|warn|error (default info)
 
 Examples:
@@ -83,6 +90,8 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       'tick-ms': { type: 'string' },
       'snapshot-every': { type: 'string' },
       'voter-grace-ms': { type: 'string' },
+      'node-grace-ms': { type: 'string' },
+      runtime: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -114,6 +123,8 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     voterReplaceGraceMs: positiveInt(values['voter-grace-ms'] ?? '30000', '--voter-grace-ms'),
     targetVoters: parseTargetVoters(values['target-voters'] ?? 'auto'),
     snapshotEvery: positiveInt(values['snapshot-every'] ?? '10000', '--snapshot-every'),
+    runtime: parseRuntime(values.runtime ?? env.SHOAL_RUNTIME ?? 'docker'),
+    nodeDownGraceMs: values['node-grace-ms'] ? positiveInt(values['node-grace-ms'], '--node-grace-ms') : undefined,
   };
 }
 
@@ -121,6 +132,11 @@ function positiveInt(text: string, flag: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) throw new AgentConfigError(`${flag}: expected a positive integer, got "${text}"`);
   return value;
+}
+
+function parseRuntime(text: string): 'docker' | 'none' {
+  if (text === 'docker' || text === 'none') return text;
+  throw new AgentConfigError(`--runtime: expected docker or none, got "${text}"`);
 }
 
 function parseTargetVoters(text: string): 3 | 5 | 'auto' {

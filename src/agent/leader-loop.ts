@@ -18,6 +18,11 @@ export class LeaderLoop {
   #busy = false;
   /** When each member was last seen active, in this leader's clock. */
   readonly #lastActive = new Map<string, number>();
+
+  get lastActive(): ReadonlyMap<string, number> {
+    this.health();
+    return this.#lastActive;
+  }
   readonly #startedAt = Date.now();
 
   constructor(agent: AgentContext, writer: CommandWriter) {

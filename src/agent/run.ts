@@ -6,6 +6,7 @@
 import { pino } from 'pino';
 import { createApiServer } from '../api/index.js';
 import { Agent } from './agent.js';
+import { agentApi } from './api-facade.js';
 import { AGENT_USAGE, AgentConfigError, parseAgentArgs, type AgentConfig } from './config.js';
 
 /** Returns -1 while the agent runs (the process stays up), or an exit code when it could not start. */
@@ -32,7 +33,7 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
     await agent.stop().catch(() => undefined);
     return 1;
   }
-  const server = createApiServer(agent.admin, {
+  const server = createApiServer(agentApi(agent.admin, agent.workloads), {
     socketPath: config.apiSocket || undefined,
     listen: config.apiListen.map(parseHostPort),
     adminToken: config.adminToken,

@@ -95,7 +95,7 @@ export interface ClusterSettings {
 
 export const DEFAULT_SETTINGS: ClusterSettings = Object.freeze({
   targetVoters: 3,
-  nodeDownGraceMs: 30_000,
+  nodeDownGraceMs: 5_000,
   voterReplaceGraceMs: 300_000,
 });
 

@@ -25,7 +25,7 @@ describe('ClusterStateMachine.apply()', () => {
       fingerprint: tokenFields(0).fingerprint,
       rotatedAt: T0,
     });
-    expect(machine.settings()).toEqual({ targetVoters: 3, nodeDownGraceMs: 30_000, voterReplaceGraceMs: 300_000 });
+    expect(machine.settings()).toEqual({ targetVoters: 3, nodeDownGraceMs: 5_000, voterReplaceGraceMs: 300_000 });
     expect(machine.appliedIndex).toBe(1);
   });
 
@@ -116,7 +116,7 @@ describe('ClusterStateMachine.apply()', () => {
   it('changes settings partially', () => {
     const machine = started();
     applyNext(machine, { v: 1, type: 'settings.set', targetVoters: 5, voterReplaceGraceMs: 600_000, at: T0 });
-    expect(machine.settings()).toEqual({ targetVoters: 5, nodeDownGraceMs: 30_000, voterReplaceGraceMs: 600_000 });
+    expect(machine.settings()).toEqual({ targetVoters: 5, nodeDownGraceMs: 5_000, voterReplaceGraceMs: 600_000 });
   });
 
   it('skips Noop and ConfChange entries but counts their index', () => {
@@ -210,9 +210,9 @@ describe('ClusterStateMachine.apply() on bad or inapplicable entries', () => {
     ],
     [
       'settings where voters are replaced before their node is down',
-      () => ({ v: 1, type: 'settings.set', voterReplaceGraceMs: 10_000, at: T0 }),
+      () => ({ v: 1, type: 'settings.set', voterReplaceGraceMs: 1_000, at: T0 }),
       'refused',
-      /^settings.set: voterReplaceGraceMs: must be >= nodeDownGraceMs \(30000\), got 10000/,
+      /^settings.set: voterReplaceGraceMs: must be >= nodeDownGraceMs \(5000\), got 1000/,
     ],
   ];
 

@@ -1,0 +1,257 @@
+/**
+ * The workload part of the admin API: stacks from Compose files, services, tasks, logs and
+ * node operations. The agent parses and validates Compose files itself (the CLI stays small);
+ * every change is one Raft command through the CommandWriter; reads are linearizable unless
+ * `stale` is asked for.
+ */
+import { posix } from 'node:path';
+import {
+  ApiError,
+  type LogLine,
+  type LogsRequest,
+  type NodeView,
+  type ReadOptions,
+  type ServiceInspectView,
+  type ServiceView,
+  type StackDeployRequest,
+  type StackDeployResult,
+  type StackView,
+  type TaskView,
+  type WorkloadApi,
+  type WriteOptions,
+} from '../api/types.js';
+import { formatStackError, hashService, parseStack } from '../stack/index.js';
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { isTerminal } from '../state/workloads.js';
+import type { AgentContext } from './agent.js';
+import { buildNodes } from './views.js';
+import { toApiError, type CommandWriter } from './writes.js';
+
+export class WorkloadService implements WorkloadApi {
+  readonly #agent: AgentContext;
+  readonly #writer: CommandWriter;
+
+  constructor(agent: AgentContext, writer: CommandWriter) {
+    this.#agent = agent;
+    this.#writer = writer;
+  }
+
+  async deployStack(request: StackDeployRequest, options: WriteOptions = {}): Promise<StackDeployResult> {
+    const file = request.file || 'compose.yml';
+    const dir = posix.dirname(file);
+    const parsed = parseStack(request.compose, {
+      file,
+      name: request.name,
+      env: request.env ?? {},
+      readFile: (path) => {
+        const relative = posix.relative(dir, path);
+        const text = request.files?.[relative] ?? request.files?.[path];
+        if (text === undefined) throw new Error(`${relative} was not sent with the request`);
+        return text;
+      },
+    });
+    const warnings = parsed.warnings.map(formatStackError);
+    if (!parsed.ok) {
+      throw new ApiError(400, 'bad_request', `stack ${request.name}: ${parsed.errors.length} error(s), nothing deployed:\n${parsed.errors.map(formatStackError).join('\n')}`);
+    }
+    const spec = parsed.spec;
+    await this.#read(options.signal);
+    const before = new Map(this.#agent.state.servicesOfStack(spec.name).map((s) => [s.name, s.specHash]));
+    const services = Object.entries(spec.services).map(([name, serviceSpec]) => ({ name, spec: serviceSpec, specHash: hashService(serviceSpec) }));
+    await this.#writer.submit({ type: 'stack.deploy', name: spec.name, services } as never, options);
+    const changes: StackDeployResult['services'][number][] = services.map((s) => ({
+      name: s.name,
+      change: !before.has(s.name) ? 'created' : before.get(s.name) === s.specHash ? 'unchanged' : 'updated',
+    }));
+    for (const name of before.keys()) if (!(name in spec.services)) changes.push({ name, change: 'removed' });
+    return { stack: spec.name, services: changes.sort((a, b) => a.name.localeCompare(b.name)), warnings };
+  }
+
+  async listStacks(options: ReadOptions = {}): Promise<StackView[]> {
+    await this.#maybeRead(options);
+    const state = this.#agent.state;
+    return state.stacks().map((stack) => {
+      const services = state.servicesOfStack(stack.name);
+      const tasks = services.flatMap((s) => state.tasksOfService(s.id));
+      return {
+        name: stack.name,
+        services: services.length,
+        tasksRunning: tasks.filter((t) => t.state === 'running' && t.desiredState === 'running').length,
+        tasksDesired: services.reduce((sum, s) => sum + this.#desired(s), 0),
+        createdAt: stack.createdAt,
+        updatedAt: stack.updatedAt,
+      };
+    });
+  }
+
+  async removeStack(name: string, options: WriteOptions = {}): Promise<{ removed: string; services: number }> {
+    await this.#read(options.signal);
+    const services = this.#agent.state.servicesOfStack(name).length;
+    if (!this.#agent.state.stack(name)) throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
+    await this.#writer.submit({ type: 'stack.remove', name } as never, options);
+    return { removed: name, services };
+  }
+
+  async stackTasks(name: string, options: ReadOptions & { all?: boolean } = {}): Promise<TaskView[]> {
+    await this.#maybeRead(options);
+    if (!this.#agent.state.stack(name)) throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
+    return this.#agent.state.servicesOfStack(name).flatMap((s) => this.#taskViews(s, options.all ?? false));
+  }
+
+  async listServices(options: ReadOptions & { stack?: string } = {}): Promise<ServiceView[]> {
+    await this.#maybeRead(options);
+    const services = options.stack ? this.#agent.state.servicesOfStack(options.stack) : this.#agent.state.services();
+    return services.map((s) => this.#serviceView(s));
+  }
+
+  async inspectService(idOrName: string, options: ReadOptions = {}): Promise<ServiceInspectView> {
+    await this.#maybeRead(options);
+    const service = this.#findService(idOrName);
+    return { ...this.#serviceView(service), spec: service.spec, replicas: service.replicas, tasks: this.#taskViews(service, true) };
+  }
+
+  async serviceTasks(idOrName: string, options: ReadOptions & { all?: boolean } = {}): Promise<TaskView[]> {
+    await this.#maybeRead(options);
+    return this.#taskViews(this.#findService(idOrName), options.all ?? false);
+  }
+
+  async scaleService(idOrName: string, replicas: number, options: WriteOptions = {}): Promise<ServiceView> {
+    await this.#read(options.signal);
+    const service = this.#findService(idOrName);
+    if (service.spec.kind !== 'replicated') {
+      throw new ApiError(400, 'bad_request', `Cannot scale ${service.id} as it is a ${service.spec.kind} service: only replicated services have a replica count`);
+    }
+    await this.#writer.submit({ type: 'service.scale', serviceId: service.id, replicas } as never, options);
+    return this.#serviceView(this.#agent.state.service(service.id) ?? service);
+  }
+
+  async *serviceLogs(request: LogsRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
+    await this.#read(options.signal);
+    const service = this.#findService(request.service);
+    const tasks = this.#agent.state.tasksOfService(service.id).filter((t) => t.nodeId !== null && t.containerId !== null);
+    const streams = tasks.map((task) => this.#agent.taskLogs(task, service, request, options.signal));
+    yield* mergeAsync(streams);
+  }
+
+  async setNodeAvailability(id: string, availability: 'active' | 'drain' | 'pause', options: WriteOptions = {}): Promise<NodeView> {
+    const node = await this.#findNode(id, options.signal);
+    await this.#writer.submit({ type: 'node.setAvailability', id: node, availability } as never, options);
+    return this.#nodeView(node);
+  }
+
+  async updateNodeLabels(id: string, change: { add?: Record<string, string>; remove?: readonly string[] }, options: WriteOptions = {}): Promise<NodeView> {
+    const node = await this.#findNode(id, options.signal);
+    await this.#writer.submit({ type: 'node.labels', id: node, ...(change.add ? { add: change.add } : {}), ...(change.remove ? { remove: [...change.remove] } : {}) } as never, options);
+    return this.#nodeView(node);
+  }
+
+  #serviceView(service: ServiceRecord): ServiceView {
+    const tasks = this.#agent.state.tasksOfService(service.id);
+    return {
+      id: service.id,
+      stack: service.stack,
+      name: service.name,
+      kind: service.spec.kind,
+      image: service.spec.image,
+      running: tasks.filter((t) => t.state === 'running' && t.desiredState === 'running').length,
+      desired: this.#desired(service),
+      ports: service.spec.ports.map((p) => `${p.published ?? ''}:${p.target}/${p.protocol}`),
+      version: service.version,
+      updatedAt: service.updatedAt,
+    };
+  }
+
+  #desired(service: ServiceRecord): number {
+    if (service.spec.kind === 'replicated') return service.replicas;
+    if (service.spec.kind === 'global') {
+      return this.#agent.state.tasksOfService(service.id).filter((t) => t.desiredState === 'running' && !isTerminal(t.state)).length;
+    }
+    return 0;
+  }
+
+  #taskViews(service: ServiceRecord, all: boolean): TaskView[] {
+    const state = this.#agent.state;
+    return state
+      .tasksOfService(service.id)
+      .filter((t) => all || t.desiredState === 'running' || !isTerminal(t.state))
+      .sort((a, b) => a.slot - b.slot || (a.nodeId ?? '').localeCompare(b.nodeId ?? '') || b.createdAt - a.createdAt)
+      .map((t) => taskView(t, service, t.nodeId ? state.node(t.nodeId)?.hostname ?? null : null));
+  }
+
+  #findService(idOrName: string): ServiceRecord {
+    const state = this.#agent.state;
+    const exact = state.service(idOrName);
+    if (exact) return exact;
+    const matches = state.services().filter((s) => s.name === idOrName || s.id.startsWith(idOrName));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new ApiError(400, 'bad_request', `"${idOrName}" matches ${matches.length} services (${matches.map((s) => s.id).join(', ')}): use the full <stack>_<service> id`);
+    throw new ApiError(404, 'not_found', `No service named ${idOrName}: \`shoal service ls\` lists them`);
+  }
+
+  async #findNode(idOrName: string, signal?: AbortSignal): Promise<string> {
+    await this.#read(signal);
+    const nodes = this.#agent.state.nodes();
+    const exact = nodes.find((n) => n.id === idOrName);
+    if (exact) return exact.id;
+    const matches = nodes.filter((n) => n.id.startsWith(idOrName) || n.hostname === idOrName);
+    if (matches.length === 1) return matches[0]!.id;
+    if (matches.length > 1) throw new ApiError(400, 'bad_request', `"${idOrName}" matches ${matches.length} nodes: use a longer id prefix`);
+    throw new ApiError(404, 'not_found', `No node ${idOrName}: \`shoal node ls\` lists them`);
+  }
+
+  #nodeView(id: string): NodeView {
+    const raft = this.#agent.raft();
+    return buildNodes(raft?.status() ?? null, this.#agent.state, this.#agent.memberHealth()).find((n) => n.id === id)!;
+  }
+
+  async #maybeRead(options: ReadOptions): Promise<void> {
+    if (!this.#agent.raft()) throw new ApiError(409, 'not_initialized', 'This agent is not part of a cluster yet: run `shoal init` or `shoal join`');
+    if (options.consistency !== 'stale') await this.#read(options.signal);
+  }
+
+  async #read(signal?: AbortSignal): Promise<void> {
+    const raft = this.#agent.raft();
+    if (!raft) throw new ApiError(409, 'not_initialized', 'This agent is not part of a cluster yet: run `shoal init` or `shoal join`');
+    await raft.read({ signal }).catch((error: unknown) => {
+      throw toApiError(error);
+    });
+  }
+}
+
+export function taskView(task: TaskRecord, service: ServiceRecord, hostname: string | null): TaskView {
+  const suffix = service.spec.kind === 'global' ? (task.nodeId ?? '').slice(0, 12) : String(task.slot);
+  return {
+    id: task.id,
+    serviceId: task.serviceId,
+    name: `${service.id}.${suffix}`,
+    image: service.spec.image,
+    nodeId: task.nodeId,
+    nodeHostname: hostname,
+    desiredState: task.desiredState,
+    state: task.state,
+    stateSince: task.updatedAt,
+    message: task.message,
+    exitCode: task.exitCode,
+    restarts: task.restarts,
+  };
+}
+
+/** Interleave several async streams as their items arrive. */
+async function* mergeAsync<T>(streams: AsyncIterable<T>[]): AsyncIterable<T> {
+  const iterators = streams.map((s) => s[Symbol.asyncIterator]());
+  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
+  iterators.forEach((it, i) => pending.set(i, it.next().then((r) => ({ i, r }))));
+  try {
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done) {
+        pending.delete(i);
+        continue;
+      }
+      pending.set(i, iterators[i]!.next().then((next) => ({ i, r: next })));
+      yield r.value;
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return?.()));
+  }
+}

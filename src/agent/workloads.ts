@@ -1,0 +1,170 @@
+/**
+ * Workloads inside the agent, both halves of the loop in DESIGN.md:
+ * - on every node, the runtime makes this node's containers match the tasks assigned to it
+ *   (level-triggered from the replicated state) and reports what it observes as `task.report`
+ *   commands;
+ * - on the leader, the controllers (orchestrators, scheduler, node health, GC) turn the state
+ *   into commands, once a second and soon after each change.
+ * A node without a Docker Engine still takes part in the control plane; it runs no containers.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LogLine, LogsRequest } from '../api/types.js';
+import { reconcileWorkloads } from '../controllers/index.js';
+import { assignmentsFor, DockerDriver, NodeRuntime, type TaskReport } from '../runtime/index.js';
+import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import type { AgentContext } from './agent.js';
+import type { CommandWriter } from './writes.js';
+
+const LEADER_PASS_MS = 1_000;
+const REPORT_FLUSH_MS = 100;
+
+export class WorkloadHost {
+  readonly #agent: AgentContext;
+  readonly #writer: CommandWriter;
+  #runtime: NodeRuntime | null = null;
+  #leaderTimer: ReturnType<typeof setInterval> | null = null;
+  #leaderSince = 0;
+  #passRunning = false;
+  #passAgain = false;
+  #stateDirty = false;
+  /** Reports waiting to be sent: the newest per task wins. */
+  readonly #outbox = new Map<string, TaskReport>();
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(agent: AgentContext, writer: CommandWriter) {
+    this.#agent = agent;
+    this.#writer = writer;
+  }
+
+  register(): void {
+    this.#agent.rpc.handleStream('task.logs', (payload) => this.#localLogs(payload as { taskId: string; request: LogsRequest }));
+  }
+
+  /** Start the runtime when a Docker Engine answers; otherwise say so and run none. */
+  async start(mode: 'docker' | 'none'): Promise<void> {
+    if (mode === 'none') return;
+    const driver = new DockerDriver({});
+    try {
+      await driver.ping();
+    } catch (error) {
+      this.#agent.log.warn({ err: error }, 'no Docker Engine answers: this node takes part in the control plane but runs no containers (start dockerd, then restart the agent)');
+      return;
+    }
+    const log = this.#agent.log.child({ component: 'runtime' });
+    this.#runtime = new NodeRuntime({
+      nodeId: this.#agent.host.peerId,
+      driver,
+      logger: { info: (obj, msg) => log.info(obj, msg), warn: (obj, msg) => log.warn(obj, msg), error: (obj, msg) => log.error(obj, msg) },
+    });
+    this.#runtime.onReports((reports) => this.#queueReports(reports));
+    await this.#runtime.start();
+    this.stateChanged();
+  }
+
+  async stop(): Promise<void> {
+    this.leadershipLost();
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    // Containers keep running: losing the agent freezes changes, never workloads.
+    await this.#runtime?.stop();
+  }
+
+  /** The replicated state changed (called once per burst of applied entries). */
+  stateChanged(): void {
+    const state = this.#agent.state.state();
+    this.#runtime?.setAssignments(assignmentsFor(this.#agent.host.peerId, { tasks: state.tasks, services: state.services }));
+    if (this.#leaderTimer) {
+      this.#stateDirty = true;
+      void this.#leaderPass();
+    }
+  }
+
+  leadershipGained(): void {
+    if (this.#leaderTimer) return;
+    this.#leaderSince = Date.now();
+    this.#leaderTimer = setInterval(() => void this.#leaderPass(), LEADER_PASS_MS);
+    this.#leaderTimer.unref();
+  }
+
+  leadershipLost(): void {
+    if (this.#leaderTimer) clearInterval(this.#leaderTimer);
+    this.#leaderTimer = null;
+  }
+
+  /** Logs of one task, from the node that runs it. */
+  taskLogs(task: TaskRecord, service: ServiceRecord, request: LogsRequest, signal?: AbortSignal): AsyncIterable<LogLine> {
+    const taskName = `${service.id}.${service.spec.kind === 'global' ? (task.nodeId ?? '').slice(0, 12) : task.slot}`;
+    if (task.nodeId === this.#agent.host.peerId) return this.#localLogs({ taskId: task.id, request, taskName });
+    const remote = this.#agent.rpc.stream(task.nodeId!, 'task.logs', { taskId: task.id, request, taskName }, { signal, timeoutMs: 10_000 });
+    return remote as AsyncIterable<LogLine>;
+  }
+
+  async *#localLogs({ taskId, request, taskName }: { taskId: string; request: LogsRequest; taskName?: string }): AsyncIterable<LogLine> {
+    if (!this.#runtime) return;
+    const lines = this.#runtime.logs(taskId, { follow: request.follow ?? false, ...(request.tail !== undefined ? { tail: request.tail } : {}), ...(request.since !== undefined ? { since: request.since } : {}) });
+    for await (const line of lines) {
+      yield { taskId, taskName: taskName ?? taskId, nodeId: this.#agent.host.peerId, stream: line.stream, time: line.time, line: line.line };
+    }
+  }
+
+  #queueReports(reports: TaskReport[]): void {
+    for (const report of reports) this.#outbox.set(report.taskId, report);
+    this.#flushTimer ??= setTimeout(() => void this.#flushReports(), REPORT_FLUSH_MS);
+  }
+
+  /** One `task.report` per burst; on failure the reports stay queued and go with the next burst. */
+  async #flushReports(): Promise<void> {
+    this.#flushTimer = null;
+    if (this.#outbox.size === 0) return;
+    const reports = [...this.#outbox.values()].map((r) => ({ ...r, message: r.message.slice(0, 4000) }));
+    this.#outbox.clear();
+    try {
+      await this.#writer.submit({ type: 'task.report', nodeId: this.#agent.host.peerId, reports } as never, { deadlineMs: 5_000 });
+    } catch (error) {
+      this.#agent.log.warn({ err: error, reports: reports.length }, 'could not report task states; retrying');
+      for (const report of reports) if (!this.#outbox.has(report.taskId)) this.#outbox.set(report.taskId, report);
+      this.#flushTimer ??= setTimeout(() => void this.#flushReports(), 1_000);
+    }
+  }
+
+  /** One controller pass on the leader: reconcile, then propose the commands in order. */
+  async #leaderPass(): Promise<void> {
+    if (this.#passRunning) {
+      this.#passAgain = true;
+      return;
+    }
+    this.#passRunning = true;
+    try {
+      // A few passes back to back while the state keeps changing, then wait for the timer.
+      for (let round = 0; round < 10; round++) {
+        this.#passAgain = false;
+        this.#stateDirty = false;
+        const raft = this.#agent.raft();
+        if (!raft || raft.leader !== this.#agent.host.peerId || !this.#agent.state.cluster()) return;
+        const settings = this.#agent.state.settings();
+        const commands = reconcileWorkloads({
+          state: this.#agent.state.state(),
+          now: Date.now(),
+          newId: () => randomBytes(9).toString('base64url'),
+          health: {
+            lastHeartbeat: this.#agent.lastHeard(),
+            leaderSince: this.#leaderSince,
+            graceMs: this.#agent.config.nodeDownGraceMs ?? settings.nodeDownGraceMs,
+            selfId: this.#agent.host.peerId,
+          },
+        });
+        for (const command of commands) {
+          const result = await this.#writer.submit(command as never, { deadlineMs: 5_000 }).catch((error: unknown) => {
+            this.#agent.log.warn({ err: error, type: command.type }, 'controller command refused');
+            return null;
+          });
+          if (!result) break;
+        }
+        if (commands.length === 0 || !(this.#passAgain || this.#stateDirty)) break;
+      }
+    } catch (error) {
+      this.#agent.log.warn({ err: error }, 'controller pass failed; retrying on the next pass');
+    } finally {
+      this.#passRunning = false;
+    }
+  }
+}
