@@ -19,7 +19,7 @@ describe('examples/', () => {
     const { web, agent } = r.spec.services;
     expect([web!.kind, web!.deploy.replicas, web!.image]).toEqual(['replicated', 3, 'shoal-test/busybox:latest']);
     expect(web!.command?.at(-1)).toMatch(/httpd -f -p 8080/);
-    expect(web!.ports).toEqual([{ target: 8080, published: 8080, protocol: 'tcp', mode: 'ingress', hostIp: null }]);
+    expect(web!.ports).toEqual([{ target: 8080, published: null, protocol: 'tcp', mode: 'ingress', hostIp: null }]);
     expect(agent!.kind).toBe('global');
     expect(agent!.command).toEqual(['sh', '-c', 'while true; do echo "agent alive on $(hostname)"; sleep 30; done']);
   });
