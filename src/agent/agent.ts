@@ -66,6 +66,8 @@ export class Agent implements AgentContext {
   /** Peers learned from a join answer, admitted before the replicated state names them. */
   readonly #bootstrapPeers = new Set<string>();
   readonly #knownAddresses = new Map<string, string>();
+  /** Addresses a peer announced itself (node.hello), in force until its replicated record says the same. */
+  readonly #announced = new Map<string, string>();
   #addressSyncQueued = false;
   #leaderLoop: LeaderLoop | null = null;
   readonly admin: AdminService;
@@ -133,6 +135,7 @@ export class Agent implements AgentContext {
     this.joins.register();
     this.admin.register();
     this.#workloadHost.register();
+    this.#rpc.handle('node.hello', (payload, { peerId }) => this.#hello(payload, peerId));
     await this.#rpc.start();
     this.log.info({ nodeId: this.id, addresses: this.advertisedAddresses() }, 'agent started');
 
@@ -206,9 +209,33 @@ export class Agent implements AgentContext {
     this.#leaderLoop = new LeaderLoop(this, this.writer);
     await raft.start();
     this.#syncPeerAddresses();
+    this.#announceSelf();
     void this.#keepSelfRecordCurrent();
     await this.#workloadHost.start(this.config.runtime);
     return raft;
+  }
+
+  /**
+   * Tell every known member where this node listens now. After a restart on a new address the
+   * others cannot reach it, and it cannot update its replicated record without a leader: this
+   * direct hello breaks that circle. Members accept only the caller's own addresses.
+   */
+  #announceSelf(): void {
+    const addresses = this.advertisedAddresses();
+    for (const node of this.state.nodes()) {
+      if (node.id === this.id) continue;
+      void this.rpc.call(node.id, 'node.hello', { addresses }, { timeoutMs: 3_000, addresses: node.addresses }).catch(() => undefined);
+    }
+  }
+
+  #hello(payload: unknown, peerId: string): null {
+    const addresses = (payload as { addresses?: unknown } | null)?.addresses;
+    if (!Array.isArray(addresses) || addresses.length > 16 || !addresses.every((a) => typeof a === 'string' && a.endsWith(`/p2p/${peerId}`))) {
+      throw Object.assign(new Error('node.hello: expected addresses: string[] ending in /p2p/<your peer id>'), { code: 'bad_request' });
+    }
+    this.transport.setPeerAddresses(peerId, addresses as string[]);
+    this.#announced.set(peerId, (addresses as string[]).join(' '));
+    return null;
   }
 
   /**
@@ -269,6 +296,13 @@ export class Agent implements AgentContext {
     for (const node of this.state.nodes()) {
       if (node.id === this.id) continue;
       const key = node.addresses.join(' ');
+      const announced = this.#announced.get(node.id);
+      if (announced !== undefined) {
+        if (announced !== key) continue;
+        this.#announced.delete(node.id);
+        this.#knownAddresses.set(node.id, key);
+        continue;
+      }
       if (this.#knownAddresses.get(node.id) === key) continue;
       this.#knownAddresses.set(node.id, key);
       this.#transport.setPeerAddresses(node.id, node.addresses);

@@ -1,0 +1,155 @@
+/**
+ * Services end to end: 3 real agents on loopback sharing this machine's Docker Engine, each
+ * managing only the containers labelled with its node id. Deploy a Compose stack, lose a node
+ * (kill -9 and its containers gone), get it back without duplicates, a crashing container
+ * restarted in place, drain, scale, logs, and a bad file refused whole.
+ */
+import { jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
+
+jest.setTimeout(240_000);
+
+interface TaskRow {
+  name: string;
+  nodeId: string | null;
+  state: string;
+  desiredState: string;
+  restarts: number;
+}
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+/** Running containers of a service, as the engine sees them. */
+function runningContainers(serviceId: string, nodeId?: string): string[] {
+  const filters = ['--filter', `label=shoal.service.id=${serviceId}`, ...(nodeId ? ['--filter', `label=shoal.node.id=${nodeId}`] : [])];
+  const out = docker('ps', '-q', ...filters);
+  return out ? out.split('\n') : [];
+}
+
+async function tasks(agent: AgentProcess, service: string): Promise<TaskRow[]> {
+  const reply = await agent.api<TaskRow[]>('GET', `/v1/services/${service}/tasks`);
+  if (reply.status !== 200) throw new Error(`tasks of ${service}: ${JSON.stringify(reply.body)}`);
+  return reply.body;
+}
+
+const running = (rows: TaskRow[]) => rows.filter((t) => t.state === 'running' && t.desiredState === 'running');
+
+describe('services on a 3-agent cluster with Docker', () => {
+  const { agents, cleanup } = makeAgents(3, 'shoal-e2e-');
+  const ids: string[] = [];
+  const flags = ['--node-grace-ms', '3000'];
+
+  beforeAll(async () => {
+    execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'pipe' });
+    execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'pipe' });
+    const [first, ...rest] = agents;
+    first!.start(['--init', ...flags]);
+    await first!.waitForApi();
+    await bootstrapClusterWithFlags(first!, rest, flags);
+    for (const agent of agents) ids.push((await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId);
+  });
+
+  afterAll(async () => {
+    await cleanup();
+    for (const id of ids) {
+      const left = docker('ps', '-aq', '--filter', `label=shoal.node.id=${id}`);
+      if (left) docker('rm', '-f', ...left.split('\n'));
+    }
+  });
+
+  it('a bad Compose file is refused with every error listed and nothing deployed', async () => {
+    const bad = 'services:\n  api:\n    image: shoal-test/busybox:latest\n    deploy:\n      replicas: three\n  db:\n    imagee: x\n';
+    const reply = await agents[1]!.api<{ error: { code: string; message: string } }>('POST', '/v1/stacks', { name: 'bad', compose: bad, file: 'compose.yml' });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.message).toMatch(/compose\.yml:5 services\.api\.deploy\.replicas/);
+    expect(reply.body.error.message).toMatch(/compose\.yml:7 services\.db\.imagee/);
+    const stacks = await agents[0]!.api<unknown[]>('GET', '/v1/stacks');
+    expect(stacks.body).toEqual([]);
+  });
+
+  it('stack deploy runs 3 replicas spread over the nodes and a global service on every node', async () => {
+    const run = await agents[1]!.cli(['stack', 'deploy', '-f', 'examples/web/compose.yml', '--name', 'web']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    await waitFor('3 web replicas and 3 global tasks running', async () => running(await tasks(agents[0]!, 'web_web')).length === 3 && running(await tasks(agents[0]!, 'web_agent')).length === 3, 60_000);
+    const nodes = new Set(running(await tasks(agents[0]!, 'web_web')).map((t) => t.nodeId));
+    expect(nodes.size).toBe(3);
+    expect(runningContainers('web_web')).toHaveLength(3);
+  });
+
+  it('redeploying the unchanged file changes nothing', async () => {
+    const run = await agents[2]!.cli(['stack', 'deploy', '-f', 'examples/web/compose.yml', '--name', 'web', '-o', 'json']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { services: { change: string }[] };
+    expect(result.services.map((s) => s.change)).toEqual(['unchanged', 'unchanged']);
+  });
+
+  it('a crashing container is restarted in place by the restart policy', async () => {
+    const victim = runningContainers('web_web', ids[2])[0]!;
+    docker('kill', victim);
+    await waitFor('the container to run again', () => docker('inspect', '-f', '{{.State.Running}}', victim) === 'true', 30_000);
+    await waitFor('the restart to be reported', async () => (await tasks(agents[0]!, 'web_web')).some((t) => t.nodeId === ids[2] && t.restarts >= 1), 20_000);
+  });
+
+  it('kill -9 of an agent with its containers gone: its replica comes back on the others; on return no duplicate remains', async () => {
+    const lost = agents[2]!;
+    await lost.kill('SIGKILL');
+    const gone = docker('ps', '-aq', '--filter', `label=shoal.node.id=${ids[2]}`);
+    if (gone) docker('rm', '-f', ...gone.split('\n'));
+    await waitFor('3 replicas on the two remaining nodes', async () => {
+      const rows = running(await tasks(agents[0]!, 'web_web'));
+      return rows.length === 3 && rows.every((t) => t.nodeId !== ids[2]);
+    }, 60_000);
+    expect(runningContainers('web_web')).toHaveLength(3);
+    lost.start(flags);
+    await lost.waitForApi();
+    await waitFor('the node to be back with its global task', async () => running(await tasks(agents[0]!, 'web_agent')).length === 3, 60_000);
+    expect(runningContainers('web_web')).toHaveLength(3);
+    expect(running(await tasks(agents[0]!, 'web_web'))).toHaveLength(3);
+  });
+
+  it('node drain moves replicas away; activate lets the node take work again', async () => {
+    const run = await agents[0]!.cli(['node', 'drain', ids[1]!]);
+    expect(run.code).toBe(0);
+    await waitFor('no web replica on the drained node', async () => {
+      const rows = running(await tasks(agents[0]!, 'web_web'));
+      return rows.length === 3 && rows.every((t) => t.nodeId !== ids[1]) && runningContainers('web_web', ids[1]).length === 0;
+    }, 60_000);
+    expect((await agents[0]!.cli(['node', 'activate', ids[1]!])).code).toBe(0);
+  });
+
+  it('service scale and service logs', async () => {
+    expect((await agents[2]!.cli(['service', 'scale', 'web_web=5'])).code).toBe(0);
+    await waitFor('5 replicas', async () => running(await tasks(agents[0]!, 'web_web')).length === 5, 60_000);
+    expect(runningContainers('web_web')).toHaveLength(5);
+    const logs = await agents[0]!.cli(['service', 'logs', 'web_agent']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/agent alive on/);
+  });
+
+  it('stack rm stops and removes every container of the stack', async () => {
+    expect((await agents[1]!.cli(['stack', 'rm', 'web'])).code).toBe(0);
+    await waitFor('no container left', () => runningContainers('web_web').length === 0 && runningContainers('web_agent').length === 0, 60_000);
+  });
+});
+
+/** Join `rest` through `first` (already started with --init), passing extra agent flags. */
+async function bootstrapClusterWithFlags(first: AgentProcess, rest: AgentProcess[], flags: string[]): Promise<void> {
+  let token = '';
+  await waitFor('the join token', async () => {
+    const reply = await first.api<{ token: string }>('GET', '/v1/token');
+    token = reply.status === 200 ? reply.body.token : '';
+    return token !== '';
+  });
+  const status = await first.api<{ leader: string; members: { id: string; addresses: string[] }[] }>('GET', '/v1/status');
+  const address = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
+  for (const agent of rest) agent.start(['--join', address, '--token', token, ...flags]);
+  await Promise.all(rest.map((agent) => agent.waitForApi()));
+  await waitFor('3 voters', async () => {
+    const reply = await first.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null);
+    return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
+  }, 30_000);
+}
