@@ -129,7 +129,8 @@ export class WorkloadService implements WorkloadApi {
     await this.#read(options.signal);
     const service = this.#findService(request.service);
     const tasks = this.#agent.state.tasksOfService(service.id).filter((t) => t.nodeId !== null && t.containerId !== null);
-    const streams = tasks.map((task) => this.#agent.taskLogs(task, service, request, options.signal));
+    // One task's logs may be gone (its node is down, its container removed): the others still stream.
+    const streams = tasks.map((task) => skipFailures(this.#agent.taskLogs(task, service, request, options.signal)));
     yield* mergeAsync(streams);
   }
 
@@ -234,6 +235,15 @@ export function taskView(task: TaskRecord, service: ServiceRecord, hostname: str
     exitCode: task.exitCode,
     restarts: task.restarts,
   };
+}
+
+/** A stream that ends quietly instead of failing. */
+async function* skipFailures<T>(stream: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* stream;
+  } catch {
+    // the task's node or container is gone
+  }
 }
 
 /** Interleave several async streams as their items arrive. */

@@ -30,6 +30,8 @@ export class WorkloadHost {
   /** Reports waiting to be sent: the newest per task wins. */
   readonly #outbox = new Map<string, TaskReport>();
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The local state has caught up with the cluster since start: assignments may be acted on. */
+  #caughtUp = false;
 
   constructor(agent: AgentContext, writer: CommandWriter) {
     this.#agent = agent;
@@ -58,6 +60,29 @@ export class WorkloadHost {
     });
     this.#runtime.onReports((reports) => this.#queueReports(reports));
     await this.#runtime.start();
+    void this.#catchUp();
+  }
+
+  /**
+   * After a restart the local log may be behind: acting on it could start a replica that was
+   * already replaced elsewhere. Wait for a linearizable read (this node has applied everything
+   * committed before it); without a quorum for 10 s, act on local state anyway so this node
+   * still restarts its own crashed containers (static stability).
+   */
+  async #catchUp(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && this.#runtime) {
+      const raft = this.#agent.raft();
+      try {
+        if (raft) {
+          await raft.read({ signal: AbortSignal.timeout(2_000) });
+          break;
+        }
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    this.#caughtUp = true;
     this.stateChanged();
   }
 
@@ -71,7 +96,7 @@ export class WorkloadHost {
   /** The replicated state changed (called once per burst of applied entries). */
   stateChanged(): void {
     const state = this.#agent.state.state();
-    this.#runtime?.setAssignments(assignmentsFor(this.#agent.host.peerId, { tasks: state.tasks, services: state.services }));
+    if (this.#caughtUp) this.#runtime?.setAssignments(assignmentsFor(this.#agent.host.peerId, { tasks: state.tasks, services: state.services }));
     if (this.#leaderTimer) {
       this.#stateDirty = true;
       void this.#leaderPass();
