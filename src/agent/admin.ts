@@ -6,6 +6,7 @@
 import {
   ApiError,
   type ClusterApi,
+  type DiscoveredView,
   type InitRequest,
   type InitResult,
   type JoinRequest,
@@ -113,6 +114,10 @@ export class AdminService implements ClusterApi {
       if (fingerprint(key) === current.fingerprint) return { token: local, fingerprint: current.fingerprint };
     }
     throw new ApiError(404, 'not_found', `This node does not hold the current join token (fingerprint ${current?.fingerprint ?? 'none'}): only its secret's key is replicated. Run \`shoal token show\` on the node that created it, or \`shoal token rotate\` here for a new one`);
+  }
+
+  async discover(): Promise<DiscoveredView[]> {
+    return this.#agent.host.discovered().map((peer) => ({ ...peer, addresses: [...peer.addresses], member: this.#agent.state.isMember(peer.peerId) }));
   }
 
   async transferLeader(to?: string, options: WriteOptions = {}): Promise<{ leader: string }> {

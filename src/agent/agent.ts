@@ -114,6 +114,7 @@ export class Agent implements AgentContext {
     this.#host = await createHost({
       privateKey: identity.privateKey,
       listen: this.config.listen,
+      mdns: this.config.mdns,
       logger: this.log.child({ component: 'p2p' }),
       gate: {
         isMember: (peerId) => this.state.isMember(peerId) || this.#bootstrapPeers.has(peerId),

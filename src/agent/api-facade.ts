@@ -13,6 +13,7 @@ export function agentApi(admin: AdminService, workloads: WorkloadService): Clust
     rotateToken: (options) => admin.rotateToken(options),
     showToken: (options) => admin.showToken(options),
     transferLeader: (to, options) => admin.transferLeader(to, options),
+    discover: () => admin.discover(),
     deployStack: (request, options) => workloads.deployStack(request, options),
     listStacks: (options) => workloads.listStacks(options),
     removeStack: (name, options) => workloads.removeStack(name, options),

@@ -32,6 +32,8 @@ export interface AgentConfig {
   readonly targetVoters: 3 | 5 | 'auto';
   /** Take a Raft snapshot every this many applied entries. */
   readonly snapshotEvery: number;
+  /** Discover other agents on the LAN with mDNS (multicast): `shoal discover` lists them. */
+  readonly mdns: boolean;
   /** Container runtime: docker (default; skipped with a warning when no engine answers) or none. */
   readonly runtime: 'docker' | 'none';
   /** Override of the cluster setting: a node silent this long is marked down and its tasks move. */
@@ -55,6 +57,7 @@ Options:
   --api-socket PATH     admin API unix socket (default DATA_DIR/shoal.sock; '' to disable)
   --admin-token TOKEN   bearer token for non-loopback API addresses (env SHOAL_ADMIN_TOKEN)
   --label KEY=VALUE     node label, repeatable
+  --mdns                find other agents on the LAN with mDNS (multicast); \`shoal discover\` lists them
   --init                create a cluster on first start (same as 'shoal init')
   --join MULTIADDR      join through this member on first start (with --token or SHOAL_JOIN_TOKEN)
   --token TOKEN         join token for --join
@@ -92,6 +95,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       'voter-grace-ms': { type: 'string' },
       'node-grace-ms': { type: 'string' },
       runtime: { type: 'string' },
+      mdns: { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -123,6 +127,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     voterReplaceGraceMs: positiveInt(values['voter-grace-ms'] ?? '30000', '--voter-grace-ms'),
     targetVoters: parseTargetVoters(values['target-voters'] ?? 'auto'),
     snapshotEvery: positiveInt(values['snapshot-every'] ?? '10000', '--snapshot-every'),
+    mdns: values.mdns ?? false,
     runtime: parseRuntime(values.runtime ?? env.SHOAL_RUNTIME ?? 'docker'),
     nodeDownGraceMs: values['node-grace-ms'] ? positiveInt(values['node-grace-ms'], '--node-grace-ms') : undefined,
   };

@@ -65,6 +65,12 @@ export function clusterRoutes(api: ClusterApi): Route[] {
     },
     {
       method: 'GET',
+      path: '/v1/discovered',
+      query: READ_QUERY,
+      handle: ({ query, signal }) => api.discover({ consistency: consistency(query), signal }),
+    },
+    {
+      method: 'GET',
       path: '/v1/token',
       query: READ_QUERY,
       handle: ({ query, signal }) => api.showToken({ consistency: consistency(query), signal }),

@@ -87,6 +87,15 @@ export interface TokenResult {
   readonly fingerprint: string;
 }
 
+/** A shoal agent seen on the LAN through mDNS (`shoal agent --mdns`). */
+export interface DiscoveredView {
+  readonly peerId: string;
+  readonly addresses: readonly string[];
+  readonly lastSeen: number;
+  /** Already a member of this agent's cluster. */
+  readonly member: boolean;
+}
+
 /** What the admin API can do. Implemented by the agent; writes are forwarded to the leader inside. */
 export interface ClusterApi {
   status(options?: ReadOptions): Promise<StatusView>;
@@ -99,6 +108,8 @@ export interface ClusterApi {
   showToken(options?: ReadOptions): Promise<TokenResult>;
   /** Move leadership to `to`, or to the most up-to-date other voter when omitted. */
   transferLeader(to?: string, options?: WriteOptions): Promise<{ readonly leader: string }>;
+  /** Agents this one found on the LAN with mDNS (empty without `--mdns`). */
+  discover(options?: ReadOptions): Promise<DiscoveredView[]>;
 }
 
 /**

@@ -23,6 +23,7 @@ import { serviceLogsCommand } from './commands/service-logs.js';
 import { stackDeployCommand, stackLsCommand, stackPsCommand, stackRmCommand } from './commands/stack.js';
 import { statusCommand } from './commands/status.js';
 import { tokenRotateCommand, tokenShowCommand } from './commands/token.js';
+import { discoverCommand } from './commands/discover.js';
 import { versionCommand } from './commands/version.js';
 import {
   AgentTimeoutError,
@@ -58,6 +59,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   serviceLogsCommand,
   tokenShowCommand,
   tokenRotateCommand,
+  discoverCommand,
   leaderTransferCommand,
   versionCommand,
 ];

@@ -12,6 +12,7 @@ import type { Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
+import { mdns } from '@libp2p/mdns';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -38,7 +39,23 @@ export interface HostOptions {
   readonly gate?: MemberGate;
   /** pino logger; default silent. */
   readonly logger?: Logger;
+  /**
+   * Discover other shoal agents on the LAN with mDNS (multicast to 224.0.0.251:5353 on every
+   * interface). Off by default: enabling it is a deliberate act. See {@link P2PHost.discovered}.
+   */
+  readonly mdns?: boolean;
 }
+
+/** A shoal agent seen on the LAN through mDNS. */
+export interface DiscoveredPeer {
+  readonly peerId: string;
+  readonly addresses: readonly string[];
+  /** ms since epoch. */
+  readonly lastSeen: number;
+}
+
+/** Only shoal agents answer under this tag, not every libp2p program on the LAN. */
+export const MDNS_SERVICE_TAG = 'shoal-agent.local';
 
 /** What a protocol handler is told about the stream's origin. */
 export interface StreamContext {
@@ -80,6 +97,27 @@ export class P2PHost {
     this.peerId = libp2p.peerId.toString();
     this.gate = gate;
     this.log = log;
+  }
+
+  readonly #discovered = new Map<string, DiscoveredPeer>();
+
+  /** @internal Remember agents that mDNS finds (no dialing: joining is the admin's decision). */
+  trackDiscovery(): void {
+    this.libp2p.addEventListener('peer:discovery', (event) => {
+      const peerId = event.detail.id.toString();
+      if (peerId === this.peerId) return;
+      const addresses = event.detail.multiaddrs.map((ma) => {
+        const text = ma.toString();
+        return text.includes('/p2p/') ? text : `${text}/p2p/${peerId}`;
+      });
+      this.#discovered.set(peerId, { peerId, addresses, lastSeen: Date.now() });
+      this.log.debug({ peer: peerId, addresses }, 'discovered a shoal agent on the LAN');
+    });
+  }
+
+  /** Agents seen on the LAN through mDNS (empty unless the host was created with `mdns`). */
+  discovered(): DiscoveredPeer[] {
+    return [...this.#discovered.values()].sort((a, b) => a.peerId.localeCompare(b.peerId));
   }
 
   /** The addresses peers can dial, each ending in `/p2p/<peerId>`. */
@@ -210,8 +248,10 @@ export async function createHost(options: HostOptions): Promise<P2PHost> {
       denyInboundEncryptedConnection: revoked,
       denyOutboundEncryptedConnection: revoked,
     },
+    ...(options.mdns ? { peerDiscovery: [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: 2_000 })] } : {}),
   });
   const host = new P2PHost(libp2p, gate, log);
+  if (options.mdns) host.trackDiscovery();
   log.info({ peer: host.peerId, addrs: host.multiaddrs() }, 'p2p host started');
   return host;
 }

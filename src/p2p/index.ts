@@ -6,8 +6,8 @@ export { IDENTITY_FILE, loadOrCreateIdentity } from './identity.js';
 export type { Identity } from './identity.js';
 export { MemberSet, admits, openGate } from './gate.js';
 export type { MemberGate } from './gate.js';
-export { DEFAULT_LISTEN, P2PHost, createHost } from './host.js';
-export type { DialOptions, HandleOptions, HostOptions, StreamContext } from './host.js';
+export { DEFAULT_LISTEN, MDNS_SERVICE_TAG, P2PHost, createHost } from './host.js';
+export type { DialOptions, DiscoveredPeer, HandleOptions, HostOptions, StreamContext } from './host.js';
 export {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,

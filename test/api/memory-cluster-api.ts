@@ -4,6 +4,7 @@
  * file's errors). It is the seam the HTTP server and the CLI are tested against, and the bench's agent.
  */
 import {
+  type DiscoveredView,
   ApiError,
   type ClusterApi,
   type InitRequest,
@@ -229,6 +230,13 @@ export class MemoryClusterApi implements ClusterApi, WorkloadApi {
     const next = Number(this.token.split('-').pop()) + 1;
     this.token = `shoal-join-v1-memory-secret-${next}`;
     return { token: this.token, fingerprint: `fp${next}` };
+  }
+
+  /** Agents found on the LAN: tests set them directly. */
+  discovered: DiscoveredView[] = [];
+
+  async discover(): Promise<DiscoveredView[]> {
+    return this.discovered;
   }
 
   async showToken(options?: ReadOptions): Promise<TokenResult> {

@@ -45,10 +45,16 @@ export class AgentProcess {
     return this.#output;
   }
 
-  start(extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): void {
+  /**
+   * Start the agent. `netns` runs it inside a network namespace the test made (then pass a
+   * `--listen` on that namespace's address in extraArgs; the last --listen wins).
+   */
+  start(extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}, netns?: string): void {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: jest's global setup could not bundle src/main.ts`);
-    const args = [BUNDLE, 'agent', '--data-dir', this.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', 'none', '--tick-ms', '50', '--log-level', 'info', ...extraArgs];
-    const proc = spawn(NODE, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const listen = extraArgs.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'];
+    const args = [BUNDLE, 'agent', '--data-dir', this.dataDir, ...listen, '--api', 'none', '--tick-ms', '50', '--log-level', 'info', ...extraArgs];
+    const [command, argv] = netns ? ['ip', ['netns', 'exec', netns, NODE, ...args]] : [NODE, args];
+    const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#output = '';
     proc.stdout!.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
     proc.stderr!.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));

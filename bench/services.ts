@@ -1,0 +1,137 @@
+/**
+ * `npm run bench:services`, on this machine's Docker Engine with 3 real agents on loopback:
+ *  (a) `stack deploy` to 30 replicas running, next to the same 30 containers created and started
+ *      directly through the Docker API at the best of several concurrencies, in the same run;
+ *  (b) node failover: kill -9 an agent and remove its containers (a lost machine), until all its
+ *      replicas run elsewhere; 10 trials, p50 and max;
+ *  (c) the scheduler alone (bench/scheduler.ts): 10,000 tasks on 1,000 simulated nodes.
+ * Last line: JSON.   npm run bench:services -- [--replicas 30] [--trials 10]
+ */
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import Docker from 'dockerode';
+import { bundle } from '../scripts/bundle.mjs';
+import { makeAgents, waitFor, type AgentProcess } from '../test/agent/support/agents.js';
+
+const { values } = parseArgs({ options: { replicas: { type: 'string', default: '30' }, trials: { type: 'string', default: '10' } } });
+const replicas = Number(values.replicas);
+const trials = Number(values.trials);
+const IMAGE = 'shoal-test/busybox:latest';
+const docker = new Docker();
+
+interface TaskRow {
+  state: string;
+  desiredState: string;
+  nodeId: string | null;
+}
+
+async function runningTasks(agent: AgentProcess, service: string, exceptNode?: string): Promise<number> {
+  const reply = await agent.api<TaskRow[]>('GET', `/v1/services/${service}/tasks?stale=1`).catch(() => null);
+  if (reply?.status !== 200) return -1;
+  return reply.body.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.nodeId !== exceptNode).length;
+}
+
+async function removeContainers(label: string): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+}
+
+/** 30 containers straight through the Docker API at `concurrency`: create + start, ms. */
+async function direct(concurrency: number): Promise<number> {
+  const label = `shoal.bench.direct=${concurrency}`;
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < replicas) {
+        const i = next++;
+        const container = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], Labels: { 'shoal.bench.direct': String(concurrency) }, name: `shoal-bench-direct-${concurrency}-${i}`, HostConfig: { NanoCpus: 10_000_000, Memory: 16 * 1024 * 1024 } });
+        await container.start();
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  await removeContainers(label);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'ignore' });
+  execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'ignore' });
+  await bundle();
+
+  // (a) direct Docker API, best of several concurrencies
+  const directMs: Record<number, number> = {};
+  for (const concurrency of [1, 4, 8, 16]) directMs[concurrency] = await direct(concurrency);
+  const bestDirect = Math.min(...Object.values(directMs));
+  console.log(`direct Docker API, ${replicas} containers: ${Object.entries(directMs).map(([c, ms]) => `c=${c} ${ms.toFixed(0)} ms`).join(', ')}`);
+
+  const { agents, cleanup } = makeAgents(3, 'shoal-bench-services-');
+  const flags = ['--log-level', 'warn'];
+  try {
+    agents[0]!.start(['--init', ...flags]);
+    await agents[0]!.waitForApi();
+    let token = '';
+    await waitFor('the token', async () => {
+      const reply = await agents[0]!.api<{ token: string }>('GET', '/v1/token');
+      token = reply.status === 200 ? reply.body.token : '';
+      return token !== '';
+    });
+    const status = await agents[0]!.api<{ members: { addresses: string[] }[] }>('GET', '/v1/status');
+    for (const agent of agents.slice(1)) agent.start(['--join', status.body.members[0]!.addresses[0]!, '--token', token, ...flags]);
+    await waitFor('3 voters', async () => (await agents[0]!.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null))?.body.members.filter((m) => m.raftRole === 'voter').length === 3, 60_000);
+    const ids = await Promise.all(agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId));
+
+    const compose = `services:\n  app:\n    image: ${IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: ${replicas}\n      resources:\n        limits: { cpus: "0.01", memory: 16M }\n      restart_policy: { condition: any, delay: 1s }\n`;
+    const deployStarted = performance.now();
+    const deployed = await agents[1]!.api('POST', '/v1/stacks', { name: 'bench', compose, file: 'compose.yml' });
+    if (deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
+    await waitFor(`${replicas} replicas running`, async () => (await runningTasks(agents[0]!, 'bench_app')) === replicas, 180_000);
+    const deployMs = performance.now() - deployStarted;
+    console.log(`stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run, ${bestDirect.toFixed(0)} ms)`);
+
+    // (b) failover: lose a non-leader node's machine, until its replicas run elsewhere
+    const failovers: number[] = [];
+    for (let trial = 0; trial < trials; trial++) {
+      const leader = (await agents[0]!.api<{ leader: string }>('GET', '/v1/status').catch(() => agents[1]!.api<{ leader: string }>('GET', '/v1/status'))).body.leader;
+      // a follower's machine is lost (the leader's loss adds an election, measured by bench:failover)
+      const followers = ids.map((id, i) => (id === leader ? -1 : i)).filter((i) => i >= 0);
+      const index = followers[trial % followers.length]!;
+      const victim = agents[index]!;
+      const observer = agents.find((a, i) => i !== index)!;
+      const killedAt = performance.now();
+      await victim.kill('SIGKILL');
+      await removeContainers(`shoal.node.id=${ids[index]}`);
+      await waitFor('all replicas running on the other nodes', async () => (await runningTasks(observer, 'bench_app', ids[index])) === replicas, 120_000);
+      const ms = performance.now() - killedAt;
+      failovers.push(ms);
+      console.log(`failover ${trial + 1}: all ${replicas} replicas running without the lost node ${ms.toFixed(0)} ms after kill -9`);
+      victim.start(flags);
+      await victim.waitForApi();
+      await waitFor('the node to be back', async () => {
+        const nodes = await observer.api<{ id: string; status: string }[]>('GET', '/v1/nodes').catch(() => null);
+        return nodes?.body.find((n) => n.id === ids[index])?.status === 'ready';
+      }, 60_000);
+    }
+    failovers.sort((a, b) => a - b);
+    const p50 = failovers[Math.floor(failovers.length / 2)]!;
+    console.log(`node failover over ${trials} trials: p50 ${p50.toFixed(0)} ms, max ${failovers.at(-1)!.toFixed(0)} ms (node-down grace 5 s)`);
+    await agents[0]!.api('DELETE', '/v1/stacks/bench');
+
+    // (c) the scheduler alone
+    const schedulerOut = execFileSync('node_modules/.bin/tsx', ['bench/scheduler.ts'], { encoding: 'utf8' }).trim().split('\n');
+    const scheduler = JSON.parse(schedulerOut.at(-1)!) as { tasksPerSecond: number; coldTasksPerSecond: number };
+    console.log(`scheduler: ${Math.round(scheduler.tasksPerSecond)} placements/s warm, ${Math.round(scheduler.coldTasksPerSecond)} cold`);
+
+    console.log(JSON.stringify({ bench: 'services', replicas, directMs, bestDirectMs: bestDirect, deployMs, deployVsDirect: deployMs / bestDirect, failoverTrials: trials, failoverP50Ms: p50, failoverMaxMs: failovers.at(-1), failoverSamplesMs: failovers, schedulerTasksPerSecond: scheduler.tasksPerSecond, schedulerColdTasksPerSecond: scheduler.coldTasksPerSecond }));
+  } finally {
+    await cleanup();
+    await removeContainers('shoal.stack=bench');
+  }
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await removeContainers('shoal.stack=bench').catch(() => undefined);
+  process.exit(1);
+});
