@@ -38,7 +38,9 @@ let node: RaftNode | null = null;
 send({ t: 'ready', id: host.peerId, addresses: host.multiaddrs() });
 
 process.on('message', (message: { t: string; [k: string]: unknown }) => {
-  void handle(message).catch((error: unknown) => send({ t: 'error', message: (error as Error).stack ?? String(error) }));
+  void handle(message).catch((error: unknown) =>
+    send({ t: 'error', message: (error as Error).stack ?? String(error) }),
+  );
 });
 
 async function handle(message: { t: string; [k: string]: unknown }): Promise<void> {
@@ -59,7 +61,10 @@ async function handle(message: { t: string; [k: string]: unknown }): Promise<voi
     });
     await node.start();
   } else if (message.t === 'load') {
-    send({ t: 'result', ...(await runLoad(message.concurrency as number, message.durationMs as number, message.valueBytes as number)) });
+    send({
+      t: 'result',
+      result: await runLoad(message.concurrency as number, message.durationMs as number, message.valueBytes as number),
+    });
   } else if (message.t === 'exit') {
     await node?.stop();
     await host.stop();

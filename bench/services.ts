@@ -13,7 +13,9 @@ import Docker from 'dockerode';
 import { bundle } from '../scripts/bundle.mjs';
 import { makeAgents, waitFor, type AgentProcess } from '../test/agent/support/agents.js';
 
-const { values } = parseArgs({ options: { replicas: { type: 'string', default: '30' }, trials: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: { replicas: { type: 'string', default: '30' }, trials: { type: 'string', default: '10' } },
+});
 const replicas = Number(values.replicas);
 const trials = Number(values.trials);
 const IMAGE = 'shoal-test/busybox:latest';
@@ -28,7 +30,8 @@ interface TaskRow {
 async function runningTasks(agent: AgentProcess, service: string, exceptNode?: string): Promise<number> {
   const reply = await agent.api<TaskRow[]>('GET', `/v1/services/${service}/tasks?stale=1`).catch(() => null);
   if (reply?.status !== 200) return -1;
-  return reply.body.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.nodeId !== exceptNode).length;
+  return reply.body.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.nodeId !== exceptNode)
+    .length;
 }
 
 async function removeContainers(label: string): Promise<void> {
@@ -45,7 +48,13 @@ async function direct(concurrency: number): Promise<number> {
     Array.from({ length: concurrency }, async () => {
       while (next < replicas) {
         const i = next++;
-        const container = await docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '3600'], Labels: { 'shoal.bench.direct': String(concurrency) }, name: `shoal-bench-direct-${concurrency}-${i}`, HostConfig: { NanoCpus: 10_000_000, Memory: 16 * 1024 * 1024 } });
+        const container = await docker.createContainer({
+          Image: IMAGE,
+          Cmd: ['sleep', '3600'],
+          Labels: { 'shoal.bench.direct': String(concurrency) },
+          name: `shoal-bench-direct-${concurrency}-${i}`,
+          HostConfig: { NanoCpus: 10_000_000, Memory: 16 * 1024 * 1024 },
+        });
         await container.start();
       }
     }),
@@ -64,7 +73,11 @@ async function main(): Promise<void> {
   const directMs: Record<number, number> = {};
   for (const concurrency of [1, 4, 8, 16]) directMs[concurrency] = await direct(concurrency);
   const bestDirect = Math.min(...Object.values(directMs));
-  console.log(`direct Docker API, ${replicas} containers: ${Object.entries(directMs).map(([c, ms]) => `c=${c} ${ms.toFixed(0)} ms`).join(', ')}`);
+  console.log(
+    `direct Docker API, ${replicas} containers: ${Object.entries(directMs)
+      .map(([c, ms]) => `c=${c} ${ms.toFixed(0)} ms`)
+      .join(', ')}`,
+  );
 
   const { agents, cleanup } = makeAgents(3, 'shoal-bench-services-');
   const flags = ['--log-level', 'warn'];
@@ -78,22 +91,42 @@ async function main(): Promise<void> {
       return token !== '';
     });
     const status = await agents[0]!.api<{ members: { addresses: string[] }[] }>('GET', '/v1/status');
-    for (const agent of agents.slice(1)) agent.start(['--join', status.body.members[0]!.addresses[0]!, '--token', token, ...flags]);
-    await waitFor('3 voters', async () => (await agents[0]!.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null))?.body.members.filter((m) => m.raftRole === 'voter').length === 3, 60_000);
-    const ids = await Promise.all(agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId));
+    for (const agent of agents.slice(1))
+      agent.start(['--join', status.body.members[0]!.addresses[0]!, '--token', token, ...flags]);
+    await waitFor(
+      '3 voters',
+      async () =>
+        (
+          await agents[0]!.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null)
+        )?.body.members.filter((m) => m.raftRole === 'voter').length === 3,
+      60_000,
+    );
+    const ids = await Promise.all(
+      agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId),
+    );
 
     const compose = `services:\n  app:\n    image: ${IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: ${replicas}\n      resources:\n        limits: { cpus: "0.01", memory: 16M }\n      restart_policy: { condition: any, delay: 1s }\n`;
     const deployStarted = performance.now();
     const deployed = await agents[1]!.api('POST', '/v1/stacks', { name: 'bench', compose, file: 'compose.yml' });
     if (deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
-    await waitFor(`${replicas} replicas running`, async () => (await runningTasks(agents[0]!, 'bench_app')) === replicas, 180_000);
+    await waitFor(
+      `${replicas} replicas running`,
+      async () => (await runningTasks(agents[0]!, 'bench_app')) === replicas,
+      180_000,
+    );
     const deployMs = performance.now() - deployStarted;
-    console.log(`stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run, ${bestDirect.toFixed(0)} ms)`);
+    console.log(
+      `stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run, ${bestDirect.toFixed(0)} ms)`,
+    );
 
     // (b) failover: lose a non-leader node's machine, until its replicas run elsewhere
     const failovers: number[] = [];
     for (let trial = 0; trial < trials; trial++) {
-      const leader = (await agents[0]!.api<{ leader: string }>('GET', '/v1/status').catch(() => agents[1]!.api<{ leader: string }>('GET', '/v1/status'))).body.leader;
+      const leader = (
+        await agents[0]!
+          .api<{ leader: string }>('GET', '/v1/status')
+          .catch(() => agents[1]!.api<{ leader: string }>('GET', '/v1/status'))
+      ).body.leader;
       // a follower's machine is lost (the leader's loss adds an election, measured by bench:failover)
       const followers = ids.map((id, i) => (id === leader ? -1 : i)).filter((i) => i >= 0);
       const index = followers[trial % followers.length]!;
@@ -102,28 +135,59 @@ async function main(): Promise<void> {
       const killedAt = performance.now();
       await victim.kill('SIGKILL');
       await removeContainers(`shoal.node.id=${ids[index]}`);
-      await waitFor('all replicas running on the other nodes', async () => (await runningTasks(observer, 'bench_app', ids[index])) === replicas, 120_000);
+      await waitFor(
+        'all replicas running on the other nodes',
+        async () => (await runningTasks(observer, 'bench_app', ids[index])) === replicas,
+        120_000,
+      );
       const ms = performance.now() - killedAt;
       failovers.push(ms);
-      console.log(`failover ${trial + 1}: all ${replicas} replicas running without the lost node ${ms.toFixed(0)} ms after kill -9`);
+      console.log(
+        `failover ${trial + 1}: all ${replicas} replicas running without the lost node ${ms.toFixed(0)} ms after kill -9`,
+      );
       victim.start(flags);
       await victim.waitForApi();
-      await waitFor('the node to be back', async () => {
-        const nodes = await observer.api<{ id: string; status: string }[]>('GET', '/v1/nodes').catch(() => null);
-        return nodes?.body.find((n) => n.id === ids[index])?.status === 'ready';
-      }, 60_000);
+      await waitFor(
+        'the node to be back',
+        async () => {
+          const nodes = await observer.api<{ id: string; status: string }[]>('GET', '/v1/nodes').catch(() => null);
+          return nodes?.body.find((n) => n.id === ids[index])?.status === 'ready';
+        },
+        60_000,
+      );
     }
     failovers.sort((a, b) => a - b);
     const p50 = failovers[Math.floor(failovers.length / 2)]!;
-    console.log(`node failover over ${trials} trials: p50 ${p50.toFixed(0)} ms, max ${failovers.at(-1)!.toFixed(0)} ms (node-down grace 5 s)`);
+    console.log(
+      `node failover over ${trials} trials: p50 ${p50.toFixed(0)} ms, max ${failovers.at(-1)!.toFixed(0)} ms (node-down grace 5 s)`,
+    );
     await agents[0]!.api('DELETE', '/v1/stacks/bench');
 
     // (c) the scheduler alone
-    const schedulerOut = execFileSync('node_modules/.bin/tsx', ['bench/scheduler.ts'], { encoding: 'utf8' }).trim().split('\n');
+    const schedulerOut = execFileSync('node_modules/.bin/tsx', ['bench/scheduler.ts'], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     const scheduler = JSON.parse(schedulerOut.at(-1)!) as { tasksPerSecond: number; coldTasksPerSecond: number };
-    console.log(`scheduler: ${Math.round(scheduler.tasksPerSecond)} placements/s warm, ${Math.round(scheduler.coldTasksPerSecond)} cold`);
+    console.log(
+      `scheduler: ${Math.round(scheduler.tasksPerSecond)} placements/s warm, ${Math.round(scheduler.coldTasksPerSecond)} cold`,
+    );
 
-    console.log(JSON.stringify({ bench: 'services', replicas, directMs, bestDirectMs: bestDirect, deployMs, deployVsDirect: deployMs / bestDirect, failoverTrials: trials, failoverP50Ms: p50, failoverMaxMs: failovers.at(-1), failoverSamplesMs: failovers, schedulerTasksPerSecond: scheduler.tasksPerSecond, schedulerColdTasksPerSecond: scheduler.coldTasksPerSecond }));
+    console.log(
+      JSON.stringify({
+        bench: 'services',
+        replicas,
+        directMs,
+        bestDirectMs: bestDirect,
+        deployMs,
+        deployVsDirect: deployMs / bestDirect,
+        failoverTrials: trials,
+        failoverP50Ms: p50,
+        failoverMaxMs: failovers.at(-1),
+        failoverSamplesMs: failovers,
+        schedulerTasksPerSecond: scheduler.tasksPerSecond,
+        schedulerColdTasksPerSecond: scheduler.coldTasksPerSecond,
+      }),
+    );
   } finally {
     await cleanup();
     await removeContainers('shoal.stack=bench');

@@ -29,14 +29,29 @@ function step(text: string): void {
 }
 
 function startAgent(node: DemoNode, extra: string[] = []): void {
-  const args = [BUNDLE, 'agent', '--data-dir', node.dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', 'none', '--log-level', 'warn', ...extra];
+  const args = [
+    BUNDLE,
+    'agent',
+    '--data-dir',
+    node.dir,
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--api',
+    'none',
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
   node.proc = spawn(NODE, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Run a CLI command against a node and echo it like a shell session. */
 function shoal(node: DemoNode, args: string[], quiet = false): { code: number; stdout: string } {
   if (!quiet) process.stdout.write(`$ SHOAL_ADDR=unix://${node.dir}/shoal.sock shoal ${args.join(' ')}\n`);
-  const run = spawnSync(NODE, [BUNDLE, ...args], { env: { ...process.env, SHOAL_ADDR: `unix://${join(node.dir, 'shoal.sock')}` }, encoding: 'utf8' });
+  const run = spawnSync(NODE, [BUNDLE, ...args], {
+    env: { ...process.env, SHOAL_ADDR: `unix://${join(node.dir, 'shoal.sock')}` },
+    encoding: 'utf8',
+  });
   if (!quiet) process.stdout.write(run.stdout + run.stderr);
   return { code: run.status ?? 1, stdout: run.stdout };
 }
@@ -51,7 +66,12 @@ async function until<T>(what: string, probe: () => T | null | undefined, timeout
   }
 }
 
-function statusOf(node: DemoNode): { leader: string | null; members: { id: string; raftRole: string; addresses: string[]; reachable: boolean | null }[] } | null {
+function statusOf(
+  node: DemoNode,
+): {
+  leader: string | null;
+  members: { id: string; raftRole: string; addresses: string[]; reachable: boolean | null }[];
+} | null {
   const run = shoal(node, ['status', '-o', 'json', '--timeout', '2000'], true);
   if (run.code !== 0) return null;
   try {
@@ -91,15 +111,23 @@ async function main(): Promise<void> {
   if (docker) {
     step('deploy a stack from a Compose file: 3 web replicas spread over the nodes, and a global service');
     shoal(nodes[1]!, ['stack', 'deploy', '-f', join(REPO, 'examples/web/compose.yml'), '--name', 'web']);
-    await until('3/3 web replicas running', () => servicesRunning(nodes[0]!, 'web_web') === 3 && servicesRunning(nodes[0]!, 'web_agent') === 3, 90_000);
+    await until(
+      '3/3 web replicas running',
+      () => servicesRunning(nodes[0]!, 'web_web') === 3 && servicesRunning(nodes[0]!, 'web_agent') === 3,
+      90_000,
+    );
     shoal(nodes[0]!, ['stack', 'ps', 'web']);
   } else {
     step('no Docker Engine answers here: skipping the services part (start dockerd for it)');
   }
 
   const before = statusOf(nodes[0]!)!;
-  const leaderNode = await until('the leader node', () => nodes.find((n) => shoal(n, ['status', '-o', 'json'], true).stdout.includes(`"nodeId": "${before.leader}"`)));
-  step(`the leader's machine dies: kill -9 its agent (${leaderNode.name})${docker ? ' and remove its containers' : ''}`);
+  const leaderNode = await until('the leader node', () =>
+    nodes.find((n) => shoal(n, ['status', '-o', 'json'], true).stdout.includes(`"nodeId": "${before.leader}"`)),
+  );
+  step(
+    `the leader's machine dies: kill -9 its agent (${leaderNode.name})${docker ? ' and remove its containers' : ''}`,
+  );
   const killedAt = Date.now();
   leaderNode.proc!.kill('SIGKILL');
   if (docker) removeContainersOf(before.leader!);
@@ -110,8 +138,14 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`new leader ${after.leader!.slice(0, 16)} elected ${Date.now() - killedAt} ms after the kill\n`);
   if (docker) {
-    await until('3/3 web replicas running on the two live nodes', () => servicesRunning(survivor, 'web_web', before.leader!) === 3, 60_000);
-    process.stdout.write(`3/3 web replicas running again ${Date.now() - killedAt} ms after the kill (the node was marked down after its 5 s grace period)\n`);
+    await until(
+      '3/3 web replicas running on the two live nodes',
+      () => servicesRunning(survivor, 'web_web', before.leader!) === 3,
+      60_000,
+    );
+    process.stdout.write(
+      `3/3 web replicas running again ${Date.now() - killedAt} ms after the kill (the node was marked down after its 5 s grace period)\n`,
+    );
     shoal(survivor, ['stack', 'ps', 'web']);
   }
   shoal(survivor, ['node', 'ls']);
@@ -121,7 +155,11 @@ async function main(): Promise<void> {
 
   step(`restart ${leaderNode.name}: it rejoins from its own disk, no flags needed, and runs no duplicate`);
   startAgent(leaderNode);
-  await until('the restarted node to be reachable', () => statusOf(survivor)?.members.every((m) => m.reachable !== false), 30_000);
+  await until(
+    'the restarted node to be reachable',
+    () => statusOf(survivor)?.members.every((m) => m.reachable !== false),
+    30_000,
+  );
   if (docker) {
     await until('the global service back on 3 nodes', () => servicesRunning(survivor, 'web_agent') === 3, 60_000);
     shoal(survivor, ['service', 'ls']);
@@ -155,7 +193,9 @@ function servicesRunning(node: DemoNode, service: string, exceptNode?: string): 
 }
 
 function removeContainersOf(nodeId: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=shoal.node.id=${nodeId}`], { encoding: 'utf8' }).trim();
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=shoal.node.id=${nodeId}`], {
+    encoding: 'utf8',
+  }).trim();
   if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
 }
 

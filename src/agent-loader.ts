@@ -14,7 +14,9 @@ export async function loadAgentModule(): Promise<AgentModule> {
   if (sea?.isSea()) {
     const source = sea.getAsset('agent.cjs', 'utf8');
     const module = { exports: {} as AgentModule };
-    const run = compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: 'shoal-agent.cjs' });
+    const run = compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], {
+      filename: 'shoal-agent.cjs',
+    });
     run(module.exports, createRequire(process.execPath), module, process.execPath, dirname(process.execPath));
     return module.exports;
   }

@@ -38,8 +38,12 @@ export class AdminService implements ClusterApi {
   register(): void {
     this.#writer.handleOnLeader('admin.status', async () => this.#localStatus(true));
     this.#writer.handleOnLeader('admin.nodes', async () => this.#localNodes(true));
-    this.#writer.handleOnLeader('admin.removeNode', (payload, signal) => this.#removeHere(payload as { id: string; force: boolean }, signal));
-    this.#writer.handleOnLeader('admin.transfer', (payload, signal) => this.#transferHere((payload as { to?: string }).to, signal));
+    this.#writer.handleOnLeader('admin.removeNode', (payload, signal) =>
+      this.#removeHere(payload as { id: string; force: boolean }, signal),
+    );
+    this.#writer.handleOnLeader('admin.transfer', (payload, signal) =>
+      this.#transferHere((payload as { to?: string }).to, signal),
+    );
   }
 
   async status(options: ReadOptions = {}): Promise<StatusView> {
@@ -57,9 +61,19 @@ export class AdminService implements ClusterApi {
   }
 
   async init(request: InitRequest, options: WriteOptions = {}): Promise<InitResult> {
-    if (this.#agent.membership()) throw new ApiError(409, 'conflict', 'This agent is already part of a cluster: `shoal status` shows it; remove its data dir to start over');
+    if (this.#agent.membership())
+      throw new ApiError(
+        409,
+        'conflict',
+        'This agent is already part of a cluster: `shoal status` shows it; remove its data dir to start over',
+      );
     const clusterId = createClusterId();
-    const membership = { version: 1 as const, clusterId, origin: 'init' as const, bootstrapVoters: [this.#agent.host.peerId] };
+    const membership = {
+      version: 1 as const,
+      clusterId,
+      origin: 'init' as const,
+      bootstrapVoters: [this.#agent.host.peerId],
+    };
     await writeMembership(this.#agent.config.dataDir, membership);
     const raft = await this.#agent.startRaft(membership);
     raft.campaign();
@@ -76,10 +90,26 @@ export class AdminService implements ClusterApi {
     const clusterId = this.#agent.membership()!.clusterId;
     const token = createJoinToken(clusterId);
     if (!this.#agent.state.cluster()) {
-      await this.#writer.submit({ type: 'cluster.init', clusterId, name, tokenKey: tokenKeyHex(token.secret), fingerprint: fingerprint(tokenKeyHex(token.secret)) } as never, { signal });
+      await this.#writer.submit(
+        {
+          type: 'cluster.init',
+          clusterId,
+          name,
+          tokenKey: tokenKeyHex(token.secret),
+          fingerprint: fingerprint(tokenKeyHex(token.secret)),
+        } as never,
+        { signal },
+      );
       await writeLocalToken(this.#agent.config.dataDir, token.text);
     }
-    await this.#writer.submit({ type: 'node.register', ...(await this.#joins.selfRegistration()), roles: { voter: 'auto', workloads: true } } as never, { signal });
+    await this.#writer.submit(
+      {
+        type: 'node.register',
+        ...(await this.#joins.selfRegistration()),
+        roles: { voter: 'auto', workloads: true },
+      } as never,
+      { signal },
+    );
     // Joiners must start from a snapshot: it carries the bootstrap configuration, the log does not.
     await raft.snapshotNow();
     return (await readLocalToken(this.#agent.config.dataDir)) ?? token.text;
@@ -113,23 +143,42 @@ export class AdminService implements ClusterApi {
       const key = tokenKeyHex(parseJoinToken(local).secret);
       if (fingerprint(key) === current.fingerprint) return { token: local, fingerprint: current.fingerprint };
     }
-    throw new ApiError(404, 'not_found', `This node does not hold the current join token (fingerprint ${current?.fingerprint ?? 'none'}): only its secret's key is replicated. Run \`shoal token show\` on the node that created it, or \`shoal token rotate\` here for a new one`);
+    throw new ApiError(
+      404,
+      'not_found',
+      `This node does not hold the current join token (fingerprint ${current?.fingerprint ?? 'none'}): only its secret's key is replicated. Run \`shoal token show\` on the node that created it, or \`shoal token rotate\` here for a new one`,
+    );
   }
 
   async discover(): Promise<DiscoveredView[]> {
-    return this.#agent.host.discovered().map((peer) => ({ ...peer, addresses: [...peer.addresses], member: this.#agent.state.isMember(peer.peerId) }));
+    return this.#agent.host
+      .discovered()
+      .map((peer) => ({ ...peer, addresses: [...peer.addresses], member: this.#agent.state.isMember(peer.peerId) }));
   }
 
   async transferLeader(to?: string, options: WriteOptions = {}): Promise<{ leader: string }> {
     this.#requireCluster();
-    return (await this.#onLeader('admin.transfer', { to }, (signal) => this.#transferHere(to, signal), options)) as { leader: string };
+    return (await this.#onLeader('admin.transfer', { to }, (signal) => this.#transferHere(to, signal), options)) as {
+      leader: string;
+    };
   }
 
   async #localStatus(onLeader: boolean): Promise<StatusView> {
     const raft = this.#agent.raft();
     if (onLeader && raft) await this.#read();
-    const target = this.#agent.config.targetVoters === 'auto' ? (this.#agent.state.nodes().length >= 5 ? 5 : 3) : this.#agent.config.targetVoters;
-    return buildStatus(this.#agent.host.peerId, raft?.status() ?? null, this.#agent.state, onLeader ? this.#agent.memberHealth() : null, target);
+    const target =
+      this.#agent.config.targetVoters === 'auto'
+        ? this.#agent.state.nodes().length >= 5
+          ? 5
+          : 3
+        : this.#agent.config.targetVoters;
+    return buildStatus(
+      this.#agent.host.peerId,
+      raft?.status() ?? null,
+      this.#agent.state,
+      onLeader ? this.#agent.memberHealth() : null,
+      target,
+    );
   }
 
   async #localNodes(onLeader: boolean): Promise<NodeView[]> {
@@ -142,7 +191,8 @@ export class AdminService implements ClusterApi {
     const raft = this.#agent.raft()!;
     const conf = raft.status().conf;
     const inConf = conf.voters.includes(id) || conf.learners.includes(id);
-    if (!this.#agent.state.node(id) && !inConf) throw new ApiError(404, 'not_found', `No node ${id} in this cluster: \`shoal node ls\` lists them`);
+    if (!this.#agent.state.node(id) && !inConf)
+      throw new ApiError(404, 'not_found', `No node ${id} in this cluster: \`shoal node ls\` lists them`);
     if (id === this.#agent.host.peerId) {
       // A leader does not remove itself: hand over first, the new leader does the removal.
       await this.#transferHere(undefined, signal);
@@ -150,7 +200,11 @@ export class AdminService implements ClusterApi {
     }
     const health = this.#agent.memberHealth()?.find((h) => h.id === id);
     if (health?.reachable && !force) {
-      throw new ApiError(409, 'conflict', `Node ${id} is up: drain it first, or remove it anyway with \`shoal node rm --force ${id}\``);
+      throw new ApiError(
+        409,
+        'conflict',
+        `Node ${id} is up: drain it first, or remove it anyway with \`shoal node rm --force ${id}\``,
+      );
     }
     if (inConf) await raft.changeMembership({ type: 'remove', node: id }, { signal });
     if (this.#agent.state.node(id)) await this.#writer.submit({ type: 'node.remove', id } as never, { signal });
@@ -169,14 +223,24 @@ export class AdminService implements ClusterApi {
         .filter((p) => p.voter && p.id !== self && p.recentActive)
         .sort((a, b) => b.match - a.match || a.id.localeCompare(b.id))[0]?.id;
     if (!target) throw new ApiError(409, 'conflict', 'No other reachable voter to hand leadership to: add nodes first');
-    if (!status.conf.voters.includes(target)) throw new ApiError(400, 'bad_request', `Cannot transfer leadership to ${target}: it is not a voter (\`shoal status\` shows the voters)`);
+    if (!status.conf.voters.includes(target))
+      throw new ApiError(
+        400,
+        'bad_request',
+        `Cannot transfer leadership to ${target}: it is not a voter (\`shoal status\` shows the voters)`,
+      );
     await raft.transferLeadership(target, { signal }).catch((error: unknown) => {
       throw toApiError(error);
     });
     return { leader: target };
   }
 
-  #onLeader(method: string, payload: unknown, here: (signal?: AbortSignal) => Promise<unknown>, options: { signal?: AbortSignal }): Promise<unknown> {
+  #onLeader(
+    method: string,
+    payload: unknown,
+    here: (signal?: AbortSignal) => Promise<unknown>,
+    options: { signal?: AbortSignal },
+  ): Promise<unknown> {
     return this.#writer.viaLeader(method, payload, here, options);
   }
 
@@ -195,8 +259,14 @@ export class AdminService implements ClusterApi {
 
   #requireCluster() {
     const cluster = this.#agent.state.cluster();
-    if (!this.#agent.raft()) throw new ApiError(409, 'not_initialized', 'This agent is not part of a cluster yet: run `shoal init` to create one or `shoal join` to join one');
-    if (!cluster) throw new ApiError(503, 'unavailable', 'This agent has not received the cluster state yet: retry in a moment');
+    if (!this.#agent.raft())
+      throw new ApiError(
+        409,
+        'not_initialized',
+        'This agent is not part of a cluster yet: run `shoal init` to create one or `shoal join` to join one',
+      );
+    if (!cluster)
+      throw new ApiError(503, 'unavailable', 'This agent has not received the cluster state yet: retry in a moment');
     return cluster;
   }
 }

@@ -43,7 +43,10 @@ export interface AgentContext {
   raft(): RaftNode | null;
   membership(): ClusterMembership | null;
   /** Join or create: persist membership and start Raft. */
-  startRaft(membership: ClusterMembership, knownPeers?: readonly { id: string; addresses: readonly string[] }[]): Promise<RaftNode>;
+  startRaft(
+    membership: ClusterMembership,
+    knownPeers?: readonly { id: string; addresses: readonly string[] }[],
+  ): Promise<RaftNode>;
   /** The addresses peers should dial to reach this agent (with /p2p/<id>). */
   advertisedAddresses(): string[];
   /** Members' health as the leader sees it; null when this agent does not lead. */
@@ -51,7 +54,12 @@ export interface AgentContext {
   /** When the leader last heard from each member (its Raft traffic is the node heartbeat). */
   lastHeard(): ReadonlyMap<string, number>;
   /** A task's logs, from the node that runs it. */
-  taskLogs(task: TaskRecord, service: ServiceRecord, request: LogsRequest, signal?: AbortSignal): AsyncIterable<LogLine>;
+  taskLogs(
+    task: TaskRecord,
+    service: ServiceRecord,
+    request: LogsRequest,
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine>;
 }
 
 export class Agent implements AgentContext {
@@ -156,7 +164,12 @@ export class Agent implements AgentContext {
     return this.#leaderLoop?.lastActive ?? new Map();
   }
 
-  taskLogs(task: TaskRecord, service: ServiceRecord, request: LogsRequest, signal?: AbortSignal): AsyncIterable<LogLine> {
+  taskLogs(
+    task: TaskRecord,
+    service: ServiceRecord,
+    request: LogsRequest,
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine> {
     return this.#workloadHost.taskLogs(task, service, request, signal);
   }
 
@@ -204,8 +217,12 @@ export class Agent implements AgentContext {
         this.#workloadHost.leadershipLost();
       }
     });
-    raft.on('snapshot:restore', (index, term) => this.log.info({ index, term }, 'installed a snapshot from the leader'));
-    raft.on('fatal', (error) => this.log.fatal({ err: error }, 'raft stopped: this agent can no longer take part in the cluster'));
+    raft.on('snapshot:restore', (index, term) =>
+      this.log.info({ index, term }, 'installed a snapshot from the leader'),
+    );
+    raft.on('fatal', (error) =>
+      this.log.fatal({ err: error }, 'raft stopped: this agent can no longer take part in the cluster'),
+    );
     this.#raft = raft;
     this.#leaderLoop = new LeaderLoop(this, this.writer);
     await raft.start();
@@ -225,14 +242,22 @@ export class Agent implements AgentContext {
     const addresses = this.advertisedAddresses();
     for (const node of this.state.nodes()) {
       if (node.id === this.id) continue;
-      void this.rpc.call(node.id, 'node.hello', { addresses }, { timeoutMs: 3_000, addresses: node.addresses }).catch(() => undefined);
+      void this.rpc
+        .call(node.id, 'node.hello', { addresses }, { timeoutMs: 3_000, addresses: node.addresses })
+        .catch(() => undefined);
     }
   }
 
   #hello(payload: unknown, peerId: string): null {
     const addresses = (payload as { addresses?: unknown } | null)?.addresses;
-    if (!Array.isArray(addresses) || addresses.length > 16 || !addresses.every((a) => typeof a === 'string' && a.endsWith(`/p2p/${peerId}`))) {
-      throw Object.assign(new Error('node.hello: expected addresses: string[] ending in /p2p/<your peer id>'), { code: 'bad_request' });
+    if (
+      !Array.isArray(addresses) ||
+      addresses.length > 16 ||
+      !addresses.every((a) => typeof a === 'string' && a.endsWith(`/p2p/${peerId}`))
+    ) {
+      throw Object.assign(new Error('node.hello: expected addresses: string[] ending in /p2p/<your peer id>'), {
+        code: 'bad_request',
+      });
     }
     this.transport.setPeerAddresses(peerId, addresses as string[]);
     this.#announced.set(peerId, (addresses as string[]).join(' '));
@@ -257,7 +282,7 @@ export class Agent implements AgentContext {
         const addresses = this.advertisedAddresses();
         if (record.addresses.join(' ') === addresses.join(' ')) return;
         await this.writer.submit({ type: 'node.update', id: this.id, addresses } as never, { deadlineMs: 5_000 });
-        this.log.info({ addresses }, 'updated this node\'s addresses');
+        this.log.info({ addresses }, "updated this node's addresses");
         return;
       } catch (error) {
         this.log.debug({ err: error }, 'self record update failed; retrying');

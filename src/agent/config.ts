@@ -110,8 +110,12 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     labels[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const token = values.token ?? env.SHOAL_JOIN_TOKEN;
-  if (values.join && !token) throw new AgentConfigError('--join needs a join token: pass --token or set SHOAL_JOIN_TOKEN (get one with `shoal token show` on a member)');
-  if (values.join && values.init) throw new AgentConfigError('--init and --join exclude each other: create a cluster or join one');
+  if (values.join && !token)
+    throw new AgentConfigError(
+      '--join needs a join token: pass --token or set SHOAL_JOIN_TOKEN (get one with `shoal token show` on a member)',
+    );
+  if (values.join && values.init)
+    throw new AgentConfigError('--init and --join exclude each other: create a cluster or join one');
   return {
     dataDir,
     listen: values.listen ?? [root ? '/ip4/0.0.0.0/tcp/7946' : '/ip4/127.0.0.1/tcp/7946'],
@@ -135,7 +139,8 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
 
 function positiveInt(text: string, flag: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new AgentConfigError(`${flag}: expected a positive integer, got "${text}"`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new AgentConfigError(`${flag}: expected a positive integer, got "${text}"`);
   return value;
 }
 

@@ -44,7 +44,11 @@ interface NodeFacts {
   readonly hostname: string;
   readonly addresses: string[];
   readonly labels: Record<string, string>;
-  readonly resources: { cpus: number; memoryBytes: number; gpus: { index: number; uuid: string; name: string; memoryBytes: number }[] };
+  readonly resources: {
+    cpus: number;
+    memoryBytes: number;
+    gpus: { index: number; uuid: string; name: string; memoryBytes: number }[];
+  };
   readonly version: string;
 }
 
@@ -60,13 +64,22 @@ export class JoinService {
   }
 
   register(): void {
-    this.#agent.rpc.handle('join.challenge', (_payload, { peerId }) => this.#challenge(peerId), { allowNonMembers: true });
-    this.#agent.rpc.handle('join.request', (payload, { peerId, signal }) => this.#request(payload, peerId, signal), { allowNonMembers: true });
+    this.#agent.rpc.handle('join.challenge', (_payload, { peerId }) => this.#challenge(peerId), {
+      allowNonMembers: true,
+    });
+    this.#agent.rpc.handle('join.request', (payload, { peerId, signal }) => this.#request(payload, peerId, signal), {
+      allowNonMembers: true,
+    });
   }
 
   /** Joiner side: prove the token to the member at `request.address`, then start Raft as a learner. */
   async join(request: JoinRequest, options: { signal?: AbortSignal } = {}): Promise<JoinResult> {
-    if (this.#agent.membership()) throw new ApiError(409, 'conflict', 'This agent is already part of a cluster: remove its data dir to join another one');
+    if (this.#agent.membership())
+      throw new ApiError(
+        409,
+        'conflict',
+        'This agent is already part of a cluster: remove its data dir to join another one',
+      );
     let token;
     try {
       token = parseJoinToken(request.token);
@@ -76,20 +89,45 @@ export class JoinService {
     }
     const memberId = /\/p2p\/([^/]+)$/.exec(request.address)?.[1];
     if (!memberId) {
-      throw new ApiError(400, 'bad_request', `address: expected a multiaddr ending in /p2p/<peer id>, got "${request.address}" (\`shoal status\` on a member shows its addresses)`);
+      throw new ApiError(
+        400,
+        'bad_request',
+        `address: expected a multiaddr ending in /p2p/<peer id>, got "${request.address}" (\`shoal status\` on a member shows its addresses)`,
+      );
     }
     const self = this.#agent.host.peerId;
     const call = (method: string, payload: unknown) =>
-      this.#agent.rpc.call(memberId, method, payload, { addresses: [request.address], signal: options.signal, timeoutMs: 15_000 }).catch((error: unknown) => {
-        throw toApiError(error);
-      });
+      this.#agent.rpc
+        .call(memberId, method, payload, { addresses: [request.address], signal: options.signal, timeoutMs: 15_000 })
+        .catch((error: unknown) => {
+          throw toApiError(error);
+        });
     const challenge = (await call('join.challenge', { clusterId: token.clusterId })) as Challenge;
     if (challenge.clusterId !== token.clusterId) {
-      throw new ApiError(400, 'bad_request', `The token is for cluster ${token.clusterId} but the member at ${request.address} belongs to cluster ${challenge.clusterId}: use that cluster's token`);
+      throw new ApiError(
+        400,
+        'bad_request',
+        `The token is for cluster ${token.clusterId} but the member at ${request.address} belongs to cluster ${challenge.clusterId}: use that cluster's token`,
+      );
     }
-    const proof = computeJoinProof({ tokenKey: tokenKey(token.secret), clusterId: token.clusterId, nonce: challenge.nonce, joinerPeerId: self, memberPeerId: memberId });
-    const answer = (await call('join.request', { nonce: challenge.nonce, proof, node: await this.#facts() })) as JoinAnswer;
-    const membership = { version: 1 as const, clusterId: answer.clusterId, origin: 'join' as const, bootstrapVoters: [] };
+    const proof = computeJoinProof({
+      tokenKey: tokenKey(token.secret),
+      clusterId: token.clusterId,
+      nonce: challenge.nonce,
+      joinerPeerId: self,
+      memberPeerId: memberId,
+    });
+    const answer = (await call('join.request', {
+      nonce: challenge.nonce,
+      proof,
+      node: await this.#facts(),
+    })) as JoinAnswer;
+    const membership = {
+      version: 1 as const,
+      clusterId: answer.clusterId,
+      origin: 'join' as const,
+      bootstrapVoters: [],
+    };
     await writeMembership(this.#agent.config.dataDir, membership);
     await this.#agent.startRaft(membership, answer.members);
     return { clusterId: answer.clusterId, nodeId: self, members: answer.members.length };
@@ -119,9 +157,15 @@ export class JoinService {
 
   #challenge(peerId: string): Challenge {
     const cluster = this.#agent.state.cluster();
-    if (!this.#agent.raft() || !cluster) throw new ApiError(409, 'not_initialized', 'This node is not part of an initialized cluster yet: join through another member');
+    if (!this.#agent.raft() || !cluster)
+      throw new ApiError(
+        409,
+        'not_initialized',
+        'This node is not part of an initialized cluster yet: join through another member',
+      );
     this.#expireNonces();
-    if (this.#nonces.size >= MAX_OUTSTANDING_NONCES) throw new ApiError(503, 'unavailable', 'Too many joins in progress: retry in a minute');
+    if (this.#nonces.size >= MAX_OUTSTANDING_NONCES)
+      throw new ApiError(503, 'unavailable', 'Too many joins in progress: retry in a minute');
     const nonce = createJoinNonce();
     this.#nonces.set(Buffer.from(nonce).toString('hex'), { peerId, expiresAt: Date.now() + NONCE_TTL_MS });
     return { clusterId: cluster.id, memberId: this.#agent.host.peerId, nonce };
@@ -129,14 +173,24 @@ export class JoinService {
 
   async #request(payload: unknown, peerId: string, signal: AbortSignal): Promise<JoinAnswer> {
     const request = payload as { nonce?: unknown; proof?: unknown; node?: NodeFacts } | null;
-    if (!request || !(request.nonce instanceof Uint8Array) || !(request.proof instanceof Uint8Array) || typeof request.node !== 'object' || request.node === null) {
+    if (
+      !request ||
+      !(request.nonce instanceof Uint8Array) ||
+      !(request.proof instanceof Uint8Array) ||
+      typeof request.node !== 'object' ||
+      request.node === null
+    ) {
       throw new ApiError(400, 'bad_request', 'join.request: expected {nonce: bytes, proof: bytes, node: {...}}');
     }
     const key = Buffer.from(request.nonce).toString('hex');
     const issued = this.#nonces.get(key);
     this.#nonces.delete(key);
     if (!issued || issued.peerId !== peerId || issued.expiresAt < Date.now()) {
-      throw new ApiError(401, 'unauthorized', 'Join refused: the challenge is unknown, expired or was issued to another peer: start the join again');
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'Join refused: the challenge is unknown, expired or was issued to another peer: start the join again',
+      );
     }
     const raft = this.#agent.raft();
     if (!raft) throw new ApiError(409, 'not_initialized', 'This node left its cluster');
@@ -145,18 +199,46 @@ export class JoinService {
     });
     const state = this.#agent.state;
     if (state.isRevoked(peerId)) {
-      throw new ApiError(401, 'unauthorized', `Join refused: node ${peerId} was removed from this cluster and cannot come back with the same identity; delete its identity.key to join as a new node`);
+      throw new ApiError(
+        401,
+        'unauthorized',
+        `Join refused: node ${peerId} was removed from this cluster and cannot come back with the same identity; delete its identity.key to join as a new node`,
+      );
     }
     const token = state.state().token;
     const cluster = state.cluster();
-    if (!token || !cluster) throw new ApiError(409, 'not_initialized', 'The cluster has no join token yet: run `shoal token rotate`');
-    const verdict = verifyJoinProof({ tokenKey: token.key, clusterId: cluster.id, nonce: request.nonce, joinerPeerId: peerId, memberPeerId: this.#agent.host.peerId, proof: request.proof });
+    if (!token || !cluster)
+      throw new ApiError(409, 'not_initialized', 'The cluster has no join token yet: run `shoal token rotate`');
+    const verdict = verifyJoinProof({
+      tokenKey: token.key,
+      clusterId: cluster.id,
+      nonce: request.nonce,
+      joinerPeerId: peerId,
+      memberPeerId: this.#agent.host.peerId,
+      proof: request.proof,
+    });
     if (!verdict.ok) {
       this.#agent.log.warn({ peer: peerId, reason: verdict.reason }, 'join refused');
-      throw new ApiError(401, 'unauthorized', 'Join refused: the token is wrong or was rotated: get a current token with `shoal token show` on any member');
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'Join refused: the token is wrong or was rotated: get a current token with `shoal token show` on any member',
+      );
     }
     const node = request.node;
-    await this.#writer.submit({ type: 'node.register', id: peerId, hostname: node.hostname, addresses: node.addresses, labels: node.labels, resources: node.resources, roles: { voter: 'auto', workloads: true }, version: node.version } as never, { signal });
+    await this.#writer.submit(
+      {
+        type: 'node.register',
+        id: peerId,
+        hostname: node.hostname,
+        addresses: node.addresses,
+        labels: node.labels,
+        resources: node.resources,
+        roles: { voter: 'auto', workloads: true },
+        version: node.version,
+      } as never,
+      { signal },
+    );
     const conf = raft.appliedConf;
     if (!conf.voters.includes(peerId) && !conf.learners.includes(peerId)) {
       await this.#writer.changeMembership({ type: 'addLearner', node: peerId }, { signal });

@@ -94,7 +94,10 @@ export class LeaderLoop {
     }
     const settings = state.settings();
     const policy: MembershipPolicy = {
-      targetVoters: this.#agent.config.targetVoters === 'auto' ? 'auto' : settings.targetVoters ?? this.#agent.config.targetVoters,
+      targetVoters:
+        this.#agent.config.targetVoters === 'auto'
+          ? 'auto'
+          : (settings.targetVoters ?? this.#agent.config.targetVoters),
       voterReplaceGraceMs: this.#agent.config.voterReplaceGraceMs,
       maxCatchUpLag: 64,
     };

@@ -35,11 +35,21 @@ export async function readMembership(dataDir: string): Promise<ClusterMembership
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new LocalFileError(`Cannot parse ${path} as JSON: fix or remove it (removing it makes this node forget its cluster)`, { cause: error });
+    throw new LocalFileError(
+      `Cannot parse ${path} as JSON: fix or remove it (removing it makes this node forget its cluster)`,
+      { cause: error },
+    );
   }
   const m = parsed as Partial<ClusterMembership>;
-  if (m.version !== 1 || typeof m.clusterId !== 'string' || (m.origin !== 'init' && m.origin !== 'join') || !Array.isArray(m.bootstrapVoters)) {
-    throw new LocalFileError(`Cannot use ${path}: expected {version: 1, clusterId, origin, bootstrapVoters}: fix or remove it`);
+  if (
+    m.version !== 1 ||
+    typeof m.clusterId !== 'string' ||
+    (m.origin !== 'init' && m.origin !== 'join') ||
+    !Array.isArray(m.bootstrapVoters)
+  ) {
+    throw new LocalFileError(
+      `Cannot use ${path}: expected {version: 1, clusterId, origin, bootstrapVoters}: fix or remove it`,
+    );
   }
   return m as ClusterMembership;
 }

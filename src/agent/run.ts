@@ -15,7 +15,10 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
   try {
     config = parseAgentArgs(argv);
   } catch (error) {
-    const message = error instanceof AgentConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (error as Error).message : String(error);
+    const message =
+      error instanceof AgentConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+        ? (error as Error).message
+        : String(error);
     process.stderr.write(`shoal agent: ${message}\n\n${AGENT_USAGE}\n`);
     return 2;
   }
@@ -53,7 +56,9 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
     try {
       if (config.init) {
         const result = await agent.admin.init({});
-        process.stdout.write(`Cluster ${result.clusterId} created. Join other nodes with:\n  shoal join ${agent.advertisedAddresses()[0]} --token ${result.token}\n`);
+        process.stdout.write(
+          `Cluster ${result.clusterId} created. Join other nodes with:\n  shoal join ${agent.advertisedAddresses()[0]} --token ${result.token}\n`,
+        );
       } else if (config.join) {
         const result = await agent.admin.join(config.join);
         log.info({ clusterId: result.clusterId }, 'joined the cluster');

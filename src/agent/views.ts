@@ -7,7 +7,13 @@ import type { MemberHealth } from '../controllers/raft-membership.js';
 import type { RaftStatus } from '../raft/types.js';
 import type { ClusterStateMachine } from '../state/index.js';
 
-export function buildStatus(nodeId: string, raft: RaftStatus | null, state: ClusterStateMachine, health: readonly MemberHealth[] | null, targetVoters: number): StatusView {
+export function buildStatus(
+  nodeId: string,
+  raft: RaftStatus | null,
+  state: ClusterStateMachine,
+  health: readonly MemberHealth[] | null,
+  targetVoters: number,
+): StatusView {
   const members = raft ? memberViews(raft, state, health) : [];
   return {
     initialized: state.cluster() !== null,
@@ -20,11 +26,17 @@ export function buildStatus(nodeId: string, raft: RaftStatus | null, state: Clus
     role: raft?.role ?? 'follower',
     targetVoters,
     members,
-    warnings: raft ? warnings(raft, members) : ['This agent is not part of a cluster: run `shoal init` or `shoal join`'],
+    warnings: raft
+      ? warnings(raft, members)
+      : ['This agent is not part of a cluster: run `shoal init` or `shoal join`'],
   };
 }
 
-function memberViews(raft: RaftStatus, state: ClusterStateMachine, health: readonly MemberHealth[] | null): MemberView[] {
+function memberViews(
+  raft: RaftStatus,
+  state: ClusterStateMachine,
+  health: readonly MemberHealth[] | null,
+): MemberView[] {
   const byId = new Map((health ?? []).map((h) => [h.id, h]));
   const progress = new Map((raft.progress ?? []).map((p) => [p.id, p]));
   const ids = [...raft.conf.voters, ...raft.conf.learners];
@@ -52,16 +64,30 @@ function warnings(raft: RaftStatus, members: readonly MemberView[]): string[] {
   const down = voters.filter((m) => m.reachable === false);
   const quorum = Math.floor(voters.length / 2) + 1;
   const tolerated = voters.length - quorum - down.length;
-  if (!raft.leader) out.push('No leader: the cluster accepts no changes until a quorum of voters can talk to each other');
-  if (voters.length === 1) out.push('1 voter: losing it stops all changes to the cluster (running workloads keep running); add nodes to tolerate failures');
-  else if (voters.length === 2) out.push('2 voters: losing either one stops all changes; a third node makes the cluster tolerate one failure');
+  if (!raft.leader)
+    out.push('No leader: the cluster accepts no changes until a quorum of voters can talk to each other');
+  if (voters.length === 1)
+    out.push(
+      '1 voter: losing it stops all changes to the cluster (running workloads keep running); add nodes to tolerate failures',
+    );
+  else if (voters.length === 2)
+    out.push('2 voters: losing either one stops all changes; a third node makes the cluster tolerate one failure');
   for (const m of down) out.push(`voter ${m.id} (${m.hostname || 'unknown host'}) is unreachable`);
-  if (voters.length >= 3 && tolerated <= 0 && raft.leader) out.push(`one more voter failure stops all changes (${voters.length - down.length} of ${voters.length} voters up, quorum ${quorum})`);
-  for (const m of members) if (m.raftRole === 'learner' && m.lag !== null && m.lag > 64) out.push(`learner ${m.id} is catching up (${m.lag} entries behind)`);
+  if (voters.length >= 3 && tolerated <= 0 && raft.leader)
+    out.push(
+      `one more voter failure stops all changes (${voters.length - down.length} of ${voters.length} voters up, quorum ${quorum})`,
+    );
+  for (const m of members)
+    if (m.raftRole === 'learner' && m.lag !== null && m.lag > 64)
+      out.push(`learner ${m.id} is catching up (${m.lag} entries behind)`);
   return out;
 }
 
-export function buildNodes(raft: RaftStatus | null, state: ClusterStateMachine, health: readonly MemberHealth[] | null): NodeView[] {
+export function buildNodes(
+  raft: RaftStatus | null,
+  state: ClusterStateMachine,
+  health: readonly MemberHealth[] | null,
+): NodeView[] {
   const byId = new Map((health ?? []).map((h) => [h.id, h]));
   return state.nodes().map((node) => {
     const h = byId.get(node.id);
@@ -72,9 +98,17 @@ export function buildNodes(raft: RaftStatus | null, state: ClusterStateMachine, 
       labels: { ...node.labels },
       availability: node.availability,
       status: h ? (h.reachable ? 'ready' : 'down') : 'unknown',
-      raftRole: raft?.conf.voters.includes(node.id) ? 'voter' : raft?.conf.learners.includes(node.id) ? 'learner' : 'none',
+      raftRole: raft?.conf.voters.includes(node.id)
+        ? 'voter'
+        : raft?.conf.learners.includes(node.id)
+          ? 'learner'
+          : 'none',
       leader: raft?.leader === node.id,
-      resources: { cpus: node.resources.cpus, memoryBytes: node.resources.memoryBytes, gpus: node.resources.gpus.length },
+      resources: {
+        cpus: node.resources.cpus,
+        memoryBytes: node.resources.memoryBytes,
+        gpus: node.resources.gpus.length,
+      },
       version: node.version,
       joinedAt: node.registeredAt,
     };

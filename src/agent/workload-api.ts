@@ -52,12 +52,20 @@ export class WorkloadService implements WorkloadApi {
     });
     const warnings = parsed.warnings.map(formatStackError);
     if (!parsed.ok) {
-      throw new ApiError(400, 'bad_request', `stack ${request.name}: ${parsed.errors.length} error(s), nothing deployed:\n${parsed.errors.map(formatStackError).join('\n')}`);
+      throw new ApiError(
+        400,
+        'bad_request',
+        `stack ${request.name}: ${parsed.errors.length} error(s), nothing deployed:\n${parsed.errors.map(formatStackError).join('\n')}`,
+      );
     }
     const spec = parsed.spec;
     await this.#read(options.signal);
     const before = new Map(this.#agent.state.servicesOfStack(spec.name).map((s) => [s.name, s.specHash]));
-    const services = Object.entries(spec.services).map(([name, serviceSpec]) => ({ name, spec: serviceSpec, specHash: hashService(serviceSpec) }));
+    const services = Object.entries(spec.services).map(([name, serviceSpec]) => ({
+      name,
+      spec: serviceSpec,
+      specHash: hashService(serviceSpec),
+    }));
     await this.#writer.submit({ type: 'stack.deploy', name: spec.name, services } as never, options);
     const changes: StackDeployResult['services'][number][] = services.map((s) => ({
       name: s.name,
@@ -87,14 +95,16 @@ export class WorkloadService implements WorkloadApi {
   async removeStack(name: string, options: WriteOptions = {}): Promise<{ removed: string; services: number }> {
     await this.#read(options.signal);
     const services = this.#agent.state.servicesOfStack(name).length;
-    if (!this.#agent.state.stack(name)) throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
+    if (!this.#agent.state.stack(name))
+      throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
     await this.#writer.submit({ type: 'stack.remove', name } as never, options);
     return { removed: name, services };
   }
 
   async stackTasks(name: string, options: ReadOptions & { all?: boolean } = {}): Promise<TaskView[]> {
     await this.#maybeRead(options);
-    if (!this.#agent.state.stack(name)) throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
+    if (!this.#agent.state.stack(name))
+      throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
     return this.#agent.state.servicesOfStack(name).flatMap((s) => this.#taskViews(s, options.all ?? false));
   }
 
@@ -107,7 +117,12 @@ export class WorkloadService implements WorkloadApi {
   async inspectService(idOrName: string, options: ReadOptions = {}): Promise<ServiceInspectView> {
     await this.#maybeRead(options);
     const service = this.#findService(idOrName);
-    return { ...this.#serviceView(service), spec: service.spec, replicas: service.replicas, tasks: this.#taskViews(service, true) };
+    return {
+      ...this.#serviceView(service),
+      spec: service.spec,
+      replicas: service.replicas,
+      tasks: this.#taskViews(service, true),
+    };
   }
 
   async serviceTasks(idOrName: string, options: ReadOptions & { all?: boolean } = {}): Promise<TaskView[]> {
@@ -119,7 +134,11 @@ export class WorkloadService implements WorkloadApi {
     await this.#read(options.signal);
     const service = this.#findService(idOrName);
     if (service.spec.kind !== 'replicated') {
-      throw new ApiError(400, 'bad_request', `Cannot scale ${service.id} as it is a ${service.spec.kind} service: only replicated services have a replica count`);
+      throw new ApiError(
+        400,
+        'bad_request',
+        `Cannot scale ${service.id} as it is a ${service.spec.kind} service: only replicated services have a replica count`,
+      );
     }
     await this.#writer.submit({ type: 'service.scale', serviceId: service.id, replicas } as never, options);
     return this.#serviceView(this.#agent.state.service(service.id) ?? service);
@@ -128,21 +147,39 @@ export class WorkloadService implements WorkloadApi {
   async *serviceLogs(request: LogsRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
     await this.#read(options.signal);
     const service = this.#findService(request.service);
-    const tasks = this.#agent.state.tasksOfService(service.id).filter((t) => t.nodeId !== null && t.containerId !== null);
+    const tasks = this.#agent.state
+      .tasksOfService(service.id)
+      .filter((t) => t.nodeId !== null && t.containerId !== null);
     // One task's logs may be gone (its node is down, its container removed): the others still stream.
     const streams = tasks.map((task) => skipFailures(this.#agent.taskLogs(task, service, request, options.signal)));
     yield* mergeAsync(streams);
   }
 
-  async setNodeAvailability(id: string, availability: 'active' | 'drain' | 'pause', options: WriteOptions = {}): Promise<NodeView> {
+  async setNodeAvailability(
+    id: string,
+    availability: 'active' | 'drain' | 'pause',
+    options: WriteOptions = {},
+  ): Promise<NodeView> {
     const node = await this.#findNode(id, options.signal);
     await this.#writer.submit({ type: 'node.setAvailability', id: node, availability } as never, options);
     return this.#nodeView(node);
   }
 
-  async updateNodeLabels(id: string, change: { add?: Record<string, string>; remove?: readonly string[] }, options: WriteOptions = {}): Promise<NodeView> {
+  async updateNodeLabels(
+    id: string,
+    change: { add?: Record<string, string>; remove?: readonly string[] },
+    options: WriteOptions = {},
+  ): Promise<NodeView> {
     const node = await this.#findNode(id, options.signal);
-    await this.#writer.submit({ type: 'node.labels', id: node, ...(change.add ? { add: change.add } : {}), ...(change.remove ? { remove: [...change.remove] } : {}) } as never, options);
+    await this.#writer.submit(
+      {
+        type: 'node.labels',
+        id: node,
+        ...(change.add ? { add: change.add } : {}),
+        ...(change.remove ? { remove: [...change.remove] } : {}),
+      } as never,
+      options,
+    );
     return this.#nodeView(node);
   }
 
@@ -165,7 +202,9 @@ export class WorkloadService implements WorkloadApi {
   #desired(service: ServiceRecord): number {
     if (service.spec.kind === 'replicated') return service.replicas;
     if (service.spec.kind === 'global') {
-      return this.#agent.state.tasksOfService(service.id).filter((t) => t.desiredState === 'running' && !isTerminal(t.state)).length;
+      return this.#agent.state
+        .tasksOfService(service.id)
+        .filter((t) => t.desiredState === 'running' && !isTerminal(t.state)).length;
     }
     return 0;
   }
@@ -176,7 +215,7 @@ export class WorkloadService implements WorkloadApi {
       .tasksOfService(service.id)
       .filter((t) => all || t.desiredState === 'running' || !isTerminal(t.state))
       .sort((a, b) => a.slot - b.slot || (a.nodeId ?? '').localeCompare(b.nodeId ?? '') || b.createdAt - a.createdAt)
-      .map((t) => taskView(t, service, t.nodeId ? state.node(t.nodeId)?.hostname ?? null : null));
+      .map((t) => taskView(t, service, t.nodeId ? (state.node(t.nodeId)?.hostname ?? null) : null));
   }
 
   #findService(idOrName: string): ServiceRecord {
@@ -185,7 +224,12 @@ export class WorkloadService implements WorkloadApi {
     if (exact) return exact;
     const matches = state.services().filter((s) => s.name === idOrName || s.id.startsWith(idOrName));
     if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) throw new ApiError(400, 'bad_request', `"${idOrName}" matches ${matches.length} services (${matches.map((s) => s.id).join(', ')}): use the full <stack>_<service> id`);
+    if (matches.length > 1)
+      throw new ApiError(
+        400,
+        'bad_request',
+        `"${idOrName}" matches ${matches.length} services (${matches.map((s) => s.id).join(', ')}): use the full <stack>_<service> id`,
+      );
     throw new ApiError(404, 'not_found', `No service named ${idOrName}: \`shoal service ls\` lists them`);
   }
 
@@ -196,7 +240,8 @@ export class WorkloadService implements WorkloadApi {
     if (exact) return exact.id;
     const matches = nodes.filter((n) => n.id.startsWith(idOrName) || n.hostname === idOrName);
     if (matches.length === 1) return matches[0]!.id;
-    if (matches.length > 1) throw new ApiError(400, 'bad_request', `"${idOrName}" matches ${matches.length} nodes: use a longer id prefix`);
+    if (matches.length > 1)
+      throw new ApiError(400, 'bad_request', `"${idOrName}" matches ${matches.length} nodes: use a longer id prefix`);
     throw new ApiError(404, 'not_found', `No node ${idOrName}: \`shoal node ls\` lists them`);
   }
 
@@ -206,13 +251,23 @@ export class WorkloadService implements WorkloadApi {
   }
 
   async #maybeRead(options: ReadOptions): Promise<void> {
-    if (!this.#agent.raft()) throw new ApiError(409, 'not_initialized', 'This agent is not part of a cluster yet: run `shoal init` or `shoal join`');
+    if (!this.#agent.raft())
+      throw new ApiError(
+        409,
+        'not_initialized',
+        'This agent is not part of a cluster yet: run `shoal init` or `shoal join`',
+      );
     if (options.consistency !== 'stale') await this.#read(options.signal);
   }
 
   async #read(signal?: AbortSignal): Promise<void> {
     const raft = this.#agent.raft();
-    if (!raft) throw new ApiError(409, 'not_initialized', 'This agent is not part of a cluster yet: run `shoal init` or `shoal join`');
+    if (!raft)
+      throw new ApiError(
+        409,
+        'not_initialized',
+        'This agent is not part of a cluster yet: run `shoal init` or `shoal join`',
+      );
     await raft.read({ signal }).catch((error: unknown) => {
       throw toApiError(error);
     });
@@ -250,7 +305,12 @@ async function* skipFailures<T>(stream: AsyncIterable<T>): AsyncIterable<T> {
 async function* mergeAsync<T>(streams: AsyncIterable<T>[]): AsyncIterable<T> {
   const iterators = streams.map((s) => s[Symbol.asyncIterator]());
   const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
-  iterators.forEach((it, i) => pending.set(i, it.next().then((r) => ({ i, r }))));
+  iterators.forEach((it, i) =>
+    pending.set(
+      i,
+      it.next().then((r) => ({ i, r })),
+    ),
+  );
   try {
     while (pending.size > 0) {
       const { i, r } = await Promise.race(pending.values());
@@ -258,7 +318,10 @@ async function* mergeAsync<T>(streams: AsyncIterable<T>[]): AsyncIterable<T> {
         pending.delete(i);
         continue;
       }
-      pending.set(i, iterators[i]!.next().then((next) => ({ i, r: next })));
+      pending.set(
+        i,
+        iterators[i]!.next().then((next) => ({ i, r: next })),
+      );
       yield r.value;
     }
   } finally {

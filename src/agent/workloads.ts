@@ -39,7 +39,9 @@ export class WorkloadHost {
   }
 
   register(): void {
-    this.#agent.rpc.handleStream('task.logs', (payload) => this.#localLogs(payload as { taskId: string; request: LogsRequest }));
+    this.#agent.rpc.handleStream('task.logs', (payload) =>
+      this.#localLogs(payload as { taskId: string; request: LogsRequest }),
+    );
   }
 
   /** Start the runtime when a Docker Engine answers; otherwise say so and run none. */
@@ -49,14 +51,21 @@ export class WorkloadHost {
     try {
       await driver.ping();
     } catch (error) {
-      this.#agent.log.warn({ err: error }, 'no Docker Engine answers: this node takes part in the control plane but runs no containers (start dockerd, then restart the agent)');
+      this.#agent.log.warn(
+        { err: error },
+        'no Docker Engine answers: this node takes part in the control plane but runs no containers (start dockerd, then restart the agent)',
+      );
       return;
     }
     const log = this.#agent.log.child({ component: 'runtime' });
     this.#runtime = new NodeRuntime({
       nodeId: this.#agent.host.peerId,
       driver,
-      logger: { info: (obj, msg) => log.info(obj, msg), warn: (obj, msg) => log.warn(obj, msg), error: (obj, msg) => log.error(obj, msg) },
+      logger: {
+        info: (obj, msg) => log.info(obj, msg),
+        warn: (obj, msg) => log.warn(obj, msg),
+        error: (obj, msg) => log.error(obj, msg),
+      },
     });
     this.#runtime.onReports((reports) => this.#queueReports(reports));
     await this.#runtime.start();
@@ -96,7 +105,10 @@ export class WorkloadHost {
   /** The replicated state changed (called once per burst of applied entries). */
   stateChanged(): void {
     const state = this.#agent.state.state();
-    if (this.#caughtUp) this.#runtime?.setAssignments(assignmentsFor(this.#agent.host.peerId, { tasks: state.tasks, services: state.services }));
+    if (this.#caughtUp)
+      this.#runtime?.setAssignments(
+        assignmentsFor(this.#agent.host.peerId, { tasks: state.tasks, services: state.services }),
+      );
     if (this.#leaderTimer) {
       this.#stateDirty = true;
       void this.#leaderPass();
@@ -116,18 +128,47 @@ export class WorkloadHost {
   }
 
   /** Logs of one task, from the node that runs it. */
-  taskLogs(task: TaskRecord, service: ServiceRecord, request: LogsRequest, signal?: AbortSignal): AsyncIterable<LogLine> {
+  taskLogs(
+    task: TaskRecord,
+    service: ServiceRecord,
+    request: LogsRequest,
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine> {
     const taskName = `${service.id}.${service.spec.kind === 'global' ? (task.nodeId ?? '').slice(0, 12) : task.slot}`;
     if (task.nodeId === this.#agent.host.peerId) return this.#localLogs({ taskId: task.id, request, taskName });
-    const remote = this.#agent.rpc.stream(task.nodeId!, 'task.logs', { taskId: task.id, request, taskName }, { signal, timeoutMs: 10_000 });
+    const remote = this.#agent.rpc.stream(
+      task.nodeId!,
+      'task.logs',
+      { taskId: task.id, request, taskName },
+      { signal, timeoutMs: 10_000 },
+    );
     return remote as AsyncIterable<LogLine>;
   }
 
-  async *#localLogs({ taskId, request, taskName }: { taskId: string; request: LogsRequest; taskName?: string }): AsyncIterable<LogLine> {
+  async *#localLogs({
+    taskId,
+    request,
+    taskName,
+  }: {
+    taskId: string;
+    request: LogsRequest;
+    taskName?: string;
+  }): AsyncIterable<LogLine> {
     if (!this.#runtime) return;
-    const lines = this.#runtime.logs(taskId, { follow: request.follow ?? false, ...(request.tail !== undefined ? { tail: request.tail } : {}), ...(request.since !== undefined ? { since: request.since } : {}) });
+    const lines = this.#runtime.logs(taskId, {
+      follow: request.follow ?? false,
+      ...(request.tail !== undefined ? { tail: request.tail } : {}),
+      ...(request.since !== undefined ? { since: request.since } : {}),
+    });
     for await (const line of lines) {
-      yield { taskId, taskName: taskName ?? taskId, nodeId: this.#agent.host.peerId, stream: line.stream, time: line.time, line: line.line };
+      yield {
+        taskId,
+        taskName: taskName ?? taskId,
+        nodeId: this.#agent.host.peerId,
+        stream: line.stream,
+        time: line.time,
+        line: line.line,
+      };
     }
   }
 
@@ -143,7 +184,9 @@ export class WorkloadHost {
     const reports = [...this.#outbox.values()].map((r) => ({ ...r, message: r.message.slice(0, 4000) }));
     this.#outbox.clear();
     try {
-      await this.#writer.submit({ type: 'task.report', nodeId: this.#agent.host.peerId, reports } as never, { deadlineMs: 5_000 });
+      await this.#writer.submit({ type: 'task.report', nodeId: this.#agent.host.peerId, reports } as never, {
+        deadlineMs: 5_000,
+      });
     } catch (error) {
       this.#agent.log.warn({ err: error, reports: reports.length }, 'could not report task states; retrying');
       for (const report of reports) if (!this.#outbox.has(report.taskId)) this.#outbox.set(report.taskId, report);

@@ -15,7 +15,16 @@ export type CommandInput = Omit<Command, 'v' | 'at'> & { readonly type: Command[
 
 const DEFAULT_DEADLINE_MS = 10_000;
 const RETRY_DELAY_MS = 50;
-const API_CODES: readonly ApiErrorCode[] = ['bad_request', 'unauthorized', 'not_found', 'conflict', 'not_initialized', 'unavailable', 'timeout', 'internal'];
+const API_CODES: readonly ApiErrorCode[] = [
+  'bad_request',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'not_initialized',
+  'unavailable',
+  'timeout',
+  'internal',
+];
 
 export const STATUS_OF: Record<ApiErrorCode, number> = {
   bad_request: 400,
@@ -43,15 +52,28 @@ export class CommandWriter {
   /** Serve forwarded writes (members only). */
   register(): void {
     const rpc = this.#agent.rpc;
-    rpc.handle('cluster.propose', (payload, { signal }) => withRemoteCodes(this.#proposeHere(payload as CommandInput, signal)));
-    rpc.handle('cluster.confChange', (payload, { signal }) => withRemoteCodes(this.#changeHere(payload as ConfChange, signal)));
+    rpc.handle('cluster.propose', (payload, { signal }) =>
+      withRemoteCodes(this.#proposeHere(payload as CommandInput, signal)),
+    );
+    rpc.handle('cluster.confChange', (payload, { signal }) =>
+      withRemoteCodes(this.#changeHere(payload as ConfChange, signal)),
+    );
   }
 
   /** Propose `command` through the leader; resolves with the apply result, throws ApiError when refused. */
   async submit(command: CommandInput, options: WriteOptions = {}): Promise<ApplyResult & { ok: true }> {
-    const result = (await this.viaLeader('cluster.propose', command, (signal) => this.#proposeHere(command, signal), options)) as ApplyResult;
+    const result = (await this.viaLeader(
+      'cluster.propose',
+      command,
+      (signal) => this.#proposeHere(command, signal),
+      options,
+    )) as ApplyResult;
     if (!result.ok) {
-      throw new ApiError(result.reason === 'refused' ? 409 : 400, result.reason === 'refused' ? 'conflict' : 'bad_request', result.error);
+      throw new ApiError(
+        result.reason === 'refused' ? 409 : 400,
+        result.reason === 'refused' ? 'conflict' : 'bad_request',
+        result.error,
+      );
     }
     return result;
   }
@@ -77,18 +99,31 @@ export class CommandWriter {
    * Run `here` when this node leads, else call `method` on the leader; retry across leader
    * changes until the deadline.
    */
-  async viaLeader(method: string, payload: unknown, here: (signal?: AbortSignal) => Promise<unknown>, options: WriteOptions): Promise<unknown> {
+  async viaLeader(
+    method: string,
+    payload: unknown,
+    here: (signal?: AbortSignal) => Promise<unknown>,
+    options: WriteOptions,
+  ): Promise<unknown> {
     const deadline = Date.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS);
     let lastError: unknown = null;
     while (Date.now() < deadline) {
       options.signal?.throwIfAborted();
       const raft = this.#agent.raft();
-      if (!raft) throw new ApiError(409, 'not_initialized', 'This agent is not part of a cluster yet: run `shoal init` to create one or `shoal join` to join one');
+      if (!raft)
+        throw new ApiError(
+          409,
+          'not_initialized',
+          'This agent is not part of a cluster yet: run `shoal init` to create one or `shoal join` to join one',
+        );
       const leader = raft.leader;
       try {
         if (leader === this.#agent.host.peerId) return await here(options.signal);
         if (leader) {
-          return await this.#agent.rpc.call(leader, method, payload, { signal: options.signal, timeoutMs: Math.max(100, deadline - Date.now()) });
+          return await this.#agent.rpc.call(leader, method, payload, {
+            signal: options.signal,
+            timeoutMs: Math.max(100, deadline - Date.now()),
+          });
         }
       } catch (error) {
         if (!isRetryable(error)) throw toApiError(error);
@@ -96,9 +131,14 @@ export class CommandWriter {
       }
       await sleep(RETRY_DELAY_MS, options.signal);
     }
-    throw new ApiError(503, 'unavailable', `No leader accepted the request within ${options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms: the cluster may have lost its quorum (check \`shoal status\`)`, {
-      cause: lastError,
-    });
+    throw new ApiError(
+      503,
+      'unavailable',
+      `No leader accepted the request within ${options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms: the cluster may have lost its quorum (check \`shoal status\`)`,
+      {
+        cause: lastError,
+      },
+    );
   }
 
   async #proposeHere(input: CommandInput, signal?: AbortSignal): Promise<ApplyResult> {
@@ -120,7 +160,8 @@ export class CommandWriter {
 
   #requireLeaderRaft() {
     const raft = this.#agent.raft();
-    if (!raft || raft.leader !== this.#agent.host.peerId) throw Object.assign(new NotLeaderError(raft?.leader ?? null), { code: 'not_leader' });
+    if (!raft || raft.leader !== this.#agent.host.peerId)
+      throw Object.assign(new NotLeaderError(raft?.leader ?? null), { code: 'not_leader' });
     return raft;
   }
 }
@@ -139,9 +180,11 @@ async function withRemoteCodes<T>(work: Promise<T>): Promise<T> {
 /** Errors that a retry on the (new) leader may cure. */
 function isRetryable(error: unknown): boolean {
   if (error instanceof NotLeaderError || error instanceof StoppedError) return true;
-  if (error instanceof RaftRefusedError) return error.reason === 'transferring' || error.reason === 'noQuorumYet' || error.reason === 'confChangePending';
+  if (error instanceof RaftRefusedError)
+    return error.reason === 'transferring' || error.reason === 'noQuorumYet' || error.reason === 'confChangePending';
   if (error instanceof OutcomeUnknownError) return false;
-  if (error instanceof RemoteError) return error.code === 'not_leader' || error.code === 'NOT_MEMBER' || error.code === 'retry';
+  if (error instanceof RemoteError)
+    return error.code === 'not_leader' || error.code === 'NOT_MEMBER' || error.code === 'retry';
   if (error instanceof ApiError) return false;
   const name = (error as Error | null)?.name;
   return name === 'PeerUnreachableError' || name === 'RpcTimeoutError';
@@ -156,18 +199,24 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(STATUS_OF[code], code, message, { cause: error });
   }
   if (error instanceof OutcomeUnknownError) return new ApiError(503, 'unavailable', error.message, { cause: error });
-  if (error instanceof NotLeaderError || error instanceof RaftRefusedError) return new ApiError(503, 'unavailable', error.message, { cause: error });
-  if (error instanceof Error && error.name === 'AbortError') return new ApiError(504, 'timeout', 'The request was cancelled', { cause: error });
+  if (error instanceof NotLeaderError || error instanceof RaftRefusedError)
+    return new ApiError(503, 'unavailable', error.message, { cause: error });
+  if (error instanceof Error && error.name === 'AbortError')
+    return new ApiError(504, 'timeout', 'The request was cancelled', { cause: error });
   return new ApiError(500, 'internal', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 

@@ -158,7 +158,10 @@ export interface StackDeployRequest {
 export interface StackDeployResult {
   readonly stack: string;
   /** Per service: created, updated (spec changed), unchanged, or removed (no longer in the file). */
-  readonly services: readonly { readonly name: string; readonly change: 'created' | 'updated' | 'unchanged' | 'removed' }[];
+  readonly services: readonly {
+    readonly name: string;
+    readonly change: 'created' | 'updated' | 'unchanged' | 'removed';
+  }[];
   readonly warnings: readonly string[];
 }
 
@@ -241,6 +244,14 @@ export interface WorkloadApi {
   scaleService(idOrName: string, replicas: number, options?: WriteOptions): Promise<ServiceView>;
   /** Streams from the nodes that run the tasks (over libp2p), merged. */
   serviceLogs(request: LogsRequest, options?: { readonly signal?: AbortSignal }): AsyncIterable<LogLine>;
-  setNodeAvailability(id: string, availability: 'active' | 'drain' | 'pause', options?: WriteOptions): Promise<NodeView>;
-  updateNodeLabels(id: string, change: { readonly add?: Readonly<Record<string, string>>; readonly remove?: readonly string[] }, options?: WriteOptions): Promise<NodeView>;
+  setNodeAvailability(
+    id: string,
+    availability: 'active' | 'drain' | 'pause',
+    options?: WriteOptions,
+  ): Promise<NodeView>;
+  updateNodeLabels(
+    id: string,
+    change: { readonly add?: Readonly<Record<string, string>>; readonly remove?: readonly string[] },
+    options?: WriteOptions,
+  ): Promise<NodeView>;
 }

@@ -36,7 +36,10 @@ export class RaftRefusedError extends Error {
  */
 export class OutcomeUnknownError extends Error {
   override readonly name = 'OutcomeUnknownError';
-  constructor(readonly index: number, cause?: unknown) {
+  constructor(
+    readonly index: number,
+    cause?: unknown,
+  ) {
     super(
       `The outcome of the proposal at index ${index} is unknown as leadership changed before it was applied: check the state before retrying`,
       { cause },

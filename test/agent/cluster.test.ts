@@ -67,10 +67,14 @@ describe('a 3-agent cluster on loopback', () => {
     const victim = await agentById(agents, oldLeader);
     await victim.kill('SIGKILL');
     const survivors = agents.filter((a) => a !== victim);
-    await waitFor('a new leader', async () => {
-      const leader = await leaderOf(survivors);
-      return leader !== null && leader !== oldLeader;
-    }, 20_000);
+    await waitFor(
+      'a new leader',
+      async () => {
+        const leader = await leaderOf(survivors);
+        return leader !== null && leader !== oldLeader;
+      },
+      20_000,
+    );
     // Every rotation acknowledged before the kill is in the new leader's state: the last one is current.
     const current = await survivors[0]!.api<{ error: { message: string } }>('GET', '/v1/token');
     const holder = await survivors[1]!.api<{ fingerprint?: string; error?: { message: string } }>('GET', '/v1/token');
@@ -79,19 +83,27 @@ describe('a 3-agent cluster on loopback', () => {
     expect(rotated.status).toBe(200);
     // A new leader counts every peer as active until one election timeout has passed.
     let status = await survivors[1]!.api<StatusBody & { warnings: string[] }>('GET', '/v1/status');
-    await waitFor('the dead leader to show as unreachable', async () => {
-      status = await survivors[1]!.api<StatusBody & { warnings: string[] }>('GET', '/v1/status');
-      return status.body.members.find((m) => m.id === oldLeader)?.reachable === false;
-    }, 10_000);
+    await waitFor(
+      'the dead leader to show as unreachable',
+      async () => {
+        status = await survivors[1]!.api<StatusBody & { warnings: string[] }>('GET', '/v1/status');
+        return status.body.members.find((m) => m.id === oldLeader)?.reachable === false;
+      },
+      10_000,
+    );
     expect(status.body.leader).not.toBe(oldLeader);
     expect(status.body.warnings.join('\n')).toMatch(/unreachable/);
     // Restart the victim: it rejoins from its own disk, with no flags.
     victim.start();
     await victim.waitForApi();
-    await waitFor('the restarted node to be reachable again', async () => {
-      const reply = await survivors[0]!.api<StatusBody>('GET', '/v1/status');
-      return reply.body.members.find((m) => m.id === oldLeader)?.reachable === true;
-    }, 20_000);
+    await waitFor(
+      'the restarted node to be reachable again',
+      async () => {
+        const reply = await survivors[0]!.api<StatusBody>('GET', '/v1/status');
+        return reply.body.members.find((m) => m.id === oldLeader)?.reachable === true;
+      },
+      20_000,
+    );
   });
 });
 
@@ -112,10 +124,14 @@ describe('catch-up by snapshot', () => {
     const status = await agents[0]!.api<StatusBody>('GET', '/v1/status');
     const address = status.body.members[0]!.addresses[0]!;
     for (const agent of agents.slice(1)) agent.start(['--join', address, '--token', token, ...flags]);
-    await waitFor('3 voters', async () => {
-      const reply = await agents[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null);
-      return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
-    }, 30_000);
+    await waitFor(
+      '3 voters',
+      async () => {
+        const reply = await agents[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null);
+        return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
+      },
+      30_000,
+    );
     const lagging = agents[2]!;
     await lagging.kill('SIGKILL');
     let last = '';
@@ -126,11 +142,16 @@ describe('catch-up by snapshot', () => {
     }
     lagging.start(flags);
     await lagging.waitForApi();
-    await waitFor('the lagging node to apply the latest token', async () => {
-      const reply = await lagging.api<{ fingerprint: string }>('GET', '/v1/token?stale=1').catch(() => null);
-      // This node did not create the token, so it answers 404 with the current fingerprint in the message.
-      return reply !== null && JSON.stringify(reply.body).includes(last);
-    }, 20_000, () => `[lagging]\n${lagging.output}\n[n1]\n${agents[0]!.output.slice(-3000)}`);
+    await waitFor(
+      'the lagging node to apply the latest token',
+      async () => {
+        const reply = await lagging.api<{ fingerprint: string }>('GET', '/v1/token?stale=1').catch(() => null);
+        // This node did not create the token, so it answers 404 with the current fingerprint in the message.
+        return reply !== null && JSON.stringify(reply.body).includes(last);
+      },
+      20_000,
+      () => `[lagging]\n${lagging.output}\n[n1]\n${agents[0]!.output.slice(-3000)}`,
+    );
     expect(lagging.output).toMatch(/snapshot/i);
   });
 });

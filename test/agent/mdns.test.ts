@@ -27,7 +27,10 @@ function makeLan(): void {
   ip('link', 'add', `va${tag}`, 'type', 'veth', 'peer', 'name', `vb${tag}`);
   ip('link', 'set', `va${tag}`, 'netns', nsA);
   ip('link', 'set', `vb${tag}`, 'netns', nsB);
-  for (const [ns, dev, addr] of [[nsA, `va${tag}`, '10.213.0.1/24'], [nsB, `vb${tag}`, '10.213.0.2/24']] as const) {
+  for (const [ns, dev, addr] of [
+    [nsA, `va${tag}`, '10.213.0.1/24'],
+    [nsB, `vb${tag}`, '10.213.0.2/24'],
+  ] as const) {
     ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
     ip('-n', ns, 'link', 'set', dev, 'up', 'multicast', 'on');
     ip('-n', ns, 'link', 'set', 'lo', 'up');
@@ -65,10 +68,15 @@ describe('shoal agent --mdns', () => {
     await Promise.all([a.waitForApi(), b.waitForApi()]);
     const aId = (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId;
     let found: Discovered | undefined;
-    await waitFor('b to discover a', async () => {
-      found = (await discovered(b)).find((p) => p.peerId === aId);
-      return found !== undefined;
-    }, 30_000, () => b.output.slice(-2000));
+    await waitFor(
+      'b to discover a',
+      async () => {
+        found = (await discovered(b)).find((p) => p.peerId === aId);
+        return found !== undefined;
+      },
+      30_000,
+      () => b.output.slice(-2000),
+    );
     expect(found!.member).toBe(false);
     expect(found!.addresses.some((addr) => addr.startsWith('/ip4/10.213.0.1/tcp/'))).toBe(true);
 
@@ -87,6 +95,10 @@ describe('shoal agent --mdns', () => {
     expect(join.stderr).toBe('');
     expect(join.code).toBe(0);
     const bId = (await b.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId;
-    await waitFor('a to see b as a member', async () => (await discovered(a)).some((p) => p.peerId === bId && p.member), 30_000);
+    await waitFor(
+      'a to see b as a member',
+      async () => (await discovered(a)).some((p) => p.peerId === bId && p.member),
+      30_000,
+    );
   });
 });

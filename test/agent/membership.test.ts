@@ -3,7 +3,7 @@
  * learner after the grace period, and leadership can be handed over on purpose.
  */
 import { jest } from '@jest/globals';
-import { bootstrapCluster, makeAgents, waitFor, type AgentProcess, type StatusBody } from './support/agents.js';
+import { makeAgents, waitFor, type AgentProcess, type StatusBody } from './support/agents.js';
 
 jest.setTimeout(120_000);
 
@@ -27,25 +27,39 @@ describe('self-healing membership (4 agents, voter grace 2 s)', () => {
     });
     const address = (await status(agents[0]!)).members[0]!.addresses[0]!;
     for (const agent of agents.slice(1)) agent.start(['--join', address, '--token', token, ...grace]);
-    await waitFor('3 voters and 1 learner', async () => {
-      const s = await status(agents[0]!).catch(() => null);
-      return s?.members.filter((m) => m.raftRole === 'voter').length === 3 && s.members.filter((m) => m.raftRole === 'learner').length === 1;
-    }, 40_000);
+    await waitFor(
+      '3 voters and 1 learner',
+      async () => {
+        const s = await status(agents[0]!).catch(() => null);
+        return (
+          s?.members.filter((m) => m.raftRole === 'voter').length === 3 &&
+          s.members.filter((m) => m.raftRole === 'learner').length === 1
+        );
+      },
+      40_000,
+    );
 
     const before = await status(agents[0]!);
     const learnerId = before.members.find((m) => m.raftRole === 'learner')!.id;
     const victimId = before.members.find((m) => m.raftRole === 'voter' && m.id !== before.leader)!.id;
-    const ids = await Promise.all(agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId));
+    const ids = await Promise.all(
+      agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId),
+    );
     const victim = agents[ids.indexOf(victimId)]!;
     await victim.kill('SIGKILL');
 
     const observer = agents[ids.indexOf(before.leader!)]!;
-    await waitFor('the learner to take the dead voter\'s seat', async () => {
-      const s = await status(observer).catch(() => null);
-      if (!s) return false;
-      const role = (id: string) => s.members.find((m) => m.id === id)?.raftRole;
-      return role(learnerId) === 'voter' && role(victimId) === 'learner';
-    }, 30_000, () => observer.output.slice(-3000));
+    await waitFor(
+      "the learner to take the dead voter's seat",
+      async () => {
+        const s = await status(observer).catch(() => null);
+        if (!s) return false;
+        const role = (id: string) => s.members.find((m) => m.id === id)?.raftRole;
+        return role(learnerId) === 'voter' && role(victimId) === 'learner';
+      },
+      30_000,
+      () => observer.output.slice(-3000),
+    );
     const after = await status(observer);
     expect(after.members.filter((m) => m.raftRole === 'voter' && m.reachable).length).toBe(3);
   });

@@ -30,14 +30,36 @@ describe('dist/shoal (single executable)', () => {
   });
 
   it('runs an agent that creates a cluster, and the CLI talks to it', async () => {
-    const agent = spawn(BINARY, ['agent', '--data-dir', join(dir, 'n1'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', 'none', '--init', '--log-level', 'warn'], { env: bareEnv, stdio: 'ignore' });
+    const agent = spawn(
+      BINARY,
+      [
+        'agent',
+        '--data-dir',
+        join(dir, 'n1'),
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--api',
+        'none',
+        '--init',
+        '--log-level',
+        'warn',
+      ],
+      { env: bareEnv, stdio: 'ignore' },
+    );
     try {
       let out = '';
-      await waitFor('status from the agent', () => {
-        const run = spawnSync(BINARY, ['status', '-o', 'json', '--addr', `unix://${join(dir, 'n1/shoal.sock')}`], { env: bareEnv, encoding: 'utf8' });
-        out = run.stdout;
-        return run.status === 0 && (JSON.parse(out) as { initialized: boolean }).initialized;
-      }, 30_000);
+      await waitFor(
+        'status from the agent',
+        () => {
+          const run = spawnSync(BINARY, ['status', '-o', 'json', '--addr', `unix://${join(dir, 'n1/shoal.sock')}`], {
+            env: bareEnv,
+            encoding: 'utf8',
+          });
+          out = run.stdout;
+          return run.status === 0 && (JSON.parse(out) as { initialized: boolean }).initialized;
+        },
+        30_000,
+      );
       expect(JSON.parse(out)).toMatchObject({ initialized: true, role: 'leader' });
     } finally {
       agent.kill('SIGKILL');

@@ -31,7 +31,9 @@ describe('joining and trust', () => {
     const run = await outsider.cli(['join', joinAddress, '--token', wrong]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/token is wrong or was rotated/);
-    await waitFor('the member to log the refusal', () => agents.slice(0, 3).some((a) => a.output.includes('join refused')));
+    await waitFor('the member to log the refusal', () =>
+      agents.slice(0, 3).some((a) => a.output.includes('join refused')),
+    );
   });
 
   it('a malformed token is refused before anything is sent', async () => {
@@ -73,23 +75,43 @@ describe('joining and trust', () => {
 
     it('cannot call cluster methods (proposals are refused as NOT_MEMBER)', async () => {
       const memberId = joinAddress.split('/p2p/')[1]!;
-      const error = await rpc.call(memberId, 'cluster.propose', { type: 'node.remove', id: memberId }, { addresses: [joinAddress], timeoutMs: 5_000 }).catch((e: unknown) => e);
+      const error = await rpc
+        .call(
+          memberId,
+          'cluster.propose',
+          { type: 'node.remove', id: memberId },
+          { addresses: [joinAddress], timeoutMs: 5_000 },
+        )
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RemoteError);
       expect((error as RemoteError).code).toBe('NOT_MEMBER');
     });
 
     it('can reach the join challenge, and nothing more without a valid proof', async () => {
       const memberId = joinAddress.split('/p2p/')[1]!;
-      const challenge = (await rpc.call(memberId, 'join.challenge', {}, { addresses: [joinAddress] })) as { nonce: Uint8Array };
+      const challenge = (await rpc.call(memberId, 'join.challenge', {}, { addresses: [joinAddress] })) as {
+        nonce: Uint8Array;
+      };
       expect(challenge.nonce).toBeInstanceOf(Uint8Array);
-      const error = await rpc.call(memberId, 'join.request', { nonce: challenge.nonce, proof: new Uint8Array(32), node: {} }, { addresses: [joinAddress] }).catch((e: unknown) => e);
+      const error = await rpc
+        .call(
+          memberId,
+          'join.request',
+          { nonce: challenge.nonce, proof: new Uint8Array(32), node: {} },
+          { addresses: [joinAddress] },
+        )
+        .catch((e: unknown) => e);
       expect((error as RemoteError).code).toBe('unauthorized');
     });
   });
 
   it('garbage on the libp2p port leaves the agent running', async () => {
     const port = Number(/\/tcp\/(\d+)\//.exec(joinAddress)![1]);
-    for (const payload of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.alloc(4096, 0xff), Buffer.from([0x13, 0x2f, 0x6d, 0x75, 0x6c, 0x74, 0x69])]) {
+    for (const payload of [
+      Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+      Buffer.alloc(4096, 0xff),
+      Buffer.from([0x13, 0x2f, 0x6d, 0x75, 0x6c, 0x74, 0x69]),
+    ]) {
       await new Promise<void>((resolve) => {
         const socket = connect(port, '127.0.0.1', () => socket.end(payload));
         socket.on('error', () => resolve());

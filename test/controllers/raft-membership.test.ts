@@ -33,19 +33,29 @@ describe('wantedVoters()', () => {
 
 describe('reconcileMembership()', () => {
   it('promotes a caught-up learner when voters are below target', () => {
-    const change = reconcileMembership(policy, { leader: 'a', members: [voter('a'), learner('b'), learner('c', { lag: 3 })] });
+    const change = reconcileMembership(policy, {
+      leader: 'a',
+      members: [voter('a'), learner('b'), learner('c', { lag: 3 })],
+    });
     expect(change).toEqual({ type: 'promote', node: 'b' });
   });
 
   it('does not promote a learner that is still catching up', () => {
-    const change = reconcileMembership(policy, { leader: 'a', members: [voter('a'), learner('b', { lag: 500 }), learner('c', { lag: 400 })] });
+    const change = reconcileMembership(policy, {
+      leader: 'a',
+      members: [voter('a'), learner('b', { lag: 500 }), learner('c', { lag: 400 })],
+    });
     expect(change).toBeNull();
   });
 
   it('does not promote an unreachable learner', () => {
     const change = reconcileMembership(policy, {
       leader: 'a',
-      members: [voter('a'), learner('b', { reachable: false, silentForMs: 60_000 }), learner('c', { reachable: false, silentForMs: 1 })],
+      members: [
+        voter('a'),
+        learner('b', { reachable: false, silentForMs: 60_000 }),
+        learner('c', { reachable: false, silentForMs: 1 }),
+      ],
     });
     expect(change).toBeNull();
   });
@@ -83,20 +93,29 @@ describe('reconcileMembership()', () => {
   });
 
   it('demotes a voter when the count is even, never the leader', () => {
-    const change = reconcileMembership(policy, { leader: 'a', members: [voter('a'), voter('b', { lag: 5 }), voter('c'), voter('d')] });
+    const change = reconcileMembership(policy, {
+      leader: 'a',
+      members: [voter('a'), voter('b', { lag: 5 }), voter('c'), voter('d')],
+    });
     expect(change).toEqual({ type: 'demote', node: 'b' });
   });
 
   it('grows to 5 voters once 5 members are healthy', () => {
-    const change = reconcileMembership(policy, { leader: 'a', members: [voter('a'), voter('b'), voter('c'), learner('d'), learner('e')] });
+    const change = reconcileMembership(policy, {
+      leader: 'a',
+      members: [voter('a'), voter('b'), voter('c'), learner('d'), learner('e')],
+    });
     expect(change).toEqual({ type: 'promote', node: 'd' });
   });
 
   it('leaves a healthy 3-voter cluster with learners alone under a fixed target of 3', () => {
-    const change = reconcileMembership({ ...policy, targetVoters: 3 }, {
-      leader: 'a',
-      members: [voter('a'), voter('b'), voter('c'), learner('d'), learner('e')],
-    });
+    const change = reconcileMembership(
+      { ...policy, targetVoters: 3 },
+      {
+        leader: 'a',
+        members: [voter('a'), voter('b'), voter('c'), learner('d'), learner('e')],
+      },
+    );
     expect(change).toBeNull();
   });
 });

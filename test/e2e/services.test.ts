@@ -24,7 +24,11 @@ function docker(...args: string[]): string {
 
 /** Running containers of a service, as the engine sees them. */
 function runningContainers(serviceId: string, nodeId?: string): string[] {
-  const filters = ['--filter', `label=shoal.service.id=${serviceId}`, ...(nodeId ? ['--filter', `label=shoal.node.id=${nodeId}`] : [])];
+  const filters = [
+    '--filter',
+    `label=shoal.service.id=${serviceId}`,
+    ...(nodeId ? ['--filter', `label=shoal.node.id=${nodeId}`] : []),
+  ];
   const out = docker('ps', '-q', ...filters);
   return out ? out.split('\n') : [];
 }
@@ -49,7 +53,8 @@ describe('services on a 3-agent cluster with Docker', () => {
     first!.start(['--init', ...flags]);
     await first!.waitForApi();
     await bootstrapClusterWithFlags(first!, rest, flags);
-    for (const agent of agents) ids.push((await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId);
+    for (const agent of agents)
+      ids.push((await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId);
   });
 
   afterAll(async () => {
@@ -61,8 +66,13 @@ describe('services on a 3-agent cluster with Docker', () => {
   });
 
   it('a bad Compose file is refused with every error listed and nothing deployed', async () => {
-    const bad = 'services:\n  api:\n    image: shoal-test/busybox:latest\n    deploy:\n      replicas: three\n  db:\n    imagee: x\n';
-    const reply = await agents[1]!.api<{ error: { code: string; message: string } }>('POST', '/v1/stacks', { name: 'bad', compose: bad, file: 'compose.yml' });
+    const bad =
+      'services:\n  api:\n    image: shoal-test/busybox:latest\n    deploy:\n      replicas: three\n  db:\n    imagee: x\n';
+    const reply = await agents[1]!.api<{ error: { code: string; message: string } }>('POST', '/v1/stacks', {
+      name: 'bad',
+      compose: bad,
+      file: 'compose.yml',
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.error.message).toMatch(/compose\.yml:5 services\.api\.deploy\.replicas/);
     expect(reply.body.error.message).toMatch(/compose\.yml:7 services\.db\.imagee/);
@@ -74,14 +84,29 @@ describe('services on a 3-agent cluster with Docker', () => {
     const run = await agents[1]!.cli(['stack', 'deploy', '-f', 'examples/web/compose.yml', '--name', 'web']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    await waitFor('3 web replicas and 3 global tasks running', async () => running(await tasks(agents[0]!, 'web_web')).length === 3 && running(await tasks(agents[0]!, 'web_agent')).length === 3, 60_000);
+    await waitFor(
+      '3 web replicas and 3 global tasks running',
+      async () =>
+        running(await tasks(agents[0]!, 'web_web')).length === 3 &&
+        running(await tasks(agents[0]!, 'web_agent')).length === 3,
+      60_000,
+    );
     const nodes = new Set(running(await tasks(agents[0]!, 'web_web')).map((t) => t.nodeId));
     expect(nodes.size).toBe(3);
     expect(runningContainers('web_web')).toHaveLength(3);
   });
 
   it('redeploying the unchanged file changes nothing', async () => {
-    const run = await agents[2]!.cli(['stack', 'deploy', '-f', 'examples/web/compose.yml', '--name', 'web', '-o', 'json']);
+    const run = await agents[2]!.cli([
+      'stack',
+      'deploy',
+      '-f',
+      'examples/web/compose.yml',
+      '--name',
+      'web',
+      '-o',
+      'json',
+    ]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as { services: { change: string }[] };
     expect(result.services.map((s) => s.change)).toEqual(['unchanged', 'unchanged']);
@@ -90,8 +115,16 @@ describe('services on a 3-agent cluster with Docker', () => {
   it('a crashing container is restarted in place by the restart policy', async () => {
     const victim = runningContainers('web_web', ids[2])[0]!;
     docker('kill', victim);
-    await waitFor('the container to run again', () => docker('inspect', '-f', '{{.State.Running}}', victim) === 'true', 30_000);
-    await waitFor('the restart to be reported', async () => (await tasks(agents[0]!, 'web_web')).some((t) => t.nodeId === ids[2] && t.restarts >= 1), 20_000);
+    await waitFor(
+      'the container to run again',
+      () => docker('inspect', '-f', '{{.State.Running}}', victim) === 'true',
+      30_000,
+    );
+    await waitFor(
+      'the restart to be reported',
+      async () => (await tasks(agents[0]!, 'web_web')).some((t) => t.nodeId === ids[2] && t.restarts >= 1),
+      20_000,
+    );
   });
 
   it('kill -9 of an agent with its containers gone: its replica comes back on the others; on return no duplicate remains', async () => {
@@ -99,14 +132,22 @@ describe('services on a 3-agent cluster with Docker', () => {
     await lost.kill('SIGKILL');
     const gone = docker('ps', '-aq', '--filter', `label=shoal.node.id=${ids[2]}`);
     if (gone) docker('rm', '-f', ...gone.split('\n'));
-    await waitFor('3 replicas on the two remaining nodes', async () => {
-      const rows = running(await tasks(agents[0]!, 'web_web'));
-      return rows.length === 3 && rows.every((t) => t.nodeId !== ids[2]);
-    }, 60_000);
+    await waitFor(
+      '3 replicas on the two remaining nodes',
+      async () => {
+        const rows = running(await tasks(agents[0]!, 'web_web'));
+        return rows.length === 3 && rows.every((t) => t.nodeId !== ids[2]);
+      },
+      60_000,
+    );
     expect(runningContainers('web_web')).toHaveLength(3);
     lost.start(flags);
     await lost.waitForApi();
-    await waitFor('the node to be back with its global task', async () => running(await tasks(agents[0]!, 'web_agent')).length === 3, 60_000);
+    await waitFor(
+      'the node to be back with its global task',
+      async () => running(await tasks(agents[0]!, 'web_agent')).length === 3,
+      60_000,
+    );
     expect(runningContainers('web_web')).toHaveLength(3);
     expect(running(await tasks(agents[0]!, 'web_web'))).toHaveLength(3);
   });
@@ -114,10 +155,18 @@ describe('services on a 3-agent cluster with Docker', () => {
   it('node drain moves replicas away; activate lets the node take work again', async () => {
     const run = await agents[0]!.cli(['node', 'drain', ids[1]!]);
     expect(run.code).toBe(0);
-    await waitFor('no web replica on the drained node', async () => {
-      const rows = running(await tasks(agents[0]!, 'web_web'));
-      return rows.length === 3 && rows.every((t) => t.nodeId !== ids[1]) && runningContainers('web_web', ids[1]).length === 0;
-    }, 60_000);
+    await waitFor(
+      'no web replica on the drained node',
+      async () => {
+        const rows = running(await tasks(agents[0]!, 'web_web'));
+        return (
+          rows.length === 3 &&
+          rows.every((t) => t.nodeId !== ids[1]) &&
+          runningContainers('web_web', ids[1]).length === 0
+        );
+      },
+      60_000,
+    );
     expect((await agents[0]!.cli(['node', 'activate', ids[1]!])).code).toBe(0);
   });
 
@@ -132,7 +181,11 @@ describe('services on a 3-agent cluster with Docker', () => {
 
   it('stack rm stops and removes every container of the stack', async () => {
     expect((await agents[1]!.cli(['stack', 'rm', 'web'])).code).toBe(0);
-    await waitFor('no container left', () => runningContainers('web_web').length === 0 && runningContainers('web_agent').length === 0, 60_000);
+    await waitFor(
+      'no container left',
+      () => runningContainers('web_web').length === 0 && runningContainers('web_agent').length === 0,
+      60_000,
+    );
   });
 });
 
@@ -144,12 +197,19 @@ async function bootstrapClusterWithFlags(first: AgentProcess, rest: AgentProcess
     token = reply.status === 200 ? reply.body.token : '';
     return token !== '';
   });
-  const status = await first.api<{ leader: string; members: { id: string; addresses: string[] }[] }>('GET', '/v1/status');
+  const status = await first.api<{ leader: string; members: { id: string; addresses: string[] }[] }>(
+    'GET',
+    '/v1/status',
+  );
   const address = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
   for (const agent of rest) agent.start(['--join', address, '--token', token, ...flags]);
   await Promise.all(rest.map((agent) => agent.waitForApi()));
-  await waitFor('3 voters', async () => {
-    const reply = await first.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null);
-    return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
-  }, 30_000);
+  await waitFor(
+    '3 voters',
+    async () => {
+      const reply = await first.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null);
+      return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
+    },
+    30_000,
+  );
 }

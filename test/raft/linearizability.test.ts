@@ -79,7 +79,14 @@ class Cluster {
 }
 
 /** One client: a sequence of operations, each retried (same id) until it completes or time runs out. */
-async function client(name: string, cluster: Cluster, rng: Prng, deadline: number, history: KvOperation[], stop: () => boolean): Promise<void> {
+async function client(
+  name: string,
+  cluster: Cluster,
+  rng: Prng,
+  deadline: number,
+  history: KvOperation[],
+  stop: () => boolean,
+): Promise<void> {
   let target = rng.pick(IDS);
   const retarget = (error: unknown): void => {
     target = error instanceof NotLeaderError && error.leader ? error.leader : rng.pick(IDS);
@@ -93,7 +100,8 @@ async function client(name: string, cluster: Cluster, rng: Prng, deadline: numbe
       let output: string | null | undefined;
       while (output === undefined && performance.now() < deadline) {
         try {
-          output = (await cluster.members.get(target)!.node.propose(data, { signal: AbortSignal.timeout(400) })) as string | null;
+          output = (await cluster.members.get(target)!.node.propose(data, { signal: AbortSignal.timeout(400) })) as
+            string | null;
         } catch (error) {
           // Not the leader, leadership lost, stopped, timed out: the put may or may not have
           // happened; retrying the same id is idempotent.
@@ -101,7 +109,15 @@ async function client(name: string, cluster: Cluster, rng: Prng, deadline: numbe
           await sleep(rng.int(1, 10));
         }
       }
-      history.push({ client: name, op: 'put', key, value, call, return: output === undefined ? null : performance.now(), ...(output === undefined ? {} : { output }) });
+      history.push({
+        client: name,
+        op: 'put',
+        key,
+        value,
+        call,
+        return: output === undefined ? null : performance.now(),
+        ...(output === undefined ? {} : { output }),
+      });
     } else {
       let output: string | null | undefined;
       while (output === undefined && performance.now() < deadline) {
@@ -172,7 +188,9 @@ function plantStaleRead(history: readonly KvOperation[]): KvOperation[] | null {
     if (g.op !== 'get' || g.output === null || g.output === undefined) continue;
     for (const p of history) {
       if (p.op !== 'put' || p.key !== g.key || p.value === g.output || p.call <= g.return!) continue;
-      const i = history.findIndex((g2) => g2.op === 'get' && g2.key === g.key && g2.call > p.return! && g2.output !== g.output);
+      const i = history.findIndex(
+        (g2) => g2.op === 'get' && g2.key === g.key && g2.call > p.return! && g2.output !== g.output,
+      );
       if (i < 0) continue;
       const copy = [...history];
       copy[i] = { ...copy[i]!, output: g.output };
@@ -197,7 +215,9 @@ describe('Raft KV linearizability', () => {
     const deadline = performance.now() + WORKLOAD_MS;
     let faultsDone = false;
     const clients = Promise.all(
-      Array.from({ length: CLIENTS }, (_, i) => client(`c${i}`, cluster!, rng.fork(), deadline, history, () => faultsDone)),
+      Array.from({ length: CLIENTS }, (_, i) =>
+        client(`c${i}`, cluster!, rng.fork(), deadline, history, () => faultsDone),
+      ),
     );
     const faults = await nemesis(cluster, rng.fork());
     faultsDone = true;

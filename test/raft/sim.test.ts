@@ -9,7 +9,14 @@ import { runSeed, type SimResult } from './sim/index.js';
 
 const SEEDS = 300;
 const STEPS = 8000;
-const SAFETY = ['election safety', 'log matching', 'leader completeness', 'state machine safety', 'linearizable read', 'exactly once'];
+const SAFETY = [
+  'election safety',
+  'log matching',
+  'leader completeness',
+  'state machine safety',
+  'linearizable read',
+  'exactly once',
+];
 
 function summary(results: readonly SimResult[]): string[] {
   return results.filter((r) => r.violation).map((r) => r.violation!.message.split('\n').slice(0, 2).join(' | '));
@@ -54,7 +61,13 @@ describe('Raft simulator', () => {
   it('runSeed() catches a disk that drops the vote from the hard state, under crash-heavy faults', () => {
     let caught: SimResult | null = null;
     for (let seed = 1; seed <= 80 && !caught; seed++) {
-      const result = runSeed({ seed, steps: 5000, bug: 'forgetVote', weights: { crash: 25, campaign: 8, transfer: 6 }, healStepBudget: 3000 });
+      const result = runSeed({
+        seed,
+        steps: 5000,
+        bug: 'forgetVote',
+        weights: { crash: 25, campaign: 8, transfer: 6 },
+        healStepBudget: 3000,
+      });
       if (result.violation && SAFETY.includes(result.violation.property)) caught = result;
     }
     // A node that forgets its vote votes twice in a term: two leaders.

@@ -116,11 +116,13 @@ describe('NodeRuntime with Docker: task lifecycle', () => {
     expect(await node.containers()).toEqual([]);
   });
 
-  it('NodeRuntime fails a task whose command cannot be started, with the engine\'s reason', async () => {
+  it("NodeRuntime fails a task whose command cannot be started, with the engine's reason", async () => {
     const spec = withPolicy(serviceFromCompose(`image: ${IMAGE}\ncommand: ["/no/such/binary"]`), { condition: 'none' });
     node.put('exec-1', spec);
     const t = await node.until('exec-1', 'failed');
-    expect(t.message).toMatch(/^could not start: Cannot start container [0-9a-f]{12}: .*no\/such\/binary.* \(restart policy: none\)$/);
+    expect(t.message).toMatch(
+      /^could not start: Cannot start container [0-9a-f]{12}: .*no\/such\/binary.* \(restart policy: none\)$/,
+    );
   });
 
   it('NodeRuntime returns the logs of a task', async () => {

@@ -1,7 +1,12 @@
 import { EntryType, type Entry } from '../../src/raft/types.js';
 import { encodePut, KvCommandError, KvStateMachine } from './kv-state-machine.js';
 
-const entry = (index: number, data: Uint8Array, type: EntryType = EntryType.Normal): Entry => ({ index, term: 1, type, data });
+const entry = (index: number, data: Uint8Array, type: EntryType = EntryType.Normal): Entry => ({
+  index,
+  term: 1,
+  type,
+  data,
+});
 
 describe('KvStateMachine', () => {
   it('apply() stores the value and returns the previous one', () => {

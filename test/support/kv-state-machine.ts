@@ -27,7 +27,10 @@ export function encodePut(put: Omit<KvPut, 'op'>): Uint8Array {
 /** The command in an entry was not a KV command. */
 export class KvCommandError extends Error {
   override readonly name = 'KvCommandError';
-  constructor(readonly index: number, detail: string) {
+  constructor(
+    readonly index: number,
+    detail: string,
+  ) {
     super(`Cannot apply entry ${index} to the KV state machine as ${detail}: propose commands made by encodePut()`);
   }
 }
@@ -63,8 +66,17 @@ export class KvStateMachine implements StateMachine<string | null> {
       throw new KvCommandError(entry.index, `its data is not cbor (${(error as Error).message})`);
     }
     const put = command as Partial<KvPut> | null;
-    if (!put || put.op !== 'put' || typeof put.key !== 'string' || typeof put.value !== 'string' || typeof put.id !== 'string') {
-      throw new KvCommandError(entry.index, `its command is not {op:'put', key, value, id}: got ${JSON.stringify(command)}`);
+    if (
+      !put ||
+      put.op !== 'put' ||
+      typeof put.key !== 'string' ||
+      typeof put.value !== 'string' ||
+      typeof put.id !== 'string'
+    ) {
+      throw new KvCommandError(
+        entry.index,
+        `its command is not {op:'put', key, value, id}: got ${JSON.stringify(command)}`,
+      );
     }
     if (this.#ids.has(put.id)) return this.#ids.get(put.id)!;
     const previous = this.#data.get(put.key) ?? null;

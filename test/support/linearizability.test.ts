@@ -1,7 +1,14 @@
 import { checkLinearizable, LinearizabilitySearchLimitError, type KvOperation } from './linearizability.js';
 import { Prng } from './prng.js';
 
-const put = (client: string, key: string, value: string, call: number, ret: number | null, output?: string | null): KvOperation => ({
+const put = (
+  client: string,
+  key: string,
+  value: string,
+  call: number,
+  ret: number | null,
+  output?: string | null,
+): KvOperation => ({
   client,
   op: 'put',
   key,
@@ -25,7 +32,15 @@ const get = (client: string, key: string, output: string | null, call: number, r
  */
 function atomicHistory(seed: number, clients: number, opsPerClient: number, keys: string[]): KvOperation[] {
   const rng = new Prng(seed);
-  type Planned = { client: string; op: 'get' | 'put'; key: string; value: string; call: number; ret: number; at: number };
+  type Planned = {
+    client: string;
+    op: 'get' | 'put';
+    key: string;
+    value: string;
+    call: number;
+    ret: number;
+    at: number;
+  };
   const planned: Planned[] = [];
   for (let c = 0; c < clients; c++) {
     let t = rng.int(0, 5);
@@ -33,7 +48,15 @@ function atomicHistory(seed: number, clients: number, opsPerClient: number, keys
       const call = t;
       const ret = call + rng.int(1, 20);
       const at = call + rng.next() * (ret - call);
-      planned.push({ client: `c${c}`, op: rng.chance(0.5) ? 'put' : 'get', key: rng.pick(keys), value: `v${c}.${i}`, call, ret, at });
+      planned.push({
+        client: `c${c}`,
+        op: rng.chance(0.5) ? 'put' : 'get',
+        key: rng.pick(keys),
+        value: `v${c}.${i}`,
+        call,
+        ret,
+        at,
+      });
       t = ret + rng.int(0, 5);
     }
   }
@@ -57,7 +80,12 @@ describe('checkLinearizable()', () => {
   });
 
   it('accepts a sequential history that reads its writes', () => {
-    const history = [put('a', 'x', '1', 0, 1), get('b', 'x', '1', 2, 3), put('a', 'x', '2', 4, 5), get('b', 'x', '2', 6, 7)];
+    const history = [
+      put('a', 'x', '1', 0, 1),
+      get('b', 'x', '1', 2, 3),
+      put('a', 'x', '2', 4, 5),
+      get('b', 'x', '2', 6, 7),
+    ];
     expect(checkLinearizable(history)).toEqual({ ok: true });
   });
 
@@ -115,7 +143,12 @@ describe('checkLinearizable()', () => {
   });
 
   it('checks keys independently and names the bad key', () => {
-    const history = [put('a', 'x', '1', 0, 1), get('b', 'x', '1', 2, 3), put('a', 'y', '1', 0, 1), get('b', 'y', null, 2, 3)];
+    const history = [
+      put('a', 'x', '1', 0, 1),
+      get('b', 'x', '1', 2, 3),
+      put('a', 'y', '1', 0, 1),
+      get('b', 'y', null, 2, 3),
+    ];
     expect(checkLinearizable(history)).toMatchObject({ ok: false, key: 'y' });
   });
 

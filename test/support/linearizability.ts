@@ -34,8 +34,7 @@ export interface KvOperation {
 }
 
 export type LinearizabilityResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly key: string; readonly explanation: string };
+  { readonly ok: true } | { readonly ok: false; readonly key: string; readonly explanation: string };
 
 export interface CheckOptions {
   /** Give up after this many search steps per key (the search is exponential in the worst case). Default 5,000,000. */
@@ -45,8 +44,13 @@ export interface CheckOptions {
 /** The search exceeded its budget: the answer is unknown. */
 export class LinearizabilitySearchLimitError extends Error {
   override readonly name = 'LinearizabilitySearchLimitError';
-  constructor(readonly key: string, readonly steps: number) {
-    super(`Cannot decide linearizability of key "${key}" as the search passed ${steps} steps: check a shorter history or raise maxSteps`);
+  constructor(
+    readonly key: string,
+    readonly steps: number,
+  ) {
+    super(
+      `Cannot decide linearizability of key "${key}" as the search passed ${steps} steps: check a shorter history or raise maxSteps`,
+    );
   }
 }
 
@@ -105,7 +109,14 @@ function buildList(ops: readonly KvOperation[]): Node {
   const events: Node[] = [];
   ops.forEach((op, id) => {
     const call: Node = { kind: 'call', id, time: op.call, prev: null, next: null, match: null };
-    const ret: Node = { kind: 'return', id, time: op.return ?? Number.POSITIVE_INFINITY, prev: null, next: null, match: null };
+    const ret: Node = {
+      kind: 'return',
+      id,
+      time: op.return ?? Number.POSITIVE_INFINITY,
+      prev: null,
+      next: null,
+      match: null,
+    };
     call.match = ret;
     events.push(call, ret);
   });
@@ -146,7 +157,12 @@ function checkKey(key: string, ops: readonly KvOperation[], maxSteps: number): L
   let entry = head.next;
   let steps = 0;
   // The deepest point reached, for the explanation.
-  let best: { depth: number; order: number[]; stuck: number; state: State } = { depth: -1, order: [], stuck: -1, state: null };
+  let best: { depth: number; order: number[]; stuck: number; state: State } = {
+    depth: -1,
+    order: [],
+    stuck: -1,
+    state: null,
+  };
 
   while (head.next !== null) {
     if (++steps > maxSteps) throw new LinearizabilitySearchLimitError(key, maxSteps);
@@ -183,7 +199,11 @@ function checkKey(key: string, ops: readonly KvOperation[], maxSteps: number): L
   return { ok: true };
 }
 
-function explain(key: string, ops: readonly KvOperation[], best: { depth: number; order: number[]; stuck: number; state: State }): string {
+function explain(
+  key: string,
+  ops: readonly KvOperation[],
+  best: { depth: number; order: number[]; stuck: number; state: State },
+): string {
   const stuck = ops[best.stuck]!;
   const tail = best.order.slice(-5).map((id) => `  ${describe(ops[id]!)}`);
   return [

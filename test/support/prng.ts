@@ -34,8 +34,9 @@ export class Prng {
   #d: number;
 
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Cannot seed Prng as the seed must be a finite number: got ${seed}`);
-    const mix = splitmix32(Math.floor(seed) >>> 0 ^ Math.floor(seed / 2 ** 32));
+    if (!Number.isFinite(seed))
+      throw new RangeError(`Cannot seed Prng as the seed must be a finite number: got ${seed}`);
+    const mix = splitmix32((Math.floor(seed) >>> 0) ^ Math.floor(seed / 2 ** 32));
     this.#a = mix();
     this.#b = mix();
     this.#c = mix();

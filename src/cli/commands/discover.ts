@@ -7,8 +7,12 @@ import { ago, renderTable, shortId, toJson } from '../format.js';
 export const discoverCommand: CommandSpec = {
   words: ['discover'],
   summary: 'List shoal agents found on the LAN with mDNS (agents started with --mdns)',
-  description: 'Useful to find a join address: members of this cluster are marked, the others can join it with `shoal join ADDRESS --token T`.',
-  options: { output: outputOption(['table', 'json']), 'no-trunc': { type: 'boolean', description: 'show full peer ids' } },
+  description:
+    'Useful to find a join address: members of this cluster are marked, the others can join it with `shoal join ADDRESS --token T`.',
+  options: {
+    output: outputOption(['table', 'json']),
+    'no-trunc': { type: 'boolean', description: 'show full peer ids' },
+  },
   outputs: ['table', 'json'],
   maxArgs: 0,
   remote: true,
@@ -24,7 +28,12 @@ export const discoverCommand: CommandSpec = {
     context.stdout.write(
       renderTable(
         ['PEER ID', 'MEMBER', 'LAST SEEN', 'ADDRESS'],
-        peers.map((peer) => [shortId(peer.peerId, noTrunc), peer.member ? 'yes' : 'no', ago(peer.lastSeen, now), peer.addresses[0] ?? '-']),
+        peers.map((peer) => [
+          shortId(peer.peerId, noTrunc),
+          peer.member ? 'yes' : 'no',
+          ago(peer.lastSeen, now),
+          peer.addresses[0] ?? '-',
+        ]),
       ),
     );
     return ExitCode.ok;

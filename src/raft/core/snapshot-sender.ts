@@ -40,7 +40,15 @@ export class SnapshotSender {
 
   /** Starts (or restarts) sending `snapshot` to `peer`; returns the first chunks. */
   start(peer: string, snapshot: Snapshot): Chunk[] {
-    this.#transfers.set(peer, { snapshot, acked: 0, sent: 0, lastSent: false, checkedAck: -1, stalls: 0, rewoundAt: -1 });
+    this.#transfers.set(peer, {
+      snapshot,
+      acked: 0,
+      sent: 0,
+      lastSent: false,
+      checkedAck: -1,
+      stalls: 0,
+      rewoundAt: -1,
+    });
     return this.#fill(peer);
   }
 

@@ -51,7 +51,7 @@ export interface RaftNodeEvents {
   /** A snapshot from the leader replaced the state machine (this node was too far behind). */
   'snapshot:restore': [index: number, term: number];
   /** The pump failed (storage error): the node stopped itself; the cause is attached. */
-  'fatal': [error: Error];
+  fatal: [error: Error];
 }
 
 interface RequestOptions {
@@ -154,7 +154,11 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#schedulePump();
     const timeoutMs = (this.#options.tickMs ?? 100) * (this.#options.raft?.electionTick ?? 10) * 2;
     const timer = this.#clock.setTimeout(
-      () => this.#reads.cancel(context, new NotLeaderError(this.#leader, 'notLeader', 'The read was not confirmed by a quorum in time: retry')),
+      () =>
+        this.#reads.cancel(
+          context,
+          new NotLeaderError(this.#leader, 'notLeader', 'The read was not confirmed by a quorum in time: retry'),
+        ),
       timeoutMs,
     );
     try {
@@ -189,7 +193,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       };
       const timer = this.#clock.setTimeout(() => {
         cleanup();
-        reject(new RaftRefusedError('transferring', this.#leader, `Leadership did not move to ${to} within ${timeoutMs} ms: check that it is up to date and reachable`));
+        reject(
+          new RaftRefusedError(
+            'transferring',
+            this.#leader,
+            `Leadership did not move to ${to} within ${timeoutMs} ms: check that it is up to date and reachable`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         this.off('leader:change', onChange);
@@ -321,7 +331,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       this.#appliedTerm = entry.term;
     }
     for (const read of ready.readStates) {
-      this.#reads.readState(new TextDecoder().decode(read.context), read.index, this.#applied, () => new NotLeaderError(this.#leader));
+      this.#reads.readState(
+        new TextDecoder().decode(read.context),
+        read.index,
+        this.#applied,
+        () => new NotLeaderError(this.#leader),
+      );
     }
     this.#reads.applied(this.#applied);
   }
@@ -360,7 +375,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 }
 
 function refusal(reason: RefusalReason, leader: NodeId | null, detail?: string): Error {
-  return reason === 'notLeader' ? new NotLeaderError(leader, reason, detail) : new RaftRefusedError(reason, leader, detail);
+  return reason === 'notLeader'
+    ? new NotLeaderError(leader, reason, detail)
+    : new RaftRefusedError(reason, leader, detail);
 }
 
 function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -61,12 +61,14 @@ export class MemoryNetwork {
   }
 
   setDropRate(rate: number): void {
-    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot set drop rate as it must be within [0, 1]: got ${rate}`);
+    if (!(rate >= 0 && rate <= 1))
+      throw new RangeError(`Cannot set drop rate as it must be within [0, 1]: got ${rate}`);
     this.#dropRate = rate;
   }
 
   setDelay(minMs: number, maxMs: number): void {
-    if (!(minMs >= 0 && maxMs >= minMs)) throw new RangeError(`Cannot set delay as it needs 0 <= min <= max: got ${minMs}..${maxMs}`);
+    if (!(minMs >= 0 && maxMs >= minMs))
+      throw new RangeError(`Cannot set delay as it needs 0 <= min <= max: got ${minMs}..${maxMs}`);
     this.#minDelayMs = minMs;
     this.#maxDelayMs = maxMs;
   }

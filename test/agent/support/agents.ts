@@ -52,7 +52,20 @@ export class AgentProcess {
   start(extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}, netns?: string): void {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: jest's global setup could not bundle src/main.ts`);
     const listen = extraArgs.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'];
-    const args = [BUNDLE, 'agent', '--data-dir', this.dataDir, ...listen, '--api', 'none', '--tick-ms', '50', '--log-level', 'info', ...extraArgs];
+    const args = [
+      BUNDLE,
+      'agent',
+      '--data-dir',
+      this.dataDir,
+      ...listen,
+      '--api',
+      'none',
+      '--tick-ms',
+      '50',
+      '--log-level',
+      'info',
+      ...extraArgs,
+    ];
     const [command, argv] = netns ? ['ip', ['netns', 'exec', netns, NODE, ...args]] : [NODE, args];
     const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#output = '';
@@ -74,7 +87,13 @@ export class AgentProcess {
     return new Promise((resolveReply, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
-        { socketPath: this.socket, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}, timeout: timeoutMs },
+        {
+          socketPath: this.socket,
+          method,
+          path,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+          timeout: timeoutMs,
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -98,13 +117,24 @@ export class AgentProcess {
 
   /** Wait until the admin API answers. */
   async waitForApi(timeoutMs = 20_000): Promise<void> {
-    await waitFor(`${this.name}'s admin API`, async () => (await this.api('GET', '/v1/status?stale=1').catch(() => null))?.status === 200, timeoutMs, () => this.#output);
+    await waitFor(
+      `${this.name}'s admin API`,
+      async () => (await this.api('GET', '/v1/status?stale=1').catch(() => null))?.status === 200,
+      timeoutMs,
+      () => this.#output,
+    );
   }
 
   /** Run the CLI (bundled) against this agent. */
-  cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  cli(
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolveRun) => {
-      const proc = spawn(NODE, [BUNDLE, ...args], { env: { ...process.env, SHOAL_ADDR: `unix://${this.socket}`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(NODE, [BUNDLE, ...args], {
+        env: { ...process.env, SHOAL_ADDR: `unix://${this.socket}`, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -115,7 +145,10 @@ export class AgentProcess {
 }
 
 /** A temp root with N agents (not started). `cleanup()` kills them and removes the files. */
-export function makeAgents(count: number, prefix = 'shoal-it-'): { root: string; agents: AgentProcess[]; cleanup: () => Promise<void> } {
+export function makeAgents(
+  count: number,
+  prefix = 'shoal-it-',
+): { root: string; agents: AgentProcess[]; cleanup: () => Promise<void> } {
   const root = mkdtempSync(join(tmpdir(), prefix));
   const agents = Array.from({ length: count }, (_, i) => new AgentProcess(`n${i + 1}`, root));
   return {
@@ -128,11 +161,19 @@ export function makeAgents(count: number, prefix = 'shoal-it-'): { root: string;
   };
 }
 
-export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000, context?: () => string): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+  context?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${context ? `\n--- log ---\n${context().slice(-4000)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${context ? `\n--- log ---\n${context().slice(-4000)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -144,24 +185,37 @@ interface StatusBody {
 }
 
 /** Start n1 with --init, join the others through it, and wait for `voters` voters. */
-export async function bootstrapCluster(agents: AgentProcess[], voters = Math.min(agents.length, 3)): Promise<{ token: string; joinAddress: string }> {
+export async function bootstrapCluster(
+  agents: AgentProcess[],
+  voters = Math.min(agents.length, 3),
+): Promise<{ token: string; joinAddress: string }> {
   const [first, ...rest] = agents;
   first!.start(['--init']);
   await first!.waitForApi();
   let token = '';
-  await waitFor('the join token', async () => {
-    const reply = await first!.api<{ token: string }>('GET', '/v1/token');
-    token = reply.status === 200 ? reply.body.token : '';
-    return token !== '';
-  }, 20_000, () => first!.output);
+  await waitFor(
+    'the join token',
+    async () => {
+      const reply = await first!.api<{ token: string }>('GET', '/v1/token');
+      token = reply.status === 200 ? reply.body.token : '';
+      return token !== '';
+    },
+    20_000,
+    () => first!.output,
+  );
   const status = await first!.api<StatusBody>('GET', '/v1/status');
   const joinAddress = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
   for (const agent of rest) agent.start(['--join', joinAddress, '--token', token]);
   await Promise.all(rest.map((agent) => agent.waitForApi()));
-  await waitFor(`${voters} voters`, async () => {
-    const reply = await first!.api<StatusBody>('GET', '/v1/status').catch(() => null);
-    return reply?.status === 200 && reply.body.members.filter((m) => m.raftRole === 'voter').length === voters;
-  }, 30_000, () => agents.map((a) => `[${a.name}]\n${a.output.slice(-1500)}`).join('\n'));
+  await waitFor(
+    `${voters} voters`,
+    async () => {
+      const reply = await first!.api<StatusBody>('GET', '/v1/status').catch(() => null);
+      return reply?.status === 200 && reply.body.members.filter((m) => m.raftRole === 'voter').length === voters;
+    },
+    30_000,
+    () => agents.map((a) => `[${a.name}]\n${a.output.slice(-1500)}`).join('\n'),
+  );
   return { token, joinAddress };
 }
 

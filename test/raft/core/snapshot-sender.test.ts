@@ -2,7 +2,10 @@
 import { SnapshotSender } from '../../../src/raft/core/snapshot-sender.js';
 import type { Snapshot } from '../../../src/raft/types.js';
 
-const snapshot: Snapshot = { meta: { index: 10, term: 2, conf: { voters: ['a', 'b'], learners: [] } }, data: new Uint8Array(100) };
+const snapshot: Snapshot = {
+  meta: { index: 10, term: 2, conf: { voters: ['a', 'b'], learners: [] } },
+  data: new Uint8Array(100),
+};
 
 describe('SnapshotSender', () => {
   it('ack() resends from a lost chunk once per loss, not once per duplicate acknowledgement', () => {
@@ -32,7 +35,11 @@ describe('SnapshotSender', () => {
   it('sends the last chunk with done and stops there', () => {
     const sender = new SnapshotSender(40, 4);
     const chunks = sender.start('b', snapshot);
-    expect(chunks.map((c) => [c.offset, c.done])).toEqual([[0, false], [40, false], [80, true]]);
+    expect(chunks.map((c) => [c.offset, c.done])).toEqual([
+      [0, false],
+      [40, false],
+      [80, true],
+    ]);
     expect(sender.ack('b', 10, 2, 40)).toEqual([]);
   });
 });

@@ -63,7 +63,11 @@ describe('RaftNode', () => {
     nodes = [];
   });
 
-  function startCluster(network: MemoryNetwork, storages: Map<string, RaftStorage>, machines: Map<string, ListMachine>) {
+  function startCluster(
+    network: MemoryNetwork,
+    storages: Map<string, RaftStorage>,
+    machines: Map<string, ListMachine>,
+  ) {
     nodes = ids.map(
       (id) =>
         new RaftNode({
@@ -97,7 +101,9 @@ describe('RaftNode', () => {
     const storages = new Map<string, RaftStorage>(ids.map((id) => [id, new MemoryRaftStorage()]));
     await startCluster(network, storages, machines);
     const leader = await waitFor('a leader', () => nodes.find((node) => node.leader === node.id));
-    const follower = await waitFor('a follower that knows the leader', () => nodes.find((node) => node !== leader && node.leader === leader.id));
+    const follower = await waitFor('a follower that knows the leader', () =>
+      nodes.find((node) => node !== leader && node.leader === leader.id),
+    );
     const error = await follower.propose(encode('x')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotLeaderError);
     expect((error as NotLeaderError).leader).toBe(leader.id);
@@ -185,10 +191,15 @@ describe('RaftNode', () => {
     network.isolate(oldLeader.id);
     const abort = AbortSignal.timeout(300);
     await expect(oldLeader.propose(encode('lost?'), { signal: abort })).rejects.toBeDefined();
-    const newLeader = await waitFor('a new leader on the majority side', () => nodes.find((node) => node !== oldLeader && node.leader === node.id));
+    const newLeader = await waitFor('a new leader on the majority side', () =>
+      nodes.find((node) => node !== oldLeader && node.leader === node.id),
+    );
     await expect(newLeader.propose(encode('kept'))).resolves.toBeGreaterThan(0);
     network.heal();
-    await waitFor('the old leader to follow', () => oldLeader.leader === newLeader.id || oldLeader.leader === oldLeader.id);
+    await waitFor(
+      'the old leader to follow',
+      () => oldLeader.leader === newLeader.id || oldLeader.leader === oldLeader.id,
+    );
     await waitFor('all nodes to agree', () => {
       const logs = ids.map((id) => JSON.stringify(machines.get(id)!.items));
       return logs.every((log) => log === logs[0]) && logs[0]!.includes('kept');

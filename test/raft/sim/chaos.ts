@@ -126,7 +126,10 @@ export class Chaos {
       }
       case 'isolate': {
         const id = rng.pick(ids);
-        network.partition([id], ids.filter((x) => x !== id));
+        network.partition(
+          [id],
+          ids.filter((x) => x !== id),
+        );
         return;
       }
       case 'cutOneWay': {
@@ -183,12 +186,14 @@ export class Chaos {
         leader.proposeConfChange({ type: 'addLearner', node: id });
       });
     }
-    if (conf.learners.length > 0) options.push(() => leader.proposeConfChange({ type: 'promote', node: rng.pick(conf.learners) }));
+    if (conf.learners.length > 0)
+      options.push(() => leader.proposeConfChange({ type: 'promote', node: rng.pick(conf.learners) }));
     if (conf.voters.length > 2) {
       options.push(() => leader.proposeConfChange({ type: 'demote', node: rng.pick(conf.voters) }));
       options.push(() => leader.proposeConfChange({ type: 'remove', node: rng.pick(conf.voters) }));
     }
-    if (conf.learners.length > 0) options.push(() => leader.proposeConfChange({ type: 'remove', node: rng.pick(conf.learners) }));
+    if (conf.learners.length > 0)
+      options.push(() => leader.proposeConfChange({ type: 'remove', node: rng.pick(conf.learners) }));
     if (options.length > 0) rng.pick(options)();
   }
 

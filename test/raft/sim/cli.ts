@@ -14,9 +14,17 @@ import { runSeed, type PlantedBug } from './simulation.js';
 /** Many more crashes and forced elections: finds bugs that need a crash at the right moment. */
 const CRASH_HEAVY = { crash: 25, campaign: 8, transfer: 6 };
 
-const USAGE = 'usage: sim:raft -- --seeds N [--start S] | --seed S [--steps K] [--trace] [--bug none|lyingFsync|forgetVote] [--crash-heavy] [--verbose]';
+const USAGE =
+  'usage: sim:raft -- --seeds N [--start S] | --seed S [--steps K] [--trace] [--bug none|lyingFsync|forgetVote] [--crash-heavy] [--verbose]';
 
-function parse(): { seeds: number[]; steps: number; trace: boolean; bug: PlantedBug; verbose: boolean; crashHeavy: boolean } {
+function parse(): {
+  seeds: number[];
+  steps: number;
+  trace: boolean;
+  bug: PlantedBug;
+  verbose: boolean;
+  crashHeavy: boolean;
+} {
   const { values } = parseArgs({
     options: {
       seeds: { type: 'string' },
@@ -37,16 +45,35 @@ function parse(): { seeds: number[]; steps: number; trace: boolean; bug: Planted
   const int = (name: string, text: string | undefined, fallback: number): number => {
     if (text === undefined) return fallback;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`Cannot run the simulator as --${name} must be a non-negative integer: got "${text}"\n${USAGE}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(
+        `Cannot run the simulator as --${name} must be a non-negative integer: got "${text}"\n${USAGE}`,
+      );
     return n;
   };
   const bug = values.bug as PlantedBug;
-  if (!['none', 'lyingFsync', 'forgetVote'].includes(bug)) throw new RangeError(`Cannot run the simulator as --bug "${bug}" is unknown\n${USAGE}`);
+  if (!['none', 'lyingFsync', 'forgetVote'].includes(bug))
+    throw new RangeError(`Cannot run the simulator as --bug "${bug}" is unknown\n${USAGE}`);
   const steps = int('steps', values.steps, 3000);
-  if (values.seed !== undefined) return { seeds: [int('seed', values.seed, 0)], steps, trace: values.trace, bug, verbose: values.verbose, crashHeavy: values['crash-heavy'] };
+  if (values.seed !== undefined)
+    return {
+      seeds: [int('seed', values.seed, 0)],
+      steps,
+      trace: values.trace,
+      bug,
+      verbose: values.verbose,
+      crashHeavy: values['crash-heavy'],
+    };
   const count = int('seeds', values.seeds, 100);
   const start = int('start', values.start, 1);
-  return { seeds: Array.from({ length: count }, (_, i) => start + i), steps, trace: values.trace, bug, verbose: values.verbose, crashHeavy: values['crash-heavy'] };
+  return {
+    seeds: Array.from({ length: count }, (_, i) => start + i),
+    steps,
+    trace: values.trace,
+    bug,
+    verbose: values.verbose,
+    crashHeavy: values['crash-heavy'],
+  };
 }
 
 function main(): number {
@@ -65,7 +92,9 @@ function main(): number {
       violations++;
       console.log(`seed ${seed} FAILED: ${result.violation.message}\n`);
     } else if (args.verbose || args.trace) {
-      console.log(`seed ${seed} ok: nodes=${s.nodes} steps=${s.steps} virtual=${s.virtualMs}ms proposals=${s.proposals} acked=${s.acked} terms=${s.terms} messages=${s.messages}`);
+      console.log(
+        `seed ${seed} ok: nodes=${s.nodes} steps=${s.steps} virtual=${s.virtualMs}ms proposals=${s.proposals} acked=${s.acked} terms=${s.terms} messages=${s.messages}`,
+      );
     }
   }
   console.log(`seeds=${args.seeds.length} violations=${violations}`);

@@ -44,7 +44,12 @@ export class SimCluster {
     this.params = params;
     this.rng = rng;
     this.#trace = trace;
-    this.network = new SimNetwork(this.queue, rng.fork(), (m) => this.#deliver(m), (line) => this.log(line));
+    this.network = new SimNetwork(
+      this.queue,
+      rng.fork(),
+      (m) => this.#deliver(m),
+      (line) => this.log(line),
+    );
   }
 
   log(line: string): void {
@@ -154,8 +159,16 @@ export class SimCluster {
     }
     // A durable later term is fine too: the node can never vote in m.term again.
     const hs = disk.hardState;
-    if (m.type === 'voteResp' && m.granted && !m.preVote && hs.term <= m.term && (hs.term !== m.term || hs.vote !== m.to)) {
-      fail(`granting its vote in term ${m.term}, but its durable hard state is term ${disk.hardState.term} vote ${disk.hardState.vote}`);
+    if (
+      m.type === 'voteResp' &&
+      m.granted &&
+      !m.preVote &&
+      hs.term <= m.term &&
+      (hs.term !== m.term || hs.vote !== m.to)
+    ) {
+      fail(
+        `granting its vote in term ${m.term}, but its durable hard state is term ${disk.hardState.term} vote ${disk.hardState.vote}`,
+      );
     }
     // A follower whose log already matches the snapshot's last entry answers done without installing it.
     if (m.type === 'snapshotResp' && m.done && !m.reject && lastIndex(disk) < m.meta.index) {

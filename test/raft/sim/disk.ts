@@ -116,19 +116,31 @@ export class SimDisk {
     let expected = parts.entries[0]?.index;
     for (const entry of parts.entries) {
       if (entry.index !== expected) {
-        throw new InvariantError('ready contract', `Ready entries are not contiguous: expected index ${expected}, got ${entry.index}`);
+        throw new InvariantError(
+          'ready contract',
+          `Ready entries are not contiguous: expected index ${expected}, got ${entry.index}`,
+        );
       }
       expected = entry.index + 1;
       const image = this.#written;
       if (entry.index <= snapIndex(image)) {
-        throw new InvariantError('ready contract', `Ready writes entry ${entry.index} at or below the snapshot index ${snapIndex(image)}`);
+        throw new InvariantError(
+          'ready contract',
+          `Ready writes entry ${entry.index} at or below the snapshot index ${snapIndex(image)}`,
+        );
       }
       if (entry.index > lastIndex(image) + 1) {
-        throw new InvariantError('ready contract', `Ready writes entry ${entry.index} past the end of the log (last ${lastIndex(image)}): a gap`);
+        throw new InvariantError(
+          'ready contract',
+          `Ready writes entry ${entry.index} past the end of the log (last ${lastIndex(image)}): a gap`,
+        );
       }
       const prevTerm = termAt(image, entry.index - 1)!;
       if (entry.term < prevTerm) {
-        throw new InvariantError('log matching', `entry ${entry.index} has term ${entry.term}, below the term ${prevTerm} of the entry before it`);
+        throw new InvariantError(
+          'log matching',
+          `entry ${entry.index} has term ${entry.term}, below the term ${prevTerm} of the entry before it`,
+        );
       }
       this.#append({ kind: 'entry', entry });
       this.#hooks.onEntryWritten(entry, prevTerm);
@@ -136,20 +148,28 @@ export class SimDisk {
     if (parts.hardState) {
       const before = this.#written.hardState;
       const next = parts.hardState;
-      if (next.term < before.term) throw new InvariantError('hard state', `term went back from ${before.term} to ${next.term}`);
+      if (next.term < before.term)
+        throw new InvariantError('hard state', `term went back from ${before.term} to ${next.term}`);
       if (next.term === before.term && before.vote !== null && next.vote !== before.vote) {
         throw new InvariantError('hard state', `vote in term ${next.term} changed from ${before.vote} to ${next.vote}`);
       }
-      if (next.commit < before.commit) throw new InvariantError('hard state', `commit went back from ${before.commit} to ${next.commit}`);
+      if (next.commit < before.commit)
+        throw new InvariantError('hard state', `commit went back from ${before.commit} to ${next.commit}`);
       const last = lastIndex(this.#written);
       if (next.commit > last) {
-        throw new InvariantError('ready contract', `hard state commits ${next.commit} beyond the last written entry ${last}`);
+        throw new InvariantError(
+          'ready contract',
+          `hard state commits ${next.commit} beyond the last written entry ${last}`,
+        );
       }
       this.#append({ kind: 'hardState', hardState: this.#bug === 'forgetVote' ? { ...next, vote: null } : next });
     }
     const lastTerm = termAt(this.#written, lastIndex(this.#written))!;
     if (lastTerm > this.#written.hardState.term) {
-      throw new InvariantError('ready contract', `the log holds term ${lastTerm} beyond the persisted current term ${this.#written.hardState.term}`);
+      throw new InvariantError(
+        'ready contract',
+        `the log holds term ${lastTerm} beyond the persisted current term ${this.#written.hardState.term}`,
+      );
     }
   }
 

@@ -2,8 +2,17 @@ import type { Entry } from '../../../src/raft/types.js';
 import { SafetyChecker } from './invariants.js';
 import { InvariantError } from './trace.js';
 
-const e = (index: number, term: number, text = `x${index}`): Entry => ({ index, term, type: 0, data: new TextEncoder().encode(text) });
-const image = (entries: Entry[], term = 9) => ({ hardState: { term, vote: null, commit: 0 }, snapshot: undefined, entries });
+const e = (index: number, term: number, text = `x${index}`): Entry => ({
+  index,
+  term,
+  type: 0,
+  data: new TextEncoder().encode(text),
+});
+const image = (entries: Entry[], term = 9) => ({
+  hardState: { term, vote: null, commit: 0 },
+  snapshot: undefined,
+  entries,
+});
 
 describe('SafetyChecker', () => {
   it('observeLeader() rejects a second leader in the same term (election safety)', () => {

@@ -92,7 +92,10 @@ export class SafetyChecker {
       const existing = this.#committed.get(i);
       if (existing === undefined) this.#committed.set(i, fp);
       else if (existing !== fp) {
-        throw new InvariantError('state machine safety', `${node} commits ${fp} at index ${i}, where ${existing} was committed`);
+        throw new InvariantError(
+          'state machine safety',
+          `${node} commits ${fp} at index ${i}, where ${existing} was committed`,
+        );
       }
     }
     this.#commitRecorded.set(node, Math.max(this.#commitRecorded.get(node) ?? 0, hardState.commit));
@@ -132,7 +135,8 @@ export class SafetyChecker {
         );
       }
     }
-    if (base > 0 && termAt(image, base) === undefined) throw new InvariantError('leader completeness', `${node} has a snapshot with no term`);
+    if (base > 0 && termAt(image, base) === undefined)
+      throw new InvariantError('leader completeness', `${node} has a snapshot with no term`);
     this.#leaderVerified.set(key, upTo);
   }
 
@@ -142,14 +146,23 @@ export class SafetyChecker {
     const next = chainHash(chain, entry);
     const committed = this.#committed.get(entry.index);
     if (committed !== undefined && committed !== fp) {
-      throw new InvariantError('state machine safety', `${node} applies ${fp} at index ${entry.index}, where ${committed} was committed`);
+      throw new InvariantError(
+        'state machine safety',
+        `${node} applies ${fp} at index ${entry.index}, where ${committed} was committed`,
+      );
     }
     const existing = this.#applied.get(entry.index);
     if (!existing) this.#applied.set(entry.index, { fp, chain: next, entry });
     else if (existing.fp !== fp) {
-      throw new InvariantError('state machine safety', `${node} applies ${fp} at index ${entry.index}, where another node applied ${existing.fp}`);
+      throw new InvariantError(
+        'state machine safety',
+        `${node} applies ${fp} at index ${entry.index}, where another node applied ${existing.fp}`,
+      );
     } else if (existing.chain !== next) {
-      throw new InvariantError('state machine safety', `${node}'s state after index ${entry.index} differs from another node's (hash ${next} vs ${existing.chain})`);
+      throw new InvariantError(
+        'state machine safety',
+        `${node}'s state after index ${entry.index} differs from another node's (hash ${next} vs ${existing.chain})`,
+      );
     }
     return next;
   }
@@ -159,16 +172,26 @@ export class SafetyChecker {
     if (index === 0) return;
     const existing = this.#applied.get(index);
     if (!existing) {
-      throw new InvariantError('state machine safety', `${node} restored a snapshot at index ${index}, a state no node ever applied`);
+      throw new InvariantError(
+        'state machine safety',
+        `${node} restored a snapshot at index ${index}, a state no node ever applied`,
+      );
     }
     if (existing.chain !== chain) {
-      throw new InvariantError('state machine safety', `${node} restored a snapshot at index ${index} whose state differs from the applied one`);
+      throw new InvariantError(
+        'state machine safety',
+        `${node} restored a snapshot at index ${index} whose state differs from the applied one`,
+      );
     }
   }
 
   /** The proposer applied its own proposal `id` at `index`: the client got its answer. */
   ack(id: string, index: number): void {
-    if (this.acked.has(id)) throw new InvariantError('exactly once', `proposal ${id} acknowledged twice (at ${this.acked.get(id)} and ${index})`);
+    if (this.acked.has(id))
+      throw new InvariantError(
+        'exactly once',
+        `proposal ${id} acknowledged twice (at ${this.acked.get(id)} and ${index})`,
+      );
     this.acked.set(id, index);
     this.#maxAcked = Math.max(this.#maxAcked, index);
   }
@@ -180,7 +203,8 @@ export class SafetyChecker {
 
   onReadState(node: NodeId, context: string, index: number): void {
     const floor = this.#reads.get(context);
-    if (floor === undefined) throw new InvariantError('linearizable read', `${node} got a ReadState for unknown context ${context}`);
+    if (floor === undefined)
+      throw new InvariantError('linearizable read', `${node} got a ReadState for unknown context ${context}`);
     if (index >= 0 && index < floor) {
       throw new InvariantError(
         'linearizable read',

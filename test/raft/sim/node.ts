@@ -77,7 +77,10 @@ export class SimNode {
     this.#deps = deps;
     this.#bootstrapConf = bootstrapConf;
     this.#appliedConf = bootstrapConf;
-    this.disk = new SimDisk({ onEntryWritten: (entry, prevTerm) => deps.checker.onEntryWritten(id, entry, prevTerm) }, deps.diskBug);
+    this.disk = new SimDisk(
+      { onEntryWritten: (entry, prevTerm) => deps.checker.onEntryWritten(id, entry, prevTerm) },
+      deps.diskBug,
+    );
   }
 
   get up(): boolean {
@@ -92,7 +95,13 @@ export class SimNode {
     this.applied = 0;
     this.#appliedTerm = 0;
     this.#appliedConf = this.#bootstrapConf;
-    if (restored.snapshot) this.#restore(restored.snapshot.data, restored.snapshot.meta.index, restored.snapshot.meta.term, restored.snapshot.meta.conf);
+    if (restored.snapshot)
+      this.#restore(
+        restored.snapshot.data,
+        restored.snapshot.meta.index,
+        restored.snapshot.meta.term,
+        restored.snapshot.meta.conf,
+      );
     this.#lastSnapshot = this.applied;
     const random = this.#deps.rng.fork();
     this.core = this.#deps.makeCore({ ...this.#deps.coreConfig, id: this.id, random: () => random.next() }, restored);
@@ -133,7 +142,9 @@ export class SimNode {
   propose(id: string): boolean {
     if (!this.core) return false;
     const result = this.core.propose(new TextEncoder().encode(id));
-    this.#deps.log(`${this.id} propose ${id}: ${result.ok ? `index ${result.index} term ${result.term}` : result.reason}`);
+    this.#deps.log(
+      `${this.id} propose ${id}: ${result.ok ? `index ${result.index} term ${result.term}` : result.reason}`,
+    );
     if (result.ok) this.#proposals.set(result.index, { id, term: result.term });
     this.pump();
     return result.ok;
@@ -142,7 +153,9 @@ export class SimNode {
   proposeConfChange(change: ConfChange): void {
     if (!this.core) return;
     const result = this.core.proposeConfChange(change);
-    this.#deps.log(`${this.id} propose conf ${change.type} ${change.node}: ${result.ok ? `index ${result.index}` : result.reason}`);
+    this.#deps.log(
+      `${this.id} propose conf ${change.type} ${change.node}: ${result.ok ? `index ${result.index}` : result.reason}`,
+    );
     this.pump();
   }
 
@@ -245,12 +258,18 @@ export class SimNode {
 
   #apply(entry: Entry): void {
     if (entry.index !== this.applied + 1) {
-      throw new InvariantError('ready contract', `${this.id} is handed committed entry ${entry.index} to apply after applying ${this.applied}`);
+      throw new InvariantError(
+        'ready contract',
+        `${this.id} is handed committed entry ${entry.index} to apply after applying ${this.applied}`,
+      );
     }
     if (this.#deps.checkDurableApply) {
       const stored = entryAt(this.disk.durable, entry.index);
       if (!stored || fingerprint(stored) !== fingerprint(entry)) {
-        throw new InvariantError('ready contract', `${this.id} is handed committed entry ${entry.index} that is not durable on its disk`);
+        throw new InvariantError(
+          'ready contract',
+          `${this.id} is handed committed entry ${entry.index} that is not durable on its disk`,
+        );
       }
     }
     this.#chain = this.#deps.checker.onApply(this.id, entry, this.#chain);
@@ -260,7 +279,8 @@ export class SimNode {
     const proposal = this.#proposals.get(entry.index);
     if (proposal) {
       this.#proposals.delete(entry.index);
-      const same = entry.type === EntryType.Normal && proposal.term === entry.term && decoder.decode(entry.data) === proposal.id;
+      const same =
+        entry.type === EntryType.Normal && proposal.term === entry.term && decoder.decode(entry.data) === proposal.id;
       if (same) this.#deps.checker.ack(proposal.id, entry.index);
       this.#deps.log(`${this.id} ${same ? 'ACK' : 'lost'} ${proposal.id} at ${entry.index}`);
     }
@@ -271,7 +291,10 @@ export class SimNode {
   #restore(data: Uint8Array, index: number, term: number, conf: ConfState): void {
     const state = decode(data) as SnapshotState;
     if (state.index !== index) {
-      throw new InvariantError('state machine safety', `${this.id} got a snapshot labelled index ${index} holding the state at ${state.index}`);
+      throw new InvariantError(
+        'state machine safety',
+        `${this.id} got a snapshot labelled index ${index} holding the state at ${state.index}`,
+      );
     }
     this.#deps.checker.onRestore(this.id, index, state.chain);
     this.#chain = state.chain;

@@ -160,7 +160,10 @@ export function runSeed(options: SimOptions): SimResult {
       if (missing === null) break;
     }
     if (missing !== null) {
-      throw new InvariantError('liveness', `${Math.round(options.healBudgetMs ?? 10_000)} virtual ms after healing: ${missing}`);
+      throw new InvariantError(
+        'liveness',
+        `${Math.round(options.healBudgetMs ?? 10_000)} virtual ms after healing: ${missing}`,
+      );
     }
     checkExactlyOnce(cluster);
     return { seed, violation: null, stats: stats() };
@@ -193,7 +196,8 @@ function livenessGap(cluster: SimCluster, finals: readonly string[]): string | n
   for (const id of [...conf.voters, ...conf.learners]) {
     const node = cluster.nodes.get(id);
     if (!node?.up) return `member ${id} is not running`;
-    if (node.applied < maxAcked) return `member ${id} applied ${node.applied} < ${maxAcked}, the last acknowledged index`;
+    if (node.applied < maxAcked)
+      return `member ${id} applied ${node.applied} < ${maxAcked}, the last acknowledged index`;
   }
   return null;
 }
@@ -205,7 +209,10 @@ function checkExactlyOnce(cluster: SimCluster): void {
   for (const [id, index] of acked) {
     const at = occurrences.get(id) ?? [];
     if (at.length !== 1 || at[0] !== index) {
-      throw new InvariantError('exactly once', `acknowledged proposal ${id} (index ${index}) is applied at [${at.join(', ')}]`);
+      throw new InvariantError(
+        'exactly once',
+        `acknowledged proposal ${id} (index ${index}) is applied at [${at.join(', ')}]`,
+      );
     }
   }
 }

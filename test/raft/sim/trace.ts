@@ -52,7 +52,10 @@ export class SafetyViolation extends Error {
 /** Thrown inside the checks, before the simulation wraps it with the seed and trace. */
 export class InvariantError extends Error {
   override readonly name = 'InvariantError';
-  constructor(readonly property: string, detail: string) {
+  constructor(
+    readonly property: string,
+    detail: string,
+  ) {
     super(detail);
   }
 }
