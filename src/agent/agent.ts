@@ -74,6 +74,8 @@ export class Agent implements AgentContext {
   /** Peers learned from a join answer, admitted before the replicated state names them. */
   readonly #bootstrapPeers = new Set<string>();
   readonly #knownAddresses = new Map<string, string>();
+  /** Peers with no open connection, since when: silence counts from there (node health). */
+  readonly #disconnectedAt = new Map<string, number>();
   /** Addresses a peer announced itself (node.hello), in force until its replicated record says the same. */
   readonly #announced = new Map<string, string>();
   #addressSyncQueued = false;
@@ -135,8 +137,10 @@ export class Agent implements AgentContext {
     });
     this.#transport = new Libp2pRaftTransport(this.#host, { logger: this.log.child({ component: 'raft-transport' }) });
     // A closed connection to the leader (its process died) starts an election at once.
+    this.#host.libp2p.addEventListener('peer:connect', (event) => this.#disconnectedAt.delete(event.detail.toString()));
     this.#host.libp2p.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString();
+      this.#disconnectedAt.set(peer, Date.now());
       this.log.debug({ peer, leader: this.#raft?.leader === peer }, 'peer disconnected');
       this.#raft?.reportUnreachable(peer);
     });
@@ -160,8 +164,17 @@ export class Agent implements AgentContext {
     await this.#host?.stop();
   }
 
+  /**
+   * When the leader last heard from each member. Raft's activity flag lags a dead peer by up to
+   * an election timeout; a closed connection is known at once, so silence counts from it.
+   */
   lastHeard(): ReadonlyMap<string, number> {
-    return this.#leaderLoop?.lastActive ?? new Map();
+    const heard = new Map(this.#leaderLoop?.lastActive ?? []);
+    for (const [peer, at] of this.#disconnectedAt) {
+      const last = heard.get(peer);
+      if (last !== undefined && at < last) heard.set(peer, at);
+    }
+    return heard;
   }
 
   taskLogs(

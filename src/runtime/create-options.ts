@@ -88,6 +88,11 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
     ExposedPorts: exposed,
     HostConfig: hostConfig,
   };
+  const networks = stackNetworks(a);
+  hostConfig.NetworkMode = networks[0]!.name;
+  options.NetworkingConfig = {
+    EndpointsConfig: Object.fromEntries(networks.map((n) => [n.name, { Aliases: n.aliases }])),
+  };
   if (spec.command !== null) options.Cmd = [...spec.command];
   if (spec.entrypoint !== null) options.Entrypoint = [...spec.entrypoint];
   if (spec.workingDir !== null) options.WorkingDir = spec.workingDir;
@@ -162,6 +167,17 @@ function healthOption(h: HealthcheckSpec | null): Docker.HealthConfig | null {
 }
 
 /** The named volumes a task needs (to create them when missing). */
+/**
+ * The engine networks a task joins: `<stack>_<network>` bridges on this node (Compose's names),
+ * `default` when the service names none. Containers of a stack on the same node reach each other
+ * by service name; shoal has no overlay network, so across nodes they talk through published
+ * ports. External networks are not supported yet.
+ */
+export function stackNetworks(a: RunnableAssignment): { name: string; aliases: string[] }[] {
+  const networks = a.service.spec.networks.length > 0 ? a.service.spec.networks : [{ name: 'default', aliases: [] }];
+  return networks.map((n) => ({ name: `${a.service.stack}_${n.name}`, aliases: [a.service.name, ...n.aliases] }));
+}
+
 export function namedVolumes(a: RunnableAssignment): string[] {
   return a.service.spec.volumes
     .filter((m) => m.type === 'volume' && m.source !== null)

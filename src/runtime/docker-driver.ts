@@ -7,7 +7,7 @@
  */
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { containerCreateOptions, namedVolumes } from './create-options.js';
+import { containerCreateOptions, namedVolumes, stackNetworks } from './create-options.js';
 import {
   EngineUnavailableError,
   errorMessage,
@@ -105,6 +105,7 @@ export class DockerDriver implements ContainerDriver {
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
     await this.#ensureImage(a.service.spec.image, options);
     for (const name of namedVolumes(a)) await this.#ensureVolume(name, a, options);
+    for (const network of stackNetworks(a)) await this.#ensureNetwork(network.name, a, options);
     const createOptions = containerCreateOptions(nodeId, a);
     try {
       const c = await this.docker.createContainer({ ...createOptions, abortSignal: options.signal });
@@ -172,6 +173,26 @@ export class DockerDriver implements ContainerDriver {
         ? `pull timed out after ${this.#pullTimeoutMs} ms`
         : `pull failed: ${engineMessage(error)}`;
       throw new ImageMissingError(image, detail, { cause: error });
+    }
+  }
+
+  async #ensureNetwork(name: string, a: RunnableAssignment, options: CallOptions): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      try {
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: { [LABELS.stack]: a.service.stack },
+          abortSignal: options.signal,
+        });
+      } catch (createError) {
+        // another agent on the same engine created it first
+        if (statusOf(createError) !== 409) throw createError;
+      }
     }
   }
 

@@ -179,6 +179,29 @@ describe('services on a 3-agent cluster with Docker', () => {
     expect(logs.stdout).toMatch(/agent alive on/);
   });
 
+  it('services of a stack on one node reach each other by service name (stack network)', async () => {
+    const compose = [
+      'services:',
+      '  api:',
+      '    image: shoal-test/busybox:latest',
+      '    command: ["sh", "-c", "mkdir -p /www && echo pong > /www/ping && exec httpd -f -p 8080 -h /www"]',
+      `    deploy: { placement: { constraints: ["node.id==${ids[0]}"] } }`,
+      '  client:',
+      '    image: shoal-test/busybox:latest',
+      '    command: ["sh", "-c", "while true; do wget -q -O - http://api:8080/ping; sleep 1; done"]',
+      `    deploy: { placement: { constraints: ["node.id==${ids[0]}"] } }`,
+      '',
+    ].join('\n');
+    const deployed = await agents[0]!.api('POST', '/v1/stacks', { name: 'net', compose, file: 'compose.yml' });
+    expect(deployed.status).toBe(200);
+    await waitFor(
+      'the client to reach the api by name',
+      async () => (await agents[1]!.cli(['service', 'logs', 'net_client'])).stdout.includes('pong'),
+      60_000,
+    );
+    expect((await agents[1]!.cli(['stack', 'rm', 'net'])).code).toBe(0);
+  });
+
   it('stack rm stops and removes every container of the stack', async () => {
     expect((await agents[1]!.cli(['stack', 'rm', 'web'])).code).toBe(0);
     await waitFor(

@@ -133,6 +133,26 @@ deploy:
     );
   });
 
+  it('containerCreateOptions() joins the stack default network with the service name as an alias', () => {
+    const o = containerCreateOptions(NODE, assignment(task({ id: 't' }), serviceFromCompose('image: x')));
+    expect(o.HostConfig!.NetworkMode).toBe('app_default');
+    expect(o.NetworkingConfig).toEqual({ EndpointsConfig: { app_default: { Aliases: ['web'] } } });
+  });
+
+  it('containerCreateOptions() joins every named stack network, with their aliases', () => {
+    const spec = serviceFromCompose(
+      'image: x\nnetworks:\n  back: { aliases: [db] }\n  front: {}',
+      'web',
+      'app',
+      'networks:\n  back: {}\n  front: {}\n',
+    );
+    const o = containerCreateOptions(NODE, assignment(task({ id: 't' }), spec));
+    expect(o.HostConfig!.NetworkMode).toBe('app_back');
+    expect(o.NetworkingConfig).toEqual({
+      EndpointsConfig: { app_back: { Aliases: ['web', 'db'] }, app_front: { Aliases: ['web'] } },
+    });
+  });
+
   it('containerCreateOptions() leaves out what the spec does not set', () => {
     const o = containerCreateOptions(NODE, assignment(task({ id: 't' }), serviceFromCompose('image: x')));
     expect(o.Cmd).toBeUndefined();
