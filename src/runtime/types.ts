@@ -6,7 +6,7 @@
  * @module
  */
 import type { ServiceSpec } from '../stack/spec.js';
-import type { TaskRecord, TaskState } from '../state/workloads.js';
+import type { TaskRecord } from '../state/workloads.js';
 
 /** The service a task belongs to, as much of it as a node needs to run the task. */
 export interface RuntimeService {
@@ -34,16 +34,8 @@ export interface RunnableAssignment extends RuntimeAssignment {
   readonly service: RuntimeService;
 }
 
-/** What the runtime observed of one task: exactly the fields of a `task.report` command entry. */
-export interface TaskReport {
-  readonly taskId: string;
-  readonly generation: number;
-  readonly state: TaskState;
-  readonly message: string;
-  readonly exitCode: number | null;
-  readonly containerId: string | null;
-  readonly restarts: number;
-}
+/** What the runtime observed of one task: exactly an entry of a `task.report` command. */
+export type { TaskReport } from '../state/workload-commands.js';
 
 /** Docker's container states (other drivers map onto them). */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

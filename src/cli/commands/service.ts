@@ -7,7 +7,7 @@ import type { ServiceInspectView, ServiceView, TaskView } from '../../api/types.
 import { STALE_OPTION, outputOption, type CommandContext, type CommandSpec } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { renderTable, toJson } from '../format.js';
-import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, renderTasks } from './tasks.js';
+import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, printTasks } from './tasks.js';
 
 /** The path of one service. */
 export function servicePath(reference: string, suffix = ''): string {
@@ -86,10 +86,7 @@ export const servicePsCommand: CommandSpec = {
     const tasks = await context.client().call<TaskView[]>('GET', servicePath(context.args[0]!, '/tasks'), {
       query: { all: context.options.all === true, stale: context.options.stale === true },
     });
-    if (context.output === 'json') context.stdout.write(toJson(tasks));
-    else if (context.options.quiet === true) context.stdout.write(tasks.map((t) => `${t.id}\n`).join(''));
-    else
-      context.stdout.write(renderTasks(tasks, { noTrunc: context.options['no-trunc'] === true, now: context.now() }));
+    printTasks(context, tasks);
     return ExitCode.ok;
   },
 };

@@ -7,7 +7,7 @@ import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { buildDeployRequest } from '../compose-files.js';
 import { ExitCode } from '../errors.js';
 import { ago, renderTable, toJson } from '../format.js';
-import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, renderTasks } from './tasks.js';
+import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, printTasks } from './tasks.js';
 
 const VERBS: Readonly<Record<StackDeployResult['services'][number]['change'], string>> = {
   created: 'Creating service',
@@ -133,10 +133,7 @@ export const stackPsCommand: CommandSpec = {
     const tasks = await context.client().call<TaskView[]>('GET', `/v1/stacks/${encodeURIComponent(name)}/tasks`, {
       query: { all: context.options.all === true, stale: context.options.stale === true },
     });
-    if (context.output === 'json') context.stdout.write(toJson(tasks));
-    else if (context.options.quiet === true) context.stdout.write(tasks.map((t) => `${t.id}\n`).join(''));
-    else
-      context.stdout.write(renderTasks(tasks, { noTrunc: context.options['no-trunc'] === true, now: context.now() }));
+    printTasks(context, tasks);
     return ExitCode.ok;
   },
 };

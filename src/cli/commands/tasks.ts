@@ -3,8 +3,8 @@
  * @module
  */
 import type { TaskView } from '../../api/types.js';
-import type { OptionSpec } from '../command.js';
-import { SHORT_TASK_ID_LENGTH, ago, capitalize, renderTable, shortId } from '../format.js';
+import type { CommandContext, OptionSpec } from '../command.js';
+import { SHORT_TASK_ID_LENGTH, ago, capitalize, renderTable, shortId, toJson } from '../format.js';
 
 /** States in which a task's message is an error worth a column. */
 const ERROR_STATES: ReadonlySet<string> = new Set(['failed', 'rejected', 'orphaned']);
@@ -71,4 +71,11 @@ export function renderTasks(tasks: readonly TaskView[], options: { noTrunc: bool
     ];
   });
   return renderTable(['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'], rows);
+}
+
+/** Print tasks as `-o json`, ids only (`-q`) or the docker-style table. */
+export function printTasks(context: CommandContext, tasks: readonly TaskView[]): void {
+  if (context.output === 'json') context.stdout.write(toJson(tasks));
+  else if (context.options.quiet === true) context.stdout.write(tasks.map((t) => `${t.id}\n`).join(''));
+  else context.stdout.write(renderTasks(tasks, { noTrunc: context.options['no-trunc'] === true, now: context.now() }));
 }
