@@ -191,6 +191,7 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
     await removeContainers('shoal.stack=bench');
+    await docker.pruneNetworks({ filters: { label: ['shoal.stack=bench'] } }).catch(() => undefined);
   }
 }
 

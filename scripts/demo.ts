@@ -205,6 +205,7 @@ function stopAll(): void {
   try {
     const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=shoal.stack=web'], { encoding: 'utf8' }).trim();
     if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
+    execFileSync('docker', ['network', 'prune', '-f', '--filter', 'label=shoal.stack=web'], { stdio: 'ignore' });
   } catch {
     // no Docker Engine
   }

@@ -88,7 +88,7 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
     ExposedPorts: exposed,
     HostConfig: hostConfig,
   };
-  const networks = stackNetworks(a);
+  const networks = stackNetworks(nodeId, a);
   hostConfig.NetworkMode = networks[0]!.name;
   options.NetworkingConfig = {
     EndpointsConfig: Object.fromEntries(networks.map((n) => [n.name, { Aliases: n.aliases }])),
@@ -168,14 +168,20 @@ function healthOption(h: HealthcheckSpec | null): Docker.HealthConfig | null {
 
 /** The named volumes a task needs (to create them when missing). */
 /**
- * The engine networks a task joins: `<stack>_<network>` bridges on this node (Compose's names),
- * `default` when the service names none. Containers of a stack on the same node reach each other
- * by service name; shoal has no overlay network, so across nodes they talk through published
- * ports. External networks are not supported yet.
+ * The engine networks a task joins: one bridge per stack network per node, named
+ * `<stack>_<network>_<node short id>` (`default` when the service names none). Containers of a
+ * stack on the same node reach each other by service name; shoal has no overlay network, so
+ * across nodes they talk through published ports. The node in the name keeps agents that share
+ * an engine (tests, the local demo) from racing to create one name twice: Docker allows
+ * duplicate names and then refuses to start containers on them. External networks are not
+ * supported yet.
  */
-export function stackNetworks(a: RunnableAssignment): { name: string; aliases: string[] }[] {
+export function stackNetworks(nodeId: string, a: RunnableAssignment): { name: string; aliases: string[] }[] {
   const networks = a.service.spec.networks.length > 0 ? a.service.spec.networks : [{ name: 'default', aliases: [] }];
-  return networks.map((n) => ({ name: `${a.service.stack}_${n.name}`, aliases: [a.service.name, ...n.aliases] }));
+  return networks.map((n) => ({
+    name: `${a.service.stack}_${n.name}_${shortNodeId(nodeId)}`,
+    aliases: [a.service.name, ...n.aliases],
+  }));
 }
 
 export function namedVolumes(a: RunnableAssignment): string[] {

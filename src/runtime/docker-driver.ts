@@ -105,7 +105,7 @@ export class DockerDriver implements ContainerDriver {
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
     await this.#ensureImage(a.service.spec.image, options);
     for (const name of namedVolumes(a)) await this.#ensureVolume(name, a, options);
-    for (const network of stackNetworks(a)) await this.#ensureNetwork(network.name, a, options);
+    for (const network of stackNetworks(nodeId, a)) await this.#ensureNetwork(network.name, a);
     const createOptions = containerCreateOptions(nodeId, a);
     try {
       const c = await this.docker.createContainer({ ...createOptions, abortSignal: options.signal });
@@ -176,24 +176,24 @@ export class DockerDriver implements ContainerDriver {
     }
   }
 
-  async #ensureNetwork(name: string, a: RunnableAssignment, options: CallOptions): Promise<void> {
-    try {
-      await this.docker.getNetwork(name).inspect();
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-      try {
-        await this.docker.createNetwork({
-          Name: name,
-          Driver: 'bridge',
-          CheckDuplicate: true,
-          Labels: { [LABELS.stack]: a.service.stack },
-          abortSignal: options.signal,
-        });
-      } catch (createError) {
-        // another agent on the same engine created it first
-        if (statusOf(createError) !== 409) throw createError;
-      }
+  /** One creation at a time per network name in this process. */
+  readonly #networks = new Map<string, Promise<void>>();
+
+  /** Create the stack network `name` on this node's engine if it is missing. */
+  #ensureNetwork(name: string, a: RunnableAssignment): Promise<void> {
+    let pending = this.#networks.get(name);
+    if (!pending) {
+      pending = this.#createNetworkIfMissing(name, a);
+      this.#networks.set(name, pending);
+      pending.catch(() => this.#networks.delete(name));
     }
+    return pending;
+  }
+
+  async #createNetworkIfMissing(name: string, a: RunnableAssignment): Promise<void> {
+    const all = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (all.some((n) => n.Name === name)) return;
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.stack]: a.service.stack } });
   }
 
   async #ensureVolume(name: string, a: RunnableAssignment, options: CallOptions): Promise<void> {

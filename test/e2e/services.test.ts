@@ -63,6 +63,7 @@ describe('services on a 3-agent cluster with Docker', () => {
       const left = docker('ps', '-aq', '--filter', `label=shoal.node.id=${id}`);
       if (left) docker('rm', '-f', ...left.split('\n'));
     }
+    docker('network', 'prune', '-f', '--filter', 'label=shoal.stack');
   });
 
   it('a bad Compose file is refused with every error listed and nothing deployed', async () => {

@@ -1,4 +1,4 @@
-import { containerCreateOptions, containerName, LABELS } from '../../src/runtime/index.js';
+import { containerCreateOptions, containerName, LABELS, shortNodeId } from '../../src/runtime/index.js';
 import { assignment, serviceFromCompose, task } from './fixtures.js';
 
 const NODE = '12D3KooWNodeIdentifierXYZ123456';
@@ -135,8 +135,9 @@ deploy:
 
   it('containerCreateOptions() joins the stack default network with the service name as an alias', () => {
     const o = containerCreateOptions(NODE, assignment(task({ id: 't' }), serviceFromCompose('image: x')));
-    expect(o.HostConfig!.NetworkMode).toBe('app_default');
-    expect(o.NetworkingConfig).toEqual({ EndpointsConfig: { app_default: { Aliases: ['web'] } } });
+    const net = `app_default_${shortNodeId(NODE)}`;
+    expect(o.HostConfig!.NetworkMode).toBe(net);
+    expect(o.NetworkingConfig).toEqual({ EndpointsConfig: { [net]: { Aliases: ['web'] } } });
   });
 
   it('containerCreateOptions() joins every named stack network, with their aliases', () => {
@@ -147,9 +148,13 @@ deploy:
       'networks:\n  back: {}\n  front: {}\n',
     );
     const o = containerCreateOptions(NODE, assignment(task({ id: 't' }), spec));
-    expect(o.HostConfig!.NetworkMode).toBe('app_back');
+    const suffix = shortNodeId(NODE);
+    expect(o.HostConfig!.NetworkMode).toBe(`app_back_${suffix}`);
     expect(o.NetworkingConfig).toEqual({
-      EndpointsConfig: { app_back: { Aliases: ['web', 'db'] }, app_front: { Aliases: ['web'] } },
+      EndpointsConfig: {
+        [`app_back_${suffix}`]: { Aliases: ['web', 'db'] },
+        [`app_front_${suffix}`]: { Aliases: ['web'] },
+      },
     });
   });
 
