@@ -3,7 +3,7 @@
 # application (dist/shoal) that runs on a machine without Node installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund --loglevel=error
+[ -x node_modules/.bin/node ] || npm install --no-audit --no-fund --loglevel=error
 mkdir -p build dist
 node_modules/.bin/node scripts/bundle.mjs build/shoal.cjs
 cat > build/sea-config.json <<JSON

@@ -3,7 +3,7 @@
 # Extra arguments go to jest (e.g. `npm test -- test/raft`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund --loglevel=error || exit 1
+[ -x node_modules/.bin/node ] || npm install --no-audit --no-fund --loglevel=error || exit 1
 if [ "${SHOAL_SKIP_DOCKER:-}" != 1 ]; then
   bash scripts/ensure-docker.sh >/dev/null 2>&1 || echo "note: no Docker Engine; tests that need one will say so" >&2
 fi
