@@ -141,6 +141,7 @@ export class Agent implements AgentContext {
     this.#host.libp2p.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString();
       this.#disconnectedAt.set(peer, Date.now());
+      this.#workloadHost.memberDisconnected();
       this.log.debug({ peer, leader: this.#raft?.leader === peer }, 'peer disconnected');
       this.#raft?.reportUnreachable(peer);
     });

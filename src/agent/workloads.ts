@@ -15,7 +15,7 @@ import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import type { AgentContext } from './agent.js';
 import type { CommandWriter } from './writes.js';
 
-const LEADER_PASS_MS = 1_000;
+const LEADER_PASS_MS = 500;
 const REPORT_FLUSH_MS = 100;
 
 export class WorkloadHost {
@@ -115,6 +115,16 @@ export class WorkloadHost {
       this.#stateDirty = true;
       void this.#leaderPass();
     }
+  }
+
+  /**
+   * A member's connection closed: if it stays silent, it is declared down when its grace period
+   * ends. Run a controller pass right then rather than at the next tick of the timer.
+   */
+  memberDisconnected(): void {
+    if (!this.#leaderTimer) return;
+    const grace = this.#agent.config.nodeDownGraceMs ?? this.#agent.state.settings().nodeDownGraceMs;
+    setTimeout(() => void this.#leaderPass(), grace + 20).unref();
   }
 
   leadershipGained(): void {
