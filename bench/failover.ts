@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { bundle } from '../scripts/bundle.mjs';
-import { makeAgents, waitFor, type AgentProcess, type StatusBody } from '../test/agent/support/agents.js';
+import { bootstrapCluster, makeAgents, waitFor, type StatusBody } from '../test/agent/support/agents.js';
 
 const { values } = parseArgs({
   options: { trials: { type: 'string', default: '20' }, 'tick-ms': { type: 'string', default: '100' } },
@@ -16,34 +16,12 @@ const { values } = parseArgs({
 const trials = Number(values.trials);
 const tickMs = values['tick-ms']!;
 
-async function nodeIdOf(agent: AgentProcess): Promise<string> {
-  return (await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId;
-}
-
 async function main(): Promise<void> {
   await bundle();
   const { agents, cleanup } = makeAgents(3, 'shoal-bench-failover-');
   const flags = ['--tick-ms', tickMs, '--log-level', process.env.SHOAL_BENCH_LOG_LEVEL ?? 'warn'];
   try {
-    agents[0]!.start(['--init', ...flags]);
-    await agents[0]!.waitForApi();
-    let token = '';
-    await waitFor('the token', async () => {
-      const reply = await agents[0]!.api<{ token: string }>('GET', '/v1/token');
-      token = reply.status === 200 ? reply.body.token : '';
-      return token !== '';
-    });
-    const address = (await agents[0]!.api<StatusBody>('GET', '/v1/status')).body.members[0]!.addresses[0]!;
-    for (const agent of agents.slice(1)) agent.start(['--join', address, '--token', token, ...flags]);
-    await waitFor(
-      '3 voters',
-      async () =>
-        (await agents[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null))?.body.members.filter(
-          (m) => m.raftRole === 'voter',
-        ).length === 3,
-      60_000,
-    );
-    const ids = await Promise.all(agents.map(nodeIdOf));
+    const { ids } = await bootstrapCluster(agents, { flags });
 
     const times: number[] = [];
     for (let trial = 0; trial < trials; trial++) {

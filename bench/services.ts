@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { bundle } from '../scripts/bundle.mjs';
-import { makeAgents, waitFor, type AgentProcess } from '../test/agent/support/agents.js';
+import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../test/agent/support/agents.js';
 
 const { values } = parseArgs({
   options: { replicas: { type: 'string', default: '30' }, trials: { type: 'string', default: '10' } },
@@ -82,28 +82,7 @@ async function main(): Promise<void> {
   const { agents, cleanup } = makeAgents(3, 'shoal-bench-services-');
   const flags = ['--log-level', 'warn'];
   try {
-    agents[0]!.start(['--init', ...flags]);
-    await agents[0]!.waitForApi();
-    let token = '';
-    await waitFor('the token', async () => {
-      const reply = await agents[0]!.api<{ token: string }>('GET', '/v1/token');
-      token = reply.status === 200 ? reply.body.token : '';
-      return token !== '';
-    });
-    const status = await agents[0]!.api<{ members: { addresses: string[] }[] }>('GET', '/v1/status');
-    for (const agent of agents.slice(1))
-      agent.start(['--join', status.body.members[0]!.addresses[0]!, '--token', token, ...flags]);
-    await waitFor(
-      '3 voters',
-      async () =>
-        (
-          await agents[0]!.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null)
-        )?.body.members.filter((m) => m.raftRole === 'voter').length === 3,
-      60_000,
-    );
-    const ids = await Promise.all(
-      agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId),
-    );
+    const { ids } = await bootstrapCluster(agents, { flags });
 
     const compose = `services:\n  app:\n    image: ${IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: ${replicas}\n      resources:\n        limits: { cpus: "0.01", memory: 16M }\n      restart_policy: { condition: any, delay: 1s }\n`;
     const deployStarted = performance.now();

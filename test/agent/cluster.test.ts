@@ -113,25 +113,7 @@ describe('catch-up by snapshot', () => {
 
   it('a node restarted after the log was compacted catches up from a snapshot', async () => {
     const flags = ['--snapshot-every', '10'];
-    agents[0]!.start(['--init', ...flags]);
-    await agents[0]!.waitForApi();
-    let token = '';
-    await waitFor('the token', async () => {
-      const reply = await agents[0]!.api<{ token: string }>('GET', '/v1/token');
-      token = reply.status === 200 ? reply.body.token : '';
-      return token !== '';
-    });
-    const status = await agents[0]!.api<StatusBody>('GET', '/v1/status');
-    const address = status.body.members[0]!.addresses[0]!;
-    for (const agent of agents.slice(1)) agent.start(['--join', address, '--token', token, ...flags]);
-    await waitFor(
-      '3 voters',
-      async () => {
-        const reply = await agents[0]!.api<StatusBody>('GET', '/v1/status').catch(() => null);
-        return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
-      },
-      30_000,
-    );
+    await bootstrapCluster(agents, { flags });
     const lagging = agents[2]!;
     await lagging.kill('SIGKILL');
     let last = '';

@@ -3,7 +3,7 @@
  * learner after the grace period, and leadership can be handed over on purpose.
  */
 import { jest } from '@jest/globals';
-import { makeAgents, waitFor, type AgentProcess, type StatusBody } from './support/agents.js';
+import { bootstrapCluster, makeAgents, waitFor, type AgentProcess, type StatusBody } from './support/agents.js';
 
 jest.setTimeout(120_000);
 
@@ -17,16 +17,7 @@ describe('self-healing membership (4 agents, voter grace 2 s)', () => {
 
   it('keeps 3 voters and 1 learner, and promotes the learner when a voter dies', async () => {
     const grace = ['--voter-grace-ms', '2000'];
-    agents[0]!.start(['--init', ...grace]);
-    await agents[0]!.waitForApi();
-    let token = '';
-    await waitFor('the token', async () => {
-      const reply = await agents[0]!.api<{ token: string }>('GET', '/v1/token');
-      token = reply.status === 200 ? reply.body.token : '';
-      return token !== '';
-    });
-    const address = (await status(agents[0]!)).members[0]!.addresses[0]!;
-    for (const agent of agents.slice(1)) agent.start(['--join', address, '--token', token, ...grace]);
+    await bootstrapCluster(agents, { flags: grace });
     await waitFor(
       '3 voters and 1 learner',
       async () => {

@@ -6,7 +6,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
+import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
 
 jest.setTimeout(240_000);
 
@@ -49,12 +49,7 @@ describe('services on a 3-agent cluster with Docker', () => {
   beforeAll(async () => {
     execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'pipe' });
     execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'pipe' });
-    const [first, ...rest] = agents;
-    first!.start(['--init', ...flags]);
-    await first!.waitForApi();
-    await bootstrapClusterWithFlags(first!, rest, flags);
-    for (const agent of agents)
-      ids.push((await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId);
+    ids.push(...(await bootstrapCluster(agents, { flags })).ids);
   });
 
   afterAll(async () => {
@@ -212,28 +207,3 @@ describe('services on a 3-agent cluster with Docker', () => {
     );
   });
 });
-
-/** Join `rest` through `first` (already started with --init), passing extra agent flags. */
-async function bootstrapClusterWithFlags(first: AgentProcess, rest: AgentProcess[], flags: string[]): Promise<void> {
-  let token = '';
-  await waitFor('the join token', async () => {
-    const reply = await first.api<{ token: string }>('GET', '/v1/token');
-    token = reply.status === 200 ? reply.body.token : '';
-    return token !== '';
-  });
-  const status = await first.api<{ leader: string; members: { id: string; addresses: string[] }[] }>(
-    'GET',
-    '/v1/status',
-  );
-  const address = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
-  for (const agent of rest) agent.start(['--join', address, '--token', token, ...flags]);
-  await Promise.all(rest.map((agent) => agent.waitForApi()));
-  await waitFor(
-    '3 voters',
-    async () => {
-      const reply = await first.api<{ members: { raftRole: string }[] }>('GET', '/v1/status').catch(() => null);
-      return reply?.body.members.filter((m) => m.raftRole === 'voter').length === 3;
-    },
-    30_000,
-  );
-}

@@ -184,13 +184,18 @@ interface StatusBody {
   members: { id: string; raftRole: string; addresses: string[]; reachable: boolean | null }[];
 }
 
-/** Start n1 with --init, join the others through it, and wait for `voters` voters. */
+/**
+ * Start the first agent with --init, join the others through it, and wait for `voters` voters
+ * (default: 3, or fewer agents). `flags` go to every agent.
+ */
 export async function bootstrapCluster(
   agents: AgentProcess[],
-  voters = Math.min(agents.length, 3),
-): Promise<{ token: string; joinAddress: string }> {
+  options: { voters?: number; flags?: readonly string[] } = {},
+): Promise<{ token: string; joinAddress: string; ids: string[] }> {
+  const voters = options.voters ?? Math.min(agents.length, 3);
+  const flags = options.flags ?? [];
   const [first, ...rest] = agents;
-  first!.start(['--init']);
+  first!.start(['--init', ...flags]);
   await first!.waitForApi();
   let token = '';
   await waitFor(
@@ -205,7 +210,7 @@ export async function bootstrapCluster(
   );
   const status = await first!.api<StatusBody>('GET', '/v1/status');
   const joinAddress = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
-  for (const agent of rest) agent.start(['--join', joinAddress, '--token', token]);
+  for (const agent of rest) agent.start(['--join', joinAddress, '--token', token, ...flags]);
   await Promise.all(rest.map((agent) => agent.waitForApi()));
   await waitFor(
     `${voters} voters`,
@@ -216,7 +221,10 @@ export async function bootstrapCluster(
     30_000,
     () => agents.map((a) => `[${a.name}]\n${a.output.slice(-1500)}`).join('\n'),
   );
-  return { token, joinAddress };
+  const ids = await Promise.all(
+    agents.map(async (a) => (await a.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId),
+  );
+  return { token, joinAddress, ids };
 }
 
 export type { StatusBody };
