@@ -98,9 +98,28 @@ async function main(): Promise<void> {
       `stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run, ${bestDirect.toFixed(0)} ms)`,
     );
 
-    // (b) failover: lose a non-leader node's machine, until its replicas run elsewhere
+    // (b) failover: lose a non-leader node's machine, until its replicas run elsewhere. shoal
+    // does not move replicas back to a node that returns (nor does Swarm), so each trial starts
+    // from a fresh, balanced deployment: the lost node holds its fair share of the replicas.
     const failovers: number[] = [];
+    const lostCounts: number[] = [];
     for (let trial = 0; trial < trials; trial++) {
+      if (trial > 0) {
+        await agents[0]!.api('DELETE', '/v1/stacks/bench');
+        await waitFor(
+          'the old deployment gone',
+          async () =>
+            (await docker.listContainers({ all: true, filters: { label: ['shoal.stack=bench'] } })).length === 0,
+          120_000,
+        );
+        const again = await agents[1]!.api('POST', '/v1/stacks', { name: 'bench', compose, file: 'compose.yml' });
+        if (again.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(again.body)}`);
+        await waitFor(
+          `${replicas} replicas running`,
+          async () => (await runningTasks(agents[0]!, 'bench_app')) === replicas,
+          180_000,
+        );
+      }
       const leader = (
         await agents[0]!
           .api<{ leader: string }>('GET', '/v1/status')
@@ -111,6 +130,7 @@ async function main(): Promise<void> {
       const index = followers[trial % followers.length]!;
       const victim = agents[index]!;
       const observer = agents.find((a, i) => i !== index)!;
+      lostCounts.push(replicas - (await runningTasks(observer, 'bench_app', ids[index])));
       const killedAt = performance.now();
       await victim.kill('SIGKILL');
       await removeContainers(`shoal.node.id=${ids[index]}`);
@@ -122,7 +142,7 @@ async function main(): Promise<void> {
       const ms = performance.now() - killedAt;
       failovers.push(ms);
       console.log(
-        `failover ${trial + 1}: all ${replicas} replicas running without the lost node ${ms.toFixed(0)} ms after kill -9`,
+        `failover ${trial + 1}: the lost node's ${lostCounts.at(-1)} replicas running elsewhere ${ms.toFixed(0)} ms after kill -9`,
       );
       victim.start(flags);
       await victim.waitForApi();
@@ -135,10 +155,10 @@ async function main(): Promise<void> {
         60_000,
       );
     }
-    failovers.sort((a, b) => a - b);
-    const p50 = failovers[Math.floor(failovers.length / 2)]!;
+    const sorted = [...failovers].sort((a, b) => a - b);
+    const p50 = sorted[Math.floor(sorted.length / 2)]!;
     console.log(
-      `node failover over ${trials} trials: p50 ${p50.toFixed(0)} ms, max ${failovers.at(-1)!.toFixed(0)} ms (node-down grace 5 s)`,
+      `node failover over ${trials} trials: p50 ${p50.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (node-down grace 5 s)`,
     );
     await agents[0]!.api('DELETE', '/v1/stacks/bench');
 
@@ -161,8 +181,9 @@ async function main(): Promise<void> {
         deployVsDirect: deployMs / bestDirect,
         failoverTrials: trials,
         failoverP50Ms: p50,
-        failoverMaxMs: failovers.at(-1),
+        failoverMaxMs: sorted.at(-1),
         failoverSamplesMs: failovers,
+        failoverLostReplicas: lostCounts,
         schedulerTasksPerSecond: scheduler.tasksPerSecond,
         schedulerColdTasksPerSecond: scheduler.coldTasksPerSecond,
       }),
