@@ -130,10 +130,15 @@ export function readService(
       'links is ignored: services reach each other by name on shared networks',
     );
 
+  const shoal = readShoal(r, get('x-shoal'), p('x-shoal'));
+  const runtime = shoal.runtime ?? 'docker';
   let image = '';
   const imageNode = get('image');
   if (!imageNode) {
-    if (!get('build')) r.error(entry.keyPos, path, 'image is required');
+    if (!get('build') && runtime === 'docker')
+      r.error(entry.keyPos, path, 'image is required (or x-shoal.runtime: process to run a command on the host)');
+  } else if (runtime === 'process') {
+    r.error(imageNode, p('image'), 'a process-runtime service runs a host command: remove image');
   } else {
     const s = r.name(imageNode, p('image'));
     if (s !== undefined && /\s/.test(s))
@@ -141,7 +146,6 @@ export function readService(
     image = s ?? '';
   }
 
-  const shoal = readShoal(r, get('x-shoal'), p('x-shoal'));
   // Jobs restart on failure by default; peek at the kind before reading deploy.
   const deployNode = get('deploy');
   const rawMode = deployNode?.kind === 'map' ? deployNode.entries.get('mode')?.value : undefined;
@@ -188,6 +192,8 @@ export function readService(
       shoal.autoscale.path,
       `autoscale applies to replicated services (this service is ${kind})`,
     );
+  if (runtime === 'process' && !get('command') && !get('entrypoint'))
+    r.error(entry.keyPos, p('command'), 'a process-runtime service needs a command to run');
   if (!batch && shoal.gang !== undefined)
     r.error(get('x-shoal'), p('x-shoal.gang'), 'gang applies to jobs and cron services');
 
@@ -221,6 +227,7 @@ export function readService(
   const spec: ServiceSpec = {
     name,
     kind,
+    runtime,
     image,
     command: get('command') ? readCommand(r, get('command')!, p('command')) : null,
     entrypoint: get('entrypoint') ? readCommand(r, get('entrypoint')!, p('entrypoint')) : null,
@@ -258,6 +265,7 @@ export function readService(
       namespace: shoal.namespace ?? defaults.namespace,
       owner: shoal.owner ?? defaults.owner,
       gang: shoal.gang ?? false,
+      preemptible: shoal.preemptible ?? batch,
     },
     job,
     cron,

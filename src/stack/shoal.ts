@@ -19,11 +19,22 @@ const SHOAL_KEYS = [
   'namespace',
   'owner',
   'gang',
+  'preemptible',
+  'runtime',
   'job',
   'cron',
   'autoscale',
 ];
-const JOB_KEYS = ['completions', 'parallelism', 'retries', 'backoff', 'time_limit', 'array', 'dependencies'];
+const JOB_KEYS = [
+  'completions',
+  'parallelism',
+  'retries',
+  'backoff',
+  'time_limit',
+  'array',
+  'dependencies',
+  'requeue',
+];
 const CRON_KEYS = [
   'schedule',
   'time_zone',
@@ -54,6 +65,8 @@ export interface ShoalRead {
   readonly namespace: string | undefined;
   readonly owner: string | undefined;
   readonly gang: boolean | undefined;
+  readonly preemptible: boolean | undefined;
+  readonly runtime: 'docker' | 'process' | undefined;
   readonly job: { node: PNode; path: string } | undefined;
   readonly cron: { node: PNode; path: string } | undefined;
   readonly autoscale: { node: PNode; path: string } | undefined;
@@ -89,6 +102,8 @@ export function readShoal(r: Reader, node: PNode | undefined, path: string): Sho
     namespace: get('namespace') ? readName(r, get('namespace')!, p('namespace')) : undefined,
     owner: get('owner') ? r.name(get('owner')!, p('owner')) : undefined,
     gang: get('gang') ? r.bool(get('gang')!, p('gang')) : undefined,
+    preemptible: get('preemptible') ? r.bool(get('preemptible')!, p('preemptible')) : undefined,
+    runtime: get('runtime') ? r.oneOf(get('runtime')!, p('runtime'), ['docker', 'process'] as const) : undefined,
     job: at('job'),
     cron: at('cron'),
     autoscale: at('autoscale'),
@@ -189,12 +204,16 @@ export function readJob(r: Reader, at: { node: PNode; path: string } | undefined
   }
   return {
     completions: array ? array.count : (completions ?? 1),
-    parallelism: (get('parallelism') && r.int(get('parallelism')!, p('parallelism'), 1, ARRAY_LIMITS.maxCount)) ?? 1,
+    // An array runs as many indices at once as fit (capped by `%N`), as in Slurm.
+    parallelism:
+      (get('parallelism') && r.int(get('parallelism')!, p('parallelism'), 1, ARRAY_LIMITS.maxCount)) ??
+      (array ? array.count : 1),
     retries: (get('retries') && r.int(get('retries')!, p('retries'), 0, 1000)) ?? 0,
     backoff,
     timeLimitMs: (get('time_limit') && r.duration(get('time_limit')!, p('time_limit'))) ?? 0,
     array,
     dependencies: get('dependencies') ? readDependencies(r, get('dependencies')!, p('dependencies'), refs) : [],
+    requeue: (get('requeue') && r.bool(get('requeue')!, p('requeue'))) ?? true,
   };
 }
 

@@ -30,6 +30,9 @@ export type ServiceKind = 'replicated' | 'global' | 'job' | 'cron';
 export interface ServiceSpec {
   readonly name: string;
   readonly kind: ServiceKind;
+  /** `docker` (default) runs a container of `image`; `process` runs `command` on the host (x-shoal.runtime). */
+  readonly runtime: 'docker' | 'process';
+  /** '' for the process runtime. */
   readonly image: string;
   /** Overrides the image's CMD; `null` keeps it. */
   readonly command: readonly string[] | null;
@@ -273,6 +276,8 @@ export interface SchedulingSpec {
   readonly owner: string | null;
   /** Place all tasks of a job at once or none (gang scheduling). */
   readonly gang: boolean;
+  /** May higher-priority work stop it (x-shoal.preemptible)? Default: jobs yes, services no. */
+  readonly preemptible: boolean;
 }
 
 /** A job array (`0-99%10`, `1,3,5-7`, `0-15:4`). */
@@ -308,6 +313,8 @@ export interface JobSpec {
   readonly array: ArraySpec | null;
   /** Sorted by type, job. */
   readonly dependencies: readonly JobDependencySpec[];
+  /** Run a unit again elsewhere when its node fails (default), or fail it with NODE_FAIL. */
+  readonly requeue: boolean;
 }
 
 /** Schedule settings (`x-shoal.cron`). */

@@ -28,6 +28,8 @@ import type {
 } from './workload-commands.js';
 import { serviceId } from './workload-checks.js';
 import { isTerminal, taskStateRank, type ServiceRecord, type StackRecord, type TaskRecord } from './workloads.js';
+import { cancelJob, chargeUsage, resolveServiceDependencies, startServiceJob } from './apply-jobs.js';
+import { SUBMITTED_JOB_STACK, type JobRecord, type UsageRecord } from './jobs.js';
 
 type Tasks = RecordEdit<TaskRecord>;
 type Services = RecordEdit<ServiceRecord>;
@@ -64,6 +66,8 @@ export function applyWorkload(state: ClusterState, command: WorkloadCommand): Ap
 
 function deploy(state: ClusterState, command: StackDeployCommand): ApplyOutcome {
   const { name, at } = command;
+  if (name === SUBMITTED_JOB_STACK)
+    return refuse(command, `the stack name "${name}" is reserved for submitted jobs: choose another with --name`);
   const services = new RecordEdit(state.services);
   const tasks = new RecordEdit(state.tasks);
   const wanted = new Set<string>();
@@ -101,10 +105,14 @@ function deploy(state: ClusterState, command: StackDeployCommand): ApplyOutcome 
     }
   }
   const existing = lookup(state.stacks, name);
+  const jobs = new RecordEdit(state.jobs);
   for (const id of existing?.services ?? []) {
-    if (!wanted.has(id)) removeService(services, tasks, state, id, at);
+    if (!wanted.has(id)) removeService(services, tasks, state, id, at, jobs);
   }
   if (existing !== undefined && !services.changed && !tasks.changed) return ok(state);
+  const counters = { ...state.counters };
+  const runs = startJobRuns(state, services, jobs, counters, wanted, at);
+  if (runs) state = { ...state, counters };
   const ids = [...wanted].sort();
   const stack: StackRecord = existing
     ? { ...existing, services: ids, updatedAt: at }
@@ -114,7 +122,32 @@ function deploy(state: ClusterState, command: StackDeployCommand): ApplyOutcome 
     stacks: { ...state.stacks, [name]: stack },
     services: services.result(),
     tasks: tasks.result(),
+    jobs: jobs.result(),
   });
+}
+
+/**
+ * A deploy that adds or changes a `job` service starts a run of it (a cron service waits for
+ * its schedule). Runs are created first and linked afterwards, so dependencies between the
+ * services of one file resolve whatever their order. Returns whether any run was created.
+ */
+function startJobRuns(
+  state: ClusterState,
+  services: Services,
+  jobs: RecordEdit<JobRecord>,
+  counters: { job: number },
+  wanted: ReadonlySet<string>,
+  at: number,
+): boolean {
+  const started: [ServiceRecord, string][] = [];
+  for (const id of [...wanted].sort()) {
+    const service = services.get(id)!;
+    const before = lookup(state.services, id);
+    if (service.spec.kind !== 'job' || before?.specHash === service.specHash) continue;
+    started.push([service, startServiceJob(state, jobs, counters, service, at, null)]);
+  }
+  for (const [service, jobId] of started) resolveServiceDependencies(state, jobs, service, jobId);
+  return started.length > 0;
 }
 
 function removeStack(state: ClusterState, command: StackRemoveCommand): ApplyOutcome {
@@ -123,14 +156,28 @@ function removeStack(state: ClusterState, command: StackRemoveCommand): ApplyOut
     return refuse(command, `stack ${command.name} is not deployed: check the name with \`shoal stack ls\``);
   const services = new RecordEdit(state.services);
   const tasks = new RecordEdit(state.tasks);
-  for (const id of stack.services) removeService(services, tasks, state, id, command.at);
+  const jobs = new RecordEdit(state.jobs);
+  for (const id of stack.services) removeService(services, tasks, state, id, command.at, jobs);
   const { [command.name]: _removed, ...stacks } = state.stacks;
-  return ok({ ...state, stacks, services: services.result(), tasks: tasks.result() });
+  return ok({ ...state, stacks, services: services.result(), tasks: tasks.result(), jobs: jobs.result() });
 }
 
-/** Delete a service; its unfinished tasks are asked to shut down and stay until collected. */
-function removeService(services: Services, tasks: Tasks, state: ClusterState, id: string, at: number): void {
+/**
+ * Delete a service; its unfinished tasks are asked to shut down and stay until collected, and its
+ * unfinished job runs are cancelled.
+ */
+function removeService(
+  services: Services,
+  tasks: Tasks,
+  state: ClusterState,
+  id: string,
+  at: number,
+  jobs: RecordEdit<JobRecord>,
+): void {
   services.delete(id);
+  for (const job of Object.values(state.jobs)) {
+    if (job.serviceId === id) cancelJob(state, jobs, tasks, job.id, 'its service was removed', at);
+  }
   for (const task of taskIndex(state.tasks).byService.get(id) ?? []) {
     if (!isTerminal(task.state) && task.desiredState !== 'shutdown')
       tasks.set(task.id, { ...task, desiredState: 'shutdown', updatedAt: at });
@@ -178,6 +225,7 @@ function create(state: ClusterState, command: TaskCreateCommand): ApplyOutcome {
       restarts: 0,
       createdAt: command.at,
       updatedAt: command.at,
+      ...(t.job === undefined ? {} : { job: t.job }),
     });
   }
   return ok({ ...state, tasks: tasks.result() });
@@ -225,7 +273,8 @@ function desire(state: ClusterState, command: TaskDesireCommand): ApplyOutcome {
 
 function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
   const { nodeId, at } = command;
-  return edit(state, command.reports, (task, r) => {
+  const usage = { ...state.usage };
+  const outcome = edit(state, command.reports, (task, r) => {
     // Fencing: only the node that holds the current assignment may speak for the task, and
     // states only move forward. Anything else is a late or foreign report: ignored.
     if (task.nodeId !== nodeId || task.generation !== r.generation) return task;
@@ -235,12 +284,28 @@ function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
       task.message === r.message &&
       task.exitCode === r.exitCode &&
       task.containerId === r.containerId &&
-      task.restarts === r.restarts
+      task.restarts === r.restarts &&
+      (r.usage === undefined || task.usage !== undefined)
     )
       return task;
     const { state: observed, message, exitCode, containerId, restarts } = r;
-    return { ...task, state: observed, message, exitCode, containerId, restarts, updatedAt: at };
+    let next: TaskRecord = { ...task, state: observed, message, exitCode, containerId, restarts, updatedAt: at };
+    if (next.startedAt === undefined && (observed === 'starting' || observed === 'running'))
+      next = { ...next, startedAt: at };
+    if (r.usage !== undefined) next = { ...next, usage: r.usage };
+    if (isTerminal(observed) && !isTerminal(task.state)) {
+      next = { ...next, endedAt: at };
+      if (r.outcome !== undefined && next.outcome === undefined) next = { ...next, outcome: r.outcome };
+      chargeUsage(state, usage, next, at);
+    }
+    return next;
   });
+  if (!outcome.ok || outcome.state === state) return outcome;
+  return ok({ ...outcome.state, usage: sameUsage(state.usage, usage) ? state.usage : usage });
+}
+
+function sameUsage(a: Readonly<Record<string, UsageRecord>>, b: Readonly<Record<string, UsageRecord>>): boolean {
+  return Object.keys(b).every((k) => a[k] === b[k]);
 }
 
 function setStatus(state: ClusterState, command: NodeSetStatusCommand): ApplyOutcome {
@@ -262,8 +327,10 @@ function setStatus(state: ClusterState, command: NodeSetStatusCommand): ApplyOut
  */
 export function orphanTasks(state: ClusterState, tasks: Tasks, nodeId: string, message: string, at: number): void {
   for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
-    if (!isTerminal(task.state))
-      tasks.set(task.id, { ...task, state: 'orphaned', desiredState: 'shutdown', message, updatedAt: at });
+    if (isTerminal(task.state)) continue;
+    const orphaned: TaskRecord = { ...task, state: 'orphaned', desiredState: 'shutdown', message, updatedAt: at };
+    // A job unit lost with its node ends NODE_FAIL; the job controller requeues it or fails it.
+    tasks.set(task.id, task.job === undefined ? orphaned : { ...orphaned, outcome: 'NODE_FAIL', endedAt: at });
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   NodeUpdateCommand,
   SettingsSetCommand,
 } from './commands.js';
+import { applyJobCommand } from './apply-jobs.js';
 import { applyWorkload, orphanTasks } from './apply-workloads.js';
 import { FieldIssue } from './check.js';
 import { RecordEdit } from './record-edit.js';
@@ -88,6 +89,17 @@ export function applyCommand(state: ClusterState, command: Command): ApplyOutcom
       });
     case 'settings.set':
       return setSettings(state, command);
+    case 'job.submit':
+    case 'job.start':
+    case 'cron.skip':
+    case 'job.cancel':
+    case 'job.update':
+    case 'job.remove':
+    case 'task.preempt':
+    case 'quota.set': {
+      const outcome = applyJobCommand(state, command);
+      return outcome.ok ? done(outcome.state) : outcome;
+    }
     default: {
       const outcome = applyWorkload(state, command);
       return outcome.ok ? done(outcome.state) : outcome;

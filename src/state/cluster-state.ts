@@ -44,7 +44,13 @@ export type { ClusterState } from './model.js';
  *   not applicable to the current state), `stale` (the index was applied already).
  */
 export type ApplyResult =
-  | { readonly ok: true; readonly index: number; readonly type: CommandType | null }
+  | {
+      readonly ok: true;
+      readonly index: number;
+      readonly type: CommandType | null;
+      /** The id of the job a `job.submit` or `job.start` created. */
+      readonly jobId?: string;
+    }
   | {
       readonly ok: false;
       readonly index: number;
@@ -106,8 +112,12 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
       };
     }
     if (!outcome.ok) return { ok: false, index, reason: 'refused', error: outcome.error };
+    const before = this.#state.counters.job;
     this.#state = outcome.state;
-    return { ok: true, index, type: command.type };
+    const created = this.#state.counters.job;
+    return created === before
+      ? { ok: true, index, type: command.type }
+      : { ok: true, index, type: command.type, jobId: String(created) };
   }
 
   /** The whole state and the applied index, in canonical CBOR. */

@@ -38,6 +38,7 @@ import {
   type RoleHints,
 } from './model.js';
 import { canonicalize } from './canonical.js';
+import { JOB_PAYLOADS, type JobCommand } from './job-commands.js';
 import { WORKLOAD_PAYLOADS, type PayloadCheck, type WorkloadCommand } from './workload-commands.js';
 
 /** Fields every command has. */
@@ -117,6 +118,7 @@ export interface SettingsSetCommand extends CommandBase {
 
 export type Command =
   | WorkloadCommand
+  | JobCommand
   | ClusterInitCommand
   | NodeRegisterCommand
   | NodeUpdateCommand
@@ -153,6 +155,14 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'task.report',
   'node.setStatus',
   'task.remove',
+  'job.submit',
+  'job.start',
+  'cron.skip',
+  'job.cancel',
+  'job.update',
+  'job.remove',
+  'task.preempt',
+  'quota.set',
 ];
 
 const BASE = ['v', 'type', 'at'] as const;
@@ -171,6 +181,7 @@ function checkKeyAndFingerprint(c: Fields): { tokenKey: string; fingerprint: str
 /** Validators of each command's payload, given the object with its base fields checked. */
 const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
   ...WORKLOAD_PAYLOADS,
+  ...JOB_PAYLOADS,
   'cluster.init': {
     fields: ['clusterId', 'name', 'tokenKey', 'fingerprint'],
     check: (c) => ({

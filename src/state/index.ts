@@ -95,3 +95,6 @@ export {
 export { applyCommand, type ApplyOutcome } from './apply.js';
 export { SNAPSHOT_FORMAT, decodeState, encodeState } from './snapshot.js';
 export { ClusterStateMachine, type ApplyResult } from './cluster-state.js';
+export * from './jobs.js';
+export type * from './job-commands.js';
+export { checkJobId, checkNamespace, checkJobName, checkOwner } from './job-checks.js';

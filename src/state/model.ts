@@ -6,6 +6,8 @@
  */
 import { CLUSTER_ID_PATTERN } from '../security/join-token.js';
 import { at, boolean, fail, integer, list, map, object, oneOf, string, unique } from './check.js';
+import type { NamespaceQuota } from '../scheduler/queue/types.js';
+import type { JobRecord, UsageRecord } from './jobs.js';
 import type { NodeStatus, ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 /** Version of the state layout (snapshots) and of the command format. */
@@ -103,12 +105,11 @@ export const DEFAULT_SETTINGS: ClusterSettings = Object.freeze({
 export interface ClusterCounters {
   /** The last assignment generation handed out (`task.assign` increments it per task). */
   readonly assignment: number;
+  /** The last job id handed out (`job.submit`, `job.start`, a job service's deploy). */
+  readonly job: number;
 }
 
-/**
- * The whole replicated state. `jobs` is a placeholder filled by a later milestone; it is
- * snapshotted already so the format holds.
- */
+/** The whole replicated state. */
 export interface ClusterState {
   readonly version: typeof STATE_VERSION;
   /** Null until `cluster.init` is applied. */
@@ -123,7 +124,14 @@ export interface ClusterState {
   readonly services: Readonly<Record<string, ServiceRecord>>;
   /** Tasks by id. A removed service's tasks stay until `task.remove` collects them. */
   readonly tasks: Readonly<Record<string, TaskRecord>>;
-  readonly jobs: Readonly<Record<string, unknown>>;
+  /** Batch jobs by id (see jobs.ts). */
+  readonly jobs: Readonly<Record<string, JobRecord>>;
+  /** Namespace quotas (`shoal quota set`). */
+  readonly quotas: Readonly<Record<string, NamespaceQuota>>;
+  /** Fair-share usage by namespace. */
+  readonly usage: Readonly<Record<string, UsageRecord>>;
+  /** Cron services' last handled schedule time. */
+  readonly cronMarks: Readonly<Record<string, number>>;
   readonly counters: ClusterCounters;
 }
 
@@ -140,7 +148,10 @@ export function emptyState(): ClusterState {
     services: {},
     tasks: {},
     jobs: {},
-    counters: { assignment: 0 },
+    quotas: {},
+    usage: {},
+    cronMarks: {},
+    counters: { assignment: 0, job: 0 },
   });
 }
 

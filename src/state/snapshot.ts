@@ -9,6 +9,7 @@ import { fingerprint } from '../security/join-token.js';
 import { canonicalize } from './canonical.js';
 import { FieldIssue, at, fail, integer, isPlainObject, map, object, show } from './check.js';
 import { InvalidSnapshotError } from './errors.js';
+import { checkBatch } from './job-snapshot.js';
 import { checkWorkloads } from './workload-snapshot.js';
 import {
   STATE_VERSION,
@@ -105,6 +106,9 @@ function checkState(v: unknown, path: string): ClusterState {
     'services',
     'tasks',
     'jobs',
+    'quotas',
+    'usage',
+    'cronMarks',
     'counters',
   ]);
   if (s.version !== STATE_VERSION) fail(at(path, 'version'), `expected ${STATE_VERSION}, got ${show(s.version)}`);
@@ -135,13 +139,7 @@ function checkState(v: unknown, path: string): ClusterState {
     nodes,
     revoked,
     ...checkWorkloads(s, path),
-    jobs: map(
-      s.jobs,
-      at(path, 'jobs'),
-      1_000_000,
-      (k) => k,
-      (x) => x,
-    ),
+    ...checkBatch(s, path),
   };
 }
 

@@ -106,7 +106,8 @@ const objects: Check = (v, p) => list(v, p, 10_000, obj);
 const SPEC_FIELDS: Readonly<Record<keyof ServiceSpec, Check>> = {
   name: checkServiceName,
   kind: (v, p) => oneOf(v, p, SERVICE_KINDS),
-  image: (v, p) => string(v, p, { min: 1, max: 1024 }),
+  runtime: (v, p) => oneOf(v, p, ['docker', 'process'] as const),
+  image: (v, p) => string(v, p, { max: 1024 }),
   command: stringsOrNull,
   entrypoint: stringsOrNull,
   env: stringMap,

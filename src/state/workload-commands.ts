@@ -27,6 +27,8 @@ import {
   checkTaskMessage,
 } from './workload-checks.js';
 import type { DesiredTaskState, NodeStatus, TaskState } from './workloads.js';
+import { checkOutcome, checkTaskJobRef, checkUsage } from './job-checks.js';
+import type { TaskJobRef, TaskOutcome, TaskUsage } from './jobs.js';
 
 /** One service of a `stack.deploy`. */
 export interface StackDeployService {
@@ -64,6 +66,8 @@ export interface NewTask {
   readonly serviceVersion: number;
   /** Global services pin the node; the task still waits `pending` until assigned there. */
   readonly nodeId?: string;
+  /** Batch tasks: the job unit it runs. */
+  readonly job?: TaskJobRef;
 }
 
 export interface TaskCreateCommand extends CommandBase {
@@ -112,6 +116,9 @@ export interface TaskReport {
   readonly exitCode: number | null;
   readonly containerId: string | null;
   readonly restarts: number;
+  /** Why a run ended beyond its exit code (the runtime knows `TIMEOUT` and `OUT_OF_MEMORY`). */
+  readonly outcome?: TaskOutcome;
+  readonly usage?: TaskUsage;
 }
 
 /** Reports of one node's runtime. Stale or fenced reports are ignored one by one, never refused. */
@@ -187,7 +194,7 @@ function checkNewTask(v: unknown, path: string): NewTask {
   const t = object(
     v,
     path,
-    ['id', 'serviceId', 'slot', 'serviceVersion', 'nodeId'],
+    ['id', 'serviceId', 'slot', 'serviceVersion', 'nodeId', 'job'],
     ['id', 'serviceId', 'slot', 'serviceVersion'],
   );
   const task: NewTask = {
@@ -196,7 +203,11 @@ function checkNewTask(v: unknown, path: string): NewTask {
     slot: integer(t.slot, at(path, 'slot'), 0, 1_000_000),
     serviceVersion: integer(t.serviceVersion, at(path, 'serviceVersion'), 1),
   };
-  return t.nodeId === undefined ? task : { ...task, nodeId: checkPeerId(t.nodeId, at(path, 'nodeId')) };
+  return {
+    ...task,
+    ...(t.nodeId === undefined ? {} : { nodeId: checkPeerId(t.nodeId, at(path, 'nodeId')) }),
+    ...(t.job === undefined ? {} : { job: checkTaskJobRef(t.job, at(path, 'job')) }),
+  };
 }
 
 function checkAssignment(v: unknown, path: string): TaskAssignment {
@@ -215,8 +226,13 @@ function checkPendingUpdate(v: unknown, path: string): TaskPendingUpdate {
 }
 
 function checkReport(v: unknown, path: string): TaskReport {
-  const r = object(v, path, ['taskId', 'generation', 'state', 'message', 'exitCode', 'containerId', 'restarts']);
-  return {
+  const r = object(
+    v,
+    path,
+    ['taskId', 'generation', 'state', 'message', 'exitCode', 'containerId', 'restarts', 'outcome', 'usage'],
+    ['taskId', 'generation', 'state', 'message', 'exitCode', 'containerId', 'restarts'],
+  );
+  const report: TaskReport = {
     taskId: checkTaskId(r.taskId, at(path, 'taskId')),
     generation: integer(r.generation, at(path, 'generation'), 0),
     state: oneOf(r.state, at(path, 'state'), REPORTABLE_STATES),
@@ -224,6 +240,11 @@ function checkReport(v: unknown, path: string): TaskReport {
     exitCode: checkExitCode(r.exitCode, at(path, 'exitCode')),
     containerId: checkContainerId(r.containerId, at(path, 'containerId')),
     restarts: integer(r.restarts, at(path, 'restarts'), 0, 1_000_000_000),
+  };
+  return {
+    ...report,
+    ...(r.outcome === undefined ? {} : { outcome: checkOutcome(r.outcome, at(path, 'outcome')) }),
+    ...(r.usage === undefined ? {} : { usage: checkUsage(r.usage, at(path, 'usage')) }),
   };
 }
 

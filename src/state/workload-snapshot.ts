@@ -23,6 +23,8 @@ import {
   checkTaskState,
   serviceId,
 } from './workload-checks.js';
+import { checkOutcome, checkTaskJobRef, checkUsage } from './job-checks.js';
+import { SUBMITTED_JOB_STACK } from './jobs.js';
 import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 const MAX_RECORDS = 1_000_000;
@@ -40,8 +42,11 @@ export function checkWorkloads(
   const stacks = map(s.stacks, at(path, 'stacks'), MAX_RECORDS, checkStackName, checkStack);
   const services = map(s.services, at(path, 'services'), MAX_RECORDS, checkServiceId, checkService);
   const tasks = map(s.tasks, at(path, 'tasks'), MAX_RECORDS, checkTaskId, checkTask);
-  const c = object(s.counters, at(path, 'counters'), ['assignment']);
-  const counters = { assignment: integer(c.assignment, at(at(path, 'counters'), 'assignment'), 0) };
+  const c = object(s.counters, at(path, 'counters'), ['assignment', 'job']);
+  const counters = {
+    assignment: integer(c.assignment, at(at(path, 'counters'), 'assignment'), 0),
+    job: integer(c.job, at(at(path, 'counters'), 'job'), 0),
+  };
 
   for (const [name, stack] of Object.entries(stacks)) {
     const where = at(at(path, 'stacks'), name);
@@ -57,7 +62,7 @@ export function checkWorkloads(
     if (service.id !== id) fail(at(where, 'id'), `does not match the key it is filed under, got ${show(service.id)}`);
     if (serviceId(service.stack, service.name) !== id)
       fail(where, `id, stack and name disagree: expected id ${show(serviceId(service.stack, service.name))}`);
-    if (!stacks[service.stack]?.services.includes(id))
+    if (service.stack !== SUBMITTED_JOB_STACK && !stacks[service.stack]?.services.includes(id))
       fail(at(where, 'stack'), `stack ${show(service.stack)} does not list it`);
   }
   for (const [id, task] of Object.entries(tasks)) {
@@ -127,11 +132,12 @@ const TASK_FIELDS = [
   'createdAt',
   'updatedAt',
 ] as const;
+const TASK_OPTIONAL = ['job', 'startedAt', 'endedAt', 'outcome', 'usage'] as const;
 
 function checkTask(v: unknown, path: string): TaskRecord {
   // nodeId, exitCode and containerId may be null, which `object` would count as present: fine.
-  const t = object(v, path, TASK_FIELDS);
-  return {
+  const t = object(v, path, [...TASK_FIELDS, ...TASK_OPTIONAL], TASK_FIELDS);
+  const task: TaskRecord = {
     id: checkTaskId(t.id, at(path, 'id')),
     serviceId: checkServiceId(t.serviceId, at(path, 'serviceId')),
     slot: integer(t.slot, at(path, 'slot'), 0, 1_000_000),
@@ -147,5 +153,13 @@ function checkTask(v: unknown, path: string): TaskRecord {
     restarts: integer(t.restarts, at(path, 'restarts'), 0, 1_000_000_000),
     createdAt: checkTime(t.createdAt, at(path, 'createdAt')),
     updatedAt: checkTime(t.updatedAt, at(path, 'updatedAt')),
+  };
+  return {
+    ...task,
+    ...(t.job === undefined ? {} : { job: checkTaskJobRef(t.job, at(path, 'job')) }),
+    ...(t.startedAt === undefined ? {} : { startedAt: checkTime(t.startedAt, at(path, 'startedAt')) }),
+    ...(t.endedAt === undefined ? {} : { endedAt: checkTime(t.endedAt, at(path, 'endedAt')) }),
+    ...(t.outcome === undefined ? {} : { outcome: checkOutcome(t.outcome, at(path, 'outcome')) }),
+    ...(t.usage === undefined ? {} : { usage: checkUsage(t.usage, at(path, 'usage')) }),
   };
 }

@@ -15,6 +15,7 @@
  * container name can never be mistaken for the current assignment.
  */
 import type { ServiceSpec } from '../stack/spec.js';
+import type { TaskJobRef, TaskOutcome, TaskUsage } from './jobs.js';
 
 export type { ServiceSpec };
 
@@ -73,6 +74,16 @@ export interface TaskRecord {
   readonly restarts: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** Set on the tasks of batch jobs: the job unit this task runs. */
+  readonly job?: TaskJobRef;
+  /** When the runtime first reported it starting or running (leader time); absent before. */
+  readonly startedAt?: number;
+  /** When it reached a terminal state (leader time). */
+  readonly endedAt?: number;
+  /** Why it ended beyond its exit code (timeout, preempted, node failure...). */
+  readonly outcome?: TaskOutcome;
+  /** CPU time and peak memory, when the runtime measured them. */
+  readonly usage?: TaskUsage;
 }
 
 export interface ServiceRecord {

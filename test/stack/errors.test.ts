@@ -39,7 +39,7 @@ describe('parseStack() on a file with several mistakes', () => {
       'compose.yml:14 services.api.deploy.restart_policy.condition: expected one of none, on-failure, any, got "sometimes"',
       'compose.yml:15 services.api.privileged: expected true or false, got "yes-please"',
       'compose.yml:16 services.api.build_args: unsupported key "build_args"',
-      'compose.yml:17 services.worker: image is required',
+      'compose.yml:17 services.worker: image is required (or x-shoal.runtime: process to run a command on the host)',
       'compose.yml:19 services.worker.depends_on[0]: service "cache" is not defined; services are: api, worker',
       'compose.yml:22 services.worker.deploy.update_config.paralelism: unsupported key "paralelism"; did you mean "parallelism"?',
       'compose.yml:23 configs: configs are not supported by shoal yet; pass the data through environment, env_file or a bind mount',

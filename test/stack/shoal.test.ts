@@ -11,6 +11,7 @@ describe('parseStack() x-shoal scheduling keys', () => {
       namespace: 'default',
       owner: null,
       gang: false,
+      preemptible: false,
     });
     expect(service('x-shoal:\n  kind: job').scheduling.priority).toBe(100);
   });
@@ -50,6 +51,7 @@ services:
       namespace: 'research',
       owner: 'alice',
       gang: false,
+      preemptible: false,
     });
     expect(spec.services.db!.scheduling.owner).toBe('alice');
   });
@@ -84,6 +86,7 @@ describe('parseStack() jobs', () => {
       retries: 0,
       backoff: { initialMs: 10_000, maxMs: 300_000, factor: 2 },
       timeLimitMs: 0,
+      requeue: true,
       array: null,
       dependencies: [],
     });
@@ -133,6 +136,7 @@ describe('parseStack() jobs', () => {
       retries: 2,
       backoff: { initialMs: 1000, maxMs: 60_000, factor: 3 },
       timeLimitMs: 5_400_000,
+      requeue: true,
       array: null,
       dependencies: [
         { type: 'afternotok', job: 'c' },

@@ -87,7 +87,7 @@ describe('task.assign', () => {
       updatedAt: T0 + 30,
     });
     expect(machine.task('web-api-2')).toMatchObject({ nodeId: peerId(2), state: 'assigned', generation: 2 });
-    expect(machine.state().counters).toEqual({ assignment: 2 });
+    expect(machine.state().counters).toEqual({ assignment: 2, job: 1 });
     expect(machine.tasksOnNode(peerId(1)).map((t) => t.id)).toEqual(['web-api-1']);
   });
 

@@ -21,7 +21,7 @@ describe('snapshots with workloads', () => {
     const { state, appliedIndex } = decodeState(machine.snapshot(), machine.appliedIndex);
     expect(appliedIndex).toBe(machine.appliedIndex);
     expect(state).toEqual(machine.state());
-    expect(state.counters).toEqual({ assignment: 2 });
+    expect(state.counters).toEqual({ assignment: 2, job: 1 });
     expect(state.nodes[peerId(1)]).toMatchObject({ status: 'ready', statusChangedAt: T0 + 1 });
     expect(Object.isFrozen(state.tasks['web-api-1'])).toBe(true);
   });

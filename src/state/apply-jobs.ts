@@ -1,0 +1,343 @@
+/**
+ * Applying the batch commands, and the batch side effects of the workload commands (a job
+ * service's deploy starts a run; a task's end is charged to its namespace's fair-share usage).
+ * Same rules as `apply.ts`: pure, no clock, refusals decided before anything is kept.
+ * @module
+ * @private
+ */
+import type { ApplyOutcome } from './apply.js';
+import type {
+  JobCancelCommand,
+  JobCommand,
+  JobRemoveCommand,
+  JobStartCommand,
+  JobSubmitCommand,
+  JobUpdateCommand,
+  QuotaSetCommand,
+  TaskPreemptCommand,
+} from './job-commands.js';
+import {
+  DEFAULT_FAIR_SHARE_HALF_LIFE_MS,
+  SUBMITTED_JOB_STACK,
+  decayedUsage,
+  isJobEnded,
+  submittedJobServiceId,
+  type JobDependency,
+  type JobRecord,
+  type UsageRecord,
+} from './jobs.js';
+import type { ClusterState } from './model.js';
+import { taskIndex } from './queries.js';
+import { RecordEdit } from './record-edit.js';
+import { isTerminal, type ServiceRecord, type TaskRecord } from './workloads.js';
+
+/** Apply a batch command to an initialized cluster's state. */
+export function applyJobCommand(state: ClusterState, command: JobCommand): ApplyOutcome {
+  switch (command.type) {
+    case 'job.submit':
+      return submit(state, command);
+    case 'job.start':
+      return start(state, command);
+    case 'cron.skip': {
+      const mark = lookup(state.cronMarks, command.serviceId);
+      if (mark !== undefined && mark >= command.scheduledAt) return ok(state);
+      return ok({ ...state, cronMarks: { ...state.cronMarks, [command.serviceId]: command.scheduledAt } });
+    }
+    case 'job.cancel':
+      return cancel(state, command);
+    case 'job.update':
+      return update(state, command);
+    case 'job.remove':
+      return remove(state, command);
+    case 'task.preempt':
+      return preempt(state, command);
+    case 'quota.set':
+      return setQuota(state, command);
+  }
+}
+
+function submit(state: ClusterState, command: JobSubmitCommand): ApplyOutcome {
+  for (const dep of command.dependencies) {
+    if (!Object.hasOwn(state.jobs, dep.jobId))
+      return refuse(command, `dependency ${dep.type}:${dep.jobId}: job ${dep.jobId} does not exist (see \`shoal queue\`)`);
+  }
+  const id = String(state.counters.job + 1);
+  const serviceId = submittedJobServiceId(id);
+  const service: ServiceRecord = {
+    id: serviceId,
+    stack: SUBMITTED_JOB_STACK,
+    name: id,
+    spec: { ...command.spec, name: id },
+    specHash: command.specHash,
+    version: 1,
+    replicas: 0,
+    createdAt: command.at,
+    updatedAt: command.at,
+  };
+  const job = newJob(id, service, {
+    name: command.name,
+    owner: command.owner,
+    namespace: command.namespace,
+    priority: command.priority,
+    beginAt: Math.max(command.beginAt, command.at),
+    scheduledAt: null,
+    dependencies: sortDependencies(command.dependencies),
+    at: command.at,
+  });
+  return ok({
+    ...state,
+    services: { ...state.services, [serviceId]: service },
+    jobs: { ...state.jobs, [id]: job },
+    counters: { ...state.counters, job: state.counters.job + 1 },
+  });
+}
+
+function start(state: ClusterState, command: JobStartCommand): ApplyOutcome {
+  const service = lookup(state.services, command.serviceId);
+  if (service === undefined) return refuse(command, `service ${command.serviceId} does not exist`);
+  if (service.spec.kind !== 'job' && service.spec.kind !== 'cron')
+    return refuse(command, `service ${service.id} is a ${service.spec.kind} service: only job and cron services run jobs`);
+  let cronMarks = state.cronMarks;
+  if (command.scheduledAt !== null) {
+    const mark = lookup(state.cronMarks, service.id);
+    if (mark !== undefined && mark >= command.scheduledAt) return ok(state); // handled already
+    cronMarks = { ...state.cronMarks, [service.id]: command.scheduledAt };
+  }
+  const jobs = new RecordEdit(state.jobs);
+  const counters = { ...state.counters };
+  const id = startServiceJob(state, jobs, counters, service, command.at, command.scheduledAt);
+  resolveServiceDependencies(state, jobs, service, id);
+  return ok({ ...state, jobs: jobs.result(), counters, cronMarks });
+}
+
+/**
+ * Create a run of a stack's job service: its dependencies resolve to the latest run of each
+ * named service. Used by `job.start` and by `stack.deploy` for new or changed job services.
+ */
+export function startServiceJob(
+  state: ClusterState,
+  jobs: RecordEdit<JobRecord>,
+  counters: { job: number },
+  service: ServiceRecord,
+  at: number,
+  scheduledAt: number | null,
+): string {
+  const id = String(++counters.job);
+  jobs.set(
+    id,
+    newJob(id, service, {
+      name: service.name,
+      owner: service.spec.scheduling.owner ?? service.spec.scheduling.namespace,
+      namespace: service.spec.scheduling.namespace,
+      priority: service.spec.scheduling.priority,
+      beginAt: at,
+      scheduledAt,
+      dependencies: [],
+      at,
+    }),
+  );
+  return id;
+}
+
+/**
+ * Resolve a stack job run's dependencies to the latest run of each named service. Called once all
+ * runs of a command exist, so a pipeline deployed at once links up whatever the services' order.
+ * A dependency on a service that never ran is left out.
+ */
+export function resolveServiceDependencies(
+  state: ClusterState,
+  jobs: RecordEdit<JobRecord>,
+  service: ServiceRecord,
+  jobId: string,
+): void {
+  const job = jobs.get(jobId)!;
+  const dependencies: JobDependency[] = [];
+  for (const dep of service.spec.job?.dependencies ?? []) {
+    const target = dep.job.includes('/') ? dep.job.replace('/', '_') : `${service.stack}_${dep.job}`;
+    const latest = latestJobOf(state, jobs, target);
+    if (latest !== undefined) dependencies.push({ type: dep.type, jobId: latest });
+  }
+  if (dependencies.length > 0) jobs.set(jobId, { ...job, dependencies: sortDependencies(dependencies) });
+}
+
+function latestJobOf(state: ClusterState, jobs: RecordEdit<JobRecord>, serviceId: string): string | undefined {
+  let best: number | undefined;
+  for (const job of Object.values(state.jobs)) {
+    if (job.serviceId === serviceId && (best === undefined || Number(job.id) > best)) best = Number(job.id);
+  }
+  // Runs created earlier in the same command (a stack deploying a pipeline at once).
+  for (let n = (best ?? 0) + 1; jobs.has(String(n)); n++) {
+    if (jobs.get(String(n))!.serviceId === serviceId) best = n;
+  }
+  return best === undefined ? undefined : String(best);
+}
+
+interface JobFields {
+  readonly name: string;
+  readonly owner: string;
+  readonly namespace: string;
+  readonly priority: number;
+  readonly beginAt: number;
+  readonly scheduledAt: number | null;
+  readonly dependencies: readonly JobDependency[];
+  readonly at: number;
+}
+
+function newJob(id: string, service: ServiceRecord, f: JobFields): JobRecord {
+  const job = service.spec.job;
+  return {
+    id,
+    name: f.name,
+    serviceId: service.id,
+    serviceVersion: service.version,
+    owner: f.owner,
+    namespace: f.namespace,
+    priority: f.priority,
+    submittedAt: f.at,
+    beginAt: f.beginAt,
+    scheduledAt: f.scheduledAt,
+    dependencies: f.dependencies,
+    units: job === null ? 1 : (job.array?.count ?? job.completions),
+    state: 'PENDING',
+    reason: '',
+    startedAt: null,
+    endedAt: null,
+    exitCode: null,
+    succeeded: 0,
+    failed: 0,
+  };
+}
+
+function sortDependencies(deps: readonly JobDependency[]): JobDependency[] {
+  return [...deps].sort((a, b) =>
+    a.type !== b.type ? (a.type < b.type ? -1 : 1) : Number(a.jobId) - Number(b.jobId),
+  );
+}
+
+function cancel(state: ClusterState, command: JobCancelCommand): ApplyOutcome {
+  for (const id of command.jobIds) {
+    if (!Object.hasOwn(state.jobs, id)) return refuse(command, `job ${id} does not exist (see \`shoal queue\`)`);
+  }
+  const jobs = new RecordEdit(state.jobs);
+  const tasks = new RecordEdit(state.tasks);
+  for (const id of command.jobIds) cancelJob(state, jobs, tasks, id, command.reason, command.at);
+  if (!jobs.changed && !tasks.changed) return ok(state);
+  return ok({ ...state, jobs: jobs.result(), tasks: tasks.result() });
+}
+
+/** End a job as CANCELLED and ask its unfinished tasks to stop (their outcome says why). */
+export function cancelJob(
+  state: ClusterState,
+  jobs: RecordEdit<JobRecord>,
+  tasks: RecordEdit<TaskRecord>,
+  jobId: string,
+  reason: string,
+  at: number,
+): void {
+  const job = jobs.get(jobId);
+  if (job === undefined || isJobEnded(job.state)) return;
+  jobs.set(jobId, { ...job, state: 'CANCELLED', reason, endedAt: at });
+  for (const task of taskIndex(state.tasks).byService.get(job.serviceId) ?? []) {
+    if (task.job?.jobId !== jobId || isTerminal(task.state)) continue;
+    const current = tasks.get(task.id) ?? task;
+    tasks.set(task.id, { ...current, desiredState: 'shutdown', outcome: 'CANCELLED', updatedAt: at });
+  }
+}
+
+function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
+  const jobs = new RecordEdit(state.jobs);
+  for (const u of command.updates) {
+    const job = jobs.get(u.jobId);
+    // Once ended, a job's outcome is final: a duplicate or late update is ignored.
+    if (job === undefined || isJobEnded(job.state)) continue;
+    if (u.state === 'PENDING' && job.state === 'RUNNING') continue; // never backwards
+    const next: JobRecord = {
+      ...job,
+      state: u.state,
+      reason: u.reason,
+      exitCode: u.exitCode,
+      succeeded: u.succeeded,
+      failed: u.failed,
+      startedAt: job.startedAt ?? (u.state === 'PENDING' ? null : command.at),
+      endedAt: isJobEnded(u.state) ? command.at : null,
+    };
+    if (
+      next.state !== job.state ||
+      next.reason !== job.reason ||
+      next.exitCode !== job.exitCode ||
+      next.succeeded !== job.succeeded ||
+      next.failed !== job.failed
+    )
+      jobs.set(job.id, next);
+  }
+  return jobs.changed ? ok({ ...state, jobs: jobs.result() }) : ok(state);
+}
+
+function remove(state: ClusterState, command: JobRemoveCommand): ApplyOutcome {
+  const jobs = new RecordEdit(state.jobs);
+  const tasks = new RecordEdit(state.tasks);
+  const services = new RecordEdit(state.services);
+  const index = taskIndex(state.tasks);
+  for (const id of command.jobIds) {
+    const job = jobs.get(id);
+    if (job === undefined || !isJobEnded(job.state)) continue;
+    const live = (index.byService.get(job.serviceId) ?? []).filter((t) => t.job?.jobId === id);
+    if (live.some((t) => !isTerminal(t.state))) continue; // its tasks are still stopping
+    for (const t of live) tasks.delete(t.id);
+    jobs.delete(id);
+    if (job.serviceId === submittedJobServiceId(id)) services.delete(job.serviceId);
+  }
+  if (!jobs.changed) return ok(state);
+  return ok({ ...state, jobs: jobs.result(), tasks: tasks.result(), services: services.result() });
+}
+
+function preempt(state: ClusterState, command: TaskPreemptCommand): ApplyOutcome {
+  const tasks = new RecordEdit(state.tasks);
+  for (const id of command.taskIds) {
+    const task = tasks.get(id);
+    if (task === undefined || isTerminal(task.state) || task.desiredState === 'shutdown') continue;
+    tasks.set(id, { ...task, desiredState: 'shutdown', outcome: 'PREEMPTED', updatedAt: command.at });
+  }
+  return tasks.changed ? ok({ ...state, tasks: tasks.result() }) : ok(state);
+}
+
+function setQuota(state: ClusterState, command: QuotaSetCommand): ApplyOutcome {
+  if (command.quota === null) {
+    if (!Object.hasOwn(state.quotas, command.namespace)) return ok(state);
+    const { [command.namespace]: _gone, ...quotas } = state.quotas;
+    return ok({ ...state, quotas });
+  }
+  return ok({ ...state, quotas: { ...state.quotas, [command.namespace]: command.quota } });
+}
+
+/**
+ * Charge an ended job task's reserved CPU × run time to its namespace (fair share). Tasks that
+ * reserve no CPU count as one CPU, as Slurm allocates at least one.
+ */
+export function chargeUsage(
+  state: ClusterState,
+  usage: Record<string, UsageRecord>,
+  task: TaskRecord,
+  at: number,
+): void {
+  if (task.job === undefined || task.startedAt === undefined) return;
+  const job = lookup(state.jobs, task.job.jobId);
+  const service = lookup(state.services, task.serviceId);
+  if (job === undefined) return;
+  const millicores = service?.spec.deploy.resources.reservations.cpuMillis || 1000;
+  const cpuMs = (millicores / 1000) * Math.max(0, at - task.startedAt);
+  const previous = decayedUsage(usage[job.namespace], at, DEFAULT_FAIR_SHARE_HALF_LIFE_MS);
+  usage[job.namespace] = { value: previous + cpuMs, at };
+}
+
+function lookup<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function ok(state: ClusterState): ApplyOutcome {
+  return { ok: true, state };
+}
+
+function refuse(command: JobCommand, reason: string): ApplyOutcome {
+  return { ok: false, error: `${command.type}: ${reason}` };
+}
