@@ -29,7 +29,8 @@ export function collectTasks(input: GcInput): string[] {
   const remove: string[] = [];
   const slots = new Map<string, TaskRecord[]>();
   for (const task of Object.values(input.state.tasks)) {
-    if (!isTerminal(task.state)) continue;
+    // Job tasks are the job's history: they go with their job (job-gc.ts).
+    if (!isTerminal(task.state) || task.job !== undefined) continue;
     const service = input.state.services[task.serviceId];
     if (service === undefined) {
       remove.push(task.id);

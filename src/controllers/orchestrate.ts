@@ -20,6 +20,8 @@
  */
 import type { BackoffOptions } from './backoff.js';
 import { collectTasks } from './gc.js';
+import { collectJobs } from './job-gc.js';
+import { reconcileJobs } from './jobs.js';
 import { reconcileGlobal } from './global.js';
 import { DEFAULT_NODE_GRACE_MS, reconcileNodeHealth } from './node-health.js';
 import { reconcilePlacement } from './placement.js';
@@ -64,6 +66,8 @@ export interface WorkloadReconcileInput {
   readonly backoff?: BackoffOptions;
   /** Ended tasks kept per slot. */
   readonly history?: number;
+  /** Ended jobs kept. */
+  readonly jobHistory?: number;
   /** Scheduler tie-break seed. */
   readonly seed?: number;
 }
@@ -93,8 +97,10 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   const replicated = reconcileReplicated(common);
   const global = reconcileGlobal({ ...common, ...opt('managers', input.managers) });
 
+  const jobs = reconcileJobs({ ...common, maxCreates: limits.creates });
+
   const shutdown = [...new Set([...replicated.shutdown, ...global.shutdown])].slice(0, limits.shutdowns);
-  const create = [...replicated.create, ...global.create].slice(0, limits.creates);
+  const create = [...replicated.create, ...global.create, ...jobs.create].slice(0, limits.creates);
   const placement = reconcilePlacement({
     state: input.state,
     newTasks: create,
@@ -104,13 +110,24 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
     ...opt('seed', input.seed),
   });
   const removals = collectTasks({ state: input.state, ...opt('history', input.history) }).slice(0, limits.removals);
+  const forgotten = collectJobs(input.state, input.jobHistory, limits.removals);
 
   const out: WorkloadCommandInput[] = [];
+  for (const [reason, jobIds] of groupByReason(jobs.cancel))
+    out.push({ type: 'job.cancel', jobIds, reason });
   if (shutdown.length > 0) out.push({ type: 'task.desire', taskIds: shutdown, desiredState: 'shutdown' });
   if (create.length > 0) out.push({ type: 'task.create', tasks: create });
   if (placement.assignments.length > 0) out.push({ type: 'task.assign', assignments: placement.assignments });
   if (placement.pending.length > 0) out.push({ type: 'task.pending', updates: placement.pending });
   if (removals.length > 0) out.push({ type: 'task.remove', taskIds: removals });
+  if (jobs.updates.length > 0) out.push({ type: 'job.update', updates: jobs.updates });
+  if (forgotten.length > 0) out.push({ type: 'job.remove', jobIds: forgotten });
+  return out;
+}
+
+function groupByReason(cancels: readonly { jobId: string; reason: string }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const { jobId, reason } of cancels) out.set(reason, [...(out.get(reason) ?? []), jobId]);
   return out;
 }
 

@@ -7,6 +7,9 @@
  * @module
  */
 import type { NodeRecord } from '../state/model.js';
+import type { NamespaceQuota } from '../scheduler/queue/types.js';
+import type { JobUpdate } from '../state/job-commands.js';
+import type { JobRecord, TaskJobRef, UsageRecord } from '../state/jobs.js';
 import type { NodeStatus, ServiceRecord, TaskRecord } from '../state/workloads.js';
 
 /** A node record, with the health status (`ready`/`down`) the node-health controller keeps. */
@@ -17,6 +20,11 @@ export interface WorkloadState {
   readonly nodes: Readonly<Record<string, WorkloadNode>>;
   readonly services: Readonly<Record<string, ServiceRecord>>;
   readonly tasks: Readonly<Record<string, TaskRecord>>;
+  /** Batch jobs; absent in tests that have none. */
+  readonly jobs?: Readonly<Record<string, JobRecord>>;
+  readonly quotas?: Readonly<Record<string, NamespaceQuota>>;
+  readonly usage?: Readonly<Record<string, UsageRecord>>;
+  readonly cronMarks?: Readonly<Record<string, number>>;
 }
 
 /** One task to create (`task.create`); `nodeId` pins a global task to its node. */
@@ -26,6 +34,7 @@ export interface NewTask {
   readonly slot: number;
   readonly serviceVersion: number;
   readonly nodeId?: string;
+  readonly job?: TaskJobRef;
 }
 
 /** One placement (`task.assign`). */
@@ -45,7 +54,13 @@ export type WorkloadCommandInput =
     }
   | { readonly type: 'task.desire'; readonly taskIds: readonly string[]; readonly desiredState: 'shutdown' }
   | { readonly type: 'task.remove'; readonly taskIds: readonly string[] }
-  | { readonly type: 'node.setStatus'; readonly id: string; readonly status: NodeStatus };
+  | { readonly type: 'node.setStatus'; readonly id: string; readonly status: NodeStatus }
+  | { readonly type: 'job.update'; readonly updates: readonly JobUpdate[] }
+  | { readonly type: 'job.cancel'; readonly jobIds: readonly string[]; readonly reason: string }
+  | { readonly type: 'job.remove'; readonly jobIds: readonly string[] }
+  | { readonly type: 'job.start'; readonly serviceId: string; readonly scheduledAt: number | null }
+  | { readonly type: 'cron.skip'; readonly serviceId: string; readonly scheduledAt: number }
+  | { readonly type: 'task.preempt'; readonly taskIds: readonly string[] };
 
 /**
  * What one orchestrator (replicated or global) decided for the services it owns. The

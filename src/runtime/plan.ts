@@ -144,7 +144,9 @@ export function planNode(input: PlanInput): PlanResult {
 
   let nextWakeAt: number | null = null;
   for (const m of Object.values(memory)) {
-    if (m.nextRestartAt !== null && (nextWakeAt === null || m.nextRestartAt < nextWakeAt)) nextWakeAt = m.nextRestartAt;
+    for (const at of [m.nextRestartAt, m.terminal === null && !m.timedOut ? m.deadlineAt : null]) {
+      if (at !== null && (nextWakeAt === null || at < nextWakeAt)) nextWakeAt = at;
+    }
   }
   return { actions, reports, memory, nextWakeAt };
 }
@@ -158,15 +160,24 @@ interface TaskStep {
 function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: TaskMemory, now: number): TaskStep {
   const { task } = a;
   let mem: TaskMemory = c ? { ...mem0, created: true, containerId: c.id } : mem0;
-  const report = (state: TaskState, message: string, exitCode: number | null = null): TaskReport => ({
-    taskId: task.id,
-    generation: task.generation,
-    state,
-    message,
-    exitCode,
-    containerId: c?.id ?? mem.containerId,
-    restarts: mem.restarts,
-  });
+  const report = (state: TaskState, message: string, exitCode: number | null = null): TaskReport => {
+    const base: TaskReport = {
+      taskId: task.id,
+      generation: task.generation,
+      state,
+      message,
+      exitCode,
+      containerId: c?.id ?? mem.containerId,
+      restarts: mem.restarts,
+    };
+    if (!isTerminal(state) || task.job === undefined) return base;
+    const outcome = mem.timedOut ? 'TIMEOUT' : c?.oomKilled ? 'OUT_OF_MEMORY' : undefined;
+    return {
+      ...base,
+      ...(outcome === undefined ? {} : { outcome }),
+      ...(c?.usage ? { usage: { cpuMs: Math.round(c.usage.cpuMs), peakMemoryBytes: c.usage.peakMemoryBytes } } : {}),
+    };
+  };
   const stop = (reason: string): Action => ({
     type: 'stop',
     key: task.id,
@@ -200,7 +211,8 @@ function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: 
   }
 
   const runnable: RunnableAssignment = a;
-  const policy = runnable.service.spec.deploy.restartPolicy;
+  // A job's unit is never restarted in place: retries are new tasks of the job controller.
+  const policy = task.job === undefined ? runnable.service.spec.deploy.restartPolicy : NO_RESTART;
   const waiting = (): TaskStep => ({ mem, actions: [], report: report(waitState(), mem.message, mem.exitCode) });
   const restartDue = mem.nextRestartAt !== null && now >= mem.nextRestartAt;
 
@@ -223,6 +235,15 @@ function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: 
 
   if (LIVE.has(c.status)) {
     mem = { ...mem, nextRestartAt: null };
+    const limit = task.job === undefined ? 0 : (runnable.service.spec.job?.timeLimitMs ?? 0);
+    if (limit > 0 && c.startedAt !== null) {
+      mem = { ...mem, deadlineAt: c.startedAt + limit };
+      if (now >= c.startedAt + limit) {
+        if (mem.timedOut) return { mem, actions: [], report: null }; // stopping
+        mem = { ...mem, timedOut: true };
+        return { mem, actions: [stop(`time limit of ${formatMs(limit)} exceeded`)], report: null };
+      }
+    }
     if (c.health === 'unhealthy') {
       if (mem.unhealthyStop === c.startedAt) return { mem, actions: [], report: null };
       mem = { ...mem, unhealthyStop: c.startedAt };
@@ -263,6 +284,8 @@ function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: 
   return waiting();
 
   function terminalReport(): TaskReport {
+    if (mem.timedOut && mem.terminal !== 'rejected')
+      return report('failed', `TIMEOUT: killed after its time limit (${mem.message})`, mem.exitCode);
     return report(mem.terminal as TerminalOutcome, mem.message, mem.exitCode);
   }
   function waitState(): TaskState {
@@ -273,6 +296,16 @@ function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: 
     const last = `restarted ${mem.restarts} time${mem.restarts === 1 ? '' : 's'}, last after: ${mem.lastReason}`;
     return base ? `${base}; ${last}` : last;
   }
+}
+
+const NO_RESTART = Object.freeze({ condition: 'none', delayMs: 0, maxAttempts: 0, windowMs: 0 } as const);
+
+/** `90000` → `1m30s`, for messages. */
+function formatMs(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
 }
 
 /** Whether the assignment's service is known (else it can only be shut down). */
@@ -366,7 +399,7 @@ export function recordFailure(
       ? { ...mem, terminal: 'rejected', message: failure.message, exitCode: null, nextRestartAt: null }
       : decideAfterExit(
           mem,
-          assignment.service.spec.deploy.restartPolicy,
+          task.job === undefined ? assignment.service.spec.deploy.restartPolicy : NO_RESTART,
           { exitCode: null, ranMs: null, reason: `could not start: ${failure.message}`, clean: false },
           now,
         );

@@ -48,6 +48,10 @@ export interface TaskMemory {
   /** It was observed running (and healthy) at least once. */
   readonly reachedRunning: boolean;
   readonly containerId: string | null;
+  /** The runtime stopped it for running past its job's time limit (reported `TIMEOUT`). */
+  readonly timedOut: boolean;
+  /** When the current run must end (job time limit), for the runtime's wake-up; null if none. */
+  readonly deadlineAt: number | null;
 }
 
 /** How a run ended. */
@@ -78,6 +82,8 @@ export function freshMemory(task: TaskRecord): TaskMemory {
     created: false,
     reachedRunning: task.state === 'running',
     containerId: task.containerId,
+    timedOut: false,
+    deadlineAt: null,
   };
 }
 

@@ -1,0 +1,259 @@
+/**
+ * The job controller: for every unfinished job, which units need a task now, and what the job's
+ * state is. Pure, like the other orchestrators: everything is read from the replicated state
+ * (jobs and their tasks), so a new leader continues exactly where the last one stopped.
+ *
+ * A unit (array index or completion index) is *done* once one of its tasks completed. Its latest
+ * task decides the rest:
+ * - still running or waiting: the unit is live;
+ * - preempted, or lost with its node when the job requeues: a new task, `requeues + 1` (not a failure);
+ * - failed, timed out, out of memory, rejected, or lost with `requeue: false`: a failure; retried
+ *   with `attempt + 1` after the job's back-off while `attempt < retries`, else the unit failed.
+ * At most `parallelism` units (and the array's `%N`) are live at once. The job is COMPLETED when
+ * every unit is done; when units failed for good and nothing is live any more it ends FAILED
+ * (or TIMEOUT / NODE_FAIL when that is how its failing unit ended).
+ * @module
+ */
+import type { JobSpec } from '../stack/spec.js';
+import type { JobUpdate } from '../state/job-commands.js';
+import { isJobEnded, type JobRecord, type JobState } from '../state/jobs.js';
+import { isTerminal, type ServiceRecord, type TaskRecord } from '../state/workloads.js';
+import type { IdGenerator, NewTask, WorkloadState } from './workload-types.js';
+
+export interface JobsInput {
+  readonly state: WorkloadState;
+  readonly now: number;
+  readonly newId: IdGenerator;
+  /** At most this many tasks created in one pass. */
+  readonly maxCreates?: number;
+}
+
+export interface JobsPlan {
+  readonly create: NewTask[];
+  readonly updates: JobUpdate[];
+  /** Jobs whose dependency can never be met (e.g. `afterok` on a failed job): cancel them with this reason. */
+  readonly cancel: { readonly jobId: string; readonly reason: string }[];
+  /** The earliest time a waiting job becomes ready (begin time, retry back-off), for the leader's timer. */
+  readonly nextWakeAt: number | null;
+}
+
+/** The indices of a job's units, in order. */
+export function unitIndices(spec: JobSpec | null, units: number): number[] {
+  const array = spec?.array;
+  if (array === null || array === undefined) return Array.from({ length: units }, (_, i) => i);
+  const out: number[] = [];
+  for (const r of array.ranges) for (let i = r.start; i <= r.end; i += r.step) out.push(i);
+  return out;
+}
+
+/** Tasks of each unfinished job, by job id then unit index (oldest first). */
+function tasksByJob(state: WorkloadState): Map<string, Map<number, TaskRecord[]>> {
+  const out = new Map<string, Map<number, TaskRecord[]>>();
+  for (const task of Object.values(state.tasks)) {
+    if (task.job === undefined) continue;
+    let units = out.get(task.job.jobId);
+    if (units === undefined) out.set(task.job.jobId, (units = new Map()));
+    const list = units.get(task.job.index);
+    if (list === undefined) units.set(task.job.index, [task]);
+    else list.push(task);
+  }
+  for (const units of out.values())
+    for (const list of units.values()) list.sort((a, b) => runNumber(a) - runNumber(b) || a.createdAt - b.createdAt);
+  return out;
+}
+
+const runNumber = (t: TaskRecord): number => (t.job ? t.job.attempt + t.job.requeues : 0);
+
+/**
+ * Decide tasks and job states for all unfinished jobs, oldest job first.
+ * @example
+ * const plan = reconcileJobs({ state, now, newId });
+ * // plan.create → task.create, plan.updates → job.update, plan.cancel → job.cancel
+ */
+export function reconcileJobs(input: JobsInput): JobsPlan {
+  const { state, now } = input;
+  const jobs = state.jobs ?? {};
+  const byJob = tasksByJob(state);
+  const plan: { create: NewTask[]; updates: JobUpdate[]; cancel: JobsPlan['cancel']; wake: number[] } = {
+    create: [],
+    updates: [],
+    cancel: [],
+    wake: [],
+  };
+  let budget = input.maxCreates ?? 1000;
+  const ids = Object.keys(jobs)
+    .filter((id) => !isJobEnded(jobs[id]!.state))
+    .sort((a, b) => Number(a) - Number(b));
+  for (const id of ids) {
+    const job = jobs[id]!;
+    const service = state.services[job.serviceId];
+    if (service === undefined) continue; // its removal cancels it
+    const gate = dependencyGate(job, jobs, now);
+    if (gate.kind === 'never') {
+      plan.cancel.push({ jobId: id, reason: gate.reason });
+      continue;
+    }
+    if (gate.kind === 'wait') {
+      if (gate.until !== undefined) plan.wake.push(gate.until);
+      pushUpdate(plan.updates, job, { state: job.state, reason: gate.reason, exitCode: null, succeeded: 0, failed: 0 });
+      continue;
+    }
+    const result = reconcileJob(job, service, byJob.get(id) ?? new Map(), now, input.newId, budget);
+    budget -= result.create.length;
+    plan.create.push(...result.create);
+    if (result.wakeAt !== null) plan.wake.push(result.wakeAt);
+    pushUpdate(plan.updates, job, result.status);
+  }
+  return {
+    create: plan.create,
+    updates: plan.updates,
+    cancel: plan.cancel,
+    nextWakeAt: plan.wake.length > 0 ? Math.min(...plan.wake) : null,
+  };
+}
+
+type Gate =
+  | { kind: 'go' }
+  | { kind: 'wait'; reason: string; until?: number }
+  | { kind: 'never'; reason: string };
+
+/** Whether a job may run now: its dependencies (Slurm's semantics) and its begin time. */
+function dependencyGate(job: JobRecord, jobs: Readonly<Record<string, JobRecord>>, now: number): Gate {
+  const waitingOn: string[] = [];
+  for (const dep of job.dependencies) {
+    const target = jobs[dep.jobId];
+    if (target === undefined) continue; // collected long ago: it ended, and its outcome is unknown now
+    if (!isJobEnded(target.state)) {
+      waitingOn.push(`${dep.type}:${dep.jobId}`);
+      continue;
+    }
+    const ok = target.state === 'COMPLETED';
+    if ((dep.type === 'afterok' && !ok) || (dep.type === 'afternotok' && ok))
+      return {
+        kind: 'never',
+        reason: `DependencyNeverSatisfied: ${dep.type}:${dep.jobId} but job ${dep.jobId} ended ${target.state}`,
+      };
+  }
+  if (waitingOn.length > 0) return { kind: 'wait', reason: `Dependency: waits for ${waitingOn.join(', ')}` };
+  if (job.beginAt > now)
+    return { kind: 'wait', reason: `BeginTime: starts at ${new Date(job.beginAt).toISOString()}`, until: job.beginAt };
+  return { kind: 'go' };
+}
+
+interface JobStatus {
+  readonly state: JobState;
+  readonly reason: string;
+  readonly exitCode: number | null;
+  readonly succeeded: number;
+  readonly failed: number;
+}
+
+type UnitVerdict =
+  | { kind: 'done' }
+  | { kind: 'live'; running: boolean }
+  | { kind: 'failed'; task: TaskRecord }
+  | { kind: 'next'; attempt: number; requeues: number; readyAt: number };
+
+/** What to do with one unit, from its tasks (oldest first). */
+function unitVerdict(tasks: readonly TaskRecord[] | undefined, spec: JobSpec | null): UnitVerdict {
+  if (tasks === undefined || tasks.length === 0) return { kind: 'next', attempt: 0, requeues: 0, readyAt: 0 };
+  if (tasks.some((t) => t.state === 'complete')) return { kind: 'done' };
+  const last = tasks[tasks.length - 1]!;
+  if (!isTerminal(last.state) && last.state !== 'orphaned')
+    return { kind: 'live', running: last.state === 'running' || last.state === 'starting' };
+  const ref = last.job!;
+  const requeue =
+    last.outcome === 'PREEMPTED' ||
+    (last.outcome === 'NODE_FAIL' && (spec?.requeue ?? true)) ||
+    (last.state === 'shutdown' && last.outcome === undefined);
+  if (requeue) return { kind: 'next', attempt: ref.attempt, requeues: ref.requeues + 1, readyAt: 0 };
+  if (last.outcome === 'CANCELLED') return { kind: 'failed', task: last };
+  if (ref.attempt < (spec?.retries ?? 0)) {
+    const b = spec!.backoff;
+    const delay = Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, ref.attempt));
+    return { kind: 'next', attempt: ref.attempt + 1, requeues: ref.requeues, readyAt: (last.endedAt ?? 0) + delay };
+  }
+  return { kind: 'failed', task: last };
+}
+
+function reconcileJob(
+  job: JobRecord,
+  service: ServiceRecord,
+  units: ReadonlyMap<number, readonly TaskRecord[]>,
+  now: number,
+  newId: IdGenerator,
+  budget: number,
+): { create: NewTask[]; status: JobStatus; wakeAt: number | null } {
+  const spec = service.spec.job;
+  const cap = Math.min(spec?.parallelism ?? 1, spec?.array?.maxConcurrent || Infinity);
+  let live = 0;
+  let running = 0;
+  let succeeded = 0;
+  const failedUnits: TaskRecord[] = [];
+  const ready: { index: number; attempt: number; requeues: number }[] = [];
+  let wakeAt: number | null = null;
+  for (const index of unitIndices(spec, job.units)) {
+    const verdict = unitVerdict(units.get(index), spec);
+    if (verdict.kind === 'done') succeeded++;
+    else if (verdict.kind === 'failed') failedUnits.push(verdict.task);
+    else if (verdict.kind === 'live') {
+      live++;
+      if (verdict.running) running++;
+    } else if (verdict.readyAt <= now) ready.push({ index, ...verdict });
+    else wakeAt = wakeAt === null ? verdict.readyAt : Math.min(wakeAt, verdict.readyAt);
+  }
+  // Requeued units first (they were running), then in index order.
+  ready.sort((a, b) => b.requeues - a.requeues || a.index - b.index);
+  const create: NewTask[] = [];
+  for (const unit of ready.slice(0, Math.max(0, Math.min(cap - live, budget)))) {
+    create.push({
+      id: newId(),
+      serviceId: service.id,
+      slot: unit.index,
+      serviceVersion: job.serviceVersion,
+      job: { jobId: job.id, index: unit.index, attempt: unit.attempt, requeues: unit.requeues },
+    });
+  }
+  const waitingUnits = ready.length - create.length + (wakeAt === null ? 0 : 1);
+  const status = jobStatus(job, succeeded, failedUnits, live + create.length, running, waitingUnits);
+  return { create, status, wakeAt };
+}
+
+function jobStatus(
+  job: JobRecord,
+  succeeded: number,
+  failedUnits: readonly TaskRecord[],
+  live: number,
+  running: number,
+  waiting: number,
+): JobStatus {
+  const failed = failedUnits.length;
+  if (live === 0 && waiting === 0 && succeeded + failed >= job.units) {
+    if (failed === 0) return { state: 'COMPLETED', reason: '', exitCode: 0, succeeded, failed };
+    const first = failedUnits[0]!;
+    const state: JobState =
+      first.outcome === 'TIMEOUT' ? 'TIMEOUT' : first.outcome === 'NODE_FAIL' ? 'NODE_FAIL' : 'FAILED';
+    const why = first.outcome ?? (first.state === 'rejected' ? 'rejected' : `exit code ${first.exitCode ?? '?'}`);
+    return {
+      state,
+      reason: `${failed} of ${job.units} unit(s) failed (first: index ${first.job?.index ?? 0}, ${why}${first.message ? `: ${first.message}` : ''})`,
+      exitCode: first.exitCode ?? 1,
+      succeeded,
+      failed,
+    };
+  }
+  const state: JobState = running > 0 || job.state === 'RUNNING' ? 'RUNNING' : 'PENDING';
+  return { state, reason: '', exitCode: null, succeeded, failed };
+}
+
+function pushUpdate(out: JobUpdate[], job: JobRecord, s: JobStatus): void {
+  if (
+    s.state === job.state &&
+    s.reason === job.reason &&
+    s.exitCode === job.exitCode &&
+    s.succeeded === job.succeeded &&
+    s.failed === job.failed
+  )
+    return;
+  out.push({ jobId: job.id, ...s });
+}
