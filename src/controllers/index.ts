@@ -38,3 +38,7 @@ export {
   type PassLimits,
   type WorkloadReconcileInput,
 } from './orchestrate.js';
+export * from './cron/index.js';
+export { reconcileJobs, unitIndices, type JobsInput, type JobsPlan } from './jobs.js';
+export { DEFAULT_JOB_HISTORY, collectJobs } from './job-gc.js';
+export { cronCommands } from './cron-pass.js';

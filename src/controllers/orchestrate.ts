@@ -20,6 +20,7 @@
  */
 import type { BackoffOptions } from './backoff.js';
 import { collectTasks } from './gc.js';
+import { cronCommands } from './cron-pass.js';
 import { collectJobs } from './job-gc.js';
 import { reconcileJobs } from './jobs.js';
 import { reconcileGlobal } from './global.js';
@@ -112,7 +113,7 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   const removals = collectTasks({ state: input.state, ...opt('history', input.history) }).slice(0, limits.removals);
   const forgotten = collectJobs(input.state, input.jobHistory, limits.removals);
 
-  const out: WorkloadCommandInput[] = [];
+  const out: WorkloadCommandInput[] = cronCommands(input.state, input.now);
   for (const [reason, jobIds] of groupByReason(jobs.cancel))
     out.push({ type: 'job.cancel', jobIds, reason });
   if (shutdown.length > 0) out.push({ type: 'task.desire', taskIds: shutdown, desiredState: 'shutdown' });

@@ -18,6 +18,78 @@ const FIELDS: readonly { name: string; min: number; max: number; names?: string[
 ];
 
 /**
+ * The value sets of a cron expression, read by {@link readCron}. Day of week is 0-6 (`7` is read
+ * as Sunday, 0). Every list is sorted, without duplicates, and not empty.
+ */
+export interface CronFields {
+  readonly minutes: readonly number[];
+  readonly hours: readonly number[];
+  readonly daysOfMonth: readonly number[];
+  readonly months: readonly number[];
+  readonly daysOfWeek: readonly number[];
+  /**
+   * Day of month / day of week written as `*` or `?` (also `*\/1`). When both day fields are
+   * restricted, a day matches if either matches (Vixie cron). A `*\/2` counts as restricted: it
+   * does restrict (Vixie cron would read any field starting with `*` as unrestricted).
+   */
+  readonly anyDayOfMonth: boolean;
+  readonly anyDayOfWeek: boolean;
+}
+
+/** What the macros stand for. */
+const MACRO_FIELDS: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+/**
+ * Reads a five-field cron expression or macro into its value sets; returns what is wrong as a
+ * string when it is not valid (the message {@link cronError} gives).
+ *
+ * Beyond the five fields: lists (`1,15`), ranges (`mon-fri`), steps (`*\/15`, `0-30/10`),
+ * `N/step` meaning `N-max/step` (as Quartz and robfig/cron read it), names of months and days,
+ * `?` for `*` in the day fields.
+ *
+ * @example
+ * ```ts
+ * (readCron('*\/20 9 * * 7') as CronFields).minutes; // [0, 20, 40]
+ * readCron('61 * * * *'); // 'minute: 61 is out of range 0-59'
+ * ```
+ */
+export function readCron(expr: string): CronFields | string {
+  let s = expr.trim();
+  if (s.startsWith('@')) {
+    const fields = MACRO_FIELDS[s];
+    if (fields === undefined) return `unknown macro "${s}": use ${MACROS.join(', ')}`;
+    s = fields;
+  }
+  const parts = s.split(/\s+/);
+  if (parts.length !== 5) return `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`;
+  const sets: number[][] = [];
+  const any: boolean[] = [];
+  for (let i = 0; i < 5; i++) {
+    const read = readField(parts[i]!, FIELDS[i]!);
+    if (typeof read === 'string') return `${FIELDS[i]!.name}: ${read}`;
+    sets.push(read.values);
+    any.push(read.any);
+  }
+  return {
+    minutes: sets[0]!,
+    hours: sets[1]!,
+    daysOfMonth: sets[2]!,
+    months: sets[3]!,
+    daysOfWeek: sets[4]!,
+    anyDayOfMonth: any[2]!,
+    anyDayOfWeek: any[4]!,
+  };
+}
+
+/**
  * Checks a five-field cron expression or macro; returns `undefined` when
  * valid, else what is wrong.
  *
@@ -28,33 +100,41 @@ const FIELDS: readonly { name: string; min: number; max: number; names?: string[
  * ```
  */
 export function cronError(expr: string): string | undefined {
-  const s = expr.trim();
-  if (s.startsWith('@')) return MACROS.includes(s) ? undefined : `unknown macro "${s}": use ${MACROS.join(', ')}`;
-  const parts = s.split(/\s+/);
-  if (parts.length !== 5) return `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`;
-  for (let i = 0; i < 5; i++) {
-    const err = fieldError(parts[i]!, FIELDS[i]!);
-    if (err) return `${FIELDS[i]!.name}: ${err}`;
-  }
-  return undefined;
+  const read = readCron(expr);
+  return typeof read === 'string' ? read : undefined;
 }
 
-function fieldError(text: string, f: (typeof FIELDS)[number]): string | undefined {
+function readField(text: string, f: (typeof FIELDS)[number]): { values: number[]; any: boolean } | string {
+  const dow = f.name === 'day of week';
+  // Wildcards and `N/step` run to 6 in the day of week: Sunday is 0, `7` only when written.
+  const top = dow ? 6 : f.max;
+  const values = new Set<number>();
+  let any = false;
   for (const item of text.split(',')) {
     const m = /^([^/]+)(?:\/(\d+))?$/.exec(item);
     if (!m) return `cannot read "${item}"`;
     if (m[2] !== undefined && Number(m[2]) < 1) return `step must be >= 1 in "${item}"`;
+    const step = m[2] === undefined ? 1 : Number(m[2]);
     const base = m[1]!;
-    if (base === '*' || (base === '?' && f.name.startsWith('day'))) continue;
-    const [a, b, extra] = base.split('-');
-    if (extra !== undefined) return `cannot read "${item}"`;
-    const lo = value(a!, f);
-    const hi = b === undefined ? lo : value(b, f);
-    if (typeof lo === 'string') return lo;
-    if (typeof hi === 'string') return hi;
-    if (hi < lo) return `range "${base}" runs backwards`;
+    let lo: number;
+    let hi: number;
+    if (base === '*' || (base === '?' && f.name.startsWith('day'))) {
+      [lo, hi] = [f.min, top];
+      if (step === 1) any = true;
+    } else {
+      const [a, b, extra] = base.split('-');
+      if (extra !== undefined) return `cannot read "${item}"`;
+      const first = value(a!, f);
+      const last = b === undefined ? first : value(b, f);
+      if (typeof first === 'string') return first;
+      if (typeof last === 'string') return last;
+      if (last < first) return `range "${base}" runs backwards`;
+      lo = first;
+      hi = b === undefined && m[2] !== undefined ? Math.max(first, top) : last;
+    }
+    for (let v = lo; v <= hi; v += step) values.add(dow && v === 7 ? 0 : v);
   }
-  return undefined;
+  return { values: [...values].sort((x, y) => x - y), any };
 }
 
 function value(t: string, f: (typeof FIELDS)[number]): number | string {
