@@ -28,6 +28,7 @@ import type { LogLine, LogsRequest } from '../api/types.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { WorkloadHost } from './workloads.js';
 import { WorkloadService } from './workload-api.js';
+import { BatchService } from './job-api.js';
 
 export { SHOAL_VERSION } from './version.js';
 
@@ -84,6 +85,7 @@ export class Agent implements AgentContext {
   readonly writer: CommandWriter;
   readonly joins: JoinService;
   readonly workloads: WorkloadService;
+  readonly batch: BatchService;
   readonly #workloadHost: WorkloadHost;
 
   constructor(config: AgentConfig, logger?: Logger) {
@@ -93,6 +95,7 @@ export class Agent implements AgentContext {
     this.joins = new JoinService(this, this.writer);
     this.admin = new AdminService(this, this.writer, this.joins);
     this.workloads = new WorkloadService(this, this.writer);
+    this.batch = new BatchService(this, this.writer);
     this.#workloadHost = new WorkloadHost(this, this.writer);
   }
 

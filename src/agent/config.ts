@@ -34,8 +34,11 @@ export interface AgentConfig {
   readonly snapshotEvery: number;
   /** Discover other agents on the LAN with mDNS (multicast): `shoal discover` lists them. */
   readonly mdns: boolean;
-  /** Container runtime: docker (default; skipped with a warning when no engine answers) or none. */
-  readonly runtime: 'docker' | 'none';
+  /**
+   * What runs tasks here: `docker` (default: Docker containers when an engine answers, plus the
+   * process runtime), `process` (host processes only, no Docker), or `none` (control plane only).
+   */
+  readonly runtime: 'docker' | 'process' | 'none';
   /** Override of the cluster setting: a node silent this long is marked down and its tasks move. */
   readonly nodeDownGraceMs?: number;
 }
@@ -63,7 +66,8 @@ Options:
   --token TOKEN         join token for --join
   --target-voters N     3, 5 or auto (default auto: 5 from 5 members up)
   --tick-ms MS          Raft tick (default 100: elections after 1-2 s of silence)
-  --runtime NAME        docker (default) or none: a node without containers (control plane only)
+  --runtime NAME        docker (default: containers and host processes), process (host processes
+                        only, no Docker) or none (control plane only, runs no tasks)
   --node-grace-ms MS    a node silent this long is marked down and its tasks move (default: the
                         cluster setting, 5000)
   --log-level LEVEL     trace|debug|info|warn|error (default info)
@@ -144,9 +148,9 @@ function positiveInt(text: string, flag: string): number {
   return value;
 }
 
-function parseRuntime(text: string): 'docker' | 'none' {
-  if (text === 'docker' || text === 'none') return text;
-  throw new AgentConfigError(`--runtime: expected docker or none, got "${text}"`);
+function parseRuntime(text: string): 'docker' | 'process' | 'none' {
+  if (text === 'docker' || text === 'process' || text === 'none') return text;
+  throw new AgentConfigError(`--runtime: expected docker, process or none, got "${text}"`);
 }
 
 function parseTargetVoters(text: string): 3 | 5 | 'auto' {

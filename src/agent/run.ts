@@ -36,7 +36,7 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
     await agent.stop().catch(() => undefined);
     return 1;
   }
-  const server = createApiServer(agentApi(agent.admin, agent.workloads), {
+  const server = createApiServer(agentApi(agent.admin, agent.workloads, agent.batch), {
     socketPath: config.apiSocket || undefined,
     listen: config.apiListen.map(parseHostPort),
     adminToken: config.adminToken,

@@ -10,13 +10,17 @@
 import { randomBytes } from 'node:crypto';
 import type { LogLine, LogsRequest } from '../api/types.js';
 import { reconcileWorkloads } from '../controllers/index.js';
-import { assignmentsFor, DockerDriver, NodeRuntime, type TaskReport } from '../runtime/index.js';
-import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
+import { join } from 'node:path';
+import { DriverRouter } from '../runtime/driver-router.js';
+import { assignmentsFor, DockerDriver, NodeRuntime, type RuntimeLogger, type TaskReport } from '../runtime/index.js';
+import { ProcessDriver } from '../runtime/process/index.js';
+import { isTerminal, type ServiceRecord, type TaskRecord } from '../state/workloads.js';
 import type { AgentContext } from './agent.js';
 import type { CommandWriter } from './writes.js';
 
 const LEADER_PASS_MS = 500;
 const REPORT_FLUSH_MS = 100;
+const URGENT_REPORT_FLUSH_MS = 5;
 
 export class WorkloadHost {
   readonly #agent: AgentContext;
@@ -30,6 +34,7 @@ export class WorkloadHost {
   /** Reports waiting to be sent: the newest per task wins. */
   readonly #outbox = new Map<string, TaskReport>();
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  #flushUrgent = false;
   /** The local state has caught up with the cluster since start: assignments may be acted on. */
   #caughtUp = false;
 
@@ -44,34 +49,55 @@ export class WorkloadHost {
     );
   }
 
-  /** Start the runtime when a Docker Engine answers; otherwise say so and run none. */
-  async start(mode: 'docker' | 'none'): Promise<void> {
+  /**
+   * Start the runtime: host processes always (unless `none`), Docker containers when an engine
+   * answers (otherwise say so: container tasks are then rejected on this node with that reason).
+   */
+  async start(mode: 'docker' | 'process' | 'none'): Promise<void> {
     if (mode === 'none') return;
-    const driver = new DockerDriver({});
-    try {
-      await driver.ping();
-    } catch (error) {
-      this.#agent.log.warn(
-        { err: error },
-        'no Docker Engine answers: this node takes part in the control plane but runs no containers (start dockerd, then restart the agent)',
-      );
-      return;
+    let docker: DockerDriver | null = null;
+    if (mode === 'docker') {
+      docker = new DockerDriver({});
+      try {
+        await docker.ping();
+      } catch (error) {
+        this.#agent.log.warn(
+          { err: error },
+          'no Docker Engine answers: this node runs host-process tasks only (start dockerd, then restart the agent)',
+        );
+        docker = null;
+      }
     }
-    const log = this.#agent.log.child({ component: 'runtime' });
+    const processes = new ProcessDriver({
+      stateDir: join(this.#agent.config.dataDir, 'processes'),
+      logger: this.#runtimeLogger(),
+    });
+    const support = processes.limitsSupport();
+    if (!support.cpu || !support.memory)
+      this.#agent.log.info(
+        { cpu: support.cpu, memory: support.memory, reason: support.reason },
+        'the process runtime cannot enforce every limit on this host',
+      );
+    const driver = new DriverRouter({ docker, process: processes });
     this.#runtime = new NodeRuntime({
       nodeId: this.#agent.host.peerId,
       driver,
       // The engine creates containers fastest with about 8-16 requests in flight.
       concurrency: 8,
-      logger: {
-        info: (obj, msg) => log.info(obj, msg),
-        warn: (obj, msg) => log.warn(obj, msg),
-        error: (obj, msg) => log.error(obj, msg),
-      },
+      logger: this.#runtimeLogger(),
     });
     this.#runtime.onReports((reports) => this.#queueReports(reports));
     await this.#runtime.start();
     void this.#catchUp();
+  }
+
+  #runtimeLogger(): RuntimeLogger {
+    const log = this.#agent.log.child({ component: 'runtime' });
+    return {
+      info: (obj, msg) => log.info(obj, msg),
+      warn: (obj, msg) => log.warn(obj, msg),
+      error: (obj, msg) => log.error(obj, msg),
+    };
   }
 
   /**
@@ -186,12 +212,23 @@ export class WorkloadHost {
 
   #queueReports(reports: TaskReport[]): void {
     for (const report of reports) this.#outbox.set(report.taskId, report);
-    this.#flushTimer ??= setTimeout(() => void this.#flushReports(), REPORT_FLUSH_MS);
+    // An ended task frees resources the queue is waiting for: send it almost at once.
+    const urgent = reports.some((r) => isTerminal(r.state));
+    if (urgent && this.#flushTimer && !this.#flushUrgent) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
+    }
+    if (urgent) this.#flushUrgent = true;
+    this.#flushTimer ??= setTimeout(
+      () => void this.#flushReports(),
+      this.#flushUrgent ? URGENT_REPORT_FLUSH_MS : REPORT_FLUSH_MS,
+    );
   }
 
   /** One `task.report` per burst; on failure the reports stay queued and go with the next burst. */
   async #flushReports(): Promise<void> {
     this.#flushTimer = null;
+    this.#flushUrgent = false;
     if (this.#outbox.size === 0) return;
     const reports = [...this.#outbox.values()].map((r) => ({ ...r, message: r.message.slice(0, 4000) }));
     this.#outbox.clear();
@@ -224,7 +261,8 @@ export class WorkloadHost {
         const commands = reconcileWorkloads({
           state: this.#agent.state.state(),
           now: Date.now(),
-          newId: () => randomBytes(9).toString('base64url'),
+          // Hex: a task id must start with a letter or digit (base64url may start with - or _).
+          newId: () => randomBytes(8).toString('hex'),
           health: {
             lastHeartbeat: this.#agent.lastHeard(),
             leaderSince: this.#leaderSince,

@@ -15,3 +15,5 @@ export { validateBody, validateQuery, type FieldSpec, type Schema } from './vali
 export { isLoopbackHost, createTokenCheck, type TokenCheck } from './auth.js';
 export { SocketInUseError, clearStaleSocket } from './unix-socket.js';
 export { MAX_BODY_BYTES, NDJSON_TYPE, type ErrorBody } from './http-io.js';
+export { jobRoutes, isBatchApi } from './job-routes.js';
+export type * from './job-types.js';

@@ -17,6 +17,7 @@ import { ApiError, type ClusterApi, type WorkloadApi } from './types.js';
 import { clearStaleSocket } from './unix-socket.js';
 import { validateBody, validateQuery } from './validate.js';
 import { isWorkloadApi, workloadRoutes } from './workload-routes.js';
+import { isBatchApi, jobRoutes } from './job-routes.js';
 
 /** A TCP address to listen on. */
 export interface ApiListenAddress {
@@ -101,6 +102,7 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
   const router = new Router([
     ...clusterRoutes(api),
     ...(isWorkloadApi(api) ? workloadRoutes(api) : []),
+    ...(isBatchApi(api) ? jobRoutes(api) : []),
     ...(options.routes ?? []),
   ]);
   const hasToken = options.adminToken !== undefined || options.adminTokenHash !== undefined;

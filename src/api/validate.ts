@@ -19,6 +19,8 @@ export type FieldSpec =
   | { readonly type: 'boolean'; readonly optional?: boolean }
   /** In a query the decimal text is parsed first (`?tail=50`). */
   | { readonly type: 'integer'; readonly optional?: boolean; readonly min?: number; readonly max?: number }
+  /** A finite number (body only), e.g. fractional CPUs. */
+  | { readonly type: 'number'; readonly optional?: boolean; readonly min?: number; readonly max?: number }
   /** A query flag: present empty, `1`, `true`, `yes` mean true; `0`, `false`, `no` mean false. */
   | { readonly type: 'flag' }
   /** A JSON object of string values (`env`, labels); `maxLength` bounds each key and value. */
@@ -77,6 +79,13 @@ function checkField(where: string, name: string, spec: FieldSpec, value: unknown
       const min = spec.min ?? Number.MIN_SAFE_INTEGER;
       const max = spec.max ?? Number.MAX_SAFE_INTEGER;
       if (!ok || value < min || value > max) throw badField(where, name, `an integer in [${min}, ${max}]`, value);
+      return value;
+    }
+    case 'number': {
+      const min = spec.min ?? -Number.MAX_VALUE;
+      const max = spec.max ?? Number.MAX_VALUE;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max)
+        throw badField(where, name, `a number in [${min}, ${max}]`, value);
       return value;
     }
     case 'flag': {

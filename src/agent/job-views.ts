@@ -1,0 +1,219 @@
+/**
+ * What `shoal queue`, `shoal job history` and `shoal quota ls` show, computed from the replicated
+ * state alone (pure: the same state gives the same rows on every peer).
+ * @module
+ */
+import type { HistoryRow, QueueRow, QuotaView } from '../api/job-types.js';
+import { reservationsOf } from '../controllers/placement.js';
+import { DEFAULT_FAIR_SHARE_HALF_LIFE_MS, decayedUsage, isJobEnded, type JobRecord } from '../state/jobs.js';
+import type { ClusterState } from '../state/model.js';
+import { taskIndex } from '../state/queries.js';
+import { isTerminal, type TaskRecord } from '../state/workloads.js';
+
+/** Tasks of each job, by job id. */
+function tasksByJob(state: ClusterState): Map<string, TaskRecord[]> {
+  const out = new Map<string, TaskRecord[]>();
+  for (const task of taskIndex(state.tasks).all) {
+    if (task.job === undefined) continue;
+    const list = out.get(task.job.jobId);
+    if (list === undefined) out.set(task.job.jobId, [task]);
+    else list.push(task);
+  }
+  return out;
+}
+
+/** Slurm's queue order: priority, then fair share (less recent usage first), then age. */
+function queueOrder(state: ClusterState, now: number): (a: JobRecord, b: JobRecord) => number {
+  const usage = (ns: string) => decayedUsage(state.usage[ns], now, DEFAULT_FAIR_SHARE_HALF_LIFE_MS);
+  return (a, b) =>
+    b.priority - a.priority ||
+    usage(a.namespace) - usage(b.namespace) ||
+    a.submittedAt - b.submittedAt ||
+    Number(a.id) - Number(b.id);
+}
+
+const RUNNING_STATES = new Set(['assigned', 'preparing', 'starting', 'running']);
+
+/** Rows of `shoal queue`: running jobs first, then pending ones in queue order. */
+export function queueRows(
+  state: ClusterState,
+  now: number,
+  options: { all?: boolean; owner?: string; jobIds?: ReadonlySet<string> } = {},
+): QueueRow[] {
+  const byJob = tasksByJob(state);
+  const jobs = Object.values(state.jobs).filter(
+    (j) =>
+      (options.all === true || !isJobEnded(j.state)) &&
+      (options.owner === undefined || j.owner === options.owner) &&
+      (options.jobIds === undefined || options.jobIds.has(j.id)),
+  );
+  const order = queueOrder(state, now);
+  const pending = jobs.filter((j) => j.state === 'PENDING').sort(order);
+  const position = new Map(pending.map((j, i) => [j.id, i + 1]));
+  const rank = (j: JobRecord) => (j.state === 'RUNNING' ? 0 : j.state === 'PENDING' ? 1 : 2);
+  return jobs
+    .sort((a, b) => rank(a) - rank(b) || (rank(a) === 1 ? order(a, b) : Number(a.id) - Number(b.id)))
+    .map((job) => queueRow(state, job, byJob.get(job.id) ?? [], position.get(job.id) ?? null));
+}
+
+function queueRow(
+  state: ClusterState,
+  job: JobRecord,
+  tasks: readonly TaskRecord[],
+  position: number | null,
+): QueueRow {
+  const live = tasks.filter((t) => !isTerminal(t.state) && t.state !== 'orphaned');
+  const running = live.filter((t) => RUNNING_STATES.has(t.state));
+  const waiting = live.filter((t) => t.state === 'pending' || t.state === 'new');
+  const nodes = [...new Set(running.map((t) => state.nodes[t.nodeId ?? '']?.hostname ?? t.nodeId ?? '?'))].sort();
+  const spec = state.services[job.serviceId]?.spec.job ?? null;
+  const notStarted = Math.max(0, job.units - job.succeeded - job.failed - live.length);
+  return {
+    jobId: job.id,
+    name: job.name,
+    owner: job.owner,
+    namespace: job.namespace,
+    state: job.state,
+    priority: job.priority,
+    position,
+    submittedAt: job.submittedAt,
+    startedAt: job.startedAt,
+    units: {
+      total: job.units,
+      running: running.length,
+      pending: waiting.length + notStarted,
+      done: job.succeeded,
+      failed: job.failed,
+    },
+    nodes,
+    reason: isJobEnded(job.state) ? job.reason : pendingReason(job, waiting),
+    display: spec?.array ? `${job.id}_[${spec.array.text}]` : job.id,
+  };
+}
+
+/** The job's own reason (Dependency, BeginTime), else the queue's reason for its first waiting unit. */
+function pendingReason(job: JobRecord, waiting: readonly TaskRecord[]): string {
+  if (job.reason) return job.reason;
+  const first = [...waiting].sort((a, b) => a.job!.index - b.job!.index)[0];
+  if (first === undefined) return job.state === 'PENDING' ? 'Priority: waiting for the scheduler' : '';
+  return first.message || 'Priority: waiting for the scheduler';
+}
+
+/** Rows of `shoal job history`: one per job, then one per run of each unit (newest jobs first). */
+export function historyRows(
+  state: ClusterState,
+  options: { jobId?: string; owner?: string; limit?: number } = {},
+): HistoryRow[] {
+  const byJob = tasksByJob(state);
+  const jobs = Object.values(state.jobs)
+    .filter(
+      (j) =>
+        (options.jobId === undefined || j.id === options.jobId.split('_')[0]) &&
+        (options.owner === undefined || j.owner === options.owner),
+    )
+    .sort((a, b) => Number(b.id) - Number(a.id))
+    .slice(0, options.limit ?? 1000);
+  const rows: HistoryRow[] = [];
+  for (const job of jobs) {
+    const tasks = byJob.get(job.id) ?? [];
+    const array = state.services[job.serviceId]?.spec.job?.array ?? null;
+    const base = {
+      jobId: job.id,
+      name: job.name,
+      owner: job.owner,
+      namespace: job.namespace,
+      submittedAt: job.submittedAt,
+    };
+    const cpu = tasks.reduce((sum, t) => sum + (t.usage?.cpuMs ?? 0), 0);
+    const measured = tasks.some((t) => t.usage !== undefined);
+    rows.push({
+      ...base,
+      id: job.id,
+      state: job.state,
+      startedAt: job.startedAt,
+      endedAt: job.endedAt,
+      node: null,
+      exitCode: job.exitCode,
+      cpuMs: measured ? cpu : null,
+      peakMemoryBytes: measured ? Math.max(...tasks.map((t) => t.usage?.peakMemoryBytes ?? 0)) : null,
+      reason: job.reason,
+    });
+    const runs = [...tasks].sort((a, b) => a.job!.index - b.job!.index || a.createdAt - b.createdAt);
+    for (const t of runs) {
+      const ref = t.job!;
+      const unit = array !== null || job.units > 1 ? `${job.id}_${ref.index}` : job.id;
+      const run = ref.attempt + ref.requeues;
+      rows.push({
+        ...base,
+        id: run === 0 ? (unit === job.id ? `${job.id}.0` : unit) : `${unit}.${run}`,
+        state: taskState(t),
+        startedAt: t.startedAt ?? null,
+        endedAt: t.endedAt ?? null,
+        node: t.nodeId === null ? null : (state.nodes[t.nodeId]?.hostname ?? t.nodeId),
+        exitCode: t.exitCode,
+        cpuMs: t.usage?.cpuMs ?? null,
+        peakMemoryBytes: t.usage?.peakMemoryBytes ?? null,
+        reason: t.message,
+      });
+    }
+  }
+  return rows;
+}
+
+/** A run's state in Slurm's words. */
+function taskState(t: TaskRecord): string {
+  if (t.outcome !== undefined) return t.outcome;
+  switch (t.state) {
+    case 'complete':
+      return 'COMPLETED';
+    case 'failed':
+    case 'rejected':
+      return 'FAILED';
+    case 'shutdown':
+      return 'CANCELLED';
+    case 'orphaned':
+      return 'NODE_FAIL';
+    case 'pending':
+    case 'new':
+      return 'PENDING';
+    default:
+      return 'RUNNING';
+  }
+}
+
+/** Quotas with what each namespace uses now. */
+export function quotaViews(state: ClusterState, now: number): QuotaView[] {
+  const used = new Map<string, { cpus: number; memoryBytes: number; gpus: number; jobs: Set<string> }>();
+  for (const task of taskIndex(state.tasks).all) {
+    if (task.job === undefined || isTerminal(task.state) || task.nodeId === null || task.state === 'pending') continue;
+    const job = state.jobs[task.job.jobId];
+    const service = state.services[task.serviceId];
+    if (!job || !service) continue;
+    const r = reservationsOf(service.spec);
+    const u = used.get(job.namespace) ?? { cpus: 0, memoryBytes: 0, gpus: 0, jobs: new Set<string>() };
+    u.cpus += r.cpus ?? 0;
+    u.memoryBytes += r.memoryBytes ?? 0;
+    u.gpus += r.gpus ?? 0;
+    u.jobs.add(job.id);
+    used.set(job.namespace, u);
+  }
+  const namespaces = new Set([...Object.keys(state.quotas), ...used.keys(), ...Object.keys(state.usage)]);
+  return [...namespaces].sort().map((ns) => {
+    const q = state.quotas[ns];
+    const u = used.get(ns);
+    return {
+      namespace: ns,
+      cpus: q?.cpus === undefined ? null : q.cpus / 1000,
+      memoryBytes: q?.memoryBytes ?? null,
+      gpus: q?.gpus ?? null,
+      runningJobs: q?.runningJobs ?? null,
+      used: {
+        cpus: (u?.cpus ?? 0) / 1000,
+        memoryBytes: u?.memoryBytes ?? 0,
+        gpus: u?.gpus ?? 0,
+        runningJobs: u?.jobs.size ?? 0,
+      },
+      usage: Math.round(decayedUsage(state.usage[ns], now, DEFAULT_FAIR_SHARE_HALF_LIFE_MS) / 1000),
+    };
+  });
+}
