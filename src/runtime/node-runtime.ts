@@ -182,6 +182,9 @@ export class NodeRuntime {
   async #runPass(): Promise<void> {
     const desired = this.#assignments;
     if (desired === null) return; // the desired state is not known yet: touch nothing
+    // An action that ends while the list is read may not show in it: its task stays busy for this
+    // pass (its chain asks for the next pass), or a just-created container would look removed.
+    const busyDuringList = new Set(this.#inFlight.keys());
     try {
       this.#observed = await this.#driver.list(this.nodeId, { signal: this.#abort.signal });
     } catch (error) {
@@ -196,7 +199,7 @@ export class NodeRuntime {
       observed: this.#observed,
       now,
       memory: this.#memory,
-      busy: new Set(this.#inFlight.keys()),
+      busy: new Set([...busyDuringList, ...this.#inFlight.keys()]),
     });
     this.#memory = plan.memory;
     this.#emit(plan.reports, now);

@@ -144,3 +144,51 @@ describe('NodeRuntime', () => {
     await runtime.stop();
   });
 });
+
+describe('NodeRuntime and a slow list', () => {
+  it('NodeRuntime does not mistake a container created while the list was read for a removed one', async () => {
+    const clock = new ManualClock();
+    const driver = new MemoryDriver(clock);
+    const tick = () => new Promise((r) => setImmediate(r));
+    // Gates: the create is held until a second pass has taken its (then stale) list snapshot.
+    let holdList = false;
+    let listTaken = false;
+    let releaseList = (): void => {};
+    let releaseCreate = (): void => {};
+    const list = driver.list.bind(driver);
+    driver.list = async (nodeId: string) => {
+      const snapshot = await list(nodeId);
+      if (holdList) {
+        listTaken = true;
+        await new Promise<void>((resolve) => (releaseList = resolve));
+      }
+      return snapshot;
+    };
+    const create = driver.create.bind(driver);
+    driver.create = async (nodeId, a) => {
+      await new Promise<void>((resolve) => (releaseCreate = resolve));
+      return create(nodeId, a);
+    };
+    const runtime = new NodeRuntime({ nodeId: NODE, driver, clock, reconcileIntervalMs: 1000 });
+    const sent: TaskReport[] = [];
+    runtime.onReports((rs) => sent.push(...rs));
+    await runtime.start();
+    const once = withPolicy(BASE_SPEC, { condition: 'none' });
+    runtime.setAssignments([assignment(task({ id: 't1' }), once)]); // pass 1 plans the create
+    for (let i = 0; i < 20; i++) await tick();
+    holdList = true;
+    runtime.setAssignments([assignment(task({ id: 't1', message: 'again' }), once)]); // pass 2 lists
+    for (let i = 0; i < 20 && !listTaken; i++) await tick();
+    holdList = false;
+    releaseCreate(); // the create ends while pass 2's list is out of date
+    for (let i = 0; i < 20; i++) await tick();
+    releaseList();
+    await runtime.idle();
+    await runtime.reconcile();
+    expect(listTaken).toBe(true);
+    expect(sent.map((r) => r.state)).not.toContain('failed');
+    expect(sent.at(-1)).toMatchObject({ taskId: 't1', state: 'running' });
+    expect(driver.containers.size).toBe(1);
+    await runtime.stop();
+  });
+});
