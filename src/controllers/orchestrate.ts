@@ -107,6 +107,7 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
     newTasks: create,
     exclude: new Set(shutdown),
     maxTasks: limits.placements,
+    now: input.now,
     ...opt('managers', input.managers),
     ...opt('seed', input.seed),
   });
@@ -120,6 +121,7 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   if (create.length > 0) out.push({ type: 'task.create', tasks: create });
   if (placement.assignments.length > 0) out.push({ type: 'task.assign', assignments: placement.assignments });
   if (placement.pending.length > 0) out.push({ type: 'task.pending', updates: placement.pending });
+  if (placement.preemptions.length > 0) out.push({ type: 'task.preempt', taskIds: placement.preemptions });
   if (removals.length > 0) out.push({ type: 'task.remove', taskIds: removals });
   if (jobs.updates.length > 0) out.push({ type: 'job.update', updates: jobs.updates });
   if (forgotten.length > 0) out.push({ type: 'job.remove', jobIds: forgotten });

@@ -8,17 +8,10 @@
  * (control plane only) are left out of the snapshot, so nothing is ever placed on them.
  * @module
  */
-import { schedule } from '../scheduler/schedule.js';
-import type {
-  AffinityRule,
-  ClusterSnapshot,
-  HostPort,
-  NodeView,
-  PlacedTask,
-  Reservations,
-  TaskRequest,
-} from '../scheduler/types.js';
+import { planQueue, type QueuedTask, type RunningTask } from '../scheduler/queue/index.js';
+import type { AffinityRule, HostPort, NodeView, PlacedTask, Reservations, TaskRequest } from '../scheduler/types.js';
 import type { ServiceSpec } from '../stack/spec.js';
+import { DEFAULT_FAIR_SHARE_HALF_LIFE_MS, decayedUsage, type TaskJobRef } from '../state/jobs.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal, taskStateRank } from '../state/workloads.js';
 import type { Assignment, NewTask, WorkloadNode, WorkloadState } from './workload-types.js';
@@ -35,12 +28,16 @@ export interface PlacementInput {
   readonly exclude?: ReadonlySet<string>;
   /** Tie-break seed for the scheduler; by node id when absent. */
   readonly seed?: number;
+  /** The leader's clock (backfill and fair share read it); 0 when absent. */
+  readonly now?: number;
 }
 
 export interface PlacementPlan {
   readonly assignments: Assignment[];
   /** Tasks left pending whose message changes. */
   readonly pending: { readonly taskId: string; readonly message: string }[];
+  /** Running tasks to stop so that higher-priority work can start (`task.preempt`). */
+  readonly preemptions: string[];
 }
 
 /** A state node as the scheduler sees it. */
@@ -164,55 +161,102 @@ interface Waiting {
   readonly createdAt: number;
   readonly message: string;
   readonly priority: number;
+  readonly job?: TaskJobRef | undefined;
 }
 
 /**
- * Schedule every pending task (and the tasks created in this pass).
+ * Schedule every pending task (and the tasks created in this pass) through the batch queue
+ * (src/scheduler/queue): services and jobs in one order (priority, fair share, age), backfill
+ * behind blocked jobs, gangs whole, namespace quotas, and preemption of lower-priority jobs.
  * @example
- * const { assignments, pending } = reconcilePlacement({ state, newTasks: plan.create });
+ * const { assignments, pending, preemptions } = reconcilePlacement({ state, newTasks: plan.create, now });
  */
 export function reconcilePlacement(input: PlacementInput): PlacementPlan {
   const { state } = input;
+  const now = input.now ?? 0;
+  const jobs = state.jobs ?? {};
   const waiting: Waiting[] = [];
-  const priorityOf = (serviceId: string): number => state.services[serviceId]?.spec.scheduling.priority ?? 0;
+  const priorityOf = (serviceId: string, job?: TaskJobRef): number =>
+    (job && jobs[job.jobId]?.priority) ?? state.services[serviceId]?.spec.scheduling.priority ?? 0;
   for (const t of Object.values(state.tasks)) {
     if (!isWaiting(t) || state.services[t.serviceId] === undefined || input.exclude?.has(t.id)) continue;
-    waiting.push({ ...t, priority: priorityOf(t.serviceId) });
+    waiting.push({ ...t, priority: priorityOf(t.serviceId, t.job) });
   }
   for (const t of input.newTasks ?? []) {
     if (state.services[t.serviceId] === undefined) continue;
     waiting.push({
       ...t,
       nodeId: t.nodeId ?? null,
-      createdAt: Infinity,
+      createdAt: now,
       message: '',
-      priority: priorityOf(t.serviceId),
+      priority: priorityOf(t.serviceId, t.job),
     });
   }
-  // Highest priority first, then oldest, then by id: the bound below cuts the least urgent.
-  waiting.sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
-  const batch = waiting.slice(0, input.maxTasks ?? waiting.length);
-  if (batch.length === 0) return { assignments: [], pending: [] };
+  if (waiting.length === 0) return { assignments: [], pending: [], preemptions: [] };
 
   const bases = new Map<string, Omit<TaskRequest, 'id'>>();
-  const requests: TaskRequest[] = batch.map((w) => {
-    let base = bases.get(w.serviceId);
-    if (base === undefined) bases.set(w.serviceId, (base = requestBase(state.services[w.serviceId]!)));
-    // A pinned (global) task may only go to its node; the scheduler still checks it fits there.
-    if (w.nodeId !== null)
-      return { ...base, id: w.id, constraints: [...(base.constraints ?? []), `node.id==${w.nodeId}`] };
-    return { ...base, id: w.id };
+  const base = (serviceId: string): Omit<TaskRequest, 'id'> => {
+    let b = bases.get(serviceId);
+    if (b === undefined) bases.set(serviceId, (b = requestBase(state.services[serviceId]!)));
+    return b;
+  };
+  const pending: QueuedTask[] = waiting.map((w) => {
+    const b = base(w.serviceId);
+    const spec = state.services[w.serviceId]!.spec;
+    const job = w.job ? jobs[w.job.jobId] : undefined;
+    return {
+      ...b,
+      id: w.id,
+      // A pinned (global) task may only go to its node; the scheduler still checks it fits there.
+      ...(w.nodeId !== null ? { constraints: [...(b.constraints ?? []), `node.id==${w.nodeId}`] } : {}),
+      priority: w.priority,
+      jobId: w.job?.jobId ?? null,
+      namespace: job?.namespace ?? null,
+      submittedAt: job?.submittedAt ?? w.createdAt,
+      timeLimitMs: spec.job?.timeLimitMs ?? 0,
+      gang: spec.scheduling.gang && w.job ? `job-${w.job.jobId}` : null,
+      index: w.job?.index ?? 0,
+    };
   });
 
-  const snapshot: ClusterSnapshot = { nodes: nodeViews(state, input.managers), tasks: placedTasks(state) };
-  const result = schedule(snapshot, requests, input.seed === undefined ? {} : { seed: input.seed });
+  const running: RunningTask[] = placedTasks(state).map((p) => {
+    const t = state.tasks[p.id]!;
+    const service = state.services[t.serviceId];
+    const job = t.job ? jobs[t.job.jobId] : undefined;
+    return {
+      ...p,
+      priority: priorityOf(t.serviceId, t.job),
+      jobId: t.job?.jobId ?? null,
+      namespace: job?.namespace ?? null,
+      startedAt: t.startedAt ?? t.updatedAt,
+      timeLimitMs: service?.spec.job?.timeLimitMs ?? 0,
+      preemptible: service?.spec.scheduling.preemptible ?? false,
+      terminating: t.desiredState === 'shutdown',
+    };
+  });
+  const usage: Record<string, number> = {};
+  for (const [ns, u] of Object.entries(state.usage ?? {}))
+    usage[ns] = decayedUsage(u, now, DEFAULT_FAIR_SHARE_HALF_LIFE_MS);
 
-  const assignments = result.placements.map((p) => ({ taskId: p.taskId, nodeId: p.nodeId, gpus: p.gpus ?? [] }));
-  const messages = new Map(batch.map((w) => [w.id, w.message]));
-  const pending = result.unplaced
-    .filter((u) => messages.get(u.taskId) !== u.reason)
-    .map((u) => ({ taskId: u.taskId, message: u.reason }));
-  return { assignments, pending };
+  const plan = planQueue({
+    now,
+    nodes: nodeViews(state, input.managers),
+    running,
+    pending,
+    usage,
+    quotas: state.quotas ?? {},
+    options: input.seed === undefined ? {} : { seed: input.seed },
+  });
+  const messages = new Map(waiting.map((w) => [w.id, w.message]));
+  const max = input.maxTasks ?? Infinity;
+  return {
+    assignments: plan.placements.slice(0, max).map((p) => ({ taskId: p.taskId, nodeId: p.nodeId, gpus: p.gpus ?? [] })),
+    pending: plan.waiting
+      .filter((w) => messages.get(w.taskId) !== w.message)
+      .slice(0, max)
+      .map((w) => ({ taskId: w.taskId, message: w.message })),
+    preemptions: plan.preemptions.map((p) => p.victimTaskId),
+  };
 }
 
 /** Waiting for a node: pending (or not yet scheduled) and still wanted. */

@@ -16,7 +16,7 @@ describe('reconcilePlacement()', () => {
     const id = w.deploy('big', spec({ replicas: 1, memoryBytes: 4 * GiB }));
     const first = pass(w);
     const message = ofType(first, 'task.pending')!.updates[0]!.message;
-    expect(message).toBe('no suitable node (1 node draining; insufficient memory on 1 node)');
+    expect(message).toBe('Resources: no suitable node (1 node draining; insufficient memory on 1 node)');
     expect(w.tasksOf(id)[0]!.message).toBe(message);
     // Same reason next pass: nothing to propose.
     expect(pass(w)).toEqual([]);
