@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { taskEnvironment } from './task-env.js';
 import type Docker from 'dockerode';
 import type { HealthcheckSpec, MountSpec, ServiceSpec } from '../stack/spec.js';
 import { LABELS, type RunnableAssignment } from './types.js';
@@ -38,11 +39,7 @@ export function volumeName(stack: string, source: string): string {
 export function containerCreateOptions(nodeId: string, a: RunnableAssignment): Docker.ContainerCreateOptions {
   const { spec } = a.service;
   const gpus = a.task.gpus;
-  const env: Record<string, string> = { ...spec.env };
-  if (gpus.length > 0) {
-    env.NVIDIA_VISIBLE_DEVICES = gpus.join(',');
-    env.CUDA_VISIBLE_DEVICES = gpus.join(',');
-  }
+  const env: Record<string, string> = { ...spec.env, ...taskEnvironment(nodeId, a.task) };
   const labels: Record<string, string> = {
     ...spec.labels,
     [LABELS.nodeId]: nodeId,

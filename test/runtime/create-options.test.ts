@@ -1,4 +1,5 @@
 import { containerCreateOptions, containerName, LABELS, shortNodeId } from '../../src/runtime/index.js';
+import { taskEnvironment } from '../../src/runtime/task-env.js';
 import { assignment, serviceFromCompose, task } from './fixtures.js';
 
 const NODE = '12D3KooWNodeIdentifierXYZ123456';
@@ -67,7 +68,7 @@ deploy:
       Image: 'shoal-test/busybox:latest',
       Cmd: ['sh', '-c', 'echo hi'],
       Entrypoint: ['/bin/env'],
-      Env: ['A=1'],
+      Env: ['A=1', 'SHOAL_TASK_ID=task-1', 'SHOAL_TASK_SLOT=3', 'SHOAL_NODE_ID=12D3KooWNodeIdentifierXYZ123456'],
       WorkingDir: '/work',
       User: '1000:1000',
       Hostname: 'box',
@@ -166,5 +167,28 @@ deploy:
     expect(o.HostConfig!.NanoCpus).toBeUndefined();
     expect(o.HostConfig!.Memory).toBeUndefined();
     expect(o.HostConfig!.DeviceRequests).toBeUndefined();
+  });
+});
+
+describe('taskEnvironment()', () => {
+  it('taskEnvironment() names the job and array index of a batch unit, also under the Slurm names', () => {
+    const env = taskEnvironment(
+      'node-1',
+      task({ id: 't9', slot: 4, job: { jobId: '17', index: 4, attempt: 1, requeues: 2 } }),
+    );
+    expect(env).toMatchObject({
+      SHOAL_JOB_ID: '17',
+      SHOAL_ARRAY_INDEX: '4',
+      SLURM_JOB_ID: '17',
+      SLURM_ARRAY_TASK_ID: '4',
+      SLURM_RESTART_COUNT: '3',
+    });
+  });
+
+  it('taskEnvironment() gives a task its exclusive GPUs and a service task no job variables', () => {
+    const env = taskEnvironment('node-1', task({ id: 't1', gpus: ['GPU-a', 'GPU-b'] }));
+    expect(env.CUDA_VISIBLE_DEVICES).toBe('GPU-a,GPU-b');
+    expect(env.NVIDIA_VISIBLE_DEVICES).toBe('GPU-a,GPU-b');
+    expect(env.SHOAL_JOB_ID).toBeUndefined();
   });
 });
