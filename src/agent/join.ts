@@ -241,7 +241,10 @@ export class JoinService {
     );
     const conf = raft.appliedConf;
     if (!conf.voters.includes(peerId) && !conf.learners.includes(peerId)) {
-      await this.#writer.changeMembership({ type: 'addLearner', node: peerId }, { signal });
+      // A retried join may find its first attempt's change appended but not yet applied: that is success.
+      await this.#writer.changeMembership({ type: 'addLearner', node: peerId }, { signal }).catch((error: unknown) => {
+        if (!/already a (learner|voter)/.test(String((error as Error).message))) throw error;
+      });
     }
     this.#agent.log.info({ peer: peerId, hostname: node.hostname }, 'node joined');
     return { clusterId: cluster.id, members: state.nodes().map((n) => ({ id: n.id, addresses: [...n.addresses] })) };

@@ -9,7 +9,9 @@
  * - preempted, or lost with its node when the job requeues: a new task, `requeues + 1` (not a failure);
  * - failed, timed out, out of memory, rejected, or lost with `requeue: false`: a failure; retried
  *   with `attempt + 1` after the job's back-off while `attempt < retries`, else the unit failed.
- * At most `parallelism` units (and the array's `%N`) are live at once. The job is COMPLETED when
+ * At most `parallelism` units (and the array's `%N`) are live at once. A run of an older version of
+ * its service (the service changed while it was unfinished) is cancelled: the state keeps only
+ * the current spec, so it could not go on as it was submitted. The job is COMPLETED when
  * every unit is done; when units failed for good and nothing is live any more it ends FAILED
  * (or TIMEOUT / NODE_FAIL when that is how its failing unit ended).
  * @module
@@ -17,6 +19,7 @@
 import type { JobSpec } from '../stack/spec.js';
 import type { JobUpdate } from '../state/job-commands.js';
 import { isJobEnded, type JobRecord, type JobState } from '../state/jobs.js';
+import { MAX_TASK_MESSAGE } from '../state/workload-checks.js';
 import { isTerminal, type ServiceRecord, type TaskRecord } from '../state/workloads.js';
 import type { IdGenerator, NewTask, WorkloadState } from './workload-types.js';
 
@@ -88,6 +91,12 @@ export function reconcileJobs(input: JobsInput): JobsPlan {
     const job = jobs[id]!;
     const service = state.services[job.serviceId];
     if (service === undefined) continue; // its removal cancels it
+    if (job.serviceVersion < service.version) {
+      // The state keeps only a service's current spec: an older run's units and containers would
+      // silently follow the new one. As swarmkit does for job services, the change stops it.
+      plan.cancel.push({ jobId: id, reason: supersededReason(service, job) });
+      continue;
+    }
     const gate = dependencyGate(job, jobs, now);
     if (gate.kind === 'never') {
       plan.cancel.push({ jobId: id, reason: gate.reason });
@@ -112,10 +121,11 @@ export function reconcileJobs(input: JobsInput): JobsPlan {
   };
 }
 
-type Gate =
-  | { kind: 'go' }
-  | { kind: 'wait'; reason: string; until?: number }
-  | { kind: 'never'; reason: string };
+function supersededReason(service: ServiceRecord, job: JobRecord): string {
+  return `Superseded: service ${service.id} changed to version ${service.version} while this run of version ${job.serviceVersion} was unfinished`;
+}
+
+type Gate = { kind: 'go' } | { kind: 'wait'; reason: string; until?: number } | { kind: 'never'; reason: string };
 
 /** Whether a job may run now: its dependencies (Slurm's semantics) and its begin time. */
 function dependencyGate(job: JobRecord, jobs: Readonly<Record<string, JobRecord>>, now: number): Gate {
@@ -150,7 +160,7 @@ interface JobStatus {
 
 type UnitVerdict =
   | { kind: 'done' }
-  | { kind: 'live'; running: boolean }
+  | { kind: 'live'; task: TaskRecord }
   | { kind: 'failed'; task: TaskRecord }
   | { kind: 'next'; attempt: number; requeues: number; readyAt: number };
 
@@ -159,8 +169,7 @@ function unitVerdict(tasks: readonly TaskRecord[] | undefined, spec: JobSpec | n
   if (tasks === undefined || tasks.length === 0) return { kind: 'next', attempt: 0, requeues: 0, readyAt: 0 };
   if (tasks.some((t) => t.state === 'complete')) return { kind: 'done' };
   const last = tasks[tasks.length - 1]!;
-  if (!isTerminal(last.state) && last.state !== 'orphaned')
-    return { kind: 'live', running: last.state === 'running' || last.state === 'starting' };
+  if (!isTerminal(last.state) && last.state !== 'orphaned') return { kind: 'live', task: last };
   const ref = last.job!;
   const requeue =
     last.outcome === 'PREEMPTED' ||
@@ -192,13 +201,16 @@ function reconcileJob(
   const failedUnits: TaskRecord[] = [];
   const ready: { index: number; attempt: number; requeues: number }[] = [];
   let wakeAt: number | null = null;
+  let waitingFor = '';
   for (const index of unitIndices(spec, job.units)) {
     const verdict = unitVerdict(units.get(index), spec);
     if (verdict.kind === 'done') succeeded++;
     else if (verdict.kind === 'failed') failedUnits.push(verdict.task);
     else if (verdict.kind === 'live') {
       live++;
-      if (verdict.running) running++;
+      const { state, message } = verdict.task;
+      if (state === 'running' || state === 'starting') running++;
+      else if (state === 'pending' && waitingFor === '') waitingFor = message;
     } else if (verdict.readyAt <= now) ready.push({ index, ...verdict });
     else wakeAt = wakeAt === null ? verdict.readyAt : Math.min(wakeAt, verdict.readyAt);
   }
@@ -215,7 +227,7 @@ function reconcileJob(
     });
   }
   const waitingUnits = ready.length - create.length + (wakeAt === null ? 0 : 1);
-  const status = jobStatus(job, succeeded, failedUnits, live + create.length, running, waitingUnits);
+  const status = jobStatus(job, succeeded, failedUnits, live + create.length, running, waitingUnits, waitingFor);
   return { create, status, wakeAt };
 }
 
@@ -226,6 +238,7 @@ function jobStatus(
   live: number,
   running: number,
   waiting: number,
+  waitingFor: string,
 ): JobStatus {
   const failed = failedUnits.length;
   if (live === 0 && waiting === 0 && succeeded + failed >= job.units) {
@@ -243,7 +256,18 @@ function jobStatus(
     };
   }
   const state: JobState = running > 0 || job.state === 'RUNNING' ? 'RUNNING' : 'PENDING';
-  return { state, reason: '', exitCode: null, succeeded, failed };
+  return { state, reason: state === 'PENDING' ? pendingReason(waitingFor) : '', exitCode: null, succeeded, failed };
+}
+
+/**
+ * Why a job that may run waits: what the scheduler said of its first unplaced task, as a Slurm
+ * reason (`Resources: no suitable node (...)`). The queue planner's messages carry their own
+ * reason word (`Priority: ...`), kept as they are.
+ */
+function pendingReason(message: string): string {
+  if (message === '') return '';
+  const reason = /^[A-Z][A-Za-z]*:/.test(message) ? message : `Resources: ${message}`;
+  return reason.slice(0, MAX_TASK_MESSAGE);
 }
 
 function pushUpdate(out: JobUpdate[], job: JobRecord, s: JobStatus): void {

@@ -59,7 +59,10 @@ export function applyJobCommand(state: ClusterState, command: JobCommand): Apply
 function submit(state: ClusterState, command: JobSubmitCommand): ApplyOutcome {
   for (const dep of command.dependencies) {
     if (!Object.hasOwn(state.jobs, dep.jobId))
-      return refuse(command, `dependency ${dep.type}:${dep.jobId}: job ${dep.jobId} does not exist (see \`shoal queue\`)`);
+      return refuse(
+        command,
+        `dependency ${dep.type}:${dep.jobId}: job ${dep.jobId} does not exist (see \`shoal queue\`)`,
+      );
   }
   const id = String(state.counters.job + 1);
   const serviceId = submittedJobServiceId(id);
@@ -96,7 +99,10 @@ function start(state: ClusterState, command: JobStartCommand): ApplyOutcome {
   const service = lookup(state.services, command.serviceId);
   if (service === undefined) return refuse(command, `service ${command.serviceId} does not exist`);
   if (service.spec.kind !== 'job' && service.spec.kind !== 'cron')
-    return refuse(command, `service ${service.id} is a ${service.spec.kind} service: only job and cron services run jobs`);
+    return refuse(
+      command,
+      `service ${service.id} is a ${service.spec.kind} service: only job and cron services run jobs`,
+    );
   let cronMarks = state.cronMarks;
   if (command.scheduledAt !== null) {
     const mark = lookup(state.cronMarks, service.id);
@@ -165,8 +171,9 @@ function latestJobOf(state: ClusterState, jobs: RecordEdit<JobRecord>, serviceId
   for (const job of Object.values(state.jobs)) {
     if (job.serviceId === serviceId && (best === undefined || Number(job.id) > best)) best = Number(job.id);
   }
-  // Runs created earlier in the same command (a stack deploying a pipeline at once).
-  for (let n = (best ?? 0) + 1; jobs.has(String(n)); n++) {
+  // Runs created earlier in the same command (a stack deploying a pipeline at once): their ids
+  // follow the state's counter. Not from `best + 1`: collected jobs leave gaps below the counter.
+  for (let n = state.counters.job + 1; jobs.has(String(n)); n++) {
     if (jobs.get(String(n))!.serviceId === serviceId) best = n;
   }
   return best === undefined ? undefined : String(best);
@@ -209,9 +216,7 @@ function newJob(id: string, service: ServiceRecord, f: JobFields): JobRecord {
 }
 
 function sortDependencies(deps: readonly JobDependency[]): JobDependency[] {
-  return [...deps].sort((a, b) =>
-    a.type !== b.type ? (a.type < b.type ? -1 : 1) : Number(a.jobId) - Number(b.jobId),
-  );
+  return [...deps].sort((a, b) => (a.type !== b.type ? (a.type < b.type ? -1 : 1) : Number(a.jobId) - Number(b.jobId)));
 }
 
 function cancel(state: ClusterState, command: JobCancelCommand): ApplyOutcome {
@@ -239,9 +244,19 @@ export function cancelJob(
   jobs.set(jobId, { ...job, state: 'CANCELLED', reason, endedAt: at });
   for (const task of taskIndex(state.tasks).byService.get(job.serviceId) ?? []) {
     if (task.job?.jobId !== jobId || isTerminal(task.state)) continue;
-    const current = tasks.get(task.id) ?? task;
-    tasks.set(task.id, { ...current, desiredState: 'shutdown', outcome: 'CANCELLED', updatedAt: at });
+    tasks.set(task.id, stopTask(tasks.get(task.id) ?? task, 'CANCELLED', at));
   }
+}
+
+/**
+ * Ask a task to stop, saying why. A task never assigned (`new`, `pending`) has no container and no
+ * runtime that would report it stopped, so it ends here and now; otherwise it would wait for
+ * ever, and its job could never be collected.
+ */
+function stopTask(task: TaskRecord, outcome: 'CANCELLED' | 'PREEMPTED', at: number): TaskRecord {
+  const stopping: TaskRecord = { ...task, desiredState: 'shutdown', outcome, updatedAt: at };
+  if (task.state !== 'new' && task.state !== 'pending') return stopping;
+  return { ...stopping, state: 'shutdown', message: 'stopped before it was scheduled', endedAt: at };
 }
 
 function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
@@ -251,6 +266,8 @@ function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
     // Once ended, a job's outcome is final: a duplicate or late update is ignored.
     if (job === undefined || isJobEnded(job.state)) continue;
     if (u.state === 'PENDING' && job.state === 'RUNNING') continue; // never backwards
+    const span = runSpan(state, job);
+    const startedAt = job.startedAt ?? (u.state === 'PENDING' ? null : (span.start ?? command.at));
     const next: JobRecord = {
       ...job,
       state: u.state,
@@ -258,8 +275,8 @@ function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
       exitCode: u.exitCode,
       succeeded: u.succeeded,
       failed: u.failed,
-      startedAt: job.startedAt ?? (u.state === 'PENDING' ? null : command.at),
-      endedAt: isJobEnded(u.state) ? command.at : null,
+      startedAt,
+      endedAt: isJobEnded(u.state) ? Math.max(startedAt ?? 0, span.end ?? command.at) : null,
     };
     if (
       next.state !== job.state ||
@@ -271,6 +288,22 @@ function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
       jobs.set(job.id, next);
   }
   return jobs.changed ? ok({ ...state, jobs: jobs.result() }) : ok(state);
+}
+
+/**
+ * When a job's tasks first started and last ended. The controller notices a change a pass later
+ * (and a short unit may start and end between two passes), so the job's times come from its
+ * tasks, as Slurm's come from the allocation, not from when the update was proposed.
+ */
+function runSpan(state: ClusterState, job: JobRecord): { start: number | undefined; end: number | undefined } {
+  let start: number | undefined;
+  let end: number | undefined;
+  for (const task of taskIndex(state.tasks).byService.get(job.serviceId) ?? []) {
+    if (task.job?.jobId !== job.id) continue;
+    if (task.startedAt !== undefined && (start === undefined || task.startedAt < start)) start = task.startedAt;
+    if (task.endedAt !== undefined && (end === undefined || task.endedAt > end)) end = task.endedAt;
+  }
+  return { start, end };
 }
 
 function remove(state: ClusterState, command: JobRemoveCommand): ApplyOutcome {
@@ -296,7 +329,7 @@ function preempt(state: ClusterState, command: TaskPreemptCommand): ApplyOutcome
   for (const id of command.taskIds) {
     const task = tasks.get(id);
     if (task === undefined || isTerminal(task.state) || task.desiredState === 'shutdown') continue;
-    tasks.set(id, { ...task, desiredState: 'shutdown', outcome: 'PREEMPTED', updatedAt: command.at });
+    tasks.set(id, stopTask(task, 'PREEMPTED', command.at));
   }
   return tasks.changed ? ok({ ...state, tasks: tasks.result() }) : ok(state);
 }

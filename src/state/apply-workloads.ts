@@ -178,9 +178,9 @@ function removeService(
   for (const job of Object.values(state.jobs)) {
     if (job.serviceId === id) cancelJob(state, jobs, tasks, job.id, 'its service was removed', at);
   }
-  for (const task of taskIndex(state.tasks).byService.get(id) ?? []) {
-    if (!isTerminal(task.state) && task.desiredState !== 'shutdown')
-      tasks.set(task.id, { ...task, desiredState: 'shutdown', updatedAt: at });
+  for (const original of taskIndex(state.tasks).byService.get(id) ?? []) {
+    const task = tasks.get(original.id) ?? original; // cancelJob may have changed it already
+    if (!isTerminal(task.state) && task.desiredState !== 'shutdown') tasks.set(task.id, shutDown(task, at));
   }
 }
 
@@ -267,8 +267,20 @@ function desire(state: ClusterState, command: TaskDesireCommand): ApplyOutcome {
     // shutdown → running never: a task that was let go is replaced by a new one, not revived.
     task.desiredState === command.desiredState || task.desiredState === 'shutdown'
       ? task
-      : { ...task, desiredState: command.desiredState, updatedAt: command.at },
+      : command.desiredState === 'shutdown'
+        ? shutDown(task, command.at)
+        : { ...task, desiredState: command.desiredState, updatedAt: command.at },
   );
+}
+
+/**
+ * Ask a task to stop. One no runtime holds yet (still pending) ends here and now: nobody else
+ * would ever report its end, and it would wait for ever.
+ */
+function shutDown(task: TaskRecord, at: number): TaskRecord {
+  const stopping: TaskRecord = { ...task, desiredState: 'shutdown', updatedAt: at };
+  if (task.state !== 'new' && task.state !== 'pending') return stopping;
+  return { ...stopping, state: 'shutdown', message: 'stopped before it was scheduled', endedAt: at };
 }
 
 function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
@@ -316,21 +328,35 @@ function setStatus(state: ClusterState, command: NodeSetStatusCommand): ApplyOut
       ? state.nodes
       : { ...state.nodes, [node.id]: { ...node, status: command.status, statusChangedAt: command.at } };
   const tasks = new RecordEdit(state.tasks);
-  if (command.status === 'down') orphanTasks(state, tasks, node.id, 'node down', command.at);
+  const usage = { ...state.usage };
+  if (command.status === 'down') orphanTasks(state, tasks, node.id, 'node down', command.at, usage);
   if (nodes === state.nodes && !tasks.changed) return ok(state);
-  return ok({ ...state, nodes, tasks: tasks.result() });
+  return ok({ ...state, nodes, tasks: tasks.result(), usage: sameUsage(state.usage, usage) ? state.usage : usage });
 }
 
 /**
  * Mark every unfinished task of node `nodeId` orphaned and unwanted: the orchestrators create
  * replacements with new ids, and if the node comes back its runtime stops the old containers.
  */
-export function orphanTasks(state: ClusterState, tasks: Tasks, nodeId: string, message: string, at: number): void {
+export function orphanTasks(
+  state: ClusterState,
+  tasks: Tasks,
+  nodeId: string,
+  message: string,
+  at: number,
+  usage?: Record<string, UsageRecord>,
+): void {
   for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
     if (isTerminal(task.state)) continue;
     const orphaned: TaskRecord = { ...task, state: 'orphaned', desiredState: 'shutdown', message, updatedAt: at };
     // A job unit lost with its node ends NODE_FAIL; the job controller requeues it or fails it.
-    tasks.set(task.id, task.job === undefined ? orphaned : { ...orphaned, outcome: 'NODE_FAIL', endedAt: at });
+    if (task.job === undefined) {
+      tasks.set(task.id, orphaned);
+      continue;
+    }
+    const lost: TaskRecord = { ...orphaned, outcome: 'NODE_FAIL', endedAt: at };
+    tasks.set(task.id, lost);
+    if (usage) chargeUsage(state, usage, lost, at); // it ran until its node was declared down
   }
 }
 
