@@ -9,7 +9,8 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 if [ "$(id -u)" != 0 ]; then echo "dockerd is not running and this is not root: start it"; exit 1; fi
 mkdir -p /var/log
-nohup dockerd >/var/log/shoal-dockerd.log 2>&1 &
+# Its own session: killing the process group of whatever started it (a test run) must not stop it.
+setsid nohup dockerd >/var/log/shoal-dockerd.log 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && { echo "docker engine started"; exit 0; }
   sleep 1

@@ -36,3 +36,6 @@ export { LogDecoder, decodeLogs, parseLine } from './log-decoder.js';
 export { DockerDriver, observedFrom, type DockerDriverOptions } from './docker-driver.js';
 export { NodeRuntime, type NodeRuntimeOptions, type ReportHandler, type RuntimeLogger } from './node-runtime.js';
 export { assignmentsFor, type WorkloadView } from './assignments.js';
+export { DriverRouter, type DriverRouterOptions } from './driver-router.js';
+export * from './process/index.js';
+export { taskEnvironment } from './task-env.js';

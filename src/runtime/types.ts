@@ -66,6 +66,8 @@ export interface ObservedContainer {
   /** How the container asked to be stopped when created (used for strays, whose spec is unknown). */
   readonly stopSignal: string | null;
   readonly stopGraceMs: number | null;
+  /** CPU time and peak memory of the finished or running process tree, when the driver knows them (0 = unknown). */
+  readonly usage?: { readonly cpuMs: number; readonly peakMemoryBytes: number } | null;
 }
 
 /** How to stop a container: send `signal`, then kill after `graceMs`. */
