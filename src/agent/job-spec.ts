@@ -64,13 +64,14 @@ export function buildSubmittedJob(request: JobSubmitRequest): BuiltJob {
   if (request.memory !== undefined) reservations.memory = limits.memory = request.memory;
   if (request.gpus) reservations.devices = [{ capabilities: ['gpu'], count: request.gpus }];
   const service: Record<string, unknown> = {
-    command: [...request.command],
+    command: request.command.map(literal),
     deploy: { resources: { reservations, ...(Object.keys(limits).length > 0 ? { limits } : {}) } },
     'x-shoal': shoal,
   };
   if (request.image) service.image = request.image;
-  if (request.env && Object.keys(request.env).length > 0) service.environment = { ...request.env };
-  if (request.workingDir) service.working_dir = request.workingDir;
+  if (request.env && Object.keys(request.env).length > 0)
+    service.environment = Object.fromEntries(Object.entries(request.env).map(([k, v]) => [k, literal(v)]));
+  if (request.workingDir) service.working_dir = literal(request.workingDir);
 
   const parsed = parseStack(JSON.stringify({ services: { job: service } }), { file: 'job', name: 'job', env: {} });
   if (!parsed.ok) {
@@ -90,6 +91,14 @@ export function buildSubmittedJob(request: JobSubmitRequest): BuiltJob {
     specHash: hashService(spec),
     dependencies: parseDependency(request.dependency ?? ''),
   };
+}
+
+/**
+ * The command line is taken as typed: `$VAR` is for the job's shell at run time, not for the
+ * Compose parser's interpolation, which reads `$$` as a literal `$`.
+ */
+function literal(text: string): string {
+  return text.replaceAll('$', '$$$$');
 }
 
 /** `./bin/train.py` → `train.py`, made a valid job name. */

@@ -269,13 +269,40 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async remove(containerId: string, options: CallOptions = {}): Promise<void> {
+    const container = this.docker.getContainer(containerId);
+    const networks = await container
+      .inspect({ abortSignal: options.signal })
+      .then((info) => Object.keys(info.NetworkSettings?.Networks ?? {}))
+      .catch(() => [] as string[]);
     try {
       // v: anonymous volumes go with the container; named volumes stay.
-      await this.docker.getContainer(containerId).remove({ force: true, v: true, abortSignal: options.signal });
+      await container.remove({ force: true, v: true, abortSignal: options.signal });
     } catch (error) {
       const status = statusOf(error);
       if (status === 404 || status === 409) return; // gone, or removal already in progress
       throw error;
+    }
+    await this.#collectNetworks(networks);
+  }
+
+  /**
+   * Remove the stack networks a removed container was on once nothing else uses them: an engine
+   * has room for about 30 bridge networks, and stacks come and go.
+   */
+  async #collectNetworks(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        const network = this.docker.getNetwork(name);
+        const info = (await network.inspect()) as { Labels?: Record<string, string> };
+        if (info.Labels?.[LABELS.stack] === undefined) continue; // not a stack network of shoal's
+        // Stopped containers count too: one waiting to restart needs its network.
+        const users = await this.docker.listContainers({ all: true, filters: { network: [name] } });
+        if (users.length > 0) continue;
+        this.#networks.delete(name);
+        await network.remove();
+      } catch {
+        // in use again, or gone already: either is fine
+      }
     }
   }
 

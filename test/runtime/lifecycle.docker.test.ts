@@ -106,6 +106,22 @@ describe('NodeRuntime with Docker: task lifecycle', () => {
     await waitFor('the container to be removed', async () => (await node.containers()).length === 0);
   });
 
+  it('NodeRuntime removes a stack network from the engine with the last container on it', async () => {
+    node.put('net-1', sh('sleep 600'), {}, 'netgc');
+    node.put('net-2', sh('sleep 600'), {}, 'netgc');
+    await node.until('net-1', 'running');
+    await node.until('net-2', 'running');
+    const ours = async () => (await docker.listNetworks({ filters: { label: ['shoal.stack=netgc'] } })).length;
+    expect(await ours()).toBe(1);
+    node.tasks.delete('net-1');
+    node.sync();
+    await waitFor('one container left', async () => (await node.containers()).length === 1);
+    expect(await ours()).toBe(1); // still used by net-2
+    node.tasks.delete('net-2');
+    node.sync();
+    await waitFor('the network to be removed with the last container', async () => (await ours()) === 0);
+  });
+
   it('NodeRuntime rejects a task whose image is missing, saying how to fix it', async () => {
     node.put('img-1', serviceFromCompose('image: shoal-test/not-here:1'));
     const t = await node.until('img-1', 'rejected');
