@@ -77,7 +77,7 @@ async function measure(nodes: number, mode: 'loop' | 'array'): Promise<Run> {
   const flags = ['--runtime', 'process', '--log-level', process.env.SHOAL_BENCH_LOG_LEVEL ?? 'warn'];
   try {
     await bootstrapCluster(agents, { flags, voters: Math.min(3, nodes) });
-    const env = { ...process.env, SHOAL_ADDR: `unix:${agents[0]!.socket}`, PATH: `${process.env.PATH}` };
+    const env = { ...process.env, SHOAL_ADDR: `unix://${agents[0]!.socket}`, PATH: `${process.env.PATH}` };
     const start = performance.now();
     if (mode === 'loop') {
       // One CLI process per job, as a user's `for i in ...; do sbatch ...; done` loop does.

@@ -13,8 +13,8 @@ async function main(argv: string[]): Promise<number> {
     if (code >= 0) process.exit(code);
     return code;
   }
-  const { runCli } = await import('./cli/main.js');
-  return runCli(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr });
+  const { runCli, processIo } = await import('./cli/main.js');
+  return runCli(argv, processIo());
 }
 
 main(process.argv.slice(2)).then(

@@ -3,11 +3,9 @@
  * what `src/main.ts` does for every command but `agent`, without importing the agent.
  * @module
  */
-import { runCli } from './main.js';
+import { processIo, runCli } from './main.js';
 
 // No top-level await: the file must also bundle to CommonJS.
-void runCli(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
-  (code) => {
-    process.exitCode = code;
-  },
-);
+void runCli(process.argv.slice(2), processIo()).then((code) => {
+  process.exitCode = code;
+});

@@ -3,12 +3,14 @@
  * rows in a table (`commands/*.ts`), so help, parsing and dispatch are written once.
  * @module
  */
-import type { ApiClient } from './client.js';
+import type { ApiClient, ApiClientOptions } from './client.js';
 
 /** An option as `node:util` parseArgs takes it, plus what help shows. */
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
   readonly short?: string;
+  /** May be given several times (`--env A=1 --env B=2`): the value is then a string array. */
+  readonly multiple?: boolean;
   /** Placeholder for the value in help, e.g. `FORMAT`. */
   readonly value?: string;
   readonly description: string;
@@ -34,6 +36,8 @@ export interface CommandContext {
   now(): number;
   /** The client for the chosen agent (address resolved on first use). */
   client(): ApiClient;
+  /** What the client connects with (address, token, timeout, CA), for a command that sends its request itself. */
+  connection(): ApiClientOptions;
 }
 
 /** One command. */
@@ -54,6 +58,11 @@ export interface CommandSpec {
   readonly outputs?: readonly OutputFormat[];
   /** Whether the command talks to an agent (and so takes --addr, --timeout, …). */
   readonly remote: boolean;
+  /**
+   * The command sends its one request itself through `connection()` (`job submit`, run in shell
+   * loops), so the full client and node:http are not loaded for it: `client()` is then unavailable.
+   */
+  readonly fastStart?: boolean;
   readonly examples: readonly string[];
   run(context: CommandContext): Promise<number>;
 }

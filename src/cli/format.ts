@@ -103,3 +103,32 @@ export function ago(time: number, now: number): string {
 
 /** Ids of tasks are shortened to docker's 12 characters in tables. */
 export const SHORT_TASK_ID_LENGTH = 12;
+
+/**
+ * A duration in Slurm's form (squeue's TIME, sacct's ELAPSED): `M:SS`, `H:MM:SS`, `D-HH:MM:SS`.
+ * @example slurmDuration(3_723_000) // "1:02:03"
+ */
+export function slurmDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  if (days > 0) return `${days}-${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}:${seconds}`;
+  if (hours > 0) return `${hours}:${String(minutes).padStart(2, '0')}:${seconds}`;
+  return `${minutes}:${seconds}`;
+}
+
+/**
+ * A time as sacct prints it: local `YYYY-MM-DDTHH:MM:SS`; unknown (null) is `Unknown`.
+ * @example slurmTime(Date.UTC(2024, 4, 1, 10)) // "2024-05-01T10:00:00" (TZ=UTC)
+ */
+export function slurmTime(ms: number | null): string {
+  if (ms === null) return 'Unknown';
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}` +
+    `T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+  );
+}

@@ -1,5 +1,5 @@
 /** The admin CLI: `runCli`, its commands, the admin API client and address parsing. */
-export { runCli, CLI_COMMANDS, COMMAND_SPECS, type CliIo } from './main.js';
+export { runCli, CLI_COMMANDS, COMMAND_SPECS, fdOutput, processIo, type CliIo } from './main.js';
 export { ApiClient, DEFAULT_TIMEOUT_MS, type ApiClientOptions, type ApiCallOptions } from './client.js';
 export {
   parseAddress,
@@ -22,3 +22,19 @@ export { buildDeployRequest, findEnvFiles, parseDotEnv, topLevelName, defaultSta
 export { parseDuration } from './options.js';
 export { SHOAL_VERSION } from './version.js';
 export type { CommandSpec, CommandContext, OptionSpec, OutputFormat } from './command.js';
+export { buildSubmitRequest, currentUser, type SubmitEnvironment } from './commands/job-submit.js';
+export {
+  parseTimeLimit,
+  parseArray,
+  parseDependency,
+  parseMemory,
+  parseBegin,
+  parseEnv,
+  JOB_ID_PATTERN,
+} from './commands/job-flags.js';
+export { renderQueue } from './commands/queue.js';
+export { renderHistory } from './commands/job-history.js';
+export { renderInspect } from './commands/job.js';
+export { renderQuotas, buildQuotaRequest } from './commands/quota.js';
+export { fastPost } from './commands/fast-post.js';
+export { slurmDuration, slurmTime } from './format.js';

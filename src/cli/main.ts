@@ -4,10 +4,11 @@
  * so a call starts fast enough for shell loops.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveAddress, type ResolvedAddress } from './address.js';
-import { ApiClient } from './client.js';
+// Loaded on demand: node:http costs several ms, which `version`, help and `job submit` need not pay.
+import type { ApiClient, ApiClientOptions } from './client.js';
 import type { CliOutput, CommandContext, CommandSpec, OptionSpec, OutputFormat } from './command.js';
 import { initCommand, joinCommand, leaderTransferCommand } from './commands/cluster.js';
 import { nodeLsCommand, nodeRmCommand } from './commands/node.js';
@@ -25,6 +26,11 @@ import { statusCommand } from './commands/status.js';
 import { tokenRotateCommand, tokenShowCommand } from './commands/token.js';
 import { discoverCommand } from './commands/discover.js';
 import { versionCommand } from './commands/version.js';
+import { jobCancelCommand, jobInspectCommand, jobLogsCommand } from './commands/job.js';
+import { jobHistoryCommand } from './commands/job-history.js';
+import { jobSubmitCommand } from './commands/job-submit.js';
+import { queueCommand } from './commands/queue.js';
+import { quotaLsCommand, quotaRmCommand, quotaSetCommand } from './commands/quota.js';
 import {
   AgentTimeoutError,
   AgentUnreachableError,
@@ -57,6 +63,15 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   serviceInspectCommand,
   serviceScaleCommand,
   serviceLogsCommand,
+  jobSubmitCommand,
+  queueCommand,
+  jobCancelCommand,
+  jobHistoryCommand,
+  jobInspectCommand,
+  jobLogsCommand,
+  quotaLsCommand,
+  quotaSetCommand,
+  quotaRmCommand,
   tokenShowCommand,
   tokenRotateCommand,
   discoverCommand,
@@ -77,6 +92,46 @@ export interface CliIo {
   readonly stderr: CliOutput;
   readonly fileExists?: (path: string) => boolean;
   readonly now?: () => number;
+}
+
+/** Texts up to this size go straight to the file descriptor; longer ones through the stream. */
+const SYNC_WRITE_LIMIT = 16 * 1024;
+
+/**
+ * An output on a file descriptor that writes short texts with one `writeSync` and makes the stream
+ * (`process.stdout`/`stderr`) only when a text is long or the descriptor would block. Creating
+ * those streams costs 3 to 6 ms (the stream, net or tty modules), a tenth of a `job submit` call
+ * that prints one line. Once the stream exists every write goes through it, so order is kept.
+ * @example runCli(argv, { env: process.env, stdout: fdOutput(1, () => process.stdout), stderr: fdOutput(2, () => process.stderr) })
+ */
+export function fdOutput(fd: number, stream: () => CliOutput): CliOutput {
+  let opened: CliOutput | undefined;
+  return {
+    write(text: string) {
+      if (opened === undefined && text.length <= SYNC_WRITE_LIMIT) {
+        const bytes = Buffer.from(text, 'utf8');
+        let done = 0;
+        try {
+          while (done < bytes.length) done += writeSync(fd, bytes, done);
+          return true;
+        } catch {
+          // EAGAIN (a non-blocking pipe is full), EPIPE, …: the stream deals with them as node always does.
+          text = bytes.subarray(done).toString('utf8');
+        }
+      }
+      opened ??= stream();
+      return opened.write(text);
+    },
+  };
+}
+
+/** The process's own output for `runCli`: see {@link fdOutput}. */
+export function processIo(): CliIo {
+  return {
+    env: process.env,
+    stdout: fdOutput(1, () => process.stdout),
+    stderr: fdOutput(2, () => process.stderr),
+  };
 }
 
 /** Every proper prefix of a command's words, e.g. `node` and `node label` for `node label add`. */
@@ -136,14 +191,21 @@ function parseOptions(spec: CommandSpec, args: string[]) {
   const options = Object.fromEntries(
     Object.entries(all).map(([name, option]) => [
       name,
-      option.short ? { type: option.type, short: option.short } : { type: option.type },
+      {
+        type: option.type,
+        ...(option.short ? { short: option.short } : {}),
+        ...(option.multiple ? { multiple: true } : {}),
+      },
     ]),
   );
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (error) {
     // parseArgs' messages name the flag ("Unknown option '--frce'"); they are usage errors.
-    throw new UsageError((error as Error).message.split('. To specify a positional')[0]!, usageLine(spec));
+    const message = (error as Error).message.split('. To specify a positional')[0]!;
+    // `job submit python x.py --lr 3`: the command's own flags need the `--` separator.
+    const hint = spec.argsUsage?.startsWith('-- ') ? ' (put the command to run after `--`)' : '';
+    throw new UsageError(message + hint, usageLine(spec));
   }
 }
 
@@ -163,6 +225,7 @@ function makeContext(
   values: Record<string, string | boolean | undefined>,
   args: string[],
   io: CliIo,
+  Client: typeof ApiClient | undefined,
 ) {
   const output = (values.output as string | undefined) ?? 'table';
   if (spec.outputs !== undefined && !(spec.outputs as readonly string[]).includes(output)) {
@@ -170,6 +233,7 @@ function makeContext(
   }
   let resolved: ResolvedAddress | undefined;
   let client: ApiClient | undefined;
+  let connection: ApiClientOptions | undefined;
   const context: CommandContext & { resolved(): ResolvedAddress | undefined } = {
     args,
     options: values,
@@ -179,14 +243,20 @@ function makeContext(
     stderr: io.stderr,
     now: io.now ?? Date.now,
     resolved: () => resolved,
-    client() {
-      if (client) return client;
+    connection() {
+      if (connection) return connection;
       resolved = resolveAddress({ flag: values.addr as string | undefined, env: io.env, fileExists: io.fileExists });
       const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout as string, '--timeout');
       const tokenFile = (values['token-file'] as string | undefined) ?? io.env.SHOAL_TOKEN_FILE;
       const token = tokenFile ? readTextFile(tokenFile, 'admin token').trim() : io.env.SHOAL_TOKEN || undefined;
       const ca = values.cacert === undefined ? undefined : readTextFile(values.cacert as string, 'CA certificate');
-      client = new ApiClient({ address: resolved.address, token, timeoutMs, ca });
+      connection = { address: resolved.address, token, timeoutMs, ca };
+      return connection;
+    },
+    client() {
+      if (client) return client;
+      if (Client === undefined) throw new Error(`internal: "${commandName(spec)}" has no API client (fastStart)`);
+      client = new Client(context.connection());
       return client;
     },
   };
@@ -296,7 +366,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         `"${commandName(spec)}" takes ${max === 0 ? 'no arguments' : `at most ${max}`}; got "${positionals.join(' ')}"`,
       );
     }
-    context = makeContext(spec, values, positionals, io);
+    // An option with `multiple` holds a string array; its command reads it as such.
+    const Client = spec.remote && spec.fastStart !== true ? (await import('./client.js')).ApiClient : undefined;
+    context = makeContext(spec, values as Record<string, string | boolean | undefined>, positionals, io, Client);
     return await spec.run(context);
   } catch (error) {
     return report(error, io, spec, context?.resolved());

@@ -105,7 +105,25 @@ export class DockerDriver implements ContainerDriver {
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
     await this.#ensureImage(a.service.spec.image, options);
     for (const name of namedVolumes(a)) await this.#ensureVolume(name, a, options);
-    for (const network of stackNetworks(nodeId, a)) await this.#ensureNetwork(network.name, a);
+    const networks = stackNetworks(nodeId, a).map((n) => n.name);
+    // While a container is being created on them, its networks are not collected.
+    for (const name of networks) this.#creating.set(name, (this.#creating.get(name) ?? 0) + 1);
+    try {
+      for (const name of networks) {
+        await this.#removals.get(name);
+        await this.#ensureNetwork(name, a);
+      }
+      return await this.#createContainer(nodeId, a, options);
+    } finally {
+      for (const name of networks) {
+        const left = (this.#creating.get(name) ?? 1) - 1;
+        if (left > 0) this.#creating.set(name, left);
+        else this.#creating.delete(name);
+      }
+    }
+  }
+
+  async #createContainer(nodeId: string, a: RunnableAssignment, options: CallOptions): Promise<string> {
     const createOptions = containerCreateOptions(nodeId, a);
     try {
       const c = await this.docker.createContainer({ ...createOptions, abortSignal: options.signal });
@@ -178,6 +196,10 @@ export class DockerDriver implements ContainerDriver {
 
   /** One creation at a time per network name in this process. */
   readonly #networks = new Map<string, Promise<void>>();
+  /** Containers being created, per network name: their networks are not collected meanwhile. */
+  readonly #creating = new Map<string, number>();
+  /** Network removals in progress (they never throw): a create waits for them, then recreates. */
+  readonly #removals = new Map<string, Promise<void>>();
 
   /** Create the stack network `name` on this node's engine if it is missing. */
   #ensureNetwork(name: string, a: RunnableAssignment): Promise<void> {
@@ -291,18 +313,26 @@ export class DockerDriver implements ContainerDriver {
    */
   async #collectNetworks(names: readonly string[]): Promise<void> {
     for (const name of names) {
-      try {
-        const network = this.docker.getNetwork(name);
-        const info = (await network.inspect()) as { Labels?: Record<string, string> };
-        if (info.Labels?.[LABELS.stack] === undefined) continue; // not a stack network of shoal's
-        // Stopped containers count too: one waiting to restart needs its network.
-        const users = await this.docker.listContainers({ all: true, filters: { network: [name] } });
-        if (users.length > 0) continue;
-        this.#networks.delete(name);
-        await network.remove();
-      } catch {
-        // in use again, or gone already: either is fine
-      }
+      if (this.#creating.has(name) || this.#removals.has(name)) continue;
+      // Registered before the first await: a create that starts meanwhile waits for it.
+      const removal = this.#removeNetworkIfUnused(name).finally(() => this.#removals.delete(name));
+      this.#removals.set(name, removal);
+      await removal;
+    }
+  }
+
+  async #removeNetworkIfUnused(name: string): Promise<void> {
+    try {
+      const network = this.docker.getNetwork(name);
+      const info = (await network.inspect()) as { Labels?: Record<string, string> };
+      if (info.Labels?.[LABELS.stack] === undefined) return; // not a stack network of shoal's
+      // Stopped containers count too: one waiting to restart needs its network.
+      const users = await this.docker.listContainers({ all: true, filters: { network: [name] } });
+      if (users.length > 0 || this.#creating.has(name)) return;
+      this.#networks.delete(name);
+      await network.remove();
+    } catch {
+      // in use again, or gone already: either is fine
     }
   }
 

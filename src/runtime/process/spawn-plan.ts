@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { taskEnvironment } from '../task-env.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { containerName } from '../create-options.js';
@@ -59,15 +60,8 @@ export function spawnPlan(nodeId: string, a: RunnableAssignment, host: HostIdent
     HOME: user?.home ?? host.home,
     ...(user ? { USER: user.name, LOGNAME: user.name } : {}),
     ...spec.env,
-    SHOAL_TASK_ID: a.task.id,
-    SHOAL_TASK_SLOT: String(a.task.slot),
-    SHOAL_NODE_ID: nodeId,
+    ...taskEnvironment(nodeId, a.task),
   };
-  if (a.task.gpus.length > 0) {
-    // These devices are the task's alone (the scheduler hands each GPU to one task at a time).
-    env.CUDA_VISIBLE_DEVICES = a.task.gpus.join(',');
-    env.NVIDIA_VISIBLE_DEVICES = a.task.gpus.join(',');
-  }
   const labels: Record<string, string> = {
     ...spec.labels,
     [LABELS.nodeId]: nodeId,
