@@ -296,10 +296,15 @@ export class Agent implements AgentContext {
         }
         const record = this.state.node(this.id);
         if (!record) continue;
-        const addresses = this.advertisedAddresses();
-        if (record.addresses.join(' ') === addresses.join(' ')) return;
-        await this.writer.submit({ type: 'node.update', id: this.id, addresses } as never, { deadlineMs: 5_000 });
-        this.log.info({ addresses }, "updated this node's addresses");
+        // Addresses change with a new port or IP; resources when GPUs were added or removed.
+        const { addresses, resources } = await this.joins.selfRegistration();
+        const change = {
+          ...(record.addresses.join(' ') === addresses.join(' ') ? {} : { addresses }),
+          ...(JSON.stringify(record.resources) === JSON.stringify(resources) ? {} : { resources }),
+        };
+        if (Object.keys(change).length === 0) return;
+        await this.writer.submit({ type: 'node.update', id: this.id, ...change } as never, { deadlineMs: 5_000 });
+        this.log.info(change, "updated this node's record");
         return;
       } catch (error) {
         this.log.debug({ err: error }, 'self record update failed; retrying');

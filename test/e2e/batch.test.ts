@@ -6,7 +6,8 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryRow, QueueRow } from '../../src/api/job-types.js';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
@@ -30,6 +31,11 @@ async function job(agent: AgentProcess, id: string): Promise<QueueRow> {
   return row;
 }
 
+/** NDJSON log lines as text (one line alone parses as a JSON object). */
+function logText(body: unknown): string {
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
 async function runs(agent: AgentProcess, id: string): Promise<HistoryRow[]> {
   const reply = await agent.api<HistoryRow[]>('GET', `/v1/jobs/history?job=${id}`);
   return reply.body.filter((r) => r.id !== id);
@@ -48,6 +54,14 @@ function killProcessTasks(agent: AgentProcess): void {
     }
   }
 }
+
+const H100_UUID = 'GPU-262bb9d6-a6ea-957c-678b-4ffdfd652f1c';
+const gpuBin = mkdtempSync(join(tmpdir(), 'shoal-nvidia-smi-'));
+writeFileSync(
+  join(gpuBin, 'nvidia-smi'),
+  `#!/bin/sh\ncat ${join(process.cwd(), 'test/fixtures/nvidia-smi-h100/nvidia-smi-query-gpu.csv')}\n`,
+);
+chmodSync(join(gpuBin, 'nvidia-smi'), 0o755);
 
 describe('batch on a 3-agent cluster', () => {
   const { agents, cleanup } = makeAgents(3, 'shoal-batch-');
@@ -147,8 +161,36 @@ describe('batch on a 3-agent cluster', () => {
     expect(failed.length).toBe(2);
     expect(failed.every((r) => r.node !== null)).toBe(true);
     expect(history.filter((r) => r.state === 'COMPLETED')).toHaveLength(6);
-    lost.start(flags);
+    // Back with a GPU: a stand-in nvidia-smi prints the output captured on an H100 machine.
+    lost.start(flags, { PATH: `${gpuBin}:${process.env.PATH ?? ''}` });
     await lost.waitForApi();
+  });
+
+  it("GPU units get the node's device exclusively (from nvidia-smi) and free it when they end", async () => {
+    await waitFor(
+      'the node to advertise its GPU',
+      async () => {
+        const nodes = (await agents[0]!.api<{ id: string; resources: { gpus: number } }[]>('GET', '/v1/nodes')).body;
+        return nodes.find((n) => n.id === ids[2])?.resources.gpus === 1;
+      },
+      60_000,
+    );
+    const script = 'echo "gpu=$CUDA_VISIBLE_DEVICES"; sleep 2';
+    const a = await submit(agents[0]!, { name: 'gpu-a', command: ['sh', '-c', script], cpus: 0.1, gpus: 1 });
+    const b = await submit(agents[0]!, { name: 'gpu-b', command: ['sh', '-c', script], cpus: 0.1, gpus: 1 });
+    await waitFor(
+      'both GPU jobs to complete',
+      async () => (await job(agents[0]!, b)).state === 'COMPLETED' && (await job(agents[0]!, a)).state === 'COMPLETED',
+      90_000,
+    );
+    const [ra, rb] = [(await runs(agents[0]!, a))[0]!, (await runs(agents[0]!, b))[0]!];
+    expect(ra.node).toBe(rb.node);
+    // One device: the second ran only once the first had ended.
+    expect(Math.max(ra.startedAt!, rb.startedAt!)).toBeGreaterThanOrEqual(Math.min(ra.endedAt!, rb.endedAt!));
+    for (const id of [a, b]) {
+      const logs = await agents[1]!.api<string>('GET', `/v1/jobs/${id}/logs`);
+      expect(logText(logs.body)).toContain(`gpu=${H100_UUID}`);
+    }
   });
 
   it('a Docker job gets its array index and its output reads back with job logs', async () => {
@@ -161,7 +203,7 @@ describe('batch on a 3-agent cluster', () => {
     });
     await waitFor('the docker job to complete', async () => (await job(agents[0]!, id)).state === 'COMPLETED', 90_000);
     const logs = await agents[2]!.api<string>('GET', `/v1/jobs/${id}/logs`);
-    expect(String(logs.body)).toContain(`unit 0 of job ${id}`);
-    expect(String(logs.body)).toContain(`unit 1 of job ${id}`);
+    expect(logText(logs.body)).toContain(`unit 0 of job ${id}`);
+    expect(logText(logs.body)).toContain(`unit 1 of job ${id}`);
   });
 });
