@@ -115,8 +115,7 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   const forgotten = collectJobs(input.state, input.jobHistory, limits.removals);
 
   const out: WorkloadCommandInput[] = cronCommands(input.state, input.now);
-  for (const [reason, jobIds] of groupByReason(jobs.cancel))
-    out.push({ type: 'job.cancel', jobIds, reason });
+  for (const [reason, jobIds] of groupByReason(jobs.cancel)) out.push({ type: 'job.cancel', jobIds, reason });
   if (shutdown.length > 0) out.push({ type: 'task.desire', taskIds: shutdown, desiredState: 'shutdown' });
   if (create.length > 0) out.push({ type: 'task.create', tasks: create });
   if (placement.assignments.length > 0) out.push({ type: 'task.assign', assignments: placement.assignments });

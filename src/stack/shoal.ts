@@ -25,16 +25,7 @@ const SHOAL_KEYS = [
   'cron',
   'autoscale',
 ];
-const JOB_KEYS = [
-  'completions',
-  'parallelism',
-  'retries',
-  'backoff',
-  'time_limit',
-  'array',
-  'dependencies',
-  'requeue',
-];
+const JOB_KEYS = ['completions', 'parallelism', 'retries', 'backoff', 'time_limit', 'array', 'dependencies', 'requeue'];
 const CRON_KEYS = [
   'schedule',
   'time_zone',

@@ -19,13 +19,7 @@ export function checkBatch(s: Record<string, unknown>, path: string): BatchState
     if (job.id !== id)
       fail(at(at(at(path, 'jobs'), id), 'id'), `does not match the key it is filed under, got ${show(job.id)}`);
   }
-  const quotas: Record<string, NamespaceQuota> = map(
-    s.quotas,
-    at(path, 'quotas'),
-    100_000,
-    checkNamespace,
-    checkQuota,
-  );
+  const quotas: Record<string, NamespaceQuota> = map(s.quotas, at(path, 'quotas'), 100_000, checkNamespace, checkQuota);
   const usage = map(s.usage, at(path, 'usage'), 100_000, checkNamespace, checkUsageRecord);
   const cronMarks = map(s.cronMarks, at(path, 'cronMarks'), 100_000, checkServiceId, checkTime);
   return { jobs, quotas, usage, cronMarks };
