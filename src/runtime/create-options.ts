@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { taskEnvironment } from './task-env.js';
+import { taskEnvironment, taskLabels } from './task-env.js';
 import type Docker from 'dockerode';
 import type { HealthcheckSpec, MountSpec, ServiceSpec } from '../stack/spec.js';
-import { LABELS, type RunnableAssignment } from './types.js';
+import type { RunnableAssignment } from './types.js';
 
 const MS_TO_NS = 1_000_000;
 
@@ -40,16 +40,7 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
   const { spec } = a.service;
   const gpus = a.task.gpus;
   const env: Record<string, string> = { ...spec.env, ...taskEnvironment(nodeId, a.task) };
-  const labels: Record<string, string> = {
-    ...spec.labels,
-    [LABELS.nodeId]: nodeId,
-    [LABELS.taskId]: a.task.id,
-    [LABELS.generation]: String(a.task.generation),
-    [LABELS.serviceId]: a.service.id,
-    [LABELS.stack]: a.service.stack,
-    [LABELS.slot]: String(a.task.slot),
-    [LABELS.serviceVersion]: String(a.service.version),
-  };
+  const labels = taskLabels(nodeId, a);
   const { limits, reservations } = spec.deploy.resources;
   const { exposed, bindings } = portOptions(spec);
   const hostConfig: Docker.HostConfig = {

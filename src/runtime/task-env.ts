@@ -1,10 +1,11 @@
 /**
- * The environment shoal gives every task, whatever runs it (Docker or a host process): who it
- * is, its exclusive GPUs, and for batch units which job and array index it runs, under shoal's
- * names and under the Slurm names batch scripts already read.
+ * What shoal gives every task, whatever runs it (Docker or a host process): its labels, and an
+ * environment saying who it is, its exclusive GPUs, and for batch units which job and array
+ * index it runs, under shoal's names and under the Slurm names batch scripts already read.
  * @module
  */
 import type { TaskRecord } from '../state/workloads.js';
+import { LABELS, type RunnableAssignment } from './types.js';
 
 /** Variables set by shoal, on top of the spec's `environment` (shoal's win). */
 export function taskEnvironment(nodeId: string, task: TaskRecord): Record<string, string> {
@@ -32,4 +33,18 @@ export function taskEnvironment(nodeId: string, task: TaskRecord): Record<string
     });
   }
   return env;
+}
+
+/** The labels of a task's container (or process): the service's own, then shoal's, which win. */
+export function taskLabels(nodeId: string, a: RunnableAssignment): Record<string, string> {
+  return {
+    ...a.service.spec.labels,
+    [LABELS.nodeId]: nodeId,
+    [LABELS.taskId]: a.task.id,
+    [LABELS.generation]: String(a.task.generation),
+    [LABELS.serviceId]: a.service.id,
+    [LABELS.stack]: a.service.stack,
+    [LABELS.slot]: String(a.task.slot),
+    [LABELS.serviceVersion]: String(a.service.version),
+  };
 }

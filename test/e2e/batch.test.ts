@@ -5,18 +5,14 @@
  * node is killed mid-job and its units complete elsewhere; a Docker job's output is read back.
  */
 import { jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryRow, QueueRow } from '../../src/api/job-types.js';
+import { prepareDocker, removeContainersOf } from './support.js';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
 
 jest.setTimeout(240_000);
-
-function docker(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
-}
 
 async function submit(agent: AgentProcess, request: Record<string, unknown>): Promise<string> {
   const reply = await agent.api<{ jobId: string }>('POST', '/v1/jobs', { owner: 'e2e', ...request });
@@ -69,19 +65,14 @@ describe('batch on a 3-agent cluster', () => {
   const flags = ['--node-grace-ms', '3000'];
 
   beforeAll(async () => {
-    execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'pipe' });
-    execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'pipe' });
+    prepareDocker();
     ids.push(...(await bootstrapCluster(agents, { flags })).ids);
   });
 
   afterAll(async () => {
     for (const agent of agents) killProcessTasks(agent);
     await cleanup();
-    for (const id of ids) {
-      const left = docker('ps', '-aq', '--filter', `label=shoal.node.id=${id}`);
-      if (left) docker('rm', '-f', ...left.split('\n'));
-    }
-    docker('network', 'prune', '-f', '--filter', 'label=shoal.stack');
+    removeContainersOf(ids);
   });
 
   it('a low-priority array fills the cluster; a service scaling up preempts units, which finish later, each counted once', async () => {

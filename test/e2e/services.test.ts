@@ -5,7 +5,7 @@
  * restarted in place, drain, scale, logs, and a bad file refused whole.
  */
 import { jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { docker, prepareDocker, removeContainersOf } from './support.js';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
 
 jest.setTimeout(240_000);
@@ -16,10 +16,6 @@ interface TaskRow {
   state: string;
   desiredState: string;
   restarts: number;
-}
-
-function docker(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
 }
 
 /** Running containers of a service, as the engine sees them. */
@@ -47,18 +43,13 @@ describe('services on a 3-agent cluster with Docker', () => {
   const flags = ['--node-grace-ms', '3000'];
 
   beforeAll(async () => {
-    execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'pipe' });
-    execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'pipe' });
+    prepareDocker();
     ids.push(...(await bootstrapCluster(agents, { flags })).ids);
   });
 
   afterAll(async () => {
     await cleanup();
-    for (const id of ids) {
-      const left = docker('ps', '-aq', '--filter', `label=shoal.node.id=${id}`);
-      if (left) docker('rm', '-f', ...left.split('\n'));
-    }
-    docker('network', 'prune', '-f', '--filter', 'label=shoal.stack');
+    removeContainersOf(ids);
   });
 
   it('a bad Compose file is refused with every error listed and nothing deployed', async () => {

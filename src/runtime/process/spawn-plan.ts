@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { taskEnvironment } from '../task-env.js';
+import { taskEnvironment, taskLabels } from '../task-env.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { containerName } from '../create-options.js';
 import { TaskRejectedError } from '../errors.js';
-import { LABELS, type RunnableAssignment } from '../types.js';
+import type { RunnableAssignment } from '../types.js';
 import type { CgroupLimits } from './cgroups.js';
 
 /** Who the agent runs as, and where to look users up. */
@@ -62,16 +62,7 @@ export function spawnPlan(nodeId: string, a: RunnableAssignment, host: HostIdent
     ...spec.env,
     ...taskEnvironment(nodeId, a.task),
   };
-  const labels: Record<string, string> = {
-    ...spec.labels,
-    [LABELS.nodeId]: nodeId,
-    [LABELS.taskId]: a.task.id,
-    [LABELS.generation]: String(a.task.generation),
-    [LABELS.serviceId]: a.service.id,
-    [LABELS.stack]: a.service.stack,
-    [LABELS.slot]: String(a.task.slot),
-    [LABELS.serviceVersion]: String(a.service.version),
-  };
+  const labels = taskLabels(nodeId, a);
   const { limits } = spec.deploy.resources;
   return {
     name: containerName(nodeId, a),
@@ -181,8 +172,11 @@ export function checkRunnable(taskId: string, argv: readonly string[], env: Reco
 
 function isExecutable(file: string): boolean {
   try {
+    // No exception for the usual miss (a PATH directory without it): building one costs more
+    // than the system call, and this runs for each directory of PATH for each task.
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return false;
     fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
+    return true;
   } catch {
     return false;
   }

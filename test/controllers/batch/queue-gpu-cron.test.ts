@@ -53,39 +53,19 @@ describe('batch pipeline: queue, quotas, GPUs and cron', () => {
 
   it('GPU units get distinct devices of their node, freed for the next units when they end', () => {
     const sim = new BatchSim({ nodes: [{ cpus: 8, gpus: 4 }], runner: () => ({ ms: 2000, exitCode: 0 }) });
-    sim.apply({
-      type: 'job.submit',
-      name: 'a',
-      owner: 'alice',
-      namespace: 'ml',
-      priority: 100,
-      beginAt: 0,
-      dependencies: [],
-      spec: GPU_JOB,
-      specHash: hashService(GPU_JOB),
-    });
-    sim.apply({
-      type: 'job.submit',
-      name: 'b',
-      owner: 'alice',
-      namespace: 'ml',
-      priority: 100,
-      beginAt: 0,
-      dependencies: [],
-      spec: GPU_JOB,
-      specHash: hashService(GPU_JOB),
-    });
-    sim.apply({
-      type: 'job.submit',
-      name: 'c',
-      owner: 'alice',
-      namespace: 'ml',
-      priority: 100,
-      beginAt: 0,
-      dependencies: [],
-      spec: GPU_JOB,
-      specHash: hashService(GPU_JOB),
-    });
+    for (const name of ['a', 'b', 'c']) {
+      sim.apply({
+        type: 'job.submit',
+        name,
+        owner: 'alice',
+        namespace: 'ml',
+        priority: 100,
+        beginAt: 0,
+        dependencies: [],
+        spec: GPU_JOB,
+        specHash: hashService(GPU_JOB),
+      });
+    }
     sim.step();
     const held = (id: string) => sim.tasksOf(id).flatMap((t) => t.gpus);
     expect(held('1')).toHaveLength(2);
