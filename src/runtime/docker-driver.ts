@@ -45,6 +45,9 @@ export interface DockerDriverOptions {
 const STATUSES = new Set<ContainerStatus>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 const NEVER = '0001-01-01T00:00:00Z';
 
+/** How long an image seen on the engine is taken to be still there. */
+const IMAGE_SEEN_MS = 10_000;
+
 /**
  * Runs tasks as Docker containers labelled with the node id, task id and generation.
  *
@@ -131,6 +134,7 @@ export class DockerDriver implements ContainerDriver {
     } catch (error) {
       const status = statusOf(error);
       if (status === 409) return this.#adoptByName(createOptions.name!, nodeId, a, error);
+      if (status === 404) this.#imagesSeen.delete(a.service.spec.image); // removed since it was seen
       if (status === 404) throw new ImageMissingError(a.service.spec.image, engineMessage(error), { cause: error });
       if (status === 400) {
         throw new TaskRejectedError(`Docker refused the container of task ${a.task.id}: ${engineMessage(error)}`, {
@@ -165,8 +169,12 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async #ensureImage(image: string, options: CallOptions): Promise<void> {
+    // A burst of creates of one image (a deploy, an array job) asks the engine once.
+    const seen = this.#imagesSeen.get(image);
+    if (seen !== undefined && Date.now() - seen < IMAGE_SEEN_MS) return;
     try {
       await this.docker.getImage(image).inspect();
+      this.#imagesSeen.set(image, Date.now());
       return;
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -193,6 +201,9 @@ export class DockerDriver implements ContainerDriver {
       throw new ImageMissingError(image, detail, { cause: error });
     }
   }
+
+  /** When each image was last seen present on the engine. */
+  readonly #imagesSeen = new Map<string, number>();
 
   /** One creation at a time per network name in this process. */
   readonly #networks = new Map<string, Promise<void>>();
