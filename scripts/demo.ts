@@ -47,7 +47,10 @@ function startAgent(node: DemoNode, extra: string[] = []): void {
 
 /** Run a CLI command against a node and echo it like a shell session. */
 function shoal(node: DemoNode, args: string[], quiet = false): { code: number; stdout: string } {
-  if (!quiet) process.stdout.write(`$ SHOAL_ADDR=unix://${node.dir}/shoal.sock shoal ${args.join(' ')}\n`);
+  if (!quiet)
+    process.stdout.write(
+      `$ SHOAL_ADDR=unix://${node.dir}/shoal.sock shoal ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`,
+    );
   const run = spawnSync(NODE, [BUNDLE, ...args], {
     env: { ...process.env, SHOAL_ADDR: `unix://${join(node.dir, 'shoal.sock')}` },
     encoding: 'utf8',
@@ -66,9 +69,7 @@ async function until<T>(what: string, probe: () => T | null | undefined, timeout
   }
 }
 
-function statusOf(
-  node: DemoNode,
-): {
+function statusOf(node: DemoNode): {
   leader: string | null;
   members: { id: string; raftRole: string; addresses: string[]; reachable: boolean | null }[];
 } | null {
@@ -167,7 +168,57 @@ async function main(): Promise<void> {
     shoal(survivor, ['stack', 'rm', 'web']);
   }
   shoal(leaderNode, ['status']);
+  await batchDemo(survivor);
   step('done: stopping the demo cluster');
+}
+
+/** Batch, Slurm-style: an array of host-process jobs, a high-priority job that jumps the queue, the history. */
+async function batchDemo(node: DemoNode): Promise<void> {
+  step('batch: submit a low-priority array of 12 units of 1 CPU (the 3 nodes have 6 CPUs in all), as with sbatch');
+  shoal(node, [
+    'job',
+    'submit',
+    '--name',
+    'mining',
+    '--priority',
+    '50',
+    '-c',
+    '1',
+    '--array',
+    '0-11',
+    '--',
+    'sh',
+    '-c',
+    'sleep 2',
+  ]);
+  step('a high-priority job arrives: it takes a CPU from the array at once (preemption; the unit is requeued)');
+  shoal(node, [
+    'job',
+    'submit',
+    '--name',
+    'urgent',
+    '--priority',
+    '900',
+    '-c',
+    '1',
+    '--',
+    'sh',
+    '-c',
+    'echo urgent done',
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  shoal(node, ['queue']);
+  await until(
+    'both jobs to complete',
+    () => {
+      const run = shoal(node, ['queue', '--all', '-o', 'json'], true);
+      const rows = JSON.parse(run.stdout || '[]') as { state: string }[];
+      return rows.length >= 2 && rows.every((r) => r.state === 'COMPLETED');
+    },
+    120_000,
+  );
+  step('the accounting (like sacct): every unit, its node, exit code and state; a preempted run shows PREEMPTED');
+  shoal(node, ['job', 'history']);
 }
 
 function dockerAvailable(): boolean {

@@ -306,7 +306,12 @@ function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
       next = { ...next, startedAt: at };
     if (r.usage !== undefined) next = { ...next, usage: r.usage };
     if (isTerminal(observed) && !isTerminal(task.state)) {
-      next = { ...next, endedAt: at };
+      // A unit that ended between two reports was never seen running: it started after its last report.
+      next = {
+        ...next,
+        endedAt: at,
+        ...(next.startedAt === undefined && r.exitCode !== null ? { startedAt: at } : {}),
+      };
       if (r.outcome !== undefined && next.outcome === undefined) next = { ...next, outcome: r.outcome };
       chargeUsage(state, usage, next, at);
     }
