@@ -17,4 +17,16 @@ export {
 export { spawnPlan, checkRunnable, type SpawnPlan, type HostIdentity } from './spawn-plan.js';
 export { parseExit, formatExit, wrapperScript, shq, FILES, type ExitRecord, type WrapperInput } from './wrapper.js';
 export { readLogs, parseOutputLine, type LogSource } from './log-file.js';
+export { observeProcess } from './observe.js';
 export { readMeta, writeMeta, readExit, procStartTime, type ProcessMeta } from './task-dir.js';
+export { Launcher, LauncherDiedError, type LaunchCallbacks, type LauncherOptions } from './launcher.js';
+export {
+  formatLaunch,
+  parseLauncherLine,
+  escapeField,
+  decodeWaitStatus,
+  LAUNCHER_FILE,
+  LAUNCHER_PERL,
+  type LaunchRequest,
+  type LauncherMessage,
+} from './launcher-script.js';

@@ -5,9 +5,14 @@
  * group and session, under a supervisor that records its output and exit status on disk, so that
  * it outlives the agent and a restarted agent adopts it (or reports it lost).
  *
+ * Per task the agent's own thread does little: the supervisor is forked by a long-lived launcher
+ * (launcher.ts) that hears of it over a pipe, and it creates the task directory and `meta.json`
+ * itself; metas live in memory (the disk is read again only when the state directory changed);
+ * an exit file is read once, when the launcher says the supervisor ended. Without Perl, or with
+ * `launcher: false`, a shell is spawned per task (shell-front.ts), as before.
+ *
  * @module
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +32,7 @@ import {
 } from '../types.js';
 import { CgroupManager, type LimitsSupport } from './cgroups.js';
 import { readLogs } from './log-file.js';
+import { LOST_MESSAGE, observeProcess } from './observe.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
   groupAlive,
@@ -39,7 +45,10 @@ import {
   writeMeta,
   type ProcessMeta,
 } from './task-dir.js';
-import { FILES, formatExit, SUPERVISOR_FILE, SUPERVISOR_PERL, wrapperScript, type ExitRecord } from './wrapper.js';
+import { Launcher } from './launcher.js';
+import { decodeWaitStatus, LAUNCHER_FILE, LAUNCHER_PERL } from './launcher-script.js';
+import { findPerl, signalName, signalOf, spawnShellFront } from './shell-front.js';
+import { FILES, formatExit, SUPERVISOR_FILE, SUPERVISOR_PERL, type ExitRecord } from './wrapper.js';
 
 /** Options of {@link ProcessDriver}. */
 export interface ProcessDriverOptions {
@@ -58,13 +67,24 @@ export interface ProcessDriverOptions {
    * also stalls every fork on the host for milliseconds: it halves the rate of trivial jobs.
    */
   readonly cgroupEveryTask?: boolean;
+  /**
+   * `true` (default where Perl is): start supervisors through one long-lived launcher process
+   * (launcher.ts), which costs the agent a line on a pipe per task; `false`: spawn a shell per
+   * task (a fork of the agent and a Perl start-up each).
+   */
+  readonly launcher?: boolean;
+}
+
+/** A supervisor this agent started, whose end it will hear of (from Node or from the launcher). */
+interface OwnSupervisor {
+  readonly exited: Promise<void>;
+  readonly settle: () => void;
 }
 
 /** The prefix of this driver's container ids (the router tells drivers apart by it). */
 export const PROCESS_ID_PREFIX = 'proc-';
 
-/** ObservedContainer.error of a process that ended while no agent watched it. */
-export const LOST_MESSAGE = 'lost: the process ended while the agent was not watching and left no exit status';
+export { LOST_MESSAGE };
 
 const silent: RuntimeLogger = { info() {}, warn() {}, error() {} };
 
@@ -87,7 +107,10 @@ export class ProcessDriver implements ContainerDriver {
   readonly #adoptPollMs: number;
   readonly #cgroupEveryTask: boolean;
   readonly #host: HostIdentity;
-  readonly #children = new Map<string, { child: ChildProcess; exited: Promise<void> }>();
+  readonly #children = new Map<string, OwnSupervisor>();
+  readonly #launcher: Launcher | null;
+  /** mtime of the state directory at the last scan: list() reads it again only when it changed. */
+  #scannedMtimeNs: bigint | null = null;
   readonly #metas = new Map<string, ProcessMeta>();
   readonly #exits = new Map<string, { record: ExitRecord; at: number }>();
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
@@ -107,6 +130,13 @@ export class ProcessDriver implements ContainerDriver {
       cg === true ? CgroupManager.detect() : cg === false ? CgroupManager.disabled('disabled by configuration') : cg;
     this.#perl = options.perl === undefined ? findPerl() : options.perl;
     if (this.#perl !== null) fs.writeFileSync(path.join(this.stateDir, SUPERVISOR_FILE), SUPERVISOR_PERL);
+    this.#launcher = null;
+    if (this.#perl !== null && options.launcher !== false) {
+      const script = path.join(this.stateDir, LAUNCHER_FILE);
+      fs.writeFileSync(script, LAUNCHER_PERL);
+      const logFile = path.join(this.stateDir, '.shoal-launcher.log');
+      this.#launcher = new Launcher({ perl: this.#perl, script, logFile });
+    }
     const me = os.userInfo();
     this.#host = {
       uid: me.uid,
@@ -124,52 +154,57 @@ export class ProcessDriver implements ContainerDriver {
     return this.cgroups.support;
   }
 
+  /** The launcher's pid while it runs (null: not started yet, ended, or not used). */
+  get launcherPid(): number | null {
+    return this.#launcher?.pid ?? null;
+  }
+
+  /** Ends the launcher (its running tasks carry on, to be adopted by the next driver). Idempotent. */
+  close(): void {
+    this.#launcher?.close();
+  }
+
   async list(nodeId: string, options: CallOptions = {}): Promise<ObservedContainer[]> {
     options.signal?.throwIfAborted();
+    this.#scan();
     const out: ObservedContainer[] = [];
-    for (const entry of await fs.promises.readdir(this.stateDir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || !entry.name.startsWith(PROCESS_ID_PREFIX)) continue;
-      const meta = this.#meta(entry.name);
-      if (meta && meta.labels[LABELS.nodeId] === nodeId) out.push(this.#observe(meta));
+    for (const meta of this.#metas.values()) {
+      if (meta.labels[LABELS.nodeId] === nodeId) out.push(this.#observe(meta));
     }
     return out;
+  }
+
+  /**
+   * Brings the cached metas in line with the task directories (others' tasks, those of a previous
+   * agent), only when the state directory changed since the last look: list() is called often.
+   * Synchronous, so that no start() slips between the read and the update.
+   */
+  #scan(): void {
+    const mtime = fs.statSync(this.stateDir, { bigint: true }).mtimeNs;
+    if (mtime === this.#scannedMtimeNs) return;
+    this.#scannedMtimeNs = mtime;
+    const names = new Set(fs.readdirSync(this.stateDir).filter((n) => n.startsWith(PROCESS_ID_PREFIX)));
+    for (const name of names) if (!this.#metas.has(name)) this.#meta(name);
+    // Created but never started: no directory yet.
+    for (const [id, meta] of this.#metas) if (meta.startedAt !== null && !names.has(id)) this.#metas.delete(id);
   }
 
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
     options.signal?.throwIfAborted();
     const plan = spawnPlan(nodeId, a, this.#host);
     const id = PROCESS_ID_PREFIX + randomBytes(8).toString('hex');
-    const dir = this.#dir(id);
-    fs.mkdirSync(dir, { mode: 0o700 });
-    try {
-      checkRunnable(a.task.id, plan.argv, plan.env, plan.cwd ?? dir);
-      if (plan.user) fs.chownSync(dir, plan.user.uid, plan.user.gid);
-      const cgroupDirs = this.#createCgroup(id, a.task.id, plan.limits, plan.user);
-      const { name, labels, argv, env, cwd, user, stopSignal, stopGraceMs, limits } = plan;
-      const meta: ProcessMeta = {
-        id,
-        name,
-        labels,
-        argv,
-        env,
-        cwd,
-        user,
-        stopSignal,
-        stopGraceMs,
-        limits,
-        cgroupDirs,
-        createdAt: Date.now(),
-        startedAt: null,
-        pid: null,
-        pidStartTime: null,
-      };
-      writeMeta(dir, meta);
-      this.#metas.set(id, meta);
-      return id;
-    } catch (error) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw error;
-    }
+    // The directory and meta.json are written once, at start: a task created and never started
+    // by an agent that then ended leaves nothing behind (the next agent creates it again).
+    // Until then its own (empty) directory is not there: check a relative command against the
+    // state directory, which holds no task's command either.
+    checkRunnable(a.task.id, plan.argv, plan.env, plan.cwd ?? this.stateDir);
+    const cgroupDirs = this.#createCgroup(id, a.task.id, plan.limits, plan.user);
+    const { name, labels, argv, env, cwd, user, stopSignal, stopGraceMs, limits } = plan;
+    this.#metas.set(id, {
+      ...{ id, name, labels, argv, env, cwd, user, stopSignal, stopGraceMs, limits, cgroupDirs },
+      ...{ createdAt: Date.now(), startedAt: null, pid: null, pidStartTime: null },
+    });
+    return id;
   }
 
   /** A cgroup with the task's limits, when the host allows; says once when it cannot enforce them. */
@@ -207,63 +242,106 @@ export class ProcessDriver implements ContainerDriver {
       // A restart right after the exit was recorded: the supervisor is about to end.
       await this.#waitGone(containerId, meta.pid!, 2000, options.signal);
     }
-    fs.rmSync(path.join(dir, FILES.exit), { force: true }); // a restart
+    // A first start through the launcher: its supervisor creates the directory and writes meta.json.
+    const fresh = meta.pid === null;
+    if (!fresh) {
+      fs.rmSync(path.join(dir, FILES.exit), { force: true }); // a restart
+    } else if (!this.#launcher) {
+      try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // a start that failed before
+      }
+      if (meta.user) fs.chownSync(dir, meta.user.uid, meta.user.gid);
+    }
     this.#exits.delete(containerId);
-    const script = wrapperScript({
-      dir,
-      cwd: meta.cwd ?? dir,
-      cgroupProcs: meta.cgroupDirs.map((d) => path.join(d, 'cgroup.procs')),
-      supervisor: this.#perl === null ? null : path.join(this.stateDir, SUPERVISOR_FILE),
-      perl: this.#perl ?? '',
-    });
-    const fd = fs.openSync(path.join(dir, FILES.supervisor), 'a');
-    let child: ChildProcess;
+    const cgroupProcs = meta.cgroupDirs.map((d) => path.join(d, 'cgroup.procs'));
+    const own = this.#own(containerId);
+    const startedAt = Date.now(); // before the supervisor runs: its output and exit come later
+    // meta.json, what a restarted agent adopts, is written once, as soon as the pid is known
+    // (by the launcher's supervisor itself on a first start).
+    const started = (pid: number, pidStartTime: string | null, written: boolean) => {
+      const m: ProcessMeta = { ...meta, pid, pidStartTime, startedAt };
+      this.#metas.set(containerId, m);
+      if (!written) writeMeta(dir, m, { fresh });
+    };
     try {
-      child = spawn('/bin/sh', ['-c', script, 'shoal-task', ...meta.argv], {
-        cwd: dir,
-        env: { ...meta.env },
-        detached: true, // its own session and process group: it outlives the agent, and stop() kills the group
-        stdio: ['ignore', fd, fd],
-        ...(meta.user ? { uid: meta.user.uid, gid: meta.user.gid } : {}),
-      });
-    } finally {
-      fs.closeSync(fd);
+      if (this.#launcher) {
+        const { argv, env, user, pid: _pid, pidStartTime: _st, ...rest } = meta;
+        await this.#launcher.launch(
+          {
+            dir,
+            meta: fresh ? { ...rest, argv, env, user, startedAt } : null,
+            cwd: meta.cwd ?? dir,
+            cgroupProcs,
+            user,
+            env,
+            argv,
+          },
+          {
+            onStart: (pid, pidStartTime) => started(pid, pidStartTime, fresh),
+            onExit: (status) => {
+              const { code, signal } = decodeWaitStatus(status);
+              this.#onChildExit(containerId, code, signal === null ? null : signalOf(signal));
+            },
+            // Its supervisor lives on, not our child any more: watched like an adopted one.
+            onLost: () => {
+              if (this.#children.get(containerId) === own) this.#children.delete(containerId);
+              own.settle();
+            },
+          },
+        );
+      } else {
+        const pid = await spawnShellFront({
+          id: containerId,
+          meta,
+          dir,
+          cgroupProcs,
+          perl: this.#perl,
+          supervisor: path.join(this.stateDir, SUPERVISOR_FILE),
+          onExit: (code, signal) => this.#onChildExit(containerId, code, signal),
+        });
+        started(pid, procStartTime(pid), false);
+      }
+    } catch (error) {
+      if (this.#children.get(containerId) === own) this.#children.delete(containerId);
+      own.settle();
+      throw error;
     }
-    const pid = child.pid;
-    if (pid === undefined) {
-      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw new Error(`Cannot start process ${containerId}: ${error.message}`, { cause: error });
-    }
-    child.unref();
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.#onChildExit(containerId, code, signal);
-        resolve();
-      });
-    });
-    this.#children.set(containerId, { child, exited });
-    const started: ProcessMeta = { ...meta, pid, pidStartTime: procStartTime(pid), startedAt: Date.now() };
-    this.#metas.set(containerId, started);
-    writeMeta(dir, started);
   }
 
-  /** Our own child ended: record an exit status if the supervisor could not, and say so. */
+  /** Registers a supervisor of ours, before it starts (its end may be told before its start resolves). */
+  #own(id: string): OwnSupervisor {
+    let settle!: () => void;
+    const exited = new Promise<void>((resolve) => (settle = resolve));
+    const own = { exited, settle };
+    this.#children.set(id, own);
+    return own;
+  }
+
+  /** Our own supervisor ended: record an exit status if it could not, and say so. */
   #onChildExit(id: string, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#children.get(id)?.settle();
     this.#children.delete(id);
     const meta = this.#metas.get(id);
-    const dir = this.#dir(id);
     if (meta?.pid) signalGroup(meta.pid, 'SIGKILL'); // strays of the sh-only supervisor
-    if (fs.existsSync(dir) && readExit(dir) === null) {
-      const record: ExitRecord = {
-        code: code ?? 128 + (signal ? os.constants.signals[signal] : 0),
-        cpuMs: null,
-        error: signal ? `killed by ${signal}` : 'the supervisor ended without recording the exit status',
-      };
-      try {
-        fs.writeFileSync(path.join(dir, FILES.exit), formatExit(record));
-      } catch {
-        // removed meanwhile
+    if (meta) {
+      const dir = this.#dir(id);
+      let exit = readExit(dir);
+      if (exit === null) {
+        const record: ExitRecord = {
+          code: code ?? 128 + (signal ? os.constants.signals[signal] : 0),
+          cpuMs: null,
+          error: signal ? `killed by ${signal}` : 'the supervisor ended without recording the exit status',
+        };
+        try {
+          fs.writeFileSync(path.join(dir, FILES.exit), formatExit(record));
+          exit = { record, at: Date.now() };
+        } catch {
+          // removed meanwhile
+        }
       }
+      if (exit) this.#exits.set(id, exit);
     }
     this.#emit({ containerId: id, action: 'die' });
   }
@@ -346,14 +424,16 @@ export class ProcessDriver implements ContainerDriver {
    */
   async *events(nodeId: string, signal: AbortSignal): AsyncIterable<ContainerEvent> {
     const queue: ContainerEvent[] = [];
+    const reported = new Set<string>();
     let wake: (() => void) | null = null;
     const push = (e: ContainerEvent) => {
       const meta = this.#metas.get(e.containerId);
       if (meta && meta.labels[LABELS.nodeId] !== nodeId) return;
+      // Told once: the poll below skips an end we heard of from Node or the launcher.
+      if (meta && e.action === 'die') reported.add(`${meta.id}@${meta.startedAt}`);
       queue.push(e);
       wake?.();
     };
-    const reported = new Set<string>();
     const poll = setInterval(() => {
       for (const meta of this.#metas.values()) {
         if (meta.labels[LABELS.nodeId] !== nodeId || meta.startedAt === null || this.#children.has(meta.id)) continue;
@@ -417,57 +497,8 @@ export class ProcessDriver implements ContainerDriver {
   }
 
   #observe(meta: ProcessMeta): ObservedContainer {
-    const labels = meta.labels;
-    const generation = Number(labels[LABELS.generation]);
-    const exit = meta.startedAt === null ? null : this.#exit(meta.id);
-    const running = exit === null && this.#isRunning(meta);
-    const status = meta.startedAt === null ? 'created' : exit ? 'exited' : running ? 'running' : 'dead';
-    const cg = meta.cgroupDirs.length > 0 ? CgroupManager.usage(meta.cgroupDirs) : null;
-    const cpuMs = cg?.cpuMs ?? exit?.record.cpuMs ?? null;
-    return {
-      id: meta.id,
-      name: meta.name,
-      nodeId: labels[LABELS.nodeId] ?? null,
-      taskId: labels[LABELS.taskId] || null,
-      generation: Number.isSafeInteger(generation) && labels[LABELS.generation] !== '' ? generation : null,
-      labels,
-      status,
-      exitCode: exit?.record.code ?? null,
-      health: 'none',
-      healthOutput: '',
-      startedAt: meta.startedAt,
-      finishedAt: exit?.at ?? null,
-      error: exit?.record.error ?? (status === 'dead' ? LOST_MESSAGE : ''),
-      oomKilled: exit !== null && CgroupManager.oomKilled(meta.cgroupDirs),
-      stopSignal: meta.stopSignal,
-      stopGraceMs: meta.stopGraceMs,
-      usage: cg ?? (cpuMs !== null ? { cpuMs, peakMemoryBytes: 0 } : null),
-    };
+    // Our own supervisor's exit file is read once, when we hear of its end.
+    const exit = meta.startedAt === null || this.#children.has(meta.id) ? null : this.#exit(meta.id);
+    return observeProcess(meta, exit, exit === null && this.#isRunning(meta));
   }
-}
-
-/** A valid signal name (`SIGTERM`, `TERM`, `15`), SIGTERM for anything else. */
-function signalName(s: string): NodeJS.Signals {
-  const signals = os.constants.signals as Record<string, number>;
-  if (/^\d+$/.test(s)) {
-    const name = Object.keys(signals).find((k) => signals[k] === Number(s));
-    return (name ?? 'SIGTERM') as NodeJS.Signals;
-  }
-  const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
-  return (name in signals ? name : 'SIGTERM') as NodeJS.Signals;
-}
-
-/** The absolute path of a `perl` on the agent's PATH, or null. */
-function findPerl(): string | null {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const candidate = path.join(dir || '.', 'perl');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-    } catch {
-      continue;
-    }
-    const probe = spawnSync(candidate, ['-e', '1'], { stdio: 'ignore', timeout: 5000 });
-    return probe.status === 0 ? candidate : null;
-  }
-  return null;
 }

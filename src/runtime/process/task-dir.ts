@@ -33,8 +33,16 @@ export interface ProcessMeta {
   readonly pidStartTime: string | null;
 }
 
-/** Writes `meta.json` atomically (a crash never leaves half a file). */
-export function writeMeta(dir: string, meta: ProcessMeta): void {
+/**
+ * Writes `meta.json` atomically (a crash never leaves half a file). `fresh`: there is none yet,
+ * write it in place (half a file reads as none, as no file would: the same after a crash) and
+ * spare the creation of a temporary file, which costs up to a millisecond of kernel time on some hosts.
+ */
+export function writeMeta(dir: string, meta: ProcessMeta, options: { fresh?: boolean } = {}): void {
+  if (options.fresh) {
+    fs.writeFileSync(path.join(dir, FILES.meta), JSON.stringify(meta), { flag: 'wx' });
+    return;
+  }
   const tmp = path.join(dir, `${FILES.meta}.tmp`);
   fs.writeFileSync(tmp, JSON.stringify(meta));
   fs.renameSync(tmp, path.join(dir, FILES.meta));

@@ -3,7 +3,9 @@
  * agent: a tiny `/bin/sh` front (enter the cgroup, enter the working directory) that execs a Perl
  * supervisor (pipe the command's stdout and stderr into one timestamped log, wait for it, record
  * its exit status and CPU time). Where Perl is missing the shell itself runs the command, with
- * its output in two raw files (no per-line times). Also the parser of the `exit` file they write.
+ * its output in two raw files (no per-line times). The supervisor is a Perl sub, which the
+ * launcher (launcher-script.ts) runs in a forked child instead. Also the parser of the `exit`
+ * file they write.
  * Pure: text in, text out.
  *
  * @module
@@ -25,14 +27,11 @@ export const FILES = {
 /** Name of the supervisor script in the state directory. */
 export const SUPERVISOR_FILE = '.shoal-supervise.pl';
 
-/**
- * The supervisor: forks the command with its output on two pipes, stamps each line with the time
- * it was read, survives SIGTERM, SIGINT, SIGHUP and SIGQUIT (the command does not: it gets
- * default dispositions) so that it can record the exit status, and finally kills whatever is left of its process group, as Docker
- * does when a container's main process ends.
- */
-export const SUPERVISOR_PERL = String.raw`# No modules at start-up (POSIX alone costs more than the rest): Time::HiRes loads on the first output.
-my ($dir, @argv) = @ARGV;
+export const SUPERVISE_SUB = String.raw`# No modules at start-up (POSIX alone costs more than the rest): Time::HiRes loads on the first output.
+# supervise($dir, $ready, @argv): $ready (or undef) runs once the stop signals are caught, before
+# the command forks (the launcher's child announces itself, enters the cgroup and the directory there).
+sub supervise {
+my ($dir, $ready, @argv) = @_;
 # A stop signal is for the command: the supervisor lives on to record the exit. One that comes
 # before the command exists is kept and passed on to it (later ones reach it through its group).
 my ($pending, $forked) = (undef, 0);
@@ -40,6 +39,7 @@ $SIG{$_} = sub { $pending = $_[0] unless $forked } for qw(TERM INT HUP QUIT);
 $SIG{PIPE} = 'IGNORE';
 my $done = 0; my $done_at = 0; my $hires = 0;
 $SIG{CHLD} = sub { $done = 1 };
+$ready->() if $ready;
 pipe(my $or, my $ow) or die "pipe: $!";
 pipe(my $er, my $ew) or die "pipe: $!";
 my $pid = fork();
@@ -59,14 +59,17 @@ if ($pid == 0) {
 $forked = 1;
 kill($pending, $pid) if $pending;
 close $ow; close $ew;
-open(my $log, '>>', "$dir/output.log") or die "output.log: $!";
-select((select($log), $| = 1)[0]);
+# output.log and exit are created only when needed and without a temporary name (parseExit
+# wants the "end" line): creating a file costs up to a millisecond of kernel time on some hosts.
+my $log;
 my %fh = (O => $or, E => $er); my %rest = (O => '', E => '');
-sub stamp { my ($s, $text) = @_;
+my $stamp = sub { my ($s, $text) = @_;
   $hires ||= eval { require Time::HiRes; 1 } ? 1 : -1;
   my $t = $hires > 0 ? int(Time::HiRes::time() * 1000) : time() * 1000;
   my @lines = split /\n/, $rest{$s} . $text, -1; $rest{$s} = pop @lines;
-  print {$log} map { "$s $t $_\n" } @lines if @lines; }
+  return unless @lines;
+  if (!$log) { open($log, '>>', "$dir/output.log") or die "output.log: $!"; select((select($log), $| = 1)[0]); }
+  print {$log} map { "$s $t $_\n" } @lines if @lines; };
 for (;;) {
   my @open = grep { defined $fh{$_} } qw(O E);
   last unless @open;
@@ -79,20 +82,30 @@ for (;;) {
   for my $s (@open) {
     next unless vec($rout, fileno($fh{$s}), 1);
     my $got = sysread($fh{$s}, my $buf, 65536);
-    if ($got) { stamp($s, $buf); next; }
+    if ($got) { $stamp->($s, $buf); next; }
     close $fh{$s}; $fh{$s} = undef;
   }
 }
-for my $s (qw(O E)) { stamp($s, "\n") if length $rest{$s}; }
+for my $s (qw(O E)) { $stamp->($s, "\n") if length $rest{$s}; }
 waitpid($pid, 0);
 my $st = $?;
 my $code = ($st & 127) ? 128 + ($st & 127) : $st >> 8;
 my (undef, undef, $cu, $cs) = times;
-open(my $x, '>', "$dir/exit.tmp") or die "exit: $!";
+open(my $x, '>', "$dir/exit") or die "exit: $!";
 print {$x} "code=$code\ncpu_ms=" . int(($cu + $cs) * 1000) . "\nend\n";
-close $x; rename("$dir/exit.tmp", "$dir/exit");
+close $x;
 kill 'KILL', -getpgrp();
+}
 `;
+
+/**
+ * The supervisor: forks the command with its output on two pipes, stamps each line with the time
+ * it was read, survives SIGTERM, SIGINT, SIGHUP and SIGQUIT (the command does not: it gets
+ * default dispositions) so that it can record the exit status, and finally kills whatever is left of its process group, as Docker
+ * does when a container's main process ends. Run as a script by the shell front (spawn per task);
+ * the launcher (launcher-script.ts) runs the same sub in a forked child instead.
+ */
+export const SUPERVISOR_PERL = `${SUPERVISE_SUB}my ($dir, @argv) = @ARGV;\nsupervise($dir, undef, @argv);\n`;
 
 /** What the shell front needs to know about one task. */
 export interface WrapperInput {

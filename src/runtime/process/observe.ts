@@ -1,0 +1,45 @@
+/**
+ * What the driver reports of a task's process, from its meta, its exit record and whether its
+ * supervisor still runs. Pure but for the cgroup figures it reads.
+ *
+ * @module
+ */
+import { LABELS, type ObservedContainer } from '../types.js';
+import { CgroupManager } from './cgroups.js';
+import type { ProcessMeta } from './task-dir.js';
+import type { ExitRecord } from './wrapper.js';
+
+/** ObservedContainer.error of a process that ended while no agent watched it. */
+export const LOST_MESSAGE = 'lost: the process ended while the agent was not watching and left no exit status';
+
+/** The container view of a task's process; `exit` null while none is recorded. */
+export function observeProcess(
+  meta: ProcessMeta,
+  exit: { readonly record: ExitRecord; readonly at: number } | null,
+  running: boolean,
+): ObservedContainer {
+  const labels = meta.labels;
+  const generation = Number(labels[LABELS.generation]);
+  const status = meta.startedAt === null ? 'created' : exit ? 'exited' : running ? 'running' : 'dead';
+  const cg = meta.cgroupDirs.length > 0 ? CgroupManager.usage(meta.cgroupDirs) : null;
+  const cpuMs = cg?.cpuMs ?? exit?.record.cpuMs ?? null;
+  return {
+    id: meta.id,
+    name: meta.name,
+    nodeId: labels[LABELS.nodeId] ?? null,
+    taskId: labels[LABELS.taskId] || null,
+    generation: Number.isSafeInteger(generation) && labels[LABELS.generation] !== '' ? generation : null,
+    labels,
+    status,
+    exitCode: exit?.record.code ?? null,
+    health: 'none',
+    healthOutput: '',
+    startedAt: meta.startedAt,
+    finishedAt: exit?.at ?? null,
+    error: exit?.record.error ?? (status === 'dead' ? LOST_MESSAGE : ''),
+    oomKilled: exit !== null && CgroupManager.oomKilled(meta.cgroupDirs),
+    stopSignal: meta.stopSignal,
+    stopGraceMs: meta.stopGraceMs,
+    usage: cg ?? (cpuMs !== null ? { cpuMs, peakMemoryBytes: 0 } : null),
+  };
+}
