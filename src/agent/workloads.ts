@@ -26,6 +26,7 @@ export class WorkloadHost {
   readonly #agent: AgentContext;
   readonly #writer: CommandWriter;
   #runtime: NodeRuntime | null = null;
+  #processes: ProcessDriver | null = null;
   #leaderTimer: ReturnType<typeof setInterval> | null = null;
   #leaderSince = 0;
   #passRunning = false;
@@ -78,6 +79,7 @@ export class WorkloadHost {
         { cpu: support.cpu, memory: support.memory, reason: support.reason },
         'the process runtime cannot enforce every limit on this host',
       );
+    this.#processes = processes;
     const driver = new DriverRouter({ docker, process: processes });
     this.#runtime = new NodeRuntime({
       nodeId: this.#agent.host.peerId,
@@ -126,8 +128,9 @@ export class WorkloadHost {
   async stop(): Promise<void> {
     this.leadershipLost();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
-    // Containers keep running: losing the agent freezes changes, never workloads.
+    // Containers and processes keep running: losing the agent freezes changes, never workloads.
     await this.#runtime?.stop();
+    this.#processes?.close();
   }
 
   /** The replicated state changed (called once per burst of applied entries). */
