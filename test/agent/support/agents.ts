@@ -89,6 +89,9 @@ export class AgentProcess {
       const req = request(
         {
           socketPath: this.socket,
+          // A fresh connection each time: a pooled one may have been closed by the agent while
+          // the caller's event loop was blocked (a bench running a shell loop synchronously).
+          agent: false,
           method,
           path,
           headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
