@@ -11,6 +11,7 @@ import {
   DockerDriver,
   LABELS,
   NodeRuntime,
+  shortNodeId,
   type DockerDriverOptions,
   type TaskReport,
 } from '../../src/runtime/index.js';
@@ -45,7 +46,11 @@ export function uniqueNodeId(): string {
   return `test-${randomBytes(6).toString('hex')}`;
 }
 
-/** Removes every container labelled with the node id. */
+/**
+ * Removes every container labelled with the node id, then the node's stack networks (named
+ * `<stack>_<net>_<short node id>`): an engine has room for about 30 bridge networks, and every
+ * test node makes its own.
+ */
 export async function removeNodeContainers(docker: Docker, nodeId: string): Promise<void> {
   const mine = await docker.listContainers({ all: true, filters: { label: [`${LABELS.nodeId}=${nodeId}`] } });
   await Promise.all(
@@ -55,6 +60,18 @@ export async function removeNodeContainers(docker: Docker, nodeId: string): Prom
         .remove({ force: true, v: true })
         .catch(() => undefined),
     ),
+  );
+  const suffix = `_${shortNodeId(nodeId)}`;
+  const networks = await docker.listNetworks({ filters: { label: [LABELS.stack] } });
+  await Promise.all(
+    networks
+      .filter((n) => n.Name.endsWith(suffix))
+      .map((n) =>
+        docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
   );
 }
 
