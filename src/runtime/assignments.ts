@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { taskIndex } from '../state/queries.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import type { RuntimeAssignment } from './types.js';
 
@@ -29,8 +30,8 @@ export interface WorkloadView {
  */
 export function assignmentsFor(nodeId: string, state: WorkloadView): RuntimeAssignment[] {
   const out: RuntimeAssignment[] = [];
-  for (const id of Object.keys(state.tasks).sort()) {
-    const task = state.tasks[id]!;
+  // The index is built once per state version (sorted by id) and shared with other readers.
+  for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
     if (task.nodeId !== nodeId) continue;
     const s = state.services[task.serviceId];
     out.push({

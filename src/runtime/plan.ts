@@ -207,7 +207,9 @@ function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: 
   // Over: never restart; a container that still runs (the record went terminal elsewhere) is stopped.
   if (mem.terminal || isTerminal(task.state)) {
     const actions = c && LIVE.has(c.status) ? [stop(`task is ${mem.terminal ?? task.state}`)] : [];
-    return { mem, actions, report: mem.terminal ? terminalReport() : null };
+    // Once the record is terminal too there is nothing left to say (apply would ignore it): ended
+    // tasks stay assigned for their logs, and must cost nothing on every pass.
+    return { mem, actions, report: mem.terminal && !isTerminal(task.state) ? terminalReport() : null };
   }
 
   const runnable: RunnableAssignment = a;
