@@ -6,6 +6,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { ApiErrorCode } from '../api/types.js';
 import { formatAddress, type AgentAddress } from './address.js';
+import { codeForStatus, describeConnectError } from './agent-errors.js';
 import { AgentTimeoutError, AgentUnreachableError, ApiRequestError } from './errors.js';
 
 /** The default time to wait for an answer. */
@@ -40,15 +41,6 @@ const KNOWN_CODES: ReadonlySet<string> = new Set([
   'timeout',
   'internal',
 ]);
-
-function codeForStatus(status: number): ApiErrorCode {
-  if (status === 401 || status === 403) return 'unauthorized';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status === 503) return 'unavailable';
-  if (status === 504) return 'timeout';
-  return status >= 500 ? 'internal' : 'bad_request';
-}
 
 /** Builds `?a=1&b=x` from defined values; `true` becomes `1`, `false` and undefined are left out. */
 function queryString(query: ApiCallOptions['query']): string {
@@ -171,22 +163,6 @@ export class ApiClient {
       });
       req.end(body);
     });
-  }
-}
-
-function describeConnectError(error: NodeJS.ErrnoException, address: AgentAddress): string {
-  switch (error.code) {
-    case 'ENOENT':
-      return address.kind === 'unix' ? `no socket at ${address.path} (is \`shoal agent\` running?)` : error.message;
-    case 'ECONNREFUSED':
-      return 'connection refused (is `shoal agent` running?)';
-    case 'EACCES':
-      return `permission denied on ${address.kind === 'unix' ? address.path : 'the address'} (run as the agent's user, e.g. with sudo)`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `cannot resolve host ${address.kind === 'tcp' ? address.host : ''}`.trim();
-    default:
-      return error.message;
   }
 }
 

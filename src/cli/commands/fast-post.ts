@@ -10,6 +10,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { ApiErrorCode } from '../../api/types.js';
 import { formatAddress } from '../address.js';
 import type { ApiClientOptions } from '../client.js';
+import { codeForStatus, describeConnectError } from '../agent-errors.js';
 import { AgentTimeoutError, AgentUnreachableError, ApiRequestError } from '../errors.js';
 
 /** The client's default wait (client.ts's DEFAULT_TIMEOUT_MS, not imported: that loads node:http). */
@@ -20,32 +21,6 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 /** Whether {@link fastPost} can carry a request to this address (not https). */
 export function canFastPost(options: ApiClientOptions): boolean {
   return options.address.kind === 'unix' || !options.address.tls;
-}
-
-function codeForStatus(status: number): ApiErrorCode {
-  if (status === 401 || status === 403) return 'unauthorized';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status === 503) return 'unavailable';
-  if (status === 504) return 'timeout';
-  return status >= 500 ? 'internal' : 'bad_request';
-}
-
-function connectReason(error: NodeJS.ErrnoException, options: ApiClientOptions): string {
-  const address = options.address;
-  switch (error.code) {
-    case 'ENOENT':
-      return address.kind === 'unix' ? `no socket at ${address.path} (is \`shoal agent\` running?)` : error.message;
-    case 'ECONNREFUSED':
-      return 'connection refused (is `shoal agent` running?)';
-    case 'EACCES':
-      return `permission denied on ${address.kind === 'unix' ? address.path : 'the address'} (run as the agent's user, e.g. with sudo)`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `cannot resolve host ${address.kind === 'tcp' ? address.host : ''}`.trim();
-    default:
-      return error.message;
-  }
 }
 
 /** A parsed HTTP/1.1 answer, once all of its body is in. */
@@ -189,7 +164,7 @@ export function fastPost<T>(options: ApiClientOptions, path: string, body: unkno
       finish(
         connected
           ? new ApiRequestError(0, 'unavailable', `the connection to ${where} broke: ${error.message}`)
-          : new AgentUnreachableError(where, connectReason(error, options), { cause: error }),
+          : new AgentUnreachableError(where, describeConnectError(error, options.address), { cause: error }),
       );
     });
     // write, not end: a server that sees the request's side close may abort the request
