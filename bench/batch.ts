@@ -9,7 +9,7 @@
  * (c) the queue planner alone: 100,000 pending tasks over 500 simulated nodes.
  * Human lines, then the figures as JSON on the last line.
  *
- *   npm run bench:batch -- [--jobs 1000] [--cpus 1] [--skip-3]
+ *   npm run bench:batch -- [--jobs 1000] [--cpus 1] [--skip-3] [--only loop|array]
  *
  * `--cpus` is what each job reserves (Slurm allocates one CPU per job by default, which on this
  * 2-CPU machine runs 2 jobs at a time per node).
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '1000' },
     cpus: { type: 'string', default: '1' },
     'skip-3': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const JOBS = Number(values.jobs);
@@ -129,11 +130,9 @@ async function main(): Promise<void> {
   const floor = nodeFloorMs();
   console.log(`node -e 0 takes ${floor} ms here (the floor of a CLI call)`);
   const runs: Run[] = [];
-  runs.push(await measure(1, 'loop'));
-  runs.push(await measure(1, 'array'));
-  if (!values['skip-3']) {
-    runs.push(await measure(3, 'loop'));
-    runs.push(await measure(3, 'array'));
+  const modes = (['loop', 'array'] as const).filter((m) => values.only === undefined || values.only === m);
+  for (const nodes of values['skip-3'] ? [1] : [1, 3]) {
+    for (const mode of modes) runs.push(await measure(nodes, mode));
   }
   const queue = await runQueueBench();
   console.log(`queue planner: ${JSON.stringify(queue)}`);

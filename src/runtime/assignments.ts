@@ -34,10 +34,24 @@ export function assignmentsFor(nodeId: string, state: WorkloadView): RuntimeAssi
   for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
     if (task.nodeId !== nodeId) continue;
     const s = state.services[task.serviceId];
-    out.push({
+    const cached = built.get(task);
+    if (cached && cached.service === s) {
+      out.push(cached.assignment);
+      continue;
+    }
+    const assignment: RuntimeAssignment = {
       task,
       service: s ? { id: s.id, stack: s.stack, name: s.name, version: s.version, spec: s.spec } : null,
-    });
+    };
+    built.set(task, { service: s, assignment });
+    out.push(assignment);
   }
   return out;
 }
+
+/**
+ * Assignments already built, by task record: records are replaced, never changed, so an
+ * unchanged task with an unchanged service keeps its assignment object (and the runtime can tell
+ * at a glance that nothing of it changed).
+ */
+const built = new WeakMap<TaskRecord, { service: ServiceRecord | undefined; assignment: RuntimeAssignment }>();

@@ -9,7 +9,7 @@
 import { realClock, type Clock, type TimerHandle } from '../raft/driver/clock.js';
 import { taskStateRank } from '../state/workloads.js';
 import { errorMessage, NoContainerError, TaskRejectedError } from './errors.js';
-import { planNode, recordFailure, type Action, type RestartState } from './plan.js';
+import { planNode, recordFailure, type Action, type RestartState, type SettledTask } from './plan.js';
 import type {
   ContainerDriver,
   LogLine,
@@ -68,7 +68,10 @@ export class NodeRuntime {
 
   /** `null` until the agent said what is assigned: until then nothing is touched. */
   #assignments: readonly RuntimeAssignment[] | null = null;
+  /** The assigned task records by id (for telling which reports the records already say). */
+  #records = new Map<string, RuntimeAssignment['task']>();
   #memory: RestartState = {};
+  #settled: ReadonlyMap<string, SettledTask> = new Map();
   #observed: readonly ObservedContainer[] = [];
   readonly #sent = new Map<string, { json: string; at: number }>();
   /** Action chains in flight, by action key (task id or `container:<id>`). */
@@ -99,6 +102,8 @@ export class NodeRuntime {
   /** The tasks assigned to this node, with their services (the whole set, each time it changes). */
   setAssignments(assignments: readonly RuntimeAssignment[]): void {
     this.#assignments = assignments.filter((a) => a.task.nodeId === this.nodeId);
+    this.#records = new Map(this.#assignments.map((a) => [a.task.id, a.task]));
+    for (const id of this.#sent.keys()) if (!this.#records.has(id)) this.#sent.delete(id);
     this.#requestPass();
   }
 
@@ -200,8 +205,10 @@ export class NodeRuntime {
       now,
       memory: this.#memory,
       busy: new Set([...busyDuringList, ...this.#inFlight.keys()]),
+      settled: this.#settled,
     });
     this.#memory = plan.memory;
+    this.#settled = plan.settled;
     this.#emit(plan.reports, now);
     const byKey = new Map<string, Action[]>();
     for (const a of plan.actions) byKey.set(a.key, [...(byKey.get(a.key) ?? []), a]);
@@ -210,8 +217,7 @@ export class NodeRuntime {
   }
 
   #emit(reports: readonly TaskReport[], now: number): void {
-    const records = new Map((this.#assignments ?? []).map((a) => [a.task.id, a.task]));
-    for (const id of this.#sent.keys()) if (!records.has(id)) this.#sent.delete(id);
+    const records = this.#records;
     const changed = reports.filter((r) => {
       const t = records.get(r.taskId);
       if (t && taskStateRank(r.state) < taskStateRank(t.state)) return false; // apply would ignore it

@@ -54,6 +54,23 @@ export interface PlanInput {
   readonly memory: RestartState;
   /** Action keys still being carried out: those tasks and containers are left alone this pass. */
   readonly busy?: ReadonlySet<string>;
+  /** The previous pass's {@link PlanResult.settled}: those tasks are not planned again while nothing of theirs changed. */
+  readonly settled?: ReadonlyMap<string, SettledTask>;
+}
+
+/**
+ * A task with nothing left to do on this node: ended in the replicated record, its container (if
+ * any) not running, no action and no report. Planning it again yields nothing as long as its
+ * record (the same object: records are replaced, never changed) and its container stay the same;
+ * ended tasks stay assigned for their logs, so without this every pass would cost O(all tasks
+ * ever run here) instead of O(live tasks).
+ */
+export interface SettledTask {
+  readonly task: RuntimeAssignment['task'];
+  /** Its container as observed then (`undefined`: none). */
+  readonly container: ObservedContainer | undefined;
+  /** `id:status:finishedAt` of that container, '' for none (drivers that build new objects on each list). */
+  readonly containerKey: string;
 }
 
 /** Output of {@link planNode}. */
@@ -64,6 +81,8 @@ export interface PlanResult {
   readonly memory: RestartState;
   /** The earliest pending restart, so the runtime can wake up for it; `null` if none. */
   readonly nextWakeAt: number | null;
+  /** The tasks to skip next pass (pass them back as {@link PlanInput.settled}). */
+  readonly settled: ReadonlyMap<string, SettledTask>;
 }
 
 const LIVE = new Set(['running', 'restarting', 'paused']);
@@ -87,31 +106,46 @@ export function planNode(input: PlanInput): PlanResult {
   const actions: Action[] = [];
   const reports: TaskReport[] = [];
   const memory: Record<string, TaskMemory> = {};
+  const settled = new Map<string, SettledTask>();
+  const previouslySettled = input.settled ?? new Map<string, SettledTask>();
 
   const desired = new Map<string, RuntimeAssignment>();
   for (const a of input.desired) if (a.task.nodeId === nodeId) desired.set(a.task.id, a);
 
   // Containers by task (current generation only); everything else of ours is a stray.
-  const byTask = new Map<string, ObservedContainer[]>();
+  const firstOf = new Map<string, ObservedContainer>();
+  const moreOf = new Map<string, ObservedContainer[]>();
   const strays: ObservedContainer[] = [];
   for (const c of input.observed) {
     if (c.nodeId !== nodeId) continue;
     const a = c.taskId === null ? undefined : desired.get(c.taskId);
     if (a === undefined || c.generation !== a.task.generation) strays.push(c);
-    else byTask.set(a.task.id, [...(byTask.get(a.task.id) ?? []), c]);
+    else if (!firstOf.has(a.task.id)) firstOf.set(a.task.id, c);
+    else moreOf.set(a.task.id, [...(moreOf.get(a.task.id) ?? []), c]);
   }
 
   // A task whose old-generation container still exists waits for it to go (they share a name).
   const fencedIds = new Set(strays.map((c) => c.taskId));
 
-  for (const [taskId, a] of [...desired].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+  // Settled tasks are skipped (their memory is not kept: planning one afresh changes nothing).
+  const toPlan: [string, RuntimeAssignment][] = [];
+  for (const entry of desired) {
+    const [taskId, a] = entry;
+    const mark = previouslySettled.get(taskId);
+    if (mark !== undefined && mark.task === a.task && !moreOf.has(taskId) && sameContainer(mark, firstOf.get(taskId)))
+      settled.set(taskId, mark);
+    else toPlan.push(entry);
+  }
+  for (const [taskId, a] of toPlan.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     const previous = input.memory[taskId];
     const mem = previous && previous.generation === a.task.generation ? previous : freshMemory(a.task);
     if (busy.has(taskId)) {
       memory[taskId] = mem;
       continue;
     }
-    const [current, ...duplicates] = pickCurrent(byTask.get(taskId) ?? []);
+    const first = firstOf.get(taskId);
+    const cs = first === undefined ? [] : [first, ...(moreOf.get(taskId) ?? [])];
+    const [current, ...duplicates] = pickCurrent(cs);
     strays.push(...duplicates);
     if (current === undefined && fencedIds.has(taskId)) {
       memory[taskId] = mem;
@@ -121,6 +155,9 @@ export function planNode(input: PlanInput): PlanResult {
     memory[taskId] = step.mem;
     actions.push(...step.actions);
     if (step.report) reports.push(clamp(step.report, a));
+    const over = isTerminal(a.task.state) && (current === undefined || !LIVE.has(current.status));
+    if (over && step.actions.length === 0 && step.report === null && cs.length <= 1)
+      settled.set(taskId, { task: a.task, container: current, containerKey: containerKey(current) });
   }
 
   for (const c of strays) {
@@ -148,7 +185,16 @@ export function planNode(input: PlanInput): PlanResult {
       if (at !== null && (nextWakeAt === null || at < nextWakeAt)) nextWakeAt = at;
     }
   }
-  return { actions, reports, memory, nextWakeAt };
+  return { actions, reports, memory, nextWakeAt, settled };
+}
+
+function containerKey(c: ObservedContainer | undefined): string {
+  return c === undefined ? '' : `${c.id}:${c.status}:${c.finishedAt}`;
+}
+
+/** The same observation as when the task settled (a driver may hand the same object again: cheapest). */
+function sameContainer(mark: SettledTask, c: ObservedContainer | undefined): boolean {
+  return mark.container === c || mark.containerKey === containerKey(c);
 }
 
 interface TaskStep {

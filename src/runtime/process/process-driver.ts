@@ -64,6 +64,9 @@ export const PROCESS_ID_PREFIX = 'proc-';
 
 export { LOST_MESSAGE };
 
+/** How often list() looks at the state directory for tasks of other drivers (a previous agent's). */
+const SCAN_INTERVAL_MS = 200;
+
 const silent: RuntimeLogger = { info() {}, warn() {}, error() {} };
 
 /**
@@ -89,8 +92,11 @@ export class ProcessDriver implements ContainerDriver {
   readonly #launcher: Launcher | null;
   /** mtime of the state directory at the last scan: list() reads it again only when it changed. */
   #scannedMtimeNs: bigint | null = null;
+  #scannedAt = -Infinity;
   readonly #metas = new Map<string, ProcessMeta>();
   readonly #exits = new Map<string, { record: ExitRecord; at: number }>();
+  /** Views of ended processes: final, so list() builds each once (valid while its meta and exit are the same objects). */
+  readonly #endedViews = new Map<string, { meta: ProcessMeta; exit: object; view: ObservedContainer }>();
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
   #warnedLimits = false;
 
@@ -158,13 +164,23 @@ export class ProcessDriver implements ContainerDriver {
    * Synchronous, so that no start() slips between the read and the update.
    */
   #scan(): void {
+    // Our own tasks are in #metas from create(): only others' changes need the directory, and
+    // they may wait a little (reading a directory of a thousand ended tasks on every pass does not).
+    const now = performance.now();
+    if (now - this.#scannedAt < SCAN_INTERVAL_MS) return;
+    this.#scannedAt = now;
     const mtime = fs.statSync(this.stateDir, { bigint: true }).mtimeNs;
     if (mtime === this.#scannedMtimeNs) return;
     this.#scannedMtimeNs = mtime;
     const names = new Set(fs.readdirSync(this.stateDir).filter((n) => n.startsWith(PROCESS_ID_PREFIX)));
     for (const name of names) if (!this.#metas.has(name)) this.#meta(name);
     // Created but never started: no directory yet.
-    for (const [id, meta] of this.#metas) if (meta.startedAt !== null && !names.has(id)) this.#metas.delete(id);
+    for (const [id, meta] of this.#metas) {
+      if (meta.startedAt !== null && !names.has(id)) {
+        this.#metas.delete(id);
+        this.#endedViews.delete(id);
+      }
+    }
   }
 
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
@@ -376,6 +392,7 @@ export class ProcessDriver implements ContainerDriver {
     }
     fs.rmSync(this.#dir(containerId), { recursive: true, force: true });
     this.#metas.delete(containerId);
+    this.#endedViews.delete(containerId);
     this.#exits.delete(containerId);
     this.#emit({ containerId, action: 'destroy' });
   }
@@ -477,6 +494,14 @@ export class ProcessDriver implements ContainerDriver {
   #observe(meta: ProcessMeta): ObservedContainer {
     // Our own supervisor's exit file is read once, when we hear of its end.
     const exit = meta.startedAt === null || this.#children.has(meta.id) ? null : this.#exit(meta.id);
-    return observeProcess(meta, exit, exit === null && this.#isRunning(meta));
+    if (exit === null) {
+      this.#endedViews.delete(meta.id);
+      return observeProcess(meta, exit, this.#isRunning(meta));
+    }
+    const cached = this.#endedViews.get(meta.id);
+    if (cached && cached.meta === meta && cached.exit === exit) return cached.view;
+    const view = observeProcess(meta, exit, false);
+    this.#endedViews.set(meta.id, { meta, exit, view });
+    return view;
   }
 }
