@@ -28,10 +28,19 @@ interface TaskRow {
 }
 
 async function runningTasks(agent: AgentProcess, service: string, exceptNode?: string): Promise<number> {
+  return (await taskCounts(agent, service, exceptNode)).running;
+}
+
+/** Replicas wanted running away from `exceptNode`: placed on a node, and running there. */
+async function taskCounts(
+  agent: AgentProcess,
+  service: string,
+  exceptNode?: string,
+): Promise<{ placed: number; running: number }> {
   const reply = await agent.api<TaskRow[]>('GET', `/v1/services/${service}/tasks?stale=1`).catch(() => null);
-  if (reply?.status !== 200) return -1;
-  return reply.body.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.nodeId !== exceptNode)
-    .length;
+  if (reply?.status !== 200) return { placed: -1, running: -1 };
+  const wanted = reply.body.filter((t) => t.desiredState === 'running' && t.nodeId !== null && t.nodeId !== exceptNode);
+  return { placed: wanted.length, running: wanted.filter((t) => t.state === 'running').length };
 }
 
 /** What a machine's death does to its containers: they stop at once (SIGKILL). */
@@ -116,6 +125,8 @@ async function main(): Promise<void> {
     // from a fresh, balanced deployment: the lost node holds its fair share of the replicas.
     const failovers: number[] = [];
     const lostCounts: number[] = [];
+    /** When every replica had a node again (the node declared down and its tasks rescheduled). */
+    const placements: number[] = [];
     for (let trial = 0; trial < trials; trial++) {
       if (trial > 0) {
         await agents[0]!.api('DELETE', '/v1/stacks/bench');
@@ -149,16 +160,22 @@ async function main(): Promise<void> {
       // The lost machine's containers die with it. (Removing them here, as earlier runs did, made
       // the surviving nodes' shared engine spend the failover deleting a dead machine's files.)
       await killContainers(`shoal.node.id=${ids[index]}`);
+      let placedMs = NaN;
       await waitFor(
         'all replicas running on the other nodes',
-        async () => (await runningTasks(observer, 'bench_app', ids[index])) === replicas,
+        async () => {
+          const counts = await taskCounts(observer, 'bench_app', ids[index]);
+          if (Number.isNaN(placedMs) && counts.placed === replicas) placedMs = performance.now() - killedAt;
+          return counts.running === replicas;
+        },
         120_000,
       );
       const ms = performance.now() - killedAt;
       failovers.push(ms);
+      placements.push(placedMs);
       await removeContainers(`shoal.node.id=${ids[index]}`);
       console.log(
-        `failover ${trial + 1}: the lost node's ${lostCounts.at(-1)} replicas running elsewhere ${ms.toFixed(0)} ms after kill -9`,
+        `failover ${trial + 1}: the lost node's ${lostCounts.at(-1)} replicas placed elsewhere after ${placedMs.toFixed(0)} ms, running ${ms.toFixed(0)} ms after kill -9`,
       );
       victim.start(flags);
       await victim.waitForApi();
@@ -200,6 +217,7 @@ async function main(): Promise<void> {
         failoverMaxMs: sorted.at(-1),
         failoverSamplesMs: failovers,
         failoverLostReplicas: lostCounts,
+        failoverPlacedMs: placements,
         schedulerTasksPerSecond: scheduler.tasksPerSecond,
         schedulerColdTasksPerSecond: scheduler.coldTasksPerSecond,
       }),

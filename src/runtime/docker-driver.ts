@@ -7,6 +7,7 @@
  */
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
+import { InspectCache, type ContainerSummary } from './inspect-cache.js';
 import { containerCreateOptions, namedVolumes, stackNetworks } from './create-options.js';
 import {
   EngineUnavailableError,
@@ -63,6 +64,7 @@ export class DockerDriver implements ContainerDriver {
   readonly #pull: 'never' | 'missing';
   readonly #pullTimeoutMs: number;
   readonly #pollMs: number;
+  readonly #inspected = new InspectCache();
 
   constructor(options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker();
@@ -90,19 +92,23 @@ export class DockerDriver implements ContainerDriver {
       filters: { label: [`${LABELS.nodeId}=${nodeId}`] },
       abortSignal: options.signal,
     });
-    const out = await Promise.all(summaries.map((s) => this.#observe(s.Id, options)));
+    this.#inspected.retain(new Set(summaries.map((s) => s.Id)));
+    const out = await Promise.all(
+      summaries.map(async (s) => this.#inspected.get(s) ?? (await this.#observe(s, options))),
+    );
     return out.filter((c): c is ObservedContainer => c !== null);
   }
 
-  async #observe(id: string, options: CallOptions): Promise<ObservedContainer | null> {
+  async #observe(summary: ContainerSummary, options: CallOptions): Promise<ObservedContainer | null> {
+    const epoch = this.#inspected.epoch(summary.Id);
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(id).inspect({ abortSignal: options.signal });
+      info = await this.docker.getContainer(summary.Id).inspect({ abortSignal: options.signal });
     } catch (error) {
       if (statusOf(error) === 404) return null; // removed between list and inspect
       throw error;
     }
-    return observedFrom(info);
+    return this.#inspected.set(summary, observedFrom(info), epoch);
   }
 
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
@@ -245,7 +251,9 @@ export class DockerDriver implements ContainerDriver {
   async start(containerId: string, options: CallOptions = {}): Promise<void> {
     try {
       await this.docker.getContainer(containerId).start({ abortSignal: options.signal });
+      this.#inspected.forget(containerId);
     } catch (error) {
+      this.#inspected.forget(containerId);
       if (statusOf(error) === 304) return; // already started
       const message = engineMessage(error);
       if (/port is already allocated|address already in use/i.test(message)) {
@@ -259,6 +267,14 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async stop(containerId: string, stop: StopOptions, options: CallOptions = {}): Promise<void> {
+    try {
+      await this.#stop(containerId, stop, options);
+    } finally {
+      this.#inspected.forget(containerId);
+    }
+  }
+
+  async #stop(containerId: string, stop: StopOptions, options: CallOptions): Promise<void> {
     const c = this.docker.getContainer(containerId);
     if (!(await this.#signal(c, stop.signal || 'SIGTERM'))) return;
     if (await this.#waitStopped(c, stop.graceMs, options)) return;
@@ -302,6 +318,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async remove(containerId: string, options: CallOptions = {}): Promise<void> {
+    this.#inspected.forget(containerId);
     const container = this.docker.getContainer(containerId);
     const networks = await container
       .inspect({ abortSignal: options.signal })
@@ -384,7 +401,10 @@ export class DockerDriver implements ContainerDriver {
         if (line.trim() === '') continue;
         const e = JSON.parse(line) as { id?: string; Actor?: { ID?: string }; Action?: string; status?: string };
         const containerId = e.id ?? e.Actor?.ID;
-        if (containerId) yield { containerId, action: e.Action ?? e.status ?? '' };
+        const action = e.Action ?? e.status ?? '';
+        // A healthcheck's exec changes nothing the planner reads until its health_status event.
+        if (containerId && !action.startsWith('exec_')) this.#inspected.forget(containerId);
+        if (containerId) yield { containerId, action };
       }
     }
   }

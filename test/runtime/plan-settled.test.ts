@@ -2,11 +2,14 @@
  * Settled tasks: an ended task whose container is gone or exited costs nothing on later passes,
  * and is planned again as soon as its record or its container changes.
  */
-import { planNode, type PlanInput } from '../../src/runtime/index.js';
+import { planNode, type Action, type PlanInput } from '../../src/runtime/index.js';
 import { assignment, container, task } from './fixtures.js';
 
 const NODE = 'node-a';
 const ended = (id: string) => task({ id, state: 'complete', containerId: `c-${id}` });
+/** `[type, container]` of each action (`[type, task]` for a create). */
+const what = (actions: readonly Action[]) =>
+  actions.map((x) => [x.type, 'containerId' in x ? x.containerId : x.taskId]);
 const exited = (id: string) =>
   container({ id: `c-${id}`, taskId: id, status: 'exited', exitCode: 0, finishedAt: 2000 });
 
@@ -53,7 +56,7 @@ describe('planNode() settled tasks', () => {
     const shutdown = assignment({ ...a.task, desiredState: 'shutdown' });
     const r = pass({ desired: [shutdown], observed: [exited('t1')], settled: first.settled });
     expect(r.settled.size).toBe(0);
-    expect(r.actions.map((x) => [x.type, x.containerId])).toEqual([['remove', 'c-t1']]);
+    expect(what(r.actions)).toEqual([['remove', 'c-t1']]);
   });
 
   it('a changed container is planned again: a duplicate is removed, a restarted one stopped', () => {
@@ -61,11 +64,11 @@ describe('planNode() settled tasks', () => {
     const first = pass({ desired: [a], observed: [exited('t1')] });
     const duplicate = container({ id: 'c-dup', taskId: 't1', status: 'exited', finishedAt: 1000, startedAt: 500 });
     const withDuplicate = pass({ desired: [a], observed: [exited('t1'), duplicate], settled: first.settled });
-    expect(withDuplicate.actions.map((x) => [x.type, x.containerId])).toEqual([['remove', 'c-dup']]);
+    expect(what(withDuplicate.actions)).toEqual([['remove', 'c-dup']]);
 
     const restarted = container({ id: 'c-t1', taskId: 't1', status: 'running' });
     const r = pass({ desired: [a], observed: [restarted], settled: first.settled });
-    expect(r.actions.map((x) => [x.type, x.containerId])).toEqual([['stop', 'c-t1']]);
+    expect(what(r.actions)).toEqual([['stop', 'c-t1']]);
     expect(r.settled.size).toBe(0);
   });
 
@@ -73,6 +76,6 @@ describe('planNode() settled tasks', () => {
     const first = pass({ desired: [assignment(ended('t1'))], observed: [exited('t1')] });
     const r = pass({ desired: [], observed: [exited('t1')], settled: first.settled });
     expect(r.settled.size).toBe(0);
-    expect(r.actions.map((x) => [x.type, x.containerId])).toEqual([['remove', 'c-t1']]);
+    expect(what(r.actions)).toEqual([['remove', 'c-t1']]);
   });
 });
