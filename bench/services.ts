@@ -1,7 +1,8 @@
 /**
  * `npm run bench:services`, on this machine's Docker Engine with 3 real agents on loopback:
- *  (a) `stack deploy` to 30 replicas running, next to the same 30 containers created and started
- *      directly through the Docker API at the best of several concurrencies, in the same run;
+ *  (a) `stack deploy` to 30 replicas running, next to the same 30 containers (on a user-defined
+ *      network, as a stack's are) created and started directly through the Docker API at the
+ *      best of several concurrencies, in the same run; also on the default bridge, for reference;
  *  (b) node failover: kill -9 an agent and its containers (a lost machine), until all its
  *      replicas run elsewhere; 10 trials, p50 and max;
  *  (c) the scheduler alone (bench/scheduler.ts): 10,000 tasks on 1,000 simulated nodes.
@@ -62,7 +63,13 @@ async function removeContainers(label: string): Promise<void> {
 }
 
 /** 30 containers straight through the Docker API at `concurrency`: create + start, ms. */
-async function direct(concurrency: number): Promise<number> {
+/**
+ * Creates and starts the containers directly at `concurrency` requests in flight. With a
+ * `network`, each joins that user-defined bridge under an alias, as a stack's containers join
+ * their stack's network: the same containers as shoal creates (on this engine a user-defined
+ * network makes a container about a third slower to start than the default bridge).
+ */
+async function direct(concurrency: number, network: string | null): Promise<number> {
   const label = `shoal.bench.direct=${concurrency}`;
   const started = performance.now();
   let next = 0;
@@ -75,7 +82,8 @@ async function direct(concurrency: number): Promise<number> {
           Cmd: ['sleep', '3600'],
           Labels: { 'shoal.bench.direct': String(concurrency) },
           name: `shoal-bench-direct-${concurrency}-${i}`,
-          HostConfig: { NanoCpus: 10_000_000, Memory: 16 * 1024 * 1024 },
+          HostConfig: { NanoCpus: 10_000_000, Memory: 16 * 1024 * 1024, ...(network ? { NetworkMode: network } : {}) },
+          ...(network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ['app'] } } } } : {}),
         });
         await container.start();
       }
@@ -91,15 +99,25 @@ async function main(): Promise<void> {
   execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'ignore' });
   await bundle();
 
-  // (a) direct Docker API, best of several concurrencies
+  // (a) direct Docker API, best of several concurrencies: on the default bridge, and on a
+  // network of their own as the stack's containers are (the reference)
+  const bridgeMs: Record<number, number> = {};
+  for (const concurrency of [4, 8, 16]) bridgeMs[concurrency] = await direct(concurrency, null);
+  const net = await docker.createNetwork({ Name: 'shoal-bench-direct', Driver: 'bridge' });
   const directMs: Record<number, number> = {};
-  for (const concurrency of [1, 4, 8, 16]) directMs[concurrency] = await direct(concurrency);
+  try {
+    for (const concurrency of [4, 8, 16]) directMs[concurrency] = await direct(concurrency, 'shoal-bench-direct');
+  } finally {
+    await net.remove().catch(() => undefined);
+  }
+  const bestBridge = Math.min(...Object.values(bridgeMs));
   const bestDirect = Math.min(...Object.values(directMs));
-  console.log(
-    `direct Docker API, ${replicas} containers: ${Object.entries(directMs)
-      .map(([c, ms]) => `c=${c} ${ms.toFixed(0)} ms`)
-      .join(', ')}`,
-  );
+  const show = (ms: Record<number, number>) =>
+    Object.entries(ms)
+      .map(([c, t]) => `c=${c} ${t.toFixed(0)} ms`)
+      .join(', ');
+  console.log(`direct Docker API, ${replicas} containers on the default bridge: ${show(bridgeMs)}`);
+  console.log(`direct Docker API, ${replicas} containers on a network of their own (as a stack's): ${show(directMs)}`);
 
   const { agents, cleanup } = makeAgents(3, 'shoal-bench-services-');
   const flags = ['--log-level', 'warn'];
@@ -117,7 +135,7 @@ async function main(): Promise<void> {
     );
     const deployMs = performance.now() - deployStarted;
     console.log(
-      `stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run, ${bestDirect.toFixed(0)} ms)`,
+      `stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run of the same containers, ${bestDirect.toFixed(0)} ms; ${(deployMs / bestBridge).toFixed(2)}x the best on the default bridge)`,
     );
 
     // (b) failover: lose a non-leader node's machine, until its replicas run elsewhere. shoal
@@ -210,8 +228,11 @@ async function main(): Promise<void> {
         replicas,
         directMs,
         bestDirectMs: bestDirect,
+        bridgeMs,
+        bestBridgeMs: bestBridge,
         deployMs,
         deployVsDirect: deployMs / bestDirect,
+        deployVsBridge: deployMs / bestBridge,
         failoverTrials: trials,
         failoverP50Ms: p50,
         failoverMaxMs: sorted.at(-1),
