@@ -40,5 +40,5 @@ export {
 } from './orchestrate.js';
 export * from './cron/index.js';
 export { reconcileJobs, unitIndices, type JobsInput, type JobsPlan } from './jobs.js';
-export { DEFAULT_JOB_HISTORY, collectJobs } from './job-gc.js';
+export { DEFAULT_JOB_HISTORY, DEFAULT_UNIT_HISTORY, collectJobs, type JobHistoryLimits } from './job-gc.js';
 export { cronCommands } from './cron-pass.js';

@@ -21,7 +21,7 @@
 import type { BackoffOptions } from './backoff.js';
 import { collectTasks } from './gc.js';
 import { cronCommands } from './cron-pass.js';
-import { collectJobs } from './job-gc.js';
+import { collectJobs, type JobHistoryLimits } from './job-gc.js';
 import { reconcileJobs } from './jobs.js';
 import { reconcileGlobal } from './global.js';
 import { DEFAULT_NODE_GRACE_MS, reconcileNodeHealth } from './node-health.js';
@@ -67,8 +67,8 @@ export interface WorkloadReconcileInput {
   readonly backoff?: BackoffOptions;
   /** Ended tasks kept per slot. */
   readonly history?: number;
-  /** Ended jobs kept. */
-  readonly jobHistory?: number;
+  /** Ended jobs kept, and their units in all. */
+  readonly jobHistory?: JobHistoryLimits;
   /** Scheduler tie-break seed. */
   readonly seed?: number;
 }

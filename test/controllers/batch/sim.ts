@@ -7,7 +7,11 @@
  * A step is: one controller pass (its commands applied in order), then one step of every live
  * node's runtime (one `task.report` per node), then heartbeats, then the clock moves on.
  */
-import { reconcileWorkloads, type WorkloadCommandInput } from '../../../src/controllers/index.js';
+import {
+  reconcileWorkloads,
+  type JobHistoryLimits,
+  type WorkloadCommandInput,
+} from '../../../src/controllers/index.js';
 import { hashService, parseStackOrThrow, type ServiceSpec, type StackSpec } from '../../../src/stack/index.js';
 import { applyCommand } from '../../../src/state/apply.js';
 import type { JobDependency, JobRecord, TaskOutcome } from '../../../src/state/jobs.js';
@@ -46,8 +50,8 @@ export interface SimOptions {
   readonly runner?: Runner;
   /** Node-health grace (ms), default 5,000. */
   readonly graceMs?: number;
-  /** Ended jobs kept by job GC (the controller's `jobHistory`). */
-  readonly jobHistory?: number;
+  /** What job GC keeps (the controller's `jobHistory`). */
+  readonly jobHistory?: JobHistoryLimits;
 }
 
 export interface SubmitOptions {
@@ -95,7 +99,7 @@ export class BatchSim {
   readonly #heartbeats = new Map<string, number>();
   #leaderSince = T0;
   readonly #graceMs: number;
-  readonly #jobHistory: number | undefined;
+  readonly #jobHistory: JobHistoryLimits | undefined;
   #ids = 0;
   /** Planned run of each started task (task id → plan), chosen once when its container starts. */
   readonly #plans = new Map<string, RunPlan>();

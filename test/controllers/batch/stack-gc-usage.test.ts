@@ -110,7 +110,7 @@ services:
   });
 
   it('a pipeline deployed after older jobs were collected still links up', () => {
-    const sim = new BatchSim({ jobHistory: 1, runner: () => ({ ms: 2000, exitCode: 0 }) });
+    const sim = new BatchSim({ jobHistory: { jobs: 1 }, runner: () => ({ ms: 2000, exitCode: 0 }) });
     sim.submit({ name: 'old-1' });
     sim.submit({ name: 'old-2' });
     sim.runToEnd(20);
@@ -126,7 +126,7 @@ describe('batch pipeline: job GC', () => {
   it('removes ended jobs beyond the history limit with their tasks and services, never running ones', () => {
     // Job n runs n seconds, so they end in id order; job 5 runs "for ever".
     const sim = new BatchSim({
-      jobHistory: 2,
+      jobHistory: { jobs: 2 },
       nodes: [{ cpus: 8 }, { cpus: 8 }],
       runner: (_t, job) => ({ ms: job!.name === 'long' ? 600_000 : Number(job!.id) * 1000, exitCode: 0 }),
     });
@@ -155,6 +155,39 @@ describe('batch pipeline: job GC', () => {
     sim.apply({ type: 'job.remove', jobIds: [long, '3'] });
     expect(Object.keys(sim.state.jobs).sort()).toEqual(['4', '5']);
     expect(sim.liveTasksOf(long)).toHaveLength(1);
+  });
+});
+
+describe('batch pipeline: job GC by units', () => {
+  it('keeps ended jobs only while their units fit the budget, and always the newest ended job', () => {
+    const sim = new BatchSim({
+      jobHistory: { units: 10 },
+      nodes: [{ cpus: 16 }],
+      runner: (_t, job) => ({ ms: Number(job!.id) * 1000, exitCode: 0 }), // they end in id order
+    });
+    const small = sim.submit({ job: '{array: "0-3"}', cpus: 1 }); // 4 units
+    const medium = sim.submit({ job: '{array: "0-5"}', cpus: 1 }); // 6 units
+    const big = sim.submit({ job: '{array: "0-11"}', cpus: 1 }); // 12 units, alone over the budget
+    sim.runUntil(() => sim.state.jobs[big]?.state === 'COMPLETED' && !(medium in sim.state.jobs), 60);
+    for (let i = 0; i < 3; i++) sim.step();
+
+    // newest first: big (12, kept as the newest), then medium (18 > 10: gone), small (gone)
+    expect(Object.keys(sim.state.jobs)).toEqual([big]);
+    expect(sim.tasksOf(big)).toHaveLength(12);
+    expect(Object.values(sim.state.tasks).filter((t) => t.job?.jobId === small)).toEqual([]);
+  });
+
+  it('a small newer job keeps older ones within the budget', () => {
+    const sim = new BatchSim({
+      jobHistory: { units: 10 },
+      nodes: [{ cpus: 16 }],
+      runner: (_t, job) => ({ ms: Number(job!.id) * 1000, exitCode: 0 }),
+    });
+    const a = sim.submit({ job: '{array: "0-3"}', cpus: 1 }); // 4
+    const b = sim.submit({ job: '{array: "0-3"}', cpus: 1 }); // 4
+    const c = sim.submit({ job: '{array: "0-3"}', cpus: 1 }); // 4: c + b = 8 kept, a makes 12
+    sim.runUntil(() => sim.state.jobs[c]?.state === 'COMPLETED' && !(a in sim.state.jobs), 60);
+    expect(Object.keys(sim.state.jobs).sort()).toEqual([b, c].sort());
   });
 });
 
