@@ -93,7 +93,10 @@ use strict; no strict 'refs';
 require POSIX;
 $SIG{PIPE} = 'IGNORE';
 $SIG{$_} = 'IGNORE' for qw(INT QUIT HUP);
-# A SIGCHLD that comes just before select() would be missed: the handler wakes it through a pipe.
+# SIGCHLD wakes select() through a pipe. Perl runs the handler only between ops, so one that lands
+# just before select() blocks writes the pipe only after select() returns: while supervisors run,
+# select() waits at most 50 ms, which bounds that delay (without it, the end of a burst's last
+# tasks was heard only at the next start).
 pipe(my $wr, my $ww) or die "pipe: $!";
 { my $old = select($ww); $| = 1; select($old); }
 fcntl($ww, 4, 2048); # F_SETFL, O_NONBLOCK
@@ -152,7 +155,7 @@ sub launch { my @f = map { unescape($_) } split /\t/, shift, -1;
 my $buf = '';
 for (;;) {
   my $rin = ''; vec($rin, 0, 1) = 1; vec($rin, fileno($wr), 1) = 1;
-  my $n = select(my $rout = $rin, undef, undef, undef);
+  my $n = select(my $rout = $rin, undef, undef, %kids ? 0.05 : undef);
   if ($n > 0 && vec($rout, fileno($wr), 1)) { sysread($wr, my $junk, 4096); }
   reap();
   next unless $n > 0 && vec($rout, 0, 1);

@@ -43,3 +43,24 @@ export function observeProcess(
     usage: cg ?? (cpuMs !== null ? { cpuMs, peakMemoryBytes: 0 } : null),
   };
 }
+
+/**
+ * Views of ended processes. An ended process's view is final, so list(), called on every
+ * runtime pass, builds each once; a view stands while its meta and exit record are the same
+ * objects (a restart replaces both).
+ */
+export class EndedViews {
+  readonly #views = new Map<string, { meta: ProcessMeta; exit: object; view: ObservedContainer }>();
+
+  view(meta: ProcessMeta, exit: { readonly record: ExitRecord; readonly at: number }): ObservedContainer {
+    const cached = this.#views.get(meta.id);
+    if (cached && cached.meta === meta && cached.exit === exit) return cached.view;
+    const view = observeProcess(meta, exit, false);
+    this.#views.set(meta.id, { meta, exit, view });
+    return view;
+  }
+
+  forget(id: string): void {
+    this.#views.delete(id);
+  }
+}

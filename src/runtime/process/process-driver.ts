@@ -32,7 +32,7 @@ import {
 } from '../types.js';
 import { CgroupManager, type LimitsSupport } from './cgroups.js';
 import { readLogs } from './log-file.js';
-import { LOST_MESSAGE, observeProcess } from './observe.js';
+import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
   groupAlive,
@@ -95,8 +95,7 @@ export class ProcessDriver implements ContainerDriver {
   #scannedAt = -Infinity;
   readonly #metas = new Map<string, ProcessMeta>();
   readonly #exits = new Map<string, { record: ExitRecord; at: number }>();
-  /** Views of ended processes: final, so list() builds each once (valid while its meta and exit are the same objects). */
-  readonly #endedViews = new Map<string, { meta: ProcessMeta; exit: object; view: ObservedContainer }>();
+  readonly #endedViews = new EndedViews();
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
   #warnedLimits = false;
 
@@ -176,10 +175,9 @@ export class ProcessDriver implements ContainerDriver {
     for (const name of names) if (!this.#metas.has(name)) this.#meta(name);
     // Created but never started: no directory yet.
     for (const [id, meta] of this.#metas) {
-      if (meta.startedAt !== null && !names.has(id)) {
-        this.#metas.delete(id);
-        this.#endedViews.delete(id);
-      }
+      if (meta.startedAt === null || names.has(id)) continue;
+      this.#metas.delete(id);
+      this.#endedViews.forget(id);
     }
   }
 
@@ -392,7 +390,7 @@ export class ProcessDriver implements ContainerDriver {
     }
     fs.rmSync(this.#dir(containerId), { recursive: true, force: true });
     this.#metas.delete(containerId);
-    this.#endedViews.delete(containerId);
+    this.#endedViews.forget(containerId);
     this.#exits.delete(containerId);
     this.#emit({ containerId, action: 'destroy' });
   }
@@ -494,14 +492,8 @@ export class ProcessDriver implements ContainerDriver {
   #observe(meta: ProcessMeta): ObservedContainer {
     // Our own supervisor's exit file is read once, when we hear of its end.
     const exit = meta.startedAt === null || this.#children.has(meta.id) ? null : this.#exit(meta.id);
-    if (exit === null) {
-      this.#endedViews.delete(meta.id);
-      return observeProcess(meta, exit, this.#isRunning(meta));
-    }
-    const cached = this.#endedViews.get(meta.id);
-    if (cached && cached.meta === meta && cached.exit === exit) return cached.view;
-    const view = observeProcess(meta, exit, false);
-    this.#endedViews.set(meta.id, { meta, exit, view });
-    return view;
+    if (exit !== null) return this.#endedViews.view(meta, exit);
+    this.#endedViews.forget(meta.id);
+    return observeProcess(meta, exit, this.#isRunning(meta));
   }
 }

@@ -192,6 +192,36 @@ describe('ProcessDriver with its launcher', () => {
     expect(new Set(ids).size).toBe(200);
   });
 
+  it('the launcher reaps every supervisor even when no new request wakes it (a SIGCHLD just before its select)', async () => {
+    // Perl runs a signal handler only between ops, so a SIGCHLD that lands just before the
+    // launcher blocks in select() wakes nothing: without a bound on that wait, the end of the
+    // last tasks of a burst was heard only at the next start (a bench's final units hung).
+    const driver = newDriver();
+    const abort = new AbortController();
+    const died = new Set<string>();
+    let wake = () => {};
+    const watching = (async () => {
+      for await (const e of driver.events(NODE, abort.signal)) {
+        if (e.action === 'die') died.add(e.containerId);
+        wake();
+      }
+    })();
+    for (let round = 0; round < 60; round++) {
+      const ids = await Promise.all([run(driver, 'true'), run(driver, 'true'), run(driver, 'true')]);
+      const deadline = Date.now() + 3000;
+      while (!ids.every((id) => died.has(id))) {
+        if (Date.now() > deadline) throw new Error(`round ${round}: an ended task was never reaped`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+      for (const id of ids) await driver.remove(id);
+    }
+    abort.abort();
+    await watching;
+  }, 60_000);
+
   it('ProcessDriver with launcher: false spawns a shell per task and never starts a launcher', async () => {
     const driver = newDriver(tempDir(), false);
     const id = await run(driver, 'echo out; echo err >&2; exit 6');
