@@ -27,15 +27,19 @@ export const FILES = {
 /** Name of the supervisor script in the state directory. */
 export const SUPERVISOR_FILE = '.shoal-supervise.pl';
 
-export const SUPERVISE_SUB = String.raw`# No modules at start-up (POSIX alone costs more than the rest): Time::HiRes loads on the first output.
-# supervise($dir, $ready, @argv): $ready (or undef) runs once the stop signals are caught, before
+export const SUPERVISE_SUB = String.raw`# Time::HiRes loads on the first output; POSIX is the launcher's already (run alone, it costs a start-up).
+# supervise($dir, $ready, @argv): $ready (or undef) runs once the stop signals are held, before
 # the command forks (the launcher's child announces itself, enters the cgroup and the directory there).
 sub supervise {
 my ($dir, $ready, @argv) = @_;
-# A stop signal is for the command: the supervisor lives on to record the exit. One that comes
-# before the command exists is kept and passed on to it (later ones reach it through its group).
-my ($pending, $forked) = (undef, 0);
-$SIG{$_} = sub { $pending = $_[0] unless $forked } for qw(TERM INT HUP QUIT);
+require POSIX;
+# A stop signal is for the command: the supervisor lives on to record the exit. The stop signals
+# are held (blocked) until the command exists: one sent before is then passed on to it, later
+# ones reach it through its group. (A Perl handler would not do: Perl runs handlers only between
+# some ops, so one for a signal that came just before the fork could run after it and be dropped.)
+my @stops = (POSIX::SIGTERM(), POSIX::SIGINT(), POSIX::SIGHUP(), POSIX::SIGQUIT());
+my $held = POSIX::SigSet->new(@stops);
+POSIX::sigprocmask(POSIX::SIG_BLOCK(), $held);
 $SIG{PIPE} = 'IGNORE';
 my $done = 0; my $done_at = 0; my $hires = 0;
 $SIG{CHLD} = sub { $done = 1 };
@@ -46,7 +50,8 @@ my $pid = fork();
 defined $pid or die "fork: $!";
 if ($pid == 0) {
   $SIG{$_} = 'DEFAULT' for qw(TERM INT HUP QUIT PIPE CHLD);
-  kill($pending, $$) if $pending;
+  # Nothing is pending in a new process: a stop signal sent to the group since the fork ends it here.
+  POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $held);
   close $or; close $er;
   open(STDOUT, '>&', $ow) or exit 126;
   open(STDERR, '>&', $ew) or exit 126;
@@ -56,8 +61,11 @@ if ($pid == 0) {
   print STDERR "shoal: cannot run \"$argv[0]\": $!\n";
   exit $code;
 }
-$forked = 1;
-kill($pending, $pid) if $pending;
+my $pending = POSIX::SigSet->new;
+POSIX::sigpending($pending);
+$SIG{$_} = 'IGNORE' for qw(TERM INT HUP QUIT);
+POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $held);
+for my $sig (@stops) { kill($sig, $pid) if $pending->ismember($sig); }
 close $ow; close $ew;
 # output.log and exit are created only when needed and without a temporary name (parseExit
 # wants the "end" line): creating a file costs up to a millisecond of kernel time on some hosts.

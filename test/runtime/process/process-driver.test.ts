@@ -107,14 +107,17 @@ describe('ProcessDriver', () => {
   });
 
   it('ProcessDriver.stop() right after start() still terminates the command with the stop signal', async () => {
+    // A signal that reached the supervisor just before it forked the command used to be dropped
+    // (Perl ran its handler after the fork), about once in 20 stops on a loaded machine: the
+    // command then got SIGKILL at the end of the grace period. Many rounds make that show.
     const driver = newDriver();
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 40; i++) {
       const id = await run(driver, processTask(sh('sleep 1000')));
-      await driver.stop(id, { signal: 'SIGTERM', graceMs: 20_000 });
+      await driver.stop(id, { signal: 'SIGTERM', graceMs: 5_000 });
       const c = await waitFor(driver, id, exited);
       expect([c.exitCode, c.error]).toEqual([143, c.error === '' ? '' : 'killed by SIGTERM']);
     }
-  });
+  }, 60_000);
 
   it('ProcessDriver.stop() escalates to SIGKILL after the grace period for a process that ignores SIGTERM', async () => {
     const driver = newDriver();
