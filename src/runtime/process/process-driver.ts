@@ -36,6 +36,7 @@ import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
   groupAlive,
+  taskGroup,
   procStartTime,
   readExit,
   readMeta,
@@ -316,7 +317,8 @@ export class ProcessDriver implements ContainerDriver {
     this.#children.get(id)?.settle();
     this.#children.delete(id);
     const meta = this.#metas.get(id);
-    if (meta?.pid) signalGroup(meta.pid, 'SIGKILL'); // strays of the sh-only supervisor
+    const group = meta ? taskGroup(meta) : null;
+    if (group !== null) signalGroup(group, 'SIGKILL'); // strays of the sh-only supervisor
     if (meta) {
       const dir = this.#dir(id);
       let exit = readExit(dir);
@@ -340,9 +342,8 @@ export class ProcessDriver implements ContainerDriver {
 
   async stop(containerId: string, stop: StopOptions, options: CallOptions = {}): Promise<void> {
     const meta = this.#meta(containerId);
-    if (!meta || meta.pid === null) return;
-    const pgid = meta.pid;
-    if (!this.#isRunning(meta) && !groupAlive(pgid)) return;
+    const pgid = meta ? taskGroup(meta) : null;
+    if (!meta || pgid === null || (!this.#isRunning(meta) && !groupAlive(pgid))) return;
     const signal = signalName(stop.signal || meta.stopSignal || 'SIGTERM');
     signalGroup(pgid, signal);
     if (await this.#waitGone(containerId, pgid, stop.graceMs, options.signal)) return;
@@ -354,6 +355,8 @@ export class ProcessDriver implements ContainerDriver {
 
   /** SIGKILL to the group and to whatever of the task's cgroup left the group. */
   #kill(id: string, pgid: number): void {
+    const meta = this.#metas.get(id);
+    if (meta && taskGroup(meta) === null) return; // every process of it ended, and its number was reused
     signalGroup(pgid, 'SIGKILL');
     signalPids(CgroupManager.pids(this.#metas.get(id)?.cgroupDirs ?? []), 'SIGKILL');
   }
@@ -371,7 +374,8 @@ export class ProcessDriver implements ContainerDriver {
       signal?.throwIfAborted();
       const meta = this.#metas.get(id);
       const supervisorGone = !this.#children.has(id) && (meta === undefined || !supervisorAlive(meta));
-      if (supervisorGone && !groupAlive(pgid)) return true;
+      const group = meta === undefined ? pgid : taskGroup(meta);
+      if (supervisorGone && (group === null || !groupAlive(group))) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, Math.min(i < 10 ? 5 : 25, Math.max(1, deadline - Date.now()))));
     }
@@ -379,7 +383,8 @@ export class ProcessDriver implements ContainerDriver {
 
   async remove(containerId: string, options: CallOptions = {}): Promise<void> {
     const meta = this.#meta(containerId);
-    if (meta?.pid && (this.#isRunning(meta) || groupAlive(meta.pid))) {
+    const group = meta ? taskGroup(meta) : null;
+    if (meta && group !== null && (this.#isRunning(meta) || groupAlive(group))) {
       await this.stop(containerId, { signal: 'SIGKILL', graceMs: 0 }, options);
     }
     const cgroupDirs = meta?.cgroupDirs ?? [];

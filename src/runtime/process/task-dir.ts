@@ -91,6 +91,19 @@ export function supervisorAlive(meta: ProcessMeta): boolean {
 }
 
 /**
+ * The task's process group while it is still the task's, else null. Its id is the supervisor's
+ * pid, which the kernel does not hand out again while any process is in that group; once that pid
+ * is another process's (another start time), a group of that number is someone else's, and
+ * signalling it would hit an unrelated process (pids wrap after 32,768 on many hosts).
+ */
+export function taskGroup(meta: ProcessMeta): number | null {
+  if (meta.pid === null) return null;
+  const start = procStartTime(meta.pid);
+  if (start !== null && meta.pidStartTime !== null && start !== meta.pidStartTime) return null;
+  return meta.pid;
+}
+
+/**
  * Whether any live process is left in process group `pgid`. Zombies do not count: killed
  * grandchildren are reparented to the host's init, which may take its time to reap them.
  */

@@ -1,7 +1,7 @@
 /** ProcessDriver with real processes in a temp state directory. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { TaskRejectedError } from '../../../src/runtime/index.js';
 import { LOST_MESSAGE, ProcessDriver, readMeta, writeMeta } from '../../../src/runtime/process/index.js';
 import {
@@ -118,6 +118,24 @@ describe('ProcessDriver', () => {
       expect([c.exitCode, c.error]).toEqual([143, c.error === '' ? '' : 'killed by SIGTERM']);
     }
   }, 60_000);
+
+  it("ProcessDriver.remove() of an ended task never signals the process that now has its supervisor's pid", async () => {
+    // pids wrap (32,768 on many hosts): long after a task ended, its supervisor's pid may lead
+    // another program's process group, which removing the task must leave alone.
+    const stateDir = tempDir();
+    const id = await run(newDriver(stateDir), processTask(sh('exit 0')));
+    await waitFor(drivers[0]!, id, exited);
+    const other = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    try {
+      const meta = readMeta(path.join(stateDir, id))!;
+      writeMeta(path.join(stateDir, id), { ...meta, pid: other.pid! }); // the same start time: the supervisor's
+      await newDriver(stateDir).remove(id);
+      expect(alive(other.pid!)).toBe(true);
+      expect(fs.existsSync(path.join(stateDir, id))).toBe(false);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
 
   it('ProcessDriver.stop() escalates to SIGKILL after the grace period for a process that ignores SIGTERM', async () => {
     const driver = newDriver();
