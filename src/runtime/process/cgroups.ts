@@ -101,6 +101,20 @@ export class CgroupManager {
     return Object.values(this.bases).map((b) => path.join(b, id));
   }
 
+  /** {@link create}, or, when the host refuses, no cgroup (what was made is removed) and why. */
+  tryCreate(
+    id: string,
+    limits: CgroupLimits,
+    owner?: { uid: number; gid: number },
+  ): { dirs: string[]; error: string | null } {
+    try {
+      return { dirs: this.create(id, limits, owner), error: null };
+    } catch (error) {
+      CgroupManager.remove(this.dirs(id));
+      return { dirs: [], error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
   /**
    * Creates task `id`'s cgroup with its limits and returns its directories, whose `cgroup.procs`
    * the task's first process writes its pid into. `owner` hands those files to the task's user.

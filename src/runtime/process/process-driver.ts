@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errorMessage } from '../errors.js';
 import type { RuntimeLogger } from '../node-runtime.js';
 import {
   LABELS,
@@ -213,16 +212,10 @@ export class ProcessDriver implements ContainerDriver {
     }
     const limited = limits.cpuMillis > 0 || limits.memoryBytes > 0 || (limits.pids ?? 0) > 0;
     if (this.cgroups.version === null || (!limited && !this.#cgroupEveryTask)) return [];
-    try {
-      return this.cgroups.create(id, limits, user ?? undefined);
-    } catch (error) {
-      CgroupManager.remove(this.cgroups.dirs(id));
-      this.#log.warn(
-        { task: taskId, err: errorMessage(error) },
-        'process runtime: cannot create the task cgroup; running without',
-      );
-      return [];
-    }
+    const { dirs, error } = this.cgroups.tryCreate(id, limits, user ?? undefined);
+    if (error !== null)
+      this.#log.warn({ task: taskId, err: error }, 'process runtime: cannot create the task cgroup; running without');
+    return dirs;
   }
 
   async start(containerId: string, options: CallOptions = {}): Promise<void> {
