@@ -67,6 +67,8 @@ export interface PlanInput {
  */
 export interface SettledTask {
   readonly task: RuntimeAssignment['task'];
+  /** Its service was gone then (a service removed later leaves the record as is, but the container must go). */
+  readonly serviceGone: boolean;
   /** Its container as observed then (`undefined`: none). */
   readonly container: ObservedContainer | undefined;
   /** `id:status:finishedAt` of that container, '' for none (drivers that build new objects on each list). */
@@ -132,8 +134,13 @@ export function planNode(input: PlanInput): PlanResult {
   for (const entry of desired) {
     const [taskId, a] = entry;
     const mark = previouslySettled.get(taskId);
-    if (mark !== undefined && mark.task === a.task && !moreOf.has(taskId) && sameContainer(mark, firstOf.get(taskId)))
-      settled.set(taskId, mark);
+    const unchanged =
+      mark !== undefined &&
+      mark.task === a.task &&
+      mark.serviceGone === (a.service === null) &&
+      !moreOf.has(taskId) &&
+      sameContainer(mark, firstOf.get(taskId));
+    if (unchanged) settled.set(taskId, mark);
     else toPlan.push(entry);
   }
   for (const [taskId, a] of toPlan.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
@@ -157,7 +164,12 @@ export function planNode(input: PlanInput): PlanResult {
     if (step.report) reports.push(clamp(step.report, a));
     const over = isTerminal(a.task.state) && (current === undefined || !LIVE.has(current.status));
     if (over && step.actions.length === 0 && step.report === null && cs.length <= 1)
-      settled.set(taskId, { task: a.task, container: current, containerKey: containerKey(current) });
+      settled.set(taskId, {
+        task: a.task,
+        serviceGone: a.service === null,
+        container: current,
+        containerKey: containerKey(current),
+      });
   }
 
   for (const c of strays) {

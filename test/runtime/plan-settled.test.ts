@@ -78,4 +78,21 @@ describe('planNode() settled tasks', () => {
     expect(r.settled.size).toBe(0);
     expect(what(r.actions)).toEqual([['remove', 'c-t1']]);
   });
+  it('a settled task whose service is removed is planned again: its exited container is removed', () => {
+    const a = assignment(ended('t1'));
+    const first = pass({ desired: [a], observed: [exited('t1')] });
+    const orphan = { task: a.task, service: null };
+    const r = pass({ desired: [orphan], observed: [exited('t1')], settled: first.settled });
+    expect(what(r.actions)).toEqual([['remove', 'c-t1']]);
+    expect(r.settled.size).toBe(0);
+  });
+
+  it('the same container that ran again (a new finishedAt) is planned again', () => {
+    const a = assignment(ended('t1'));
+    const first = pass({ desired: [a], observed: [exited('t1')] });
+    const again = container({ id: 'c-t1', taskId: 't1', status: 'exited', exitCode: 0, finishedAt: 4000 });
+    const r = pass({ desired: [a], observed: [again], settled: first.settled });
+    expect(r.settled.get('t1')).not.toBe(first.settled.get('t1'));
+    expect(r.settled.get('t1')?.container).toBe(again);
+  });
 });
