@@ -35,12 +35,12 @@ import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
   groupAlive,
+  killCgroup,
   taskGroup,
   procStartTime,
   readExit,
   readMeta,
   signalGroup,
-  signalPids,
   supervisorAlive,
   writeMeta,
   type ProcessMeta,
@@ -312,6 +312,7 @@ export class ProcessDriver implements ContainerDriver {
     const meta = this.#metas.get(id);
     const group = meta ? taskGroup(meta) : null;
     if (group !== null) signalGroup(group, 'SIGKILL'); // strays of the sh-only supervisor
+    killCgroup(meta);
     if (meta) {
       const dir = this.#dir(id);
       let exit = readExit(dir);
@@ -339,7 +340,7 @@ export class ProcessDriver implements ContainerDriver {
     if (!meta || pgid === null || (!this.#isRunning(meta) && !groupAlive(pgid))) return;
     const signal = signalName(stop.signal || meta.stopSignal || 'SIGTERM');
     signalGroup(pgid, signal);
-    if (await this.#waitGone(containerId, pgid, stop.graceMs, options.signal)) return;
+    if (await this.#waitGone(containerId, pgid, stop.graceMs, options.signal)) return killCgroup(meta);
     this.#kill(containerId, pgid);
     if (!(await this.#waitGone(containerId, pgid, 10_000, options.signal))) {
       throw new Error(`Cannot stop process ${containerId}: its process group ${pgid} survived SIGKILL for 10 s`);
@@ -349,9 +350,9 @@ export class ProcessDriver implements ContainerDriver {
   /** SIGKILL to the group and to whatever of the task's cgroup left the group. */
   #kill(id: string, pgid: number): void {
     const meta = this.#metas.get(id);
-    if (meta && taskGroup(meta) === null) return; // every process of it ended, and its number was reused
-    signalGroup(pgid, 'SIGKILL');
-    signalPids(CgroupManager.pids(this.#metas.get(id)?.cgroupDirs ?? []), 'SIGKILL');
+    // A group whose number was reused is another program's; the task's cgroup is always its own.
+    if (meta === undefined || taskGroup(meta) !== null) signalGroup(pgid, 'SIGKILL');
+    killCgroup(meta);
   }
 
   /** Resolves true once the supervisor ended and no process is left in its group, false after `ms`. */
@@ -382,7 +383,7 @@ export class ProcessDriver implements ContainerDriver {
     }
     const cgroupDirs = meta?.cgroupDirs ?? [];
     if (cgroupDirs.length > 0) {
-      signalPids(CgroupManager.pids(cgroupDirs), 'SIGKILL');
+      killCgroup(meta);
       // rmdir fails while the killed processes are still being torn down: retry briefly.
       for (let i = 0; i < 50 && !CgroupManager.remove(cgroupDirs); i++) await new Promise((r) => setTimeout(r, 10));
     }
@@ -431,6 +432,7 @@ export class ProcessDriver implements ContainerDriver {
         const key = `${meta.id}@${meta.startedAt}`;
         if (reported.has(key) || supervisorAlive(meta)) continue;
         reported.add(key);
+        killCgroup(meta);
         push({ containerId: meta.id, action: 'die' });
       }
     }, this.#adoptPollMs);

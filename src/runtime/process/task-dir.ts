@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CgroupLimits } from './cgroups.js';
+import { CgroupManager, type CgroupLimits } from './cgroups.js';
 import { FILES, parseExit, type ExitRecord } from './wrapper.js';
 
 /** `meta.json`: what the driver knows of a task's process. Times in ms since the epoch. */
@@ -152,4 +152,12 @@ export function signalPids(pids: readonly number[], signal: NodeJS.Signals): voi
       // gone
     }
   }
+}
+
+/**
+ * SIGKILLs whatever is left in a task's cgroups (processes that left its group: `setsid`, daemons).
+ * As in a container or a Slurm step, nothing of a task outlives it.
+ */
+export function killCgroup(meta: ProcessMeta | null | undefined): void {
+  signalPids(CgroupManager.pids(meta?.cgroupDirs ?? []), 'SIGKILL');
 }

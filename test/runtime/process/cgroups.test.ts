@@ -8,7 +8,7 @@ import {
   ProcessDriver,
   readMeta,
 } from '../../../src/runtime/process/index.js';
-import { exited, NODE, processTask, sh, tempDir, waitFor, removeTempDirs } from './helpers.js';
+import { alive, exited, NODE, processTask, sh, tempDir, waitFor, waitForLine, removeTempDirs } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -148,5 +148,25 @@ describe('CgroupManager', () => {
     await driver.start(ids[0]!);
     expect((await waitFor(driver, ids[0]!, exited)).exitCode).toBe(0);
     for (const id of ids) await driver.remove(id);
+  });
+  it.each([
+    ['is stopped', 'sleep 300'],
+    ['ends by itself', 'exit 0'],
+  ])('ProcessDriver kills what left the group of a task that %s (its cgroup holds it)', async (_, then) => {
+    const driver = new ProcessDriver({ stateDir: tempDir(), cgroupEveryTask: true, adoptPollMs: 20 });
+    const id = await driver.create(NODE, processTask(sh(`setsid sleep 300 & echo "escaped $!"; ${then}`)));
+    await driver.start(id);
+    const line = (await waitForLine(driver, id, 'escaped ')).find((l) => l.line.startsWith('escaped '))!;
+    const escaped = Number(line.line.split(' ')[1]);
+    try {
+      if (then.startsWith('sleep')) await driver.stop(id, { signal: 'SIGTERM', graceMs: 5000 });
+      await waitFor(driver, id, exited);
+      if (readMeta(path.join(driver.stateDir, id))!.cgroupDirs.length === 0) return; // no cgroups on this host
+      for (let i = 0; i < 200 && alive(escaped); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(alive(escaped)).toBe(false);
+    } finally {
+      if (alive(escaped)) process.kill(escaped, 'SIGKILL');
+      await driver.remove(id);
+    }
   });
 });
