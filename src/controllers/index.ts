@@ -40,5 +40,11 @@ export {
 } from './orchestrate.js';
 export * from './cron/index.js';
 export { reconcileJobs, unitIndices, type JobsInput, type JobsPlan } from './jobs.js';
-export { DEFAULT_JOB_HISTORY, DEFAULT_UNIT_HISTORY, collectJobs, type JobHistoryLimits } from './job-gc.js';
+export {
+  DEFAULT_JOB_HISTORY,
+  DEFAULT_MIN_JOB_AGE_MS,
+  DEFAULT_TASK_BUDGET,
+  collectJobs,
+  type JobHistoryLimits,
+} from './job-gc.js';
 export { cronCommands } from './cron-pass.js';

@@ -112,7 +112,7 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
     ...opt('seed', input.seed),
   });
   const removals = collectTasks({ state: input.state, ...opt('history', input.history) }).slice(0, limits.removals);
-  const forgotten = collectJobs(input.state, input.jobHistory, limits.removals);
+  const forgotten = collectJobs(input.state, input.now, input.jobHistory, limits.removals);
 
   const out: WorkloadCommandInput[] = cronCommands(input.state, input.now);
   for (const [reason, jobIds] of groupByReason(jobs.cancel)) out.push({ type: 'job.cancel', jobIds, reason });

@@ -153,7 +153,7 @@ describe('batch pipeline: job lifecycle', () => {
     });
 
     it('job.cancel ends a task that was never scheduled, so the job can be collected', () => {
-      const sim = new BatchSim({ jobHistory: { jobs: 0 } });
+      const sim = new BatchSim({ jobHistory: { jobs: 0, minAgeMs: 0 } });
       const id = sim.submit({ cpus: 64 }); // fits no node: its task stays pending
       for (let i = 0; i < 3; i++) sim.step();
       const [task] = sim.tasksOf(id);

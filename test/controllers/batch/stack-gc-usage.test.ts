@@ -3,6 +3,7 @@
  * fair-share usage, through the whole pipeline.
  */
 import type { JobRecord, TaskRecord } from '../../../src/state/index.js';
+import { collectJobs, DEFAULT_MIN_JOB_AGE_MS } from '../../../src/controllers/index.js';
 import { BatchSim, stackOf } from './sim.js';
 
 const TRAIN = (image: string) => `
@@ -110,7 +111,7 @@ services:
   });
 
   it('a pipeline deployed after older jobs were collected still links up', () => {
-    const sim = new BatchSim({ jobHistory: { jobs: 1 }, runner: () => ({ ms: 2000, exitCode: 0 }) });
+    const sim = new BatchSim({ jobHistory: { jobs: 1, minAgeMs: 0 }, runner: () => ({ ms: 2000, exitCode: 0 }) });
     sim.submit({ name: 'old-1' });
     sim.submit({ name: 'old-2' });
     sim.runToEnd(20);
@@ -126,7 +127,7 @@ describe('batch pipeline: job GC', () => {
   it('removes ended jobs beyond the history limit with their tasks and services, never running ones', () => {
     // Job n runs n seconds, so they end in id order; job 5 runs "for ever".
     const sim = new BatchSim({
-      jobHistory: { jobs: 2 },
+      jobHistory: { jobs: 2, minAgeMs: 0 },
       nodes: [{ cpus: 8 }, { cpus: 8 }],
       runner: (_t, job) => ({ ms: job!.name === 'long' ? 600_000 : Number(job!.id) * 1000, exitCode: 0 }),
     });
@@ -158,10 +159,10 @@ describe('batch pipeline: job GC', () => {
   });
 });
 
-describe('batch pipeline: job GC by units', () => {
-  it('keeps ended jobs only while their units fit the budget, and always the newest ended job', () => {
+describe('batch pipeline: job GC by tasks', () => {
+  it('keeps ended jobs only while their tasks fit the budget, and always the newest ended job', () => {
     const sim = new BatchSim({
-      jobHistory: { units: 10 },
+      jobHistory: { tasks: 10, minAgeMs: 0 },
       nodes: [{ cpus: 16 }],
       runner: (_t, job) => ({ ms: Number(job!.id) * 1000, exitCode: 0 }), // they end in id order
     });
@@ -179,7 +180,7 @@ describe('batch pipeline: job GC by units', () => {
 
   it('a small newer job keeps older ones within the budget', () => {
     const sim = new BatchSim({
-      jobHistory: { units: 10 },
+      jobHistory: { tasks: 10, minAgeMs: 0 },
       nodes: [{ cpus: 16 }],
       runner: (_t, job) => ({ ms: Number(job!.id) * 1000, exitCode: 0 }),
     });
@@ -188,6 +189,68 @@ describe('batch pipeline: job GC by units', () => {
     const c = sim.submit({ job: '{array: "0-3"}', cpus: 1 }); // 4: c + b = 8 kept, a makes 12
     sim.runUntil(() => sim.state.jobs[c]?.state === 'COMPLETED' && !(a in sim.state.jobs), 60);
     expect(Object.keys(sim.state.jobs).sort()).toEqual([b, c].sort());
+  });
+});
+
+describe('batch pipeline: what job GC always keeps', () => {
+  it('counts every task of a job (retries too), not its units', () => {
+    const sim = new BatchSim({
+      jobHistory: { tasks: 3, minAgeMs: 0 },
+      nodes: [{ cpus: 16 }],
+      runner: (_t, job) => ({ ms: Number(job!.id) * 1000, exitCode: job!.name === 'flaky' ? 1 : 0 }),
+    });
+    const flaky = sim.submit({ name: 'flaky', job: '{retries: 3, backoff: {initial: 1s}}' }); // 1 unit, 4 runs
+    const ok = sim.submit({ name: 'ok' });
+    sim.runUntil(() => sim.state.jobs[ok]?.state === 'COMPLETED' && sim.state.jobs[flaky]?.state === 'FAILED', 60);
+    expect(sim.tasksOf(flaky)).toHaveLength(4);
+    // The failed job ends last (four runs); the completed one is then over the budget: 4 + 1 > 3.
+    sim.runUntil(() => !(ok in sim.state.jobs), 5);
+    expect(Object.keys(sim.state.jobs)).toEqual([flaky]);
+  });
+
+  it('keeps a job that ended less than the minimum age ago, however big, then lets it go', () => {
+    const sim = new BatchSim({
+      jobHistory: { tasks: 10 }, // the default minimum age: 5 minutes
+      nodes: [{ cpus: 16 }],
+      runner: (_t, job) => ({ ms: Number(job!.id) * 1000, exitCode: 0 }),
+    });
+    const small = sim.submit({ job: '{array: "0-3"}', cpus: 1 });
+    const big = sim.submit({ job: '{array: "0-11"}', cpus: 1 });
+    sim.runUntil(() => sim.state.jobs[big]?.state === 'COMPLETED', 60);
+    const endedAt = sim.job(small).endedAt!;
+    sim.runUntil(() => sim.now >= endedAt + DEFAULT_MIN_JOB_AGE_MS - 2000, 400);
+    expect(Object.keys(sim.state.jobs).sort()).toEqual([small, big].sort());
+    sim.runUntil(() => !(small in sim.state.jobs), 10);
+    expect(sim.now).toBeGreaterThan(endedAt + DEFAULT_MIN_JOB_AGE_MS);
+    expect(Object.keys(sim.state.jobs)).toEqual([big]);
+  });
+
+  it('keeps an ended job while a job that has not ended depends on it', () => {
+    const sim = new BatchSim({
+      jobHistory: { jobs: 0, minAgeMs: 0 },
+      nodes: [{ cpus: 16 }],
+      runner: (_t, job) => ({ ms: job!.name === 'slow' ? 30_000 : 1000, exitCode: job!.name === 'bad' ? 1 : 0 }),
+    });
+    const bad = sim.submit({ name: 'bad' });
+    const slow = sim.submit({ name: 'slow' });
+    const deps = [
+      { type: 'afterany', jobId: bad },
+      { type: 'afterok', jobId: slow },
+    ] as const;
+    const after = sim.submit({ name: 'after', dependencies: deps });
+    const start = sim.now;
+    sim.runUntil(() => sim.now > start + 20_000, 25);
+    expect(sim.job(bad).state).toBe('FAILED'); // ended long ago, kept for the job that waits on it
+    expect(sim.job(after)).toMatchObject({ state: 'PENDING', reason: `Dependency: waits for afterok:${slow}` });
+    sim.runUntil(() => sim.state.jobs[after]?.state === 'COMPLETED', 30);
+    sim.runUntil(() => Object.keys(sim.state.jobs).length === 0, 5);
+  });
+
+  it('refuses limits that are not integers >= 0', () => {
+    const sim = new BatchSim();
+    expect(() => collectJobs(sim.state, 0, { tasks: Number.NaN })).toThrow(RangeError);
+    expect(() => collectJobs(sim.state, 0, { jobs: -1 })).toThrow(/integer >= 0/);
+    expect(() => collectJobs(sim.state, 0, { minAgeMs: 1.5 })).toThrow(RangeError);
   });
 });
 
