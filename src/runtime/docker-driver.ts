@@ -41,6 +41,8 @@ export interface DockerDriverOptions {
   readonly pullTimeoutMs?: number;
   /** How often `stop` polls for the exit. Default 100 ms. */
   readonly pollMs?: number;
+  /** Inspect a container again after this long even if nothing says it changed. Default 2 s. */
+  readonly inspectMaxAgeMs?: number;
 }
 
 const STATUSES = new Set<ContainerStatus>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
@@ -64,10 +66,11 @@ export class DockerDriver implements ContainerDriver {
   readonly #pull: 'never' | 'missing';
   readonly #pullTimeoutMs: number;
   readonly #pollMs: number;
-  readonly #inspected = new InspectCache();
+  readonly #inspected: InspectCache;
 
   constructor(options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker();
+    this.#inspected = new InspectCache(options.inspectMaxAgeMs === undefined ? {} : { maxAgeMs: options.inspectMaxAgeMs });
     this.#pull = options.pull ?? 'missing';
     this.#pullTimeoutMs = options.pullTimeoutMs ?? 15_000;
     this.#pollMs = options.pollMs ?? 100;
