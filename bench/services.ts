@@ -2,7 +2,9 @@
  * `npm run bench:services`, on this machine's Docker Engine with 3 real agents on loopback:
  *  (a) `stack deploy` to 30 replicas running, next to the same 30 containers (on a user-defined
  *      network, as a stack's are) created and started directly through the Docker API at the
- *      best of several concurrencies, in the same run; also on the default bridge, for reference;
+ *      best of several concurrencies, in the same run; also on the default bridge, for reference.
+ *      This engine's times vary by a quarter from run to run, so the ratio compares medians: of
+ *      every deploy (one per failover trial) and of three direct runs at the best concurrency;
  *  (b) node failover: kill -9 an agent and its containers (a lost machine), until all its
  *      replicas run elsewhere; 10 trials, p50 and max;
  *  (c) the scheduler alone (bench/scheduler.ts): 10,000 tasks on 1,000 simulated nodes.
@@ -94,6 +96,22 @@ async function direct(concurrency: number, network: string | null): Promise<numb
   return ms;
 }
 
+/** Runs `use` with a user-defined bridge network of its own (as a stack's containers have one). */
+async function onOwnNetwork(use: (network: string) => Promise<void>): Promise<void> {
+  const net = await docker.createNetwork({ Name: 'shoal-bench-direct', Driver: 'bridge' });
+  try {
+    await use('shoal-bench-direct');
+  } finally {
+    await net.remove().catch(() => undefined);
+  }
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 async function main(): Promise<void> {
   execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'ignore' });
   execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'ignore' });
@@ -103,13 +121,10 @@ async function main(): Promise<void> {
   // network of their own as the stack's containers are (the reference)
   const bridgeMs: Record<number, number> = {};
   for (const concurrency of [4, 8, 16]) bridgeMs[concurrency] = await direct(concurrency, null);
-  const net = await docker.createNetwork({ Name: 'shoal-bench-direct', Driver: 'bridge' });
   const directMs: Record<number, number> = {};
-  try {
-    for (const concurrency of [4, 8, 16]) directMs[concurrency] = await direct(concurrency, 'shoal-bench-direct');
-  } finally {
-    await net.remove().catch(() => undefined);
-  }
+  await onOwnNetwork(async (network) => {
+    for (const concurrency of [4, 8, 16]) directMs[concurrency] = await direct(concurrency, network);
+  });
   const bestBridge = Math.min(...Object.values(bridgeMs));
   const bestDirect = Math.min(...Object.values(directMs));
   const show = (ms: Record<number, number>) =>
@@ -134,6 +149,7 @@ async function main(): Promise<void> {
       180_000,
     );
     const deployMs = performance.now() - deployStarted;
+    const deploys = [deployMs];
     console.log(
       `stack deploy to ${replicas} replicas running: ${deployMs.toFixed(0)} ms (${(deployMs / bestDirect).toFixed(2)}x the best direct run of the same containers, ${bestDirect.toFixed(0)} ms; ${(deployMs / bestBridge).toFixed(2)}x the best on the default bridge)`,
     );
@@ -154,6 +170,7 @@ async function main(): Promise<void> {
             (await docker.listContainers({ all: true, filters: { label: ['shoal.stack=bench'] } })).length === 0,
           120_000,
         );
+        const redeployStarted = performance.now();
         const again = await agents[1]!.api('POST', '/v1/stacks', { name: 'bench', compose, file: 'compose.yml' });
         if (again.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(again.body)}`);
         await waitFor(
@@ -161,6 +178,7 @@ async function main(): Promise<void> {
           async () => (await runningTasks(agents[0]!, 'bench_app')) === replicas,
           180_000,
         );
+        deploys.push(performance.now() - redeployStarted);
       }
       const leader = (
         await agents[0]!
@@ -212,6 +230,23 @@ async function main(): Promise<void> {
       `node failover over ${trials} trials: p50 ${p50.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (node-down grace 5 s)`,
     );
     await agents[0]!.api('DELETE', '/v1/stacks/bench');
+    await waitFor(
+      'the deployment gone',
+      async () => (await docker.listContainers({ all: true, filters: { label: ['shoal.stack=bench'] } })).length === 0,
+      120_000,
+    );
+
+    // (a) again: two more direct runs at the best concurrency, then medians on both sides
+    const bestConcurrency = Number(Object.entries(directMs).find(([, ms]) => ms === bestDirect)![0]);
+    const directRuns = [bestDirect];
+    await onOwnNetwork(async (network) => {
+      for (let i = 0; i < 2; i++) directRuns.push(await direct(bestConcurrency, network));
+    });
+    const deployMedian = median(deploys);
+    const directMedian = median(directRuns);
+    console.log(
+      `deploy over ${deploys.length} runs: median ${deployMedian.toFixed(0)} ms; direct at c=${bestConcurrency} over ${directRuns.length} runs: median ${directMedian.toFixed(0)} ms; ratio ${(deployMedian / directMedian).toFixed(2)}x`,
+    );
 
     // (c) the scheduler alone
     const schedulerOut = execFileSync('node_modules/.bin/tsx', ['bench/scheduler.ts'], { encoding: 'utf8' })
@@ -233,6 +268,11 @@ async function main(): Promise<void> {
         deployMs,
         deployVsDirect: deployMs / bestDirect,
         deployVsBridge: deployMs / bestBridge,
+        deploySamplesMs: deploys,
+        directSamplesMs: directRuns,
+        deployMedianMs: deployMedian,
+        directMedianMs: directMedian,
+        deployMedianVsDirectMedian: deployMedian / directMedian,
         failoverTrials: trials,
         failoverP50Ms: p50,
         failoverMaxMs: sorted.at(-1),
