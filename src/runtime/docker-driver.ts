@@ -70,7 +70,9 @@ export class DockerDriver implements ContainerDriver {
 
   constructor(options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker();
-    this.#inspected = new InspectCache(options.inspectMaxAgeMs === undefined ? {} : { maxAgeMs: options.inspectMaxAgeMs });
+    this.#inspected = new InspectCache(
+      options.inspectMaxAgeMs === undefined ? {} : { maxAgeMs: options.inspectMaxAgeMs },
+    );
     this.#pull = options.pull ?? 'missing';
     this.#pullTimeoutMs = options.pullTimeoutMs ?? 15_000;
     this.#pollMs = options.pollMs ?? 100;
