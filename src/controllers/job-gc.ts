@@ -6,8 +6,8 @@
  * commit, snapshot and controller pass pays for). Whatever the limits, a job is kept while it
  * ended less than {@link DEFAULT_MIN_JOB_AGE_MS} ago (so its logs, exit code and `afterok` can
  * still be read: Slurm's `MinJobAge`), while a job that has not ended depends on it, and the newest
- * ended job whatever its tasks. A cron
- * service keeps only its `successful_history` / `failed_history` newest runs of each kind.
+ * ended job whatever its tasks. A cron service keeps only its `successful_history` /
+ * `failed_history` newest runs of each kind.
  * @module
  */
 import { isJobEnded, type JobRecord } from '../state/jobs.js';
@@ -45,11 +45,9 @@ export function collectJobs(state: WorkloadState, now: number, history: JobHisto
   if (ended.length === 0) return [];
   // An unfinished job's dependencies must stay readable: their outcome decides whether it runs.
   const needed = new Set(jobs.filter((j) => !isJobEnded(j.state)).flatMap((j) => j.dependencies.map((d) => d.jobId)));
-  const tasksOf = new Map<string, number>();
-  for (const task of Object.values(state.tasks)) {
-    if (task.job !== undefined) tasksOf.set(task.job.jobId, (tasksOf.get(task.job.jobId) ?? 0) + 1);
-  }
   const keep = (job: JobRecord) => needed.has(job.id) || (job.endedAt ?? 0) > now - minAgeMs;
+  // Counting tasks walks them all: only worth it when some job could go (a busy cluster's are young).
+  const tasksOf = ended.some((job, i) => i > 0 && !keep(job)) ? taskCountsByJob(state) : new Map<string, number>();
   const remove = new Set<string>();
   let tasks = 0;
   ended.forEach((job, i) => {
@@ -76,6 +74,14 @@ export function collectJobs(state: WorkloadState, now: number, history: JobHisto
 
 function newestEndFirst(a: JobRecord, b: JobRecord): number {
   return (b.endedAt ?? 0) - (a.endedAt ?? 0) || Number(b.id) - Number(a.id);
+}
+
+function taskCountsByJob(state: WorkloadState): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const task of Object.values(state.tasks)) {
+    if (task.job !== undefined) out.set(task.job.jobId, (out.get(task.job.jobId) ?? 0) + 1);
+  }
+  return out;
 }
 
 function checkLimit(what: string, value: number): number {
