@@ -3,7 +3,7 @@
  * ever. The newest {@link DEFAULT_JOB_HISTORY} ended jobs are kept (with their tasks), as long as
  * they hold no more than {@link DEFAULT_TASK_BUDGET} tasks in all (a few big arrays would
  * otherwise fill the replicated state with hundreds of thousands of ended tasks, which every
- * commit, snapshot and controller pass pays for). Whatever the limits, a job is kept while it
+ * commit, snapshot and controller pass pays for). Whatever those two limits, a job is kept while it
  * ended less than {@link DEFAULT_MIN_JOB_AGE_MS} ago (so its logs, exit code and `afterok` can
  * still be read: Slurm's `MinJobAge`), while a job that has not ended depends on it, and the newest
  * ended job whatever its tasks. A cron service keeps only its `successful_history` /

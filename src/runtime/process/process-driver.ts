@@ -32,6 +32,7 @@ import {
 import { CgroupManager, type LimitsSupport } from './cgroups.js';
 import { readLogs } from './log-file.js';
 import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
+import { EventQueue } from './event-queue.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
   groupAlive,
@@ -268,7 +269,7 @@ export class ProcessDriver implements ContainerDriver {
             onStart: (pid, pidStartTime) => started(pid, pidStartTime, fresh),
             onExit: (status) => {
               const { code, signal } = decodeWaitStatus(status);
-              this.#onChildExit(containerId, code, signal === null ? null : signalOf(signal));
+              this.#onChildExit(containerId, own, code, signal === null ? null : signalOf(signal));
             },
             // Its supervisor lives on, not our child any more: watched like an adopted one.
             onLost: () => {
@@ -285,7 +286,7 @@ export class ProcessDriver implements ContainerDriver {
           cgroupProcs,
           perl: this.#perl,
           supervisor: path.join(this.stateDir, SUPERVISOR_FILE),
-          onExit: (code, signal) => this.#onChildExit(containerId, code, signal),
+          onExit: (code, signal) => this.#onChildExit(containerId, own, code, signal),
         });
         started(pid, procStartTime(pid), false);
       }
@@ -306,8 +307,10 @@ export class ProcessDriver implements ContainerDriver {
   }
 
   /** Our own supervisor ended: record an exit status if it could not, and say so. */
-  #onChildExit(id: string, code: number | null, signal: NodeJS.Signals | null): void {
-    this.#children.get(id)?.settle();
+  #onChildExit(id: string, own: OwnSupervisor, code: number | null, signal: NodeJS.Signals | null): void {
+    own.settle();
+    // A previous run's end told late (a restart in place did not wait for it): not this run's.
+    if (this.#children.get(id) !== own) return;
     this.#children.delete(id);
     const meta = this.#metas.get(id);
     const group = meta ? taskGroup(meta) : null;
@@ -337,7 +340,7 @@ export class ProcessDriver implements ContainerDriver {
   async stop(containerId: string, stop: StopOptions, options: CallOptions = {}): Promise<void> {
     const meta = this.#meta(containerId);
     const pgid = meta ? taskGroup(meta) : null;
-    if (!meta || pgid === null || (!this.#isRunning(meta) && !groupAlive(pgid))) return;
+    if (!meta || pgid === null || (!this.#isRunning(meta) && !groupAlive(pgid))) return killCgroup(meta);
     const signal = signalName(stop.signal || meta.stopSignal || 'SIGTERM');
     signalGroup(pgid, signal);
     if (await this.#waitGone(containerId, pgid, stop.graceMs, options.signal)) return killCgroup(meta);
@@ -415,16 +418,14 @@ export class ProcessDriver implements ContainerDriver {
    * `adoptPollMs` for processes adopted after a restart.
    */
   async *events(nodeId: string, signal: AbortSignal): AsyncIterable<ContainerEvent> {
-    const queue: ContainerEvent[] = [];
+    const queue = new EventQueue<ContainerEvent>();
     const reported = new Set<string>();
-    let wake: (() => void) | null = null;
     const push = (e: ContainerEvent) => {
       const meta = this.#metas.get(e.containerId);
       if (meta && meta.labels[LABELS.nodeId] !== nodeId) return;
       // Told once: the poll below skips an end we heard of from Node or the launcher.
       if (meta && e.action === 'die') reported.add(`${meta.id}@${meta.startedAt}`);
       queue.push(e);
-      wake?.();
     };
     const poll = setInterval(() => {
       for (const meta of this.#metas.values()) {
@@ -432,30 +433,28 @@ export class ProcessDriver implements ContainerDriver {
         const key = `${meta.id}@${meta.startedAt}`;
         if (reported.has(key) || supervisorAlive(meta)) continue;
         reported.add(key);
-        killCgroup(meta);
+        this.#killLeftovers(meta);
         push({ containerId: meta.id, action: 'die' });
       }
     }, this.#adoptPollMs);
     // Processes already ended when we start watching are not news.
-    for (const meta of this.#metas.values()) if (!supervisorAlive(meta)) reported.add(`${meta.id}@${meta.startedAt}`);
-    const onAbort = () => wake?.();
+    for (const meta of this.#metas.values()) {
+      if (supervisorAlive(meta)) continue;
+      reported.add(`${meta.id}@${meta.startedAt}`);
+      if (!this.#children.has(meta.id)) this.#killLeftovers(meta); // ended while the agent was away
+    }
     this.#listeners.add(push);
-    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      while (!signal.aborted) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
+      yield* queue.drain(signal);
     } finally {
       clearInterval(poll);
       this.#listeners.delete(push);
-      signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** What an ended adopted task left; only on its recorded exit (an unreadable /proc also says "not alive"). */
+  #killLeftovers(meta: ProcessMeta): void {
+    if (meta.startedAt !== null && readExit(this.#dir(meta.id)) !== null) killCgroup(meta);
   }
 
   #emit(e: ContainerEvent): void {

@@ -169,4 +169,33 @@ describe('CgroupManager', () => {
       await driver.remove(id);
     }
   });
+  it('ProcessDriver kills what an adopted task left in its cgroup once it ends (the agent was restarted)', async () => {
+    const stateDir = tempDir();
+    const first = new ProcessDriver({ stateDir, cgroupEveryTask: true, adoptPollMs: 20 });
+    const id = await first.create(NODE, processTask(sh('setsid sleep 300 & echo "escaped $!"; sleep 1')));
+    await first.start(id);
+    const line = (await waitForLine(first, id, 'escaped ')).find((l) => l.line.startsWith('escaped '))!;
+    const escaped = Number(line.line.split(' ')[1]);
+    first.close(); // as when the agent ends: the supervisor carries on
+    const second = new ProcessDriver({ stateDir, cgroupEveryTask: true, adoptPollMs: 20 });
+    const abort = new AbortController();
+    const died: string[] = [];
+    const watching = (async () => {
+      for await (const e of second.events(NODE, abort.signal)) if (e.action === 'die') died.push(e.containerId);
+    })();
+    try {
+      await waitFor(second, id, exited);
+      for (let i = 0; i < 200 && !died.includes(id); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(died).toEqual([id]);
+      if (readMeta(path.join(stateDir, id))!.cgroupDirs.length === 0) return; // no cgroups on this host
+      for (let i = 0; i < 200 && alive(escaped); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(alive(escaped)).toBe(false);
+    } finally {
+      abort.abort();
+      await watching;
+      if (alive(escaped)) process.kill(escaped, 'SIGKILL');
+      await second.remove(id);
+      second.close();
+    }
+  });
 });
