@@ -155,5 +155,7 @@ function installSnapshot(r: RaftNode, snapshot: Snapshot): void {
     return;
   }
   r.log.restore(snapshot);
+  // the whole log is replaced: acknowledgements given to an earlier leader named entries of it
+  r.retractAcks(index + 1, true);
   r.recomputeConf();
 }

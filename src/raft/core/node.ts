@@ -108,10 +108,23 @@ export class RaftNode {
     return this.log.term(this.log.committed) === this.term;
   }
 
+  /**
+   * Takes back the queued acknowledgements of entries that a later step of the same Ready
+   * replaced: from index `from` on, and of any index when given by an earlier term. Sent after
+   * the Ready's write, they would vouch for entries no longer on disk, and the old leader could
+   * count them towards a commit (dropping a message is always safe).
+   */
+  retractAcks(from: number, olderTerms: boolean): void {
+    this.msgs = this.msgs.filter(
+      (m) => m.type !== 'appendResp' || !m.success || (m.index < from && !(olderTerms && m.term < this.term)),
+    );
+  }
+
   /** Appends entries to the log and applies any configuration they change or truncate away. */
   appendToLog(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const truncatedAt = this.log.append(entries);
+    if (truncatedAt !== undefined) this.retractAcks(truncatedAt, false);
     if ((truncatedAt !== undefined && truncatedAt <= this.lastConfIndex) || entries[0]!.index === 1) {
       // an uncommitted change was overwritten (back to the configuration of the log as it is
       // now), or the log starts afresh with the founding configuration

@@ -100,8 +100,13 @@ export class RaftCore implements RaftCoreApi {
     log.commitTo(hs.commit);
     this.#r = new RaftNode(config.id, cfg, log);
     const r = this.#r;
-    becomeFollower(r, hs.term, null);
-    r.vote = hs.vote;
+    // A snapshot file is written before the WAL frame of its Ready, so a crash between the two
+    // can leave a log whose last term the persisted hard state never reached. Nothing was sent
+    // in that term (messages wait for the write), so taking it now, with no vote, is what the
+    // leader's message would have done; the next Ready persists it.
+    const term = Math.max(hs.term, log.lastTerm());
+    becomeFollower(r, term, null);
+    r.vote = term === hs.term ? hs.vote : null;
     this.#prevSoft = { leader: null, role: 'follower' };
     this.#prevHard = { term: hs.term, vote: hs.vote, commit: log.committed };
   }
@@ -164,8 +169,11 @@ export class RaftCore implements RaftCoreApi {
         });
         return;
       case 'vote':
-        if (m.preVote)
-          r.send({ type: 'voteResp', from: r.id, to: m.from, term: r.term, preVote: true, granted: false });
+        // §5.1 "If a server receives a request with a stale term number, it rejects the
+        // request": the refusal carries our term, so a candidate that falls behind catches up.
+        // Silence let a candidate that nobody else could elect keep raising the voters' terms
+        // ahead of the only electable one, which never learnt them (simulator seed 14866).
+        r.send({ type: 'voteResp', from: r.id, to: m.from, term: r.term, preVote: m.preVote, granted: false });
         return;
       case 'readIndex':
         r.send({ type: 'readIndexResp', from: r.id, to: m.from, term: r.term, context: m.context, index: -1 });

@@ -26,6 +26,12 @@ interface Transfer {
   stalls: number;
   /** The `acked` value we last rewound to: rewind once per loss, as TCP's fast retransmit does. */
   rewoundAt: number;
+  /**
+   * The lowest count the follower reported since the last stall check. Acknowledgements of a
+   * transfer that was restarted can arrive after the restart and claim more than the follower
+   * now has; a stall then resends from what the follower says, not from what we believed.
+   */
+  lowest: number;
 }
 
 export class SnapshotSender {
@@ -48,6 +54,7 @@ export class SnapshotSender {
       checkedAck: -1,
       stalls: 0,
       rewoundAt: -1,
+      lowest: Infinity,
     });
     return this.#fill(peer);
   }
@@ -61,6 +68,7 @@ export class SnapshotSender {
   ack(peer: string, index: number, term: number, received: number): Chunk[] {
     const t = this.#transfer(peer, index, term);
     if (!t) return [];
+    t.lowest = Math.min(t.lowest, received);
     if (received === t.acked && received < t.sent && t.rewoundAt !== received) {
       // A duplicate acknowledgement: the chunk at `received` was lost or reordered. Resend from
       // there once; further duplicates for the same offset come from chunks already in flight
@@ -90,9 +98,14 @@ export class SnapshotSender {
     if (!t) return [];
     t.stalls = t.acked === t.checkedAck ? t.stalls + 1 : 0;
     t.checkedAck = t.acked;
+    const lowest = t.lowest;
+    t.lowest = Infinity;
     // two rounds without progress: a slow link gets one round of grace before we resend
     if (t.stalls < 2) return [];
     t.stalls = 0;
+    // from what the follower last said it has, when that is less (seed 18003 sent from 32
+    // forever to a follower at 24: its restarted transfer had been credited with old acks)
+    t.acked = Math.min(t.acked, lowest);
     t.sent = t.acked;
     t.lastSent = false;
     t.rewoundAt = t.acked;

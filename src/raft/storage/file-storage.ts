@@ -188,8 +188,9 @@ export class FileRaftStorage implements RaftStorage {
       }
       const skip = parts.entries.findIndex((e) => e.index > floor);
       const entries: readonly Entry[] = skip < 0 ? [] : parts.entries.slice(skip);
-      if (entries.length > 0) records.push({ kind: 'entries', entries });
-      if (parts.hardState !== undefined) records.push({ kind: 'hardState', hardState: parts.hardState });
+      // One frame for the entries and the hard state: a torn write keeps both or neither.
+      if (entries.length > 0 || parts.hardState !== undefined)
+        records.push({ kind: 'batch', entries, hardState: parts.hardState });
       if (records.length === 0) {
         // Nothing new, but a sync request still flushes earlier unsynced saves.
         if (sync) await this.#write(() => this.#wal.sync());

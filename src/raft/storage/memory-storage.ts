@@ -31,12 +31,15 @@ function applySave(state: MemoryState, parts: SaveParts): void {
   if (parts.hardState !== undefined) state.hardState = parts.hardState;
 }
 
-/** One save split into the parts a crash may separate, in write order. */
+/**
+ * One save split into the parts a crash may separate, in write order: the snapshot, then the
+ * entries with the hard state (one frame in the file storage, so never separated).
+ */
 function steps(parts: SaveParts): SaveParts[] {
   const out: SaveParts[] = [];
   if (parts.snapshot !== undefined) out.push({ snapshot: parts.snapshot, entries: [] });
-  if (parts.entries.length > 0) out.push({ entries: parts.entries });
-  if (parts.hardState !== undefined) out.push({ entries: [], hardState: parts.hardState });
+  if (parts.entries.length > 0 || parts.hardState !== undefined)
+    out.push({ entries: parts.entries, ...(parts.hardState ? { hardState: parts.hardState } : {}) });
   return out;
 }
 
@@ -113,8 +116,8 @@ export class MemoryRaftStorage implements RaftStorage {
   }
 
   /**
-   * How many steps of unsynced saves a crash could keep: each save is up to three steps
-   * (snapshot, entries, hard state), written in that order, like the file storage's frames.
+   * How many steps of unsynced saves a crash could keep: each save is up to two steps
+   * (snapshot, then entries with hard state), written in that order, like the file storage's frames.
    */
   get unsyncedSteps(): number {
     return this.#pending.reduce((n, parts) => n + steps(parts).length, 0);

@@ -15,6 +15,7 @@ const TAG_ENTRIES = 2;
 const TAG_HARD_STATE = 3;
 const TAG_SNAPSHOT_MARKER = 4;
 const TAG_SNAPSHOT_FILE = 5;
+const TAG_BATCH = 6;
 
 /** A log position; `index` 0 means none. */
 export interface Position {
@@ -32,10 +33,22 @@ export interface HeaderRecord {
   readonly hardState: HardState;
   readonly reset: Position;
 }
-/** Entries; on replay they replace every entry at or after `entries[0].index`. */
+/**
+ * Entries; on replay they replace every entry at or after `entries[0].index`. Read from WALs of
+ * earlier builds only: this build writes a {@link BatchRecord}.
+ */
 export interface EntriesRecord {
   readonly kind: 'entries';
   readonly entries: readonly Entry[];
+}
+/**
+ * A Ready's entries and hard state in one frame: a crash keeps both or neither, so the log can
+ * never hold entries of a term that the persisted hard state has not reached.
+ */
+export interface BatchRecord {
+  readonly kind: 'batch';
+  readonly entries: readonly Entry[];
+  readonly hardState: HardState | undefined;
 }
 export interface HardStateRecord {
   readonly kind: 'hardState';
@@ -46,7 +59,7 @@ export interface SnapshotMarkerRecord {
   readonly kind: 'snapshot';
   readonly position: Position;
 }
-export type WalRecord = HeaderRecord | EntriesRecord | HardStateRecord | SnapshotMarkerRecord;
+export type WalRecord = HeaderRecord | EntriesRecord | BatchRecord | HardStateRecord | SnapshotMarkerRecord;
 
 /** The content of a snapshot file. `reset` is true for a snapshot installed through `save()`. */
 export interface SnapshotFileRecord {
@@ -86,6 +99,13 @@ export function encodeWalRecord(record: WalRecord): Uint8Array {
       break;
     case 'entries':
       value = [TAG_ENTRIES, record.entries.map((e) => [e.index, e.term, e.type, e.data])];
+      break;
+    case 'batch':
+      value = [
+        TAG_BATCH,
+        record.entries.map((e) => [e.index, e.term, e.type, e.data]),
+        ...(record.hardState ? hardStateFields(record.hardState) : [null, null, null]),
+      ];
       break;
     case 'hardState':
       value = [TAG_HARD_STATE, ...hardStateFields(record.hardState)];
@@ -167,6 +187,15 @@ function entry(value: unknown): Entry {
   };
 }
 
+function entryList(values: unknown[], what: string): Entry[] {
+  const entries = values.map(entry);
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.index !== entries[i - 1]!.index + 1)
+      throw new RecordError(`${what} record is not contiguous at index ${entries[i]!.index}`);
+  }
+  return entries;
+}
+
 /** Decode and validate a WAL record; throws RecordError or RecordVersionError. */
 export function decodeWalRecord(payload: Uint8Array): WalRecord {
   const value = decodeCbor(payload);
@@ -184,12 +213,16 @@ export function decodeWalRecord(payload: Uint8Array): WalRecord {
     case TAG_ENTRIES: {
       expectLength(value, 2, 'entries');
       if (!Array.isArray(value[1]) || value[1].length === 0) throw new RecordError('entries record holds no entries');
-      const entries = value[1].map(entry);
-      for (let i = 1; i < entries.length; i++) {
-        if (entries[i]!.index !== entries[i - 1]!.index + 1)
-          throw new RecordError(`entries record is not contiguous at index ${entries[i]!.index}`);
-      }
-      return { kind: 'entries', entries };
+      return { kind: 'entries', entries: entryList(value[1], 'entries') };
+    }
+    case TAG_BATCH: {
+      expectLength(value, 5, 'batch');
+      if (!Array.isArray(value[1])) throw new RecordError('batch record has no entry list');
+      const entries = entryList(value[1], 'batch');
+      const noHardState = value[2] === null && value[3] === null && value[4] === null;
+      if (entries.length === 0 && noHardState)
+        throw new RecordError('batch record holds neither entries nor a hard state');
+      return { kind: 'batch', entries, hardState: noHardState ? undefined : hardState(value, 2) };
     }
     case TAG_HARD_STATE:
       expectLength(value, 4, 'hard state');

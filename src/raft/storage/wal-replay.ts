@@ -126,13 +126,17 @@ function applyRecord(
     case 'header':
       throw new StorageCorruptError(file, frame.offset, 'a segment header appears after the start of the segment');
     case 'entries':
-      try {
-        ctx.log.append(record.entries);
-      } catch (e) {
-        if (e instanceof LogGapError) throw new StorageCorruptError(file, frame.offset, e.message, { cause: e });
-        throw e;
+    case 'batch':
+      if (record.entries.length > 0) {
+        try {
+          ctx.log.append(record.entries);
+        } catch (e) {
+          if (e instanceof LogGapError) throw new StorageCorruptError(file, frame.offset, e.message, { cause: e });
+          throw e;
+        }
+        segment.maxIndex = Math.max(segment.maxIndex, record.entries[record.entries.length - 1]!.index);
       }
-      segment.maxIndex = Math.max(segment.maxIndex, record.entries[record.entries.length - 1]!.index);
+      if (record.kind === 'batch' && record.hardState) ctx.hardState = record.hardState;
       return;
     case 'hardState':
       ctx.hardState = record.hardState;

@@ -32,6 +32,22 @@ describe('SnapshotSender', () => {
     expect(sender.retransmitIfStalled('b').map((c) => c.offset)).toEqual([0, 10]);
   });
 
+  // seed 18003: acknowledgements of the transfer before a restart arrived after it and credited
+  // the new transfer with 32 bytes; the follower, at 24, never got byte 24 again
+  it('retransmitIfStalled() resends from what the follower last reported when that is less than believed', () => {
+    const sender = new SnapshotSender(8, 4);
+    sender.start('b', snapshot);
+    sender.reject('b', 10, 2);
+    sender.ack('b', 10, 2, 32); // late, from before the restart
+    sender.ack('b', 10, 2, 24); // the follower's real count, again and again
+    sender.ack('b', 10, 2, 24);
+    expect(sender.retransmitIfStalled('b')).toEqual([]);
+    sender.ack('b', 10, 2, 24);
+    expect(sender.retransmitIfStalled('b')).toEqual([]);
+    sender.ack('b', 10, 2, 24);
+    expect(sender.retransmitIfStalled('b').map((c) => c.offset)).toEqual([24, 32, 40, 48]);
+  });
+
   it('sends the last chunk with done and stops there', () => {
     const sender = new SnapshotSender(40, 4);
     const chunks = sender.start('b', snapshot);

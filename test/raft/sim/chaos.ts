@@ -66,7 +66,8 @@ export class Chaos {
     const node = c.nodes.get(message.from);
     if (!node) return;
     c.queue.after(c.rng.next() * 2, `crash ${node.id} after voting`, () => {
-      if (!node.up) return;
+      // Once healed, nothing restarts a crashed node any more: the heal phase has no crashes.
+      if (!this.active || !node.up) return;
       node.crash(c.rng.chance(0.5) ? 0 : c.rng.int(0, node.disk.unsynced + 1));
       this.#restartLater(node, 30);
     });

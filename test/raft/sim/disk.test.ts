@@ -20,11 +20,28 @@ describe('SimDisk', () => {
     const disk = new SimDisk(hooks);
     disk.write({ entries: [e(1, 1)], hardState: { term: 1, vote: null, commit: 0 } });
     disk.completeSync(disk.beginSync());
-    disk.write({ entries: [e(2, 1), e(3, 1)], hardState: { term: 2, vote: 'b', commit: 1 } });
+    disk.write({ entries: [e(2, 1)], hardState: { term: 1, vote: 'b', commit: 1 } });
+    disk.write({ entries: [e(3, 1)] });
+    expect(disk.unsynced).toBe(2);
     disk.crash(1);
     expect(lastIndex(disk.written)).toBe(2);
-    expect(disk.written.hardState.term).toBe(1);
+    expect(disk.written.hardState.vote).toBe('b');
     expect(disk.load(undefined).entries.map((x) => x.index)).toEqual([1, 2]);
+  });
+
+  // seeds 2677, 7106, 7862: a torn tail kept a Ready's entries of term 12 without its hard
+  // state of term 12, and the node came back with a log ahead of its term
+  it("crash() keeps a Ready's entries and hard state together or not at all", () => {
+    const disk = new SimDisk(hooks);
+    disk.write({ entries: [e(1, 1)], hardState: { term: 1, vote: null, commit: 0 } });
+    disk.completeSync(disk.beginSync());
+    disk.write({ entries: [e(2, 2), e(3, 2)], hardState: { term: 2, vote: 'b', commit: 1 } });
+    expect(disk.unsynced).toBe(1);
+    disk.crash(0);
+    expect([lastIndex(disk.written), disk.written.hardState.term]).toEqual([1, 1]);
+    disk.write({ entries: [e(2, 2)], hardState: { term: 2, vote: 'b', commit: 1 } });
+    disk.crash(1);
+    expect([lastIndex(disk.written), disk.written.hardState.term]).toEqual([2, 2]);
   });
 
   it('write() truncates a conflicting suffix and keeps log terms', () => {

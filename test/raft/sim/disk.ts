@@ -17,10 +17,14 @@ export interface DiskImage {
   entries: Entry[];
 }
 
+/**
+ * What one write puts on the disk. A Ready's entries and hard state are one record, as they are
+ * one frame in the real WAL: a torn tail keeps both or neither. The snapshot of a Ready is its
+ * own record before them (the real storage writes the snapshot file first).
+ */
 type DiskRecord =
   | { readonly kind: 'snapshot'; readonly snapshot: Snapshot; readonly keepLog: boolean }
-  | { readonly kind: 'entry'; readonly entry: Entry }
-  | { readonly kind: 'hardState'; readonly hardState: HardState };
+  | { readonly kind: 'batch'; readonly entries: readonly Entry[]; readonly hardState: HardState | undefined };
 
 /** Deliberate disk bugs for the checker's self-test. */
 export type DiskBug = 'none' | 'lyingFsync' | 'forgetVote';
@@ -69,15 +73,15 @@ function applyRecord(image: DiskImage, record: DiskRecord): void {
       image.entries = keep;
       break;
     }
-    case 'entry': {
-      const base = snapIndex(image);
-      image.entries.length = record.entry.index - base - 1;
-      image.entries.push(record.entry);
+    case 'batch': {
+      const first = record.entries[0];
+      if (first) {
+        image.entries.length = first.index - snapIndex(image) - 1;
+        image.entries.push(...record.entries);
+      }
+      if (record.hardState) image.hardState = record.hardState;
       break;
     }
-    case 'hardState':
-      image.hardState = record.hardState;
-      break;
   }
 }
 
@@ -142,7 +146,7 @@ export class SimDisk {
           `entry ${entry.index} has term ${entry.term}, below the term ${prevTerm} of the entry before it`,
         );
       }
-      this.#append({ kind: 'entry', entry });
+      this.#writeEntry(entry);
       this.#hooks.onEntryWritten(entry, prevTerm);
     }
     if (parts.hardState) {
@@ -162,8 +166,10 @@ export class SimDisk {
           `hard state commits ${next.commit} beyond the last written entry ${last}`,
         );
       }
-      this.#append({ kind: 'hardState', hardState: this.#bug === 'forgetVote' ? { ...next, vote: null } : next });
     }
+    const hardState =
+      parts.hardState && this.#bug === 'forgetVote' ? { ...parts.hardState, vote: null } : parts.hardState;
+    if (parts.entries.length > 0 || hardState) this.#append({ kind: 'batch', entries: parts.entries, hardState });
     const lastTerm = termAt(this.#written, lastIndex(this.#written))!;
     if (lastTerm > this.#written.hardState.term) {
       throw new InvariantError(
@@ -214,6 +220,13 @@ export class SimDisk {
       entries: [...image.entries],
       ...(bootstrapConf ? { bootstrapConf } : {}),
     };
+  }
+
+  /** The checks of the next entry look at the log with the entries before it in this Ready. */
+  #writeEntry(entry: Entry): void {
+    const image = this.#written;
+    image.entries.length = entry.index - snapIndex(image) - 1;
+    image.entries.push(entry);
   }
 
   #append(record: DiskRecord): void {

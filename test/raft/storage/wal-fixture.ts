@@ -21,15 +21,19 @@ export interface WrittenWal {
 }
 
 /**
- * `count` single-frame saves: mostly one entry each (sizes vary), a hard state every 4th, and an
- * overwrite of the last entry near the end so the tail exercises overwrite semantics.
+ * `count` single-frame saves: mostly one entry each (sizes vary), a hard state every 4th, an
+ * entry with its hard state every 8th (a Ready's: one frame, so a cut keeps both or neither),
+ * and an overwrite of the last entry near the end so the tail exercises overwrite semantics.
  */
 export function makeOps(count: number): SaveOp[] {
   const ops: SaveOp[] = [];
   let last = 0;
   for (let j = 0; j < count; j++) {
     if (j % 4 === 3) ops.push({ entries: [], hardState: hardState(1 + (j >> 4), 'n1', last) });
-    else if (j === count - 3 && last > 1) {
+    else if (j % 8 === 5) {
+      last += 1;
+      ops.push({ entries: [entry(last, 1, 10 + ((j * 5) % 40))], hardState: hardState(1 + (j >> 4), 'n1', last - 1) });
+    } else if (j === count - 3 && last > 1) {
       ops.push({ entries: [entry(last, 2, 20)] }); // replaces the last entry
     } else {
       last += 1;
