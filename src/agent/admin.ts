@@ -22,7 +22,8 @@ import type { AgentContext } from './agent.js';
 import type { JoinService } from './join.js';
 import { readLocalToken, writeLocalToken, writeMembership } from './local-files.js';
 import { buildNodes, buildStatus } from './views.js';
-import { sleep, toApiError, type CommandWriter } from './writes.js';
+import { toApiError, type CommandWriter } from './writes.js';
+import { linearizableRead } from './reads.js';
 
 export class AdminService implements ClusterApi {
   readonly #agent: AgentContext;
@@ -97,7 +98,7 @@ export class AdminService implements ClusterApi {
           name,
           tokenKey: tokenKeyHex(token.secret),
           fingerprint: fingerprint(tokenKeyHex(token.secret)),
-        } as never,
+        },
         { signal },
       );
       await writeLocalToken(this.#agent.config.dataDir, token.text);
@@ -107,7 +108,7 @@ export class AdminService implements ClusterApi {
         type: 'node.register',
         ...(await this.#joins.selfRegistration()),
         roles: { voter: 'auto', workloads: true },
-      } as never,
+      },
       { signal },
     );
     // Joiners must start from a snapshot: it carries the bootstrap configuration, the log does not.
@@ -129,7 +130,7 @@ export class AdminService implements ClusterApi {
     const cluster = this.#requireCluster();
     const token = createJoinToken(cluster.id);
     const key = tokenKeyHex(token.secret);
-    await this.#writer.submit({ type: 'token.rotate', tokenKey: key, fingerprint: fingerprint(key) } as never, options);
+    await this.#writer.submit({ type: 'token.rotate', tokenKey: key, fingerprint: fingerprint(key) }, options);
     await writeLocalToken(this.#agent.config.dataDir, token.text);
     return { token: token.text, fingerprint: fingerprint(key) };
   }
@@ -207,7 +208,7 @@ export class AdminService implements ClusterApi {
       );
     }
     if (inConf) await raft.changeMembership({ type: 'remove', node: id }, { signal });
-    if (this.#agent.state.node(id)) await this.#writer.submit({ type: 'node.remove', id } as never, { signal });
+    if (this.#agent.state.node(id)) await this.#writer.submit({ type: 'node.remove', id }, { signal });
     this.#agent.log.info({ node: id }, 'node removed and revoked');
     return null;
   }
@@ -247,14 +248,7 @@ export class AdminService implements ClusterApi {
   async #read(signal?: AbortSignal): Promise<void> {
     const raft = this.#agent.raft();
     if (!raft) return;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await raft.read({ signal });
-      } catch (error) {
-        if (attempt >= 20) throw toApiError(error);
-        await sleep(100, signal);
-      }
-    }
+    await linearizableRead(raft, signal);
   }
 
   #requireCluster() {

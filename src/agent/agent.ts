@@ -20,6 +20,7 @@ import type { ApplyResult } from '../state/index.js';
 import type { AgentConfig } from './config.js';
 import { readMembership, type ClusterMembership } from './local-files.js';
 import { CommandWriter } from './writes.js';
+import { AppliedIndex } from './applied-index.js';
 import { JoinService } from './join.js';
 import { LeaderLoop } from './leader-loop.js';
 import { AdminService } from './admin.js';
@@ -67,6 +68,7 @@ export class Agent implements AgentContext {
   readonly config: AgentConfig;
   readonly log: Logger;
   readonly state = new ClusterStateMachine();
+  readonly #applied = new AppliedIndex();
   #host: P2PHost | null = null;
   #rpc: RpcService | null = null;
   #transport: Libp2pRaftTransport | null = null;
@@ -91,7 +93,7 @@ export class Agent implements AgentContext {
   constructor(config: AgentConfig, logger?: Logger) {
     this.config = config;
     this.log = logger ?? pino({ level: config.logLevel, base: { service: 'shoal' } });
-    this.writer = new CommandWriter(this);
+    this.writer = new CommandWriter(this, this.#applied);
     this.joins = new JoinService(this, this.writer);
     this.admin = new AdminService(this, this.writer, this.joins);
     this.workloads = new WorkloadService(this, this.writer);
@@ -303,7 +305,7 @@ export class Agent implements AgentContext {
           ...(JSON.stringify(record.resources) === JSON.stringify(resources) ? {} : { resources }),
         };
         if (Object.keys(change).length === 0) return;
-        await this.writer.submit({ type: 'node.update', id: this.id, ...change } as never, { deadlineMs: 5_000 });
+        await this.writer.submit({ type: 'node.update', id: this.id, ...change }, { deadlineMs: 5_000 });
         this.log.info(change, "updated this node's record");
         return;
       } catch (error) {
@@ -318,12 +320,14 @@ export class Agent implements AgentContext {
     return {
       apply: (entry: Entry) => {
         const result = state.apply(entry);
+        this.#applied.advance(entry.index);
         this.#queueAddressSync();
         return result;
       },
       snapshot: () => state.snapshot(),
       restore: (data: Uint8Array, index: number) => {
         state.restore(data, index);
+        this.#applied.advance(index);
         this.#queueAddressSync();
       },
     };

@@ -127,24 +127,31 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     apiSocket: values['api-socket'] ?? join(dataDir, 'shoal.sock'),
     apiListen: (values.api ?? ['127.0.0.1:7900']).filter((addr) => addr !== '' && addr !== 'none'),
     adminToken: values['admin-token'] ?? env.SHOAL_ADMIN_TOKEN,
-    tickMs: positiveInt(values['tick-ms'] ?? '100', '--tick-ms'),
+    tickMs: positiveInt(values['tick-ms'] ?? '100', '--tick-ms', 60_000),
     labels,
     logLevel: values['log-level'] ?? env.SHOAL_LOG_LEVEL ?? 'info',
     init: values.init ?? false,
     join: values.join ? { address: values.join, token: token! } : undefined,
-    voterReplaceGraceMs: positiveInt(values['voter-grace-ms'] ?? '30000', '--voter-grace-ms'),
+    voterReplaceGraceMs: positiveInt(values['voter-grace-ms'] ?? '30000', '--voter-grace-ms', WEEK_MS),
     targetVoters: parseTargetVoters(values['target-voters'] ?? 'auto'),
     snapshotEvery: positiveInt(values['snapshot-every'] ?? '10000', '--snapshot-every'),
     mdns: values.mdns ?? false,
     runtime: parseRuntime(values.runtime ?? env.SHOAL_RUNTIME ?? 'docker'),
-    nodeDownGraceMs: values['node-grace-ms'] ? positiveInt(values['node-grace-ms'], '--node-grace-ms') : undefined,
+    nodeDownGraceMs: values['node-grace-ms']
+      ? positiveInt(values['node-grace-ms'], '--node-grace-ms', WEEK_MS)
+      : undefined,
   };
 }
 
-function positiveInt(text: string, flag: string): number {
+/** A week, in ms: the longest grace period (as the cluster settings allow), well under Node's timer limit. */
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+function positiveInt(text: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new AgentConfigError(`${flag}: expected a positive integer, got "${text}"`);
+  if (!Number.isInteger(value) || value <= 0 || value > max)
+    throw new AgentConfigError(
+      `${flag}: expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}, got "${text}"`,
+    );
   return value;
 }
 

@@ -15,12 +15,14 @@ import type {
   QuotaView,
 } from '../api/job-types.js';
 import { ApiError, type LogLine, type ReadOptions, type WriteOptions } from '../api/types.js';
+import { nodeViews } from '../controllers/placement.js';
 import { parseBytes } from '../stack/units.js';
 import { isJobEnded, type JobRecord } from '../state/jobs.js';
 import type { AgentContext } from './agent.js';
 import { historyRows, queueRows, quotaViews } from './job-views.js';
-import { buildSubmittedJob } from './job-spec.js';
-import { toApiError, type CommandWriter } from './writes.js';
+import { buildSubmittedJob, checkUnitFits } from './job-spec.js';
+import type { CommandWriter } from './writes.js';
+import { linearizableRead } from './reads.js';
 
 export class BatchService implements BatchApi {
   readonly #agent: AgentContext;
@@ -34,6 +36,7 @@ export class BatchService implements BatchApi {
   async submitJob(request: JobSubmitRequest, options: WriteOptions = {}): Promise<JobSubmitResult> {
     this.#member();
     const job = buildSubmittedJob(request);
+    checkUnitFits(job.spec, nodeViews(this.#agent.state.state()));
     const result = await this.#writer.submit(
       {
         type: 'job.submit',
@@ -45,7 +48,7 @@ export class BatchService implements BatchApi {
         dependencies: job.dependencies,
         spec: job.spec,
         specHash: job.specHash,
-      } as never,
+      },
       options,
     );
     if (result.jobId === undefined)
@@ -63,10 +66,7 @@ export class BatchService implements BatchApi {
     const jobs = jobIds.map((id) => this.#job(id));
     const open = jobs.filter((j) => !isJobEnded(j.state)).map((j) => j.id);
     if (open.length > 0)
-      await this.#writer.submit(
-        { type: 'job.cancel', jobIds: open, reason: 'cancelled by the user' } as never,
-        options,
-      );
+      await this.#writer.submit({ type: 'job.cancel', jobIds: open, reason: 'cancelled by the user' }, options);
     return { cancelled: open };
   }
 
@@ -124,7 +124,7 @@ export class BatchService implements BatchApi {
   ): Promise<QuotaView | null> {
     await this.#read(options.signal);
     if (request === null) {
-      await this.#writer.submit({ type: 'quota.set', namespace, quota: null } as never, options);
+      await this.#writer.submit({ type: 'quota.set', namespace, quota: null }, options);
       return null;
     }
     const quota: Record<string, number> = {};
@@ -140,7 +140,7 @@ export class BatchService implements BatchApi {
     }
     if (Object.keys(quota).length === 0)
       throw new ApiError(400, 'bad_request', 'quota set: give at least one of --cpus, --mem, --gpus, --jobs');
-    await this.#writer.submit({ type: 'quota.set', namespace, quota } as never, options);
+    await this.#writer.submit({ type: 'quota.set', namespace, quota }, options);
     return quotaViews(this.#agent.state.state(), Date.now()).find((q) => q.namespace === namespace) ?? null;
   }
 
@@ -170,11 +170,6 @@ export class BatchService implements BatchApi {
 
   async #read(signal?: AbortSignal): Promise<void> {
     this.#member();
-    await this.#agent
-      .raft()!
-      .read({ signal })
-      .catch((error: unknown) => {
-        throw toApiError(error);
-      });
+    await linearizableRead(this.#agent.raft()!, signal);
   }
 }

@@ -6,6 +6,9 @@
  * @module
  */
 import { ApiError } from '../api/types.js';
+import { reservationsOf } from '../controllers/placement.js';
+import { neverFits } from '../scheduler/queue/capacity.js';
+import type { NodeView } from '../scheduler/types.js';
 import type { JobSubmitRequest } from '../api/job-types.js';
 import { formatStackError, hashService, parseStack } from '../stack/index.js';
 import type { ServiceSpec } from '../stack/spec.js';
@@ -50,6 +53,12 @@ export function buildSubmittedJob(request: JobSubmitRequest): BuiltJob {
     throw new ApiError(400, 'bad_request', 'job submit: --image runs a container: leave out --runtime process');
   if (runtime === 'docker' && !request.image)
     throw new ApiError(400, 'bad_request', 'job submit: the docker runtime needs --image');
+  if (request.cpus !== undefined && !(request.cpus > 0))
+    throw new ApiError(
+      400,
+      'bad_request',
+      `job submit: --cpus ${String(request.cpus)}: a unit reserves more than 0 CPUs; ask for 1, 4 or 0.5`,
+    );
   const name = request.name ?? defaultName(request.command[0]!);
   const job: Record<string, unknown> = { requeue: request.requeue ?? true };
   if (request.time !== undefined) job.time_limit = request.time;
@@ -91,6 +100,21 @@ export function buildSubmittedJob(request: JobSubmitRequest): BuiltJob {
     specHash: hashService(spec),
     dependencies: parseDependency(request.dependency ?? ''),
   };
+}
+
+/**
+ * Refuse a job one unit of which no node could ever hold, even empty, as Slurm does: it would wait
+ * forever. A Compose job is not refused (nodes may join later); the queue's REASON says it instead.
+ * @throws {ApiError} 400 naming what a unit needs and the largest node.
+ */
+export function checkUnitFits(spec: ServiceSpec, nodes: readonly NodeView[]): void {
+  const never = neverFits(reservationsOf(spec), nodes);
+  if (never === null) return;
+  throw new ApiError(
+    400,
+    'bad_request',
+    `job submit: Requested node configuration is not available: ${never}; ask for less (-c, --mem, --gpus), or add a node that big first`,
+  );
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 import type { HistoryRow, QueueRow, QuotaView } from '../api/job-types.js';
+import { isUnitRunning } from '../controllers/jobs.js';
 import { reservationsOf } from '../controllers/placement.js';
 import { DEFAULT_FAIR_SHARE_HALF_LIFE_MS, decayedUsage, isJobEnded, type JobRecord } from '../state/jobs.js';
 import type { ClusterState } from '../state/model.js';
@@ -32,8 +33,6 @@ function queueOrder(state: ClusterState, now: number): (a: JobRecord, b: JobReco
     Number(a.id) - Number(b.id);
 }
 
-const RUNNING_STATES = new Set(['assigned', 'preparing', 'starting', 'running']);
-
 /** Rows of `shoal queue`: running jobs first, then pending ones in queue order. */
 export function queueRows(
   state: ClusterState,
@@ -48,55 +47,82 @@ export function queueRows(
       (options.jobIds === undefined || options.jobIds.has(j.id)),
   );
   const order = queueOrder(state, now);
-  const pending = jobs.filter((j) => j.state === 'PENDING').sort(order);
+  const views = jobs.map((job) => ({ job, units: unitsOf(job, byJob.get(job.id) ?? []) }));
+  const pending = views
+    .filter((v) => v.units.state === 'PENDING')
+    .map((v) => v.job)
+    .sort(order);
   const position = new Map(pending.map((j, i) => [j.id, i + 1]));
-  const rank = (j: JobRecord) => (j.state === 'RUNNING' ? 0 : j.state === 'PENDING' ? 1 : 2);
-  return jobs
-    .sort((a, b) => rank(a) - rank(b) || (rank(a) === 1 ? order(a, b) : Number(a.id) - Number(b.id)))
-    .map((job) => queueRow(state, job, byJob.get(job.id) ?? [], position.get(job.id) ?? null));
+  const rank = (v: (typeof views)[number]) => (v.units.state === 'RUNNING' ? 0 : v.units.state === 'PENDING' ? 1 : 2);
+  return views
+    .sort((a, b) => rank(a) - rank(b) || (rank(a) === 1 ? order(a.job, b.job) : Number(a.job.id) - Number(b.job.id)))
+    .map((v) => queueRow(state, v.job, v.units, position.get(v.job.id) ?? null));
 }
 
-function queueRow(
-  state: ClusterState,
-  job: JobRecord,
-  tasks: readonly TaskRecord[],
-  position: number | null,
-): QueueRow {
-  const live = tasks.filter((t) => !isTerminal(t.state) && t.state !== 'orphaned');
-  const running = live.filter((t) => RUNNING_STATES.has(t.state));
-  const waiting = live.filter((t) => t.state === 'pending' || t.state === 'new');
-  const nodes = [...new Set(running.map((t) => state.nodes[t.nodeId ?? '']?.hostname ?? t.nodeId ?? '?'))].sort();
+function queueRow(state: ClusterState, job: JobRecord, units: JobUnits, position: number | null): QueueRow {
+  const nodes = [...new Set(units.running.map((t) => state.nodes[t.nodeId ?? '']?.hostname ?? t.nodeId ?? '?'))].sort();
   const spec = state.services[job.serviceId]?.spec.job ?? null;
-  const notStarted = Math.max(0, job.units - job.succeeded - job.failed - live.length);
   return {
     jobId: job.id,
     name: job.name,
     owner: job.owner,
     namespace: job.namespace,
-    state: job.state,
+    state: units.state,
     priority: job.priority,
     position,
     submittedAt: job.submittedAt,
     startedAt: job.startedAt,
     units: {
       total: job.units,
-      running: running.length,
-      pending: waiting.length + notStarted,
+      running: units.running.length,
+      pending: units.waiting.length + units.notStarted,
       done: job.succeeded,
       failed: job.failed,
     },
     nodes,
-    reason: isJobEnded(job.state) ? job.reason : pendingReason(job, waiting),
+    reason: isJobEnded(job.state) ? job.reason : pendingReason(job, units, spec?.array?.maxConcurrent ?? 0),
     display: spec?.array ? `${job.id}_[${spec.array.text}]` : job.id,
   };
 }
 
-/** The job's own reason (Dependency, BeginTime), else the queue's reason for its first waiting unit. */
-function pendingReason(job: JobRecord, waiting: readonly TaskRecord[]): string {
+/** A job's units as the queue shows them, and the state that follows from them. */
+interface JobUnits {
+  /** The record's state, except that a job with a running unit is RUNNING (the record lags a pass). */
+  readonly state: JobRecord['state'];
+  readonly live: readonly TaskRecord[];
+  readonly running: readonly TaskRecord[];
+  readonly waiting: readonly TaskRecord[];
+  /** Units with no task yet (an array's `%N`, parallelism, back-off); 0 once the job ended. */
+  readonly notStarted: number;
+}
+
+function unitsOf(job: JobRecord, tasks: readonly TaskRecord[]): JobUnits {
+  const live = tasks.filter((t) => !isTerminal(t.state) && t.state !== 'orphaned');
+  const running = live.filter((t) => isUnitRunning(t.state));
+  const waiting = live.filter((t) => !isUnitRunning(t.state));
+  const ended = isJobEnded(job.state);
+  return {
+    state: job.state === 'PENDING' && running.length > 0 ? 'RUNNING' : job.state,
+    live,
+    running,
+    waiting,
+    // An ended job starts nothing more: its units that never ran are not pending (a cancelled one).
+    notStarted: ended ? 0 : Math.max(0, job.units - job.succeeded - job.failed - live.length),
+  };
+}
+
+/**
+ * The job's own reason (Dependency, BeginTime), else the queue's reason for its first waiting
+ * unit, else `JobArrayTaskLimit` when its units wait only for the array's `%N` (as Slurm says).
+ */
+function pendingReason(job: JobRecord, units: JobUnits, maxConcurrent: number): string {
   if (job.reason) return job.reason;
-  const first = [...waiting].sort((a, b) => a.job!.index - b.job!.index)[0];
-  if (first === undefined) return job.state === 'PENDING' ? 'Priority: waiting for the scheduler' : '';
-  return first.message || 'Priority: waiting for the scheduler';
+  const first = [...units.waiting].sort((a, b) => a.job!.index - b.job!.index)[0];
+  if (first !== undefined) return first.message || 'Priority: waiting for the scheduler';
+  if (maxConcurrent > 0 && units.notStarted > 0 && units.live.length >= maxConcurrent) {
+    return `JobArrayTaskLimit: at most ${maxConcurrent} units of this array run at once (%${maxConcurrent})`;
+  }
+  return units.state === 'PENDING' ? 'Priority: waiting for the scheduler' : '';
 }
 
 /** Rows of `shoal job history`: one per job, then one per run of each unit (newest jobs first). */

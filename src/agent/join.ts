@@ -236,7 +236,7 @@ export class JoinService {
         resources: node.resources,
         roles: { voter: 'auto', workloads: true },
         version: node.version,
-      } as never,
+      },
       { signal },
     );
     const conf = raft.appliedConf;

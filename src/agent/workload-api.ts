@@ -20,12 +20,13 @@ import {
   type WorkloadApi,
   type WriteOptions,
 } from '../api/types.js';
-import { formatStackError, hashService, parseStack } from '../stack/index.js';
+import { describeRefusal, formatStackError, hashService, parseStack } from '../stack/index.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal } from '../state/workloads.js';
 import type { AgentContext } from './agent.js';
 import { buildNodes } from './views.js';
-import { toApiError, type CommandWriter } from './writes.js';
+import type { CommandWriter } from './writes.js';
+import { linearizableRead } from './reads.js';
 
 export class WorkloadService implements WorkloadApi {
   readonly #agent: AgentContext;
@@ -52,11 +53,7 @@ export class WorkloadService implements WorkloadApi {
     });
     const warnings = parsed.warnings.map(formatStackError);
     if (!parsed.ok) {
-      throw new ApiError(
-        400,
-        'bad_request',
-        `stack ${request.name}: ${parsed.errors.length} error(s), nothing deployed:\n${parsed.errors.map(formatStackError).join('\n')}`,
-      );
+      throw new ApiError(400, 'bad_request', describeRefusal(request.name, parsed.errors, parsed.warnings));
     }
     const spec = parsed.spec;
     await this.#read(options.signal);
@@ -66,7 +63,7 @@ export class WorkloadService implements WorkloadApi {
       spec: serviceSpec,
       specHash: hashService(serviceSpec),
     }));
-    await this.#writer.submit({ type: 'stack.deploy', name: spec.name, services } as never, options);
+    await this.#writer.submit({ type: 'stack.deploy', name: spec.name, services }, options);
     const changes: StackDeployResult['services'][number][] = services.map((s) => ({
       name: s.name,
       change: !before.has(s.name) ? 'created' : before.get(s.name) === s.specHash ? 'unchanged' : 'updated',
@@ -97,7 +94,7 @@ export class WorkloadService implements WorkloadApi {
     const services = this.#agent.state.servicesOfStack(name).length;
     if (!this.#agent.state.stack(name))
       throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
-    await this.#writer.submit({ type: 'stack.remove', name } as never, options);
+    await this.#writer.submit({ type: 'stack.remove', name }, options);
     return { removed: name, services };
   }
 
@@ -140,7 +137,7 @@ export class WorkloadService implements WorkloadApi {
         `Cannot scale ${service.id} as it is a ${service.spec.kind} service: only replicated services have a replica count`,
       );
     }
-    await this.#writer.submit({ type: 'service.scale', serviceId: service.id, replicas } as never, options);
+    await this.#writer.submit({ type: 'service.scale', serviceId: service.id, replicas }, options);
     return this.#serviceView(this.#agent.state.service(service.id) ?? service);
   }
 
@@ -161,7 +158,7 @@ export class WorkloadService implements WorkloadApi {
     options: WriteOptions = {},
   ): Promise<NodeView> {
     const node = await this.#findNode(id, options.signal);
-    await this.#writer.submit({ type: 'node.setAvailability', id: node, availability } as never, options);
+    await this.#writer.submit({ type: 'node.setAvailability', id: node, availability }, options);
     return this.#nodeView(node);
   }
 
@@ -177,7 +174,7 @@ export class WorkloadService implements WorkloadApi {
         id: node,
         ...(change.add ? { add: change.add } : {}),
         ...(change.remove ? { remove: [...change.remove] } : {}),
-      } as never,
+      },
       options,
     );
     return this.#nodeView(node);
@@ -268,9 +265,7 @@ export class WorkloadService implements WorkloadApi {
         'not_initialized',
         'This agent is not part of a cluster yet: run `shoal init` or `shoal join`',
       );
-    await raft.read({ signal }).catch((error: unknown) => {
-      throw toApiError(error);
-    });
+    await linearizableRead(raft, signal);
   }
 }
 
@@ -289,6 +284,13 @@ export function taskView(task: TaskRecord, service: ServiceRecord, hostname: str
     message: task.message,
     exitCode: task.exitCode,
     restarts: task.restarts,
+    containerId: task.containerId,
+    ports: service.spec.ports.map((p) => ({
+      published: p.published,
+      target: p.target,
+      protocol: p.protocol,
+      hostIp: p.hostIp,
+    })),
   };
 }
 

@@ -236,9 +236,12 @@ export class WorkloadHost {
     const reports = [...this.#outbox.values()].map((r) => ({ ...r, message: r.message.slice(0, 4000) }));
     this.#outbox.clear();
     try {
-      await this.#writer.submit({ type: 'task.report', nodeId: this.#agent.host.peerId, reports } as never, {
-        deadlineMs: 5_000,
-      });
+      await this.#writer.submit(
+        { type: 'task.report', nodeId: this.#agent.host.peerId, reports },
+        {
+          deadlineMs: 5_000,
+        },
+      );
     } catch (error) {
       this.#agent.log.warn({ err: error, reports: reports.length }, 'could not report task states; retrying');
       for (const report of reports) if (!this.#outbox.has(report.taskId)) this.#outbox.set(report.taskId, report);
@@ -274,7 +277,7 @@ export class WorkloadHost {
           },
         });
         for (const command of commands) {
-          const result = await this.#writer.submit(command as never, { deadlineMs: 5_000 }).catch((error: unknown) => {
+          const result = await this.#writer.submit(command, { deadlineMs: 5_000 }).catch((error: unknown) => {
             this.#agent.log.warn({ err: error, type: command.type }, 'controller command refused');
             return null;
           });

@@ -2,16 +2,31 @@
  * Every change to the cluster goes through here: a command or a membership change is proposed
  * on the leader, or forwarded to it over libp2p RPC, retrying through elections until a deadline.
  * The leader stamps the time into commands (apply never reads the clock).
+ *
+ * Write semantics (docs/ARCHITECTURE.md, "Write semantics"):
+ * - every command carries a request id (`rid`, the API request's or a fresh one), which the state
+ *   machine applies at most once; so a forwarded write whose answer was lost (its leader died,
+ *   the stream broke) is simply sent again, to whichever node leads by then;
+ * - a forwarded write is re-sent at once when leadership moves away from the node it was sent to,
+ *   instead of waiting for its deadline;
+ * - the answer comes once this node has applied the write's index, so a reply built from local
+ *   state after a write through a follower shows the write;
+ * - a write that ran out of time after an attempt that may have reached a leader fails with
+ *   `outcome_unknown` (exit 5): sending it again with the same request id is safe.
  */
 import { ApiError, type ApiErrorCode } from '../api/types.js';
+import { nextWriteId } from '../api/request-scope.js';
 import { RemoteError } from '../p2p/index.js';
 import { NotLeaderError, OutcomeUnknownError, RaftRefusedError, StoppedError } from '../raft/errors.js';
 import type { ConfChange, NodeId } from '../raft/types.js';
-import { encodeCommand, validateCommand, type ApplyResult, type Command } from '../state/index.js';
+import { encodeCommand, validateCommand, type ApplyResult, type Command, type CommandInput } from '../state/index.js';
 import type { AgentContext } from './agent.js';
+import { AppliedIndexTimeoutError, type AppliedIndex } from './applied-index.js';
 
-/** A command as callers write it: the leader adds the format version and the time. */
-export type CommandInput = Omit<Command, 'v' | 'at'> & { readonly type: Command['type'] };
+export type { CommandInput };
+
+/** A command as it crosses RPC to the leader: the caller's input plus its request id. */
+type ForwardedCommand = CommandInput & { readonly rid: string };
 
 const DEFAULT_DEADLINE_MS = 10_000;
 const RETRY_DELAY_MS = 50;
@@ -22,6 +37,7 @@ const API_CODES: readonly ApiErrorCode[] = [
   'conflict',
   'not_initialized',
   'unavailable',
+  'outcome_unknown',
   'timeout',
   'internal',
 ];
@@ -33,6 +49,7 @@ export const STATUS_OF: Record<ApiErrorCode, number> = {
   conflict: 409,
   not_initialized: 409,
   unavailable: 503,
+  outcome_unknown: 503,
   timeout: 504,
   internal: 500,
 };
@@ -40,33 +57,43 @@ export const STATUS_OF: Record<ApiErrorCode, number> = {
 interface WriteOptions {
   readonly signal?: AbortSignal;
   readonly deadlineMs?: number;
+  /** The write's request id; by default the API request's next one, or a fresh one. */
+  readonly requestId?: string;
 }
 
 export class CommandWriter {
   readonly #agent: AgentContext;
+  readonly #applied: AppliedIndex;
 
-  constructor(agent: AgentContext) {
+  constructor(agent: AgentContext, applied: AppliedIndex) {
     this.#agent = agent;
+    this.#applied = applied;
   }
 
   /** Serve forwarded writes (members only). */
   register(): void {
     const rpc = this.#agent.rpc;
     rpc.handle('cluster.propose', (payload, { signal }) =>
-      withRemoteCodes(this.#proposeHere(payload as CommandInput, signal)),
+      withRemoteCodes(this.#proposeHere(payload as ForwardedCommand, signal)),
     );
     rpc.handle('cluster.confChange', (payload, { signal }) =>
       withRemoteCodes(this.#changeHere(payload as ConfChange, signal)),
     );
   }
 
-  /** Propose `command` through the leader; resolves with the apply result, throws ApiError when refused. */
+  /**
+   * Propose `command` through the leader; resolves with the apply result once this node has
+   * applied it, throws ApiError when refused (or `outcome_unknown` when time ran out after an
+   * attempt that may have been applied).
+   */
   async submit(command: CommandInput, options: WriteOptions = {}): Promise<ApplyResult & { ok: true }> {
+    const forwarded: ForwardedCommand = { ...command, rid: options.requestId ?? nextWriteId() };
+    const deadline = Date.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS);
     const result = (await this.viaLeader(
       'cluster.propose',
-      command,
-      (signal) => this.#proposeHere(command, signal),
-      options,
+      forwarded,
+      (signal) => this.#proposeHere(forwarded, signal),
+      { ...options, deadlineMs: deadline - Date.now(), idempotent: true },
     )) as ApplyResult;
     if (!result.ok) {
       throw new ApiError(
@@ -74,6 +101,12 @@ export class CommandWriter {
         result.reason === 'refused' ? 'conflict' : 'bad_request',
         result.error,
       );
+    }
+    try {
+      await this.#applied.reach(result.index, { signal: options.signal, deadline });
+    } catch (error) {
+      if (error instanceof AppliedIndexTimeoutError) throw new ApiError(504, 'timeout', error.message);
+      throw error;
     }
     return result;
   }
@@ -97,16 +130,20 @@ export class CommandWriter {
 
   /**
    * Run `here` when this node leads, else call `method` on the leader; retry across leader
-   * changes until the deadline.
+   * changes until the deadline. An `idempotent` payload (a command with its request id) is also
+   * sent again after a failure that may have reached the leader, and re-sent at once when
+   * leadership moves away from the node it was sent to.
    */
   async viaLeader(
     method: string,
     payload: unknown,
     here: (signal?: AbortSignal) => Promise<unknown>,
-    options: WriteOptions,
+    options: WriteOptions & { readonly idempotent?: boolean },
   ): Promise<unknown> {
-    const deadline = Date.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const deadline = Date.now() + deadlineMs;
     let lastError: unknown = null;
+    let maybeApplied = false;
     while (Date.now() < deadline) {
       options.signal?.throwIfAborted();
       const raft = this.#agent.raft();
@@ -120,28 +157,64 @@ export class CommandWriter {
       try {
         if (leader === this.#agent.host.peerId) return await here(options.signal);
         if (leader) {
-          return await this.#agent.rpc.call(leader, method, payload, {
-            signal: options.signal,
-            timeoutMs: Math.max(100, deadline - Date.now()),
-          });
+          return await this.#callLeader(leader, method, payload, deadline, options);
         }
       } catch (error) {
-        if (!isRetryable(error)) throw toApiError(error);
+        const ambiguous = options.idempotent === true && mayHaveReachedLeader(error);
+        if (!ambiguous && !isRetryable(error)) throw toApiError(error);
+        maybeApplied ||= ambiguous;
         lastError = error;
       }
       await sleep(RETRY_DELAY_MS, options.signal);
     }
+    if (maybeApplied) {
+      throw new ApiError(
+        503,
+        'outcome_unknown',
+        `The write may or may not have been applied: no leader confirmed it within ${deadlineMs} ms (last: ${describe(lastError)}). ` +
+          'Sending the same request again is safe: it is applied at most once (the CLI retries with its request id)',
+        { cause: lastError },
+      );
+    }
     throw new ApiError(
       503,
       'unavailable',
-      `No leader accepted the request within ${options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms: the cluster may have lost its quorum (check \`shoal status\`)`,
+      `No leader accepted the request within ${deadlineMs} ms: the cluster may have lost its quorum (check \`shoal status\`)`,
       {
         cause: lastError,
       },
     );
   }
 
-  async #proposeHere(input: CommandInput, signal?: AbortSignal): Promise<ApplyResult> {
+  /** One forwarded call, cut short when leadership moves away from `leader` (an idempotent one is then re-sent). */
+  async #callLeader(
+    leader: NodeId,
+    method: string,
+    payload: unknown,
+    deadline: number,
+    options: WriteOptions & { readonly idempotent?: boolean },
+  ): Promise<unknown> {
+    const raft = this.#agent.raft()!;
+    const moved = new AbortController();
+    const onChange = (next: NodeId | null) => {
+      if (next !== leader) moved.abort(new LeaderMovedError(leader, next));
+    };
+    if (options.idempotent === true) raft.on('leader:change', onChange);
+    try {
+      const signal = options.signal ? AbortSignal.any([options.signal, moved.signal]) : moved.signal;
+      return await this.#agent.rpc.call(leader, method, payload, {
+        signal,
+        timeoutMs: Math.max(100, deadline - Date.now()),
+      });
+    } catch (error) {
+      if (moved.signal.aborted && options.signal?.aborted !== true) throw moved.signal.reason;
+      throw error;
+    } finally {
+      raft.off('leader:change', onChange);
+    }
+  }
+
+  async #proposeHere(input: ForwardedCommand, signal?: AbortSignal): Promise<ApplyResult> {
     const raft = this.#requireLeaderRaft();
     let command: Command;
     try {
@@ -166,15 +239,43 @@ export class CommandWriter {
   }
 }
 
-/** Give errors crossing RPC a `code` the caller understands: 'retry' for what a retry may cure. */
+/** Leadership moved away from the node a forwarded write was sent to. */
+class LeaderMovedError extends Error {
+  override readonly name = 'LeaderMovedError';
+  constructor(from: NodeId, to: NodeId | null) {
+    super(`leadership moved from ${from} to ${to ?? 'nobody yet'} while the write was forwarded`);
+  }
+}
+
+/**
+ * Give errors crossing RPC a `code` the caller understands: 'retry' for what a retry may cure,
+ * 'outcome_unknown' for a proposal whose leader lost leadership before it committed.
+ */
 async function withRemoteCodes<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
     if (error instanceof ApiError) throw error;
+    if (error instanceof OutcomeUnknownError)
+      throw Object.assign(new Error(error.message), { code: 'outcome_unknown' });
     if (isRetryable(error)) throw Object.assign(new Error((error as Error).message), { code: 'retry' });
     throw toApiError(error);
   }
+}
+
+/**
+ * A failure after which the write may have been applied: the leader lost leadership after
+ * proposing it, or the call to the leader broke or timed out after it was sent.
+ */
+function mayHaveReachedLeader(error: unknown): boolean {
+  if (error instanceof OutcomeUnknownError || error instanceof LeaderMovedError) return true;
+  if (error instanceof RemoteError) return error.code === 'outcome_unknown';
+  const name = (error as Error | null)?.name;
+  return name === 'MalformedFrameError' || name === 'RpcTimeoutError' || name === 'PeerUnreachableError';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Errors that a retry on the (new) leader may cure. */
@@ -198,7 +299,8 @@ export function toApiError(error: unknown): ApiError {
     const message = error.message.replace(/^.*? failed \([^)]*\): /, '');
     return new ApiError(STATUS_OF[code], code, message, { cause: error });
   }
-  if (error instanceof OutcomeUnknownError) return new ApiError(503, 'unavailable', error.message, { cause: error });
+  if (error instanceof OutcomeUnknownError)
+    return new ApiError(503, 'outcome_unknown', error.message, { cause: error });
   if (error instanceof NotLeaderError || error instanceof RaftRefusedError)
     return new ApiError(503, 'unavailable', error.message, { cause: error });
   if (error instanceof Error && error.name === 'AbortError')

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { createTokenCheck, isLoopbackHost, type TokenCheck } from './auth.js';
 import { readJsonBody, sendError, sendJson, sendNdjson } from './http-io.js';
 import { Router, type Route } from './router.js';
+import { CLIENT_REQUEST_ID, REQUEST_ID_HEADER, withRequestId } from './request-scope.js';
 import { clusterRoutes } from './routes.js';
 import { ApiError, type ClusterApi, type WorkloadApi } from './types.js';
 import { clearStaleSocket } from './unix-socket.js';
@@ -173,7 +174,9 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
         throw new ApiError(400, 'bad_request', `body: ${method} ${url.pathname} takes no body`);
       }
       const body = route.body === undefined ? {} : validateBody(raw, route.body);
-      const result = await route.handle({ params, query, body, signal: controller.signal });
+      const requestId = readRequestId(req.headers[REQUEST_ID_HEADER]);
+      const run = () => route.handle({ params, query, body, signal: controller.signal });
+      const result = await (requestId === undefined ? run() : withRequestId(requestId, run));
       if (route.stream === true) {
         const lines = result as AsyncIterable<unknown>;
         await sendNdjson(res, route.status ?? 200, lines, controller.signal, (e) => toApiError(e, method, req.url));
@@ -303,4 +306,18 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
       return listeners.flatMap((listener) => (listener.url ? [listener.url] : []));
     },
   };
+}
+
+/** The client's request id, if it sent one; a malformed one is refused, never ignored. */
+function readRequestId(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !CLIENT_REQUEST_ID.test(value)) {
+    throw new ApiError(
+      400,
+      'bad_request',
+      `header ${REQUEST_ID_HEADER}: expected 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, got ${JSON.stringify(String(value).slice(0, 80))}`,
+    );
+  }
+  return value;
 }

@@ -135,6 +135,7 @@ export type ApiErrorCode =
   | 'conflict' // 409: e.g. init on an initialized node
   | 'not_initialized' // 409: this agent is not part of a cluster yet: init or join first
   | 'unavailable' // 503: no leader / no quorum right now: retry
+  | 'outcome_unknown' // 503: the write may or may not have been applied: retry with the same request id
   | 'timeout' // 504
   | 'internal'; // 500
 
@@ -203,6 +204,18 @@ export interface TaskView {
   readonly message: string;
   readonly exitCode: number | null;
   readonly restarts: number;
+  /** The container (or process) id on its node, once started; for `-o wide`. */
+  readonly containerId?: string | null;
+  /** The service's published ports (`published` null: any free port), for `-o wide`. */
+  readonly ports?: readonly TaskPortView[];
+}
+
+/** One published port of a task. */
+export interface TaskPortView {
+  readonly published: number | null;
+  readonly target: number;
+  readonly protocol: string;
+  readonly hostIp: string | null;
 }
 
 /** The whole record, for `service inspect`. */

@@ -6,8 +6,9 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { ApiErrorCode } from '../api/types.js';
 import { formatAddress, type AgentAddress } from './address.js';
-import { codeForStatus, describeConnectError } from './agent-errors.js';
+import { codeForStatus, describeConnectError, parseAgentAnswer } from './agent-errors.js';
 import { AgentTimeoutError, AgentUnreachableError, ApiRequestError } from './errors.js';
+import { newRequestId, REQUEST_ID_HEADER, UNKNOWN_OUTCOME_RETRIES } from './request-id.js';
 
 /** The default time to wait for an answer. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -22,6 +23,8 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
   /** CA certificate(s) to trust for an https address with a private certificate. */
   readonly ca?: string | Buffer;
+  /** Told when a write whose outcome is unknown is sent again (e.g. to say so on stderr). */
+  readonly onRetry?: (message: string) => void;
 }
 
 /** One request. */
@@ -38,6 +41,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set([
   'conflict',
   'not_initialized',
   'unavailable',
+  'outcome_unknown',
   'timeout',
   'internal',
 ]);
@@ -76,7 +80,27 @@ export class ApiClient {
    * {@link AgentUnreachableError} when nothing answers, {@link AgentTimeoutError} on timeout.
    */
   async call<T>(method: string, path: string, options: ApiCallOptions = {}): Promise<T> {
-    return this.#request(method, path, options, 'answer', (res, where) => readAnswer<T>(res, where));
+    // A write carries a request id, the same on every try: the cluster applies it at most once,
+    // so an answer lost with a dying leader can be asked for again.
+    const requestId = method === 'GET' ? undefined : newRequestId();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#request(
+          method,
+          path,
+          options,
+          'answer',
+          (res, where) => readAnswer<T>(res, where),
+          requestId,
+        );
+      } catch (error) {
+        const unknown = error instanceof ApiRequestError && error.code === 'outcome_unknown';
+        if (!unknown || attempt >= UNKNOWN_OUTCOME_RETRIES || options.signal?.aborted === true) throw error;
+        this.#options.onRetry?.(
+          `the outcome of ${method} ${path} is unknown (${error.message.split(':')[0]}); sending it again with the same request id`,
+        );
+      }
+    }
   }
 
   /**
@@ -103,6 +127,7 @@ export class ApiClient {
     options: ApiCallOptions,
     timeoutCovers: 'answer' | 'head',
     onResponse: (res: IncomingMessage, where: string) => Promise<R>,
+    requestId?: string,
   ): Promise<R> {
     const { address, token, ca } = this.#options;
     // node:https pulls in tls and crypto: load it only for https addresses, to keep plain calls fast.
@@ -115,6 +140,7 @@ export class ApiClient {
       headers['content-length'] = Buffer.byteLength(body);
     }
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
     // agent: false → one connection, closed after the answer: nothing keeps the process alive.
     const base: RequestOptions = { method, path: path + queryString(options.query), headers, agent: false };
     const target: RequestOptions =
@@ -234,17 +260,7 @@ async function readAnswer<T>(res: IncomingMessage, where: string): Promise<T> {
     chunks.push(chunk);
   }
   const status = res.statusCode ?? 0;
-  const text = Buffer.concat(chunks).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    throw new ApiRequestError(
-      status,
-      status >= 400 ? codeForStatus(status) : 'internal',
-      `${where} answered HTTP ${status} with something that is not JSON: is it a shoal agent's admin API?`,
-    );
-  }
+  const parsed = parseAgentAnswer(status, Buffer.concat(chunks).toString('utf8'), where);
   if (status >= 200 && status < 300) return parsed as T;
   const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   const code =

@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, posix, resolve } from 'node:path';
 import type { StackDeployRequest } from '../api/types.js';
 import { UsageError } from './errors.js';
@@ -132,11 +133,13 @@ export const readTextOrUndefined: ReadText = (path) => {
 /**
  * Build the deploy request for the Compose file at `path`. Only variables whose names appear
  * in the Compose file or its env files are sent, so the rest of the caller's environment
- * (tokens, keys) stays on this machine.
+ * (tokens, keys) stays on this machine. A `~` in the file sends `HOME` too: the agent expands
+ * `~/data` with it as Compose does, to the home of the user running the CLI (`$HOME`, else
+ * `home`, else the account's home directory).
  */
 export function buildDeployRequest(
   path: string,
-  options: { name?: string; env: Readonly<Record<string, string | undefined>>; read?: ReadText },
+  options: { name?: string; env: Readonly<Record<string, string | undefined>>; read?: ReadText; home?: string },
 ): StackDeployRequest {
   const read = options.read ?? readTextOrUndefined;
   const compose = read(path);
@@ -159,6 +162,7 @@ export function buildDeployRequest(
     [compose, ...Object.values(files)].flatMap((text) => text.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []),
   );
   const env = Object.fromEntries(Object.entries(merged).filter(([key]) => words.has(key)));
+  if (compose.includes('~')) env.HOME = merged.HOME ?? options.home ?? homedir();
   const name = options.name ?? topLevelName(compose) ?? defaultStackName(dir);
   if (name === '') throw new UsageError(`cannot derive a stack name from the directory of ${path}: give --name NAME`);
   return { name, compose, file: basename(path), env, files };

@@ -48,7 +48,7 @@ export class ApiRequestError extends Error {
 
 /** Nothing answered at the address (refused, no such socket, DNS, TLS handshake failed, …). */
 export class AgentUnreachableError extends Error {
-  override readonly name = 'AgentUnreachableError';
+  override readonly name: string = 'AgentUnreachableError';
   constructor(
     /** The address as the user would write it for `--addr`. */
     readonly address: string,
@@ -57,6 +57,18 @@ export class AgentUnreachableError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`cannot reach the shoal agent at ${address}: ${reason}`, options);
+  }
+}
+
+/**
+ * Something answered at the address, but not as a shoal agent does (HTML, another program's
+ * JSON, not HTTP at all): the address is wrong, so it counts as unreachable (exit 3), not as a
+ * "not found" from the agent.
+ */
+export class NotShoalAgentError extends AgentUnreachableError {
+  override readonly name = 'NotShoalAgentError';
+  constructor(address: string, what: string) {
+    super(address, `${what}, which is not how a shoal agent's admin API answers (is --addr the agent's address?)`);
   }
 }
 
@@ -83,6 +95,7 @@ export function exitCodeForApiError(code: ApiErrorCode): ExitCode {
     case 'not_found':
       return ExitCode.notFound;
     case 'unavailable':
+    case 'outcome_unknown':
     case 'timeout':
       return ExitCode.unavailable;
     default:

@@ -15,6 +15,16 @@ export function shortId(id: string, noTrunc = false): string {
   return noTrunc || id.length <= SHORT_ID_LENGTH ? id : id.slice(0, SHORT_ID_LENGTH);
 }
 
+/**
+ * A node for a table cell: its hostname with enough of its id to tell apart several agents on
+ * one machine (they share the hostname), or the id alone when the hostname is unknown.
+ * @example nodeCell('lab1', '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo') // "lab1 (12D3KooWQYhTNQdm)"
+ */
+export function nodeCell(hostname: string | null, id: string | null, noTrunc = false): string {
+  if (id === null) return hostname ?? '';
+  return hostname === null || hostname === '' ? shortId(id, noTrunc) : `${hostname} (${shortId(id, noTrunc)})`;
+}
+
 /** Three spaces between columns, as docker's tables do. */
 const GAP = '   ';
 

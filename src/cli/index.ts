@@ -15,11 +15,14 @@ export {
   ApiRequestError,
   AgentUnreachableError,
   AgentTimeoutError,
+  NotShoalAgentError,
   exitCodeForApiError,
 } from './errors.js';
-export { renderTable, shortId, formatBytes, humanDuration, ago } from './format.js';
+export { renderTable, shortId, nodeCell, formatBytes, humanDuration, ago } from './format.js';
 export { buildDeployRequest, findEnvFiles, parseDotEnv, topLevelName, defaultStackName } from './compose-files.js';
-export { parseDuration } from './options.js';
+export { negativeValueError, parseDuration } from './options.js';
+export { parseAgentAnswer, tooLargeMessage } from './agent-errors.js';
+export { portsCell, renderTasks } from './commands/tasks.js';
 export { SHOAL_VERSION } from './version.js';
 export type { CommandSpec, CommandContext, OptionSpec, OutputFormat } from './command.js';
 export { buildSubmitRequest, currentUser, type SubmitEnvironment } from './commands/job-submit.js';

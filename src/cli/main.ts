@@ -4,9 +4,10 @@
  * so a call starts fast enough for shell loops.
  * @module
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveAddress, type ResolvedAddress } from './address.js';
+import { tooLargeMessage } from './agent-errors.js';
 // Loaded on demand: node:http costs several ms, which `version`, help and `job submit` need not pay.
 import type { ApiClient, ApiClientOptions } from './client.js';
 import type { CliOutput, CommandContext, CommandSpec, OptionSpec, OutputFormat } from './command.js';
@@ -40,7 +41,7 @@ import {
   exitCodeForApiError,
 } from './errors.js';
 import { HELP_OPTION, REMOTE_OPTIONS, commandHelp, commandName, groupHelp, mainHelp, usageLine } from './help.js';
-import { parseDuration } from './options.js';
+import { negativeValueError, parseDuration } from './options.js';
 
 /** Every command `runCli` knows, in the order help lists them. */
 export const COMMAND_SPECS: readonly CommandSpec[] = [
@@ -94,45 +95,7 @@ export interface CliIo {
   readonly now?: () => number;
 }
 
-/** Texts up to this size go straight to the file descriptor; longer ones through the stream. */
-const SYNC_WRITE_LIMIT = 16 * 1024;
-
-/**
- * An output on a file descriptor that writes short texts with one `writeSync` and makes the stream
- * (`process.stdout`/`stderr`) only when a text is long or the descriptor would block. Creating
- * those streams costs 3 to 6 ms (the stream, net or tty modules), a tenth of a `job submit` call
- * that prints one line. Once the stream exists every write goes through it, so order is kept.
- * @example runCli(argv, { env: process.env, stdout: fdOutput(1, () => process.stdout), stderr: fdOutput(2, () => process.stderr) })
- */
-export function fdOutput(fd: number, stream: () => CliOutput): CliOutput {
-  let opened: CliOutput | undefined;
-  return {
-    write(text: string) {
-      if (opened === undefined && text.length <= SYNC_WRITE_LIMIT) {
-        const bytes = Buffer.from(text, 'utf8');
-        let done = 0;
-        try {
-          while (done < bytes.length) done += writeSync(fd, bytes, done);
-          return true;
-        } catch {
-          // EAGAIN (a non-blocking pipe is full), EPIPE, …: the stream deals with them as node always does.
-          text = bytes.subarray(done).toString('utf8');
-        }
-      }
-      opened ??= stream();
-      return opened.write(text);
-    },
-  };
-}
-
-/** The process's own output for `runCli`: see {@link fdOutput}. */
-export function processIo(): CliIo {
-  return {
-    env: process.env,
-    stdout: fdOutput(1, () => process.stdout),
-    stderr: fdOutput(2, () => process.stderr),
-  };
-}
+export { fdOutput, processIo } from './process-io.js';
 
 /** Every proper prefix of a command's words, e.g. `node` and `node label` for `node label add`. */
 const GROUPS: ReadonlySet<string> = new Set(
@@ -198,6 +161,8 @@ function parseOptions(spec: CommandSpec, args: string[]) {
       },
     ]),
   );
+  const negative = negativeValueError(args, all);
+  if (negative !== undefined) throw new UsageError(negative.message, usageLine(spec));
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (error) {
@@ -250,7 +215,8 @@ function makeContext(
       const tokenFile = (values['token-file'] as string | undefined) ?? io.env.SHOAL_TOKEN_FILE;
       const token = tokenFile ? readTextFile(tokenFile, 'admin token').trim() : io.env.SHOAL_TOKEN || undefined;
       const ca = values.cacert === undefined ? undefined : readTextFile(values.cacert as string, 'CA certificate');
-      connection = { address: resolved.address, token, timeoutMs, ca };
+      const onRetry = (message: string) => void io.stderr.write(`shoal: ${message}\n`);
+      connection = { address: resolved.address, token, timeoutMs, ca, onRetry };
       return connection;
     },
     client() {
@@ -287,7 +253,8 @@ function report(
     return ExitCode.usage;
   }
   if (error instanceof ApiRequestError) {
-    say(error.message);
+    // The agent's 413 names its own field ("body: larger than the limit of N bytes").
+    say(error.status === 413 && error.message.startsWith('body:') ? tooLargeMessage(error.message) : error.message);
     return exitCodeForApiError(error.code);
   }
   if (error instanceof AgentUnreachableError || (error instanceof AgentTimeoutError && !error.connected)) {

@@ -68,6 +68,14 @@ function tasksByJob(state: WorkloadState): Map<string, Map<number, TaskRecord[]>
 const runNumber = (t: TaskRecord): number => (t.job ? t.job.attempt + t.job.requeues : 0);
 
 /**
+ * Whether a unit's task counts as running: it has a node (assigned there, preparing, starting or
+ * running), as Slurm counts an allocated job as running. `shoal queue` counts units the same way.
+ */
+export function isUnitRunning(state: TaskRecord['state']): boolean {
+  return state === 'assigned' || state === 'preparing' || state === 'starting' || state === 'running';
+}
+
+/**
  * Decide tasks and job states for all unfinished jobs, oldest job first.
  * @example
  * const plan = reconcileJobs({ state, now, newId });
@@ -209,7 +217,7 @@ function reconcileJob(
     else if (verdict.kind === 'live') {
       live++;
       const { state, message } = verdict.task;
-      if (state === 'running' || state === 'starting') running++;
+      if (isUnitRunning(state)) running++;
       else if (state === 'pending' && waitingFor === '') waitingFor = message;
     } else if (verdict.readyAt <= now) ready.push({ index, ...verdict });
     else wakeAt = wakeAt === null ? verdict.readyAt : Math.min(wakeAt, verdict.readyAt);

@@ -39,3 +39,4 @@ export { assignmentsFor, type WorkloadView } from './assignments.js';
 export { DriverRouter, type DriverRouterOptions } from './driver-router.js';
 export * from './process/index.js';
 export { taskEnvironment } from './task-env.js';
+export { MAX_TIMER_DELAY_MS, setLongTimeout, type LongTimeout, type TimerClock } from './long-timeout.js';

@@ -9,6 +9,7 @@
 import { realClock, type Clock, type TimerHandle } from '../raft/driver/clock.js';
 import { taskStateRank } from '../state/workloads.js';
 import { errorMessage, NoContainerError, TaskRejectedError } from './errors.js';
+import { setLongTimeout, type LongTimeout } from './long-timeout.js';
 import { planNode, recordFailure, type Action, type RestartState, type SettledTask } from './plan.js';
 import type {
   ContainerDriver,
@@ -84,7 +85,8 @@ export class NodeRuntime {
   #passRequested = false;
   #pass: Promise<void> | null = null;
   #intervalHandle: TimerHandle | null = null;
-  #wakeHandle: TimerHandle | null = null;
+  /** A job's time limit may be days away: past Node's 24.8-day timer limit. */
+  #wakeHandle: LongTimeout | null = null;
   #wakeAt: number | null = null;
   #events: Promise<void> | null = null;
 
@@ -140,7 +142,7 @@ export class NodeRuntime {
     this.#started = false;
     this.#abort.abort();
     if (this.#intervalHandle !== null) this.#clock.clearInterval(this.#intervalHandle);
-    if (this.#wakeHandle !== null) this.#clock.clearTimeout(this.#wakeHandle);
+    this.#wakeHandle?.clear();
     this.#intervalHandle = this.#wakeHandle = null;
     this.#wakeAt = null;
     await Promise.allSettled([this.#pass, this.#events, ...this.#inFlight.values()]);
@@ -250,17 +252,18 @@ export class NodeRuntime {
 
   #wakeFor(at: number | null, now: number): void {
     if (at === this.#wakeAt) return;
-    if (this.#wakeHandle !== null) this.#clock.clearTimeout(this.#wakeHandle);
+    this.#wakeHandle?.clear();
     this.#wakeHandle = null;
     this.#wakeAt = at;
     if (at === null || !this.#started) return;
-    this.#wakeHandle = this.#clock.setTimeout(
+    this.#wakeHandle = setLongTimeout(
       () => {
         this.#wakeHandle = null;
         this.#wakeAt = null;
         this.#requestPass();
       },
       Math.max(0, at - now),
+      this.#clock,
     );
   }
 

@@ -32,6 +32,23 @@ export function formatStackError(e: StackError): string {
   return e.path === '' ? `${where}: ${e.message}` : `${where} ${e.path}: ${e.message}`;
 }
 
+/**
+ * Why a stack file was refused: every error, then the warnings (an unset variable is often what
+ * caused an error), each on its own line.
+ *
+ * @example
+ * ```ts
+ * describeRefusal('web', errors, warnings);
+ * // 'stack web: 1 error(s), nothing deployed:\ncompose.yml:5 ...\n1 warning(s):\nWARNING: compose.yml:5 ...'
+ * ```
+ */
+export function describeRefusal(stack: string, errors: readonly StackError[], warnings: readonly StackError[]): string {
+  const lines = [`stack ${stack}: ${errors.length} error(s), nothing deployed:`, ...errors.map(formatStackError)];
+  if (warnings.length > 0)
+    lines.push(`${warnings.length} warning(s):`, ...warnings.map((w) => `WARNING: ${formatStackError(w)}`));
+  return lines.join('\n');
+}
+
 /** Thrown by {@link parseStackOrThrow} when a stack file is invalid; carries every error. */
 export class StackValidationError extends Error {
   override readonly name = 'StackValidationError';

@@ -5,7 +5,8 @@
  * @module
  */
 export type * from './spec.js';
-export { formatStackError, StackValidationError, type StackError } from './errors.js';
+export { MAX_STACK_SERVICES } from './spec.js';
+export { describeRefusal, formatStackError, StackValidationError, type StackError } from './errors.js';
 export { parseStack, parseStackOrThrow, type ParseStackOptions, type ParseStackResult } from './parse.js';
 export { canonicalJson, hashService, hashStack } from './hash.js';
 export { interpolate, type InterpolationResult } from './interpolate.js';
@@ -14,4 +15,4 @@ export { parsePortShort } from './ports.js';
 export { parseConstraint, DEFAULT_RESTART, DEFAULT_UPDATE } from './deploy.js';
 export { cronError, parseArray, isTimeZone, ARRAY_LIMITS } from './batch-syntax.js';
 export { parseEnvFile } from './envfile.js';
-export { DEFAULT_PRIORITY, MAX_PRIORITY } from './shoal.js';
+export { DEFAULT_PRIORITY, MAX_PRIORITY, MAX_TIME_LIMIT_MS } from './shoal.js';

@@ -160,7 +160,7 @@ export function interpolateTree(
       const r = interpolate(node.value, env);
       for (const e of r.errors) sink.error(node.pos, path, e);
       for (const u of r.unset) sink.warn(node.pos, path, `variable ${u} is not set, using an empty string`);
-      return { ...node, value: r.value };
+      return r.unset.length === 0 ? { ...node, value: r.value } : { ...node, value: r.value, unset: r.unset };
     }
     case 'seq':
       return { ...node, items: node.items.map((n, i) => interpolateTree(n, env, sink, `${path}[${i}]`)) };

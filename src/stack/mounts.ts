@@ -93,6 +93,22 @@ function isPath(source: string): boolean {
   return source.startsWith('/') || source.startsWith('.') || source.startsWith('~');
 }
 
+/** The variables interpolation left unset in `node`, if any. */
+function unsetIn(node: PNode): readonly string[] | undefined {
+  return node.kind === 'scalar' && node.unset !== undefined && node.unset.length > 0 ? node.unset : undefined;
+}
+
+/** A volume made invalid by unset variables: name them and say what to do. */
+function emptyFromUnset(result: string, unset: readonly string[]): string {
+  const names = unset.join(', ');
+  const one = unset.length === 1;
+  return (
+    `variable${one ? '' : 's'} ${names} ${one ? 'is' : 'are'} not set, so ${result}: ` +
+    `an empty part is not a valid volume (Compose substitutes an empty string too); set ${one ? 'it' : 'them'} ` +
+    `in the environment or .env, or give a default such as \${${unset[0]}:-/srv/data}`
+  );
+}
+
 function resolveBind(r: Reader, at: PNode, path: string, source: string, ctx: MountContext): string | undefined {
   if (source.startsWith('~')) {
     if (ctx.home === undefined) {
@@ -111,6 +127,10 @@ function readShort(r: Reader, node: PNode, path: string, ctx: MountContext): Mou
   const text = r.str(node, path);
   if (text === undefined) return undefined;
   const parts = text.split(':');
+  if (parts.some((x) => x === '') && unsetIn(node) !== undefined) {
+    r.error(node, path, emptyFromUnset(`the volume reads ${JSON.stringify(text)}`, unsetIn(node)!));
+    return undefined;
+  }
   if (parts.length > 3 || parts.some((x) => x === '')) {
     r.error(
       node,
@@ -195,10 +215,18 @@ function readLong(r: Reader, m: PMap, path: string, ctx: MountContext): MountSpe
   }
   if (vol?.entries.get('subpath'))
     r.error(vol.entries.get('subpath')!.keyPos, join(path, 'volume.subpath'), 'unsupported key "subpath"');
+  if (source === '' && unsetIn(sNode!) !== undefined) {
+    r.error(sNode!, join(path, 'source'), emptyFromUnset('source is empty', unsetIn(sNode!)!));
+    return undefined;
+  }
   if (type === undefined || tgt === undefined) return undefined;
   if (type === 'bind') {
     if (source === null) {
       r.error(m, path, 'source is required for a bind mount (a host path)');
+      return undefined;
+    }
+    if (source === '') {
+      r.error(sNode!, join(path, 'source'), 'source is empty: expected a host path');
       return undefined;
     }
     const resolved = resolveBind(r, sNode!, join(path, 'source'), source, ctx);

@@ -11,7 +11,7 @@ import { interpolateTree } from './interpolate.js';
 import { join, Reader } from './reader.js';
 import { readService, type ServiceRefs } from './service.js';
 import { readName } from './shoal.js';
-import type { NetworkSpec, ServiceSpec, StackSpec, VolumeSpec } from './spec.js';
+import { MAX_STACK_SERVICES, type NetworkSpec, type ServiceSpec, type StackSpec, type VolumeSpec } from './spec.js';
 import { readStackGraph } from './stack-refs.js';
 import { parseYamlTree, type PMap, type PNode } from './tree.js';
 
@@ -108,6 +108,13 @@ export function parseStack(text: string, options: ParseStackOptions): ParseStack
   const sMap = sEntry ? r.map(sEntry.value, 'services') : undefined;
   if (!sEntry) r.error(top, '', 'services is required: a stack needs at least one service');
   else if (sMap && sMap.entries.size === 0) r.error(sEntry.keyPos, 'services', 'a stack needs at least one service');
+  const count = [...(sMap?.entries.keys() ?? [])].filter((k) => !k.startsWith('x-')).length;
+  if (count > MAX_STACK_SERVICES)
+    r.error(
+      sEntry!.keyPos,
+      'services',
+      `a stack holds at most ${MAX_STACK_SERVICES} services, got ${count}: split the file into several stacks`,
+    );
   const ctx = { env, baseDir, readFile: options.readFile, home: env.HOME };
   for (const [sname, entry] of sMap?.entries ?? []) {
     if (sname.startsWith('x-')) continue; // extension fields are allowed among services too

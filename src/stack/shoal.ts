@@ -201,11 +201,29 @@ export function readJob(r: Reader, at: { node: PNode; path: string } | undefined
       (array ? array.count : 1),
     retries: (get('retries') && r.int(get('retries')!, p('retries'), 0, 1000)) ?? 0,
     backoff,
-    timeLimitMs: (get('time_limit') && r.duration(get('time_limit')!, p('time_limit'))) ?? 0,
+    timeLimitMs: (get('time_limit') && readTimeLimit(r, get('time_limit')!, p('time_limit'))) ?? 0,
     array,
     dependencies: get('dependencies') ? readDependencies(r, get('dependencies')!, p('dependencies'), refs) : [],
     requeue: (get('requeue') && r.bool(get('requeue')!, p('requeue'))) ?? true,
   };
+}
+
+/**
+ * The longest `time_limit` (and `shoal job submit --time`): 365 days. Longer runs take
+ * `UNLIMITED`. The CLI keeps its own copy of this bound (it loads nothing outside src/cli).
+ */
+export const MAX_TIME_LIMIT_MS = 365 * 86_400_000;
+
+/** `time_limit`: a duration up to {@link MAX_TIME_LIMIT_MS}, or `UNLIMITED`/`infinite` (0: none), as in Slurm. */
+function readTimeLimit(r: Reader, node: PNode, path: string): number | undefined {
+  const v = node.kind === 'scalar' ? node.value : undefined;
+  if (typeof v === 'string' && /^\s*(unlimited|infinite)\s*$/i.test(v)) return 0;
+  const ms = r.duration(node, path);
+  if (ms !== undefined && ms > MAX_TIME_LIMIT_MS) {
+    r.error(node, path, `expected a time limit of at most 365d (or UNLIMITED for none), got ${show(node)}`);
+    return undefined;
+  }
+  return ms;
 }
 
 // dependencies: {afterok: [a, b], afterany: c}  or  ["afterok:a", "afterany:c"]

@@ -8,6 +8,9 @@
  * @module
  */
 
+/** Most services in one stack: `parseStack` refuses more, and the replicated state checks it again. */
+export const MAX_STACK_SERVICES = 1_000;
+
 /** A whole stack: services deployed, updated and removed together. */
 export interface StackSpec {
   /** Stack name (`--name`, else the file's top-level `name:`, else its directory name). */

@@ -7,6 +7,7 @@
  */
 import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
+import { bracketBefore, unclosedBrackets } from './yaml-errors.js';
 
 /** 1-based position in the source text. */
 export interface Pos {
@@ -19,6 +20,8 @@ export interface PScalar {
   readonly kind: 'scalar';
   readonly value: string | number | boolean | null;
   readonly pos: Pos;
+  /** Variables interpolation found unset and replaced with "" (so a check can name them). */
+  readonly unset?: readonly string[];
 }
 
 /** One key of a mapping, with where the key itself is. */
@@ -74,7 +77,18 @@ export function parseYamlTree(text: string): TreeResult {
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  const brackets = doc.errors.length > 0 ? unclosedBrackets(text) : [];
+  const reported = new Set<number>();
   for (const e of doc.errors) {
+    const bracket = e.code === 'MULTIPLE_DOCS' ? undefined : bracketBefore(brackets, e.pos[0]);
+    if (bracket !== undefined) {
+      // One report per bracket, where it opens: yaml notices it lines later.
+      if (reported.has(bracket.offset)) continue;
+      reported.add(bracket.offset);
+      const message = `invalid YAML: this "${bracket.open}" is never closed: add "${bracket.close}" where the ${bracket.open === '[' ? 'list' : 'mapping'} ends`;
+      problems.push({ pos: posOf(bracket.offset), message });
+      continue;
+    }
     const message =
       e.code === 'MULTIPLE_DOCS'
         ? 'a stack file holds one YAML document: remove the "---" separator or split the file'

@@ -10,7 +10,8 @@
 import { EntryType, type Entry } from '../raft/types.js';
 import type { StateMachine } from '../raft/interfaces.js';
 import { applyCommand } from './apply.js';
-import { decodeCommand, type CommandType } from './commands.js';
+import { decodeCommand, type Command, type CommandType } from './commands.js';
+import { RequestLedger } from './request-ledger.js';
 import { InvalidCommandError } from './errors.js';
 import {
   emptyState,
@@ -50,6 +51,8 @@ export type ApplyResult =
       readonly type: CommandType | null;
       /** The id of the job a `job.submit` or `job.start` created. */
       readonly jobId?: string;
+      /** The request id was applied before, at `index`: this entry changed nothing. */
+      readonly duplicate?: true;
     }
   | {
       readonly ok: false;
@@ -68,6 +71,7 @@ export type ApplyResult =
 export class ClusterStateMachine implements StateMachine<ApplyResult> {
   #state: ClusterState = emptyState();
   #applied = 0;
+  #requests = new RequestLedger();
 
   /** The index of the last entry applied (or restored from a snapshot). */
   get appliedIndex(): number {
@@ -98,6 +102,27 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
         error instanceof InvalidCommandError ? error.message : `command: cannot decode (${String(error)})`;
       return { ok: false, index, reason: 'invalid', error: message };
     }
+    const rid = command.rid;
+    if (rid === undefined) return this.#applyCommand(command, index);
+    const first = this.#requests.lookup(rid);
+    if (first !== undefined) {
+      // A retry of a write that was applied already: the first outcome, nothing applied again.
+      return first.ok
+        ? { ...first, type: command.type, duplicate: true }
+        : { ok: false, index: first.index, reason: 'refused', error: first.error };
+    }
+    const result = this.#applyCommand(command, index);
+    this.#requests.record(
+      rid,
+      command.at,
+      result.ok
+        ? { ok: true, index, type: command.type, ...(result.jobId !== undefined ? { jobId: result.jobId } : {}) }
+        : { ok: false, index, error: result.error },
+    );
+    return result;
+  }
+
+  #applyCommand(command: Command, index: number): ApplyResult {
     let outcome;
     try {
       outcome = applyCommand(this.#state, command);
@@ -120,9 +145,9 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
       : { ok: true, index, type: command.type, jobId: String(created) };
   }
 
-  /** The whole state and the applied index, in canonical CBOR. */
+  /** The whole state, the request ids remembered and the applied index, in canonical CBOR. */
   snapshot(): Uint8Array {
-    return encodeState(this.#state, this.#applied);
+    return encodeState(this.#state, this.#applied, this.#requests);
   }
 
   /**
@@ -131,9 +156,10 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
    * another index; the current state is then kept.
    */
   restore(data: Uint8Array, index: number): void {
-    const { state, appliedIndex } = decodeState(data, index);
+    const { state, appliedIndex, requests } = decodeState(data, index);
     this.#state = state;
     this.#applied = appliedIndex;
+    this.#requests = requests;
   }
 
   /** The whole state. Deeply frozen, and never changed in place: keep it as a consistent view. */

@@ -38,6 +38,7 @@ import {
   type RoleHints,
 } from './model.js';
 import { canonicalize } from './canonical.js';
+import { checkRequestId } from './request-ledger.js';
 import { JOB_PAYLOADS, type JobCommand } from './job-commands.js';
 import { WORKLOAD_PAYLOADS, type PayloadCheck, type WorkloadCommand } from './workload-commands.js';
 
@@ -47,6 +48,8 @@ export interface CommandBase {
   readonly v: typeof STATE_VERSION;
   /** Leader-stamped ms timestamp. */
   readonly at: number;
+  /** The client's request id: a command whose id was applied already is not applied again. */
+  readonly rid?: string;
 }
 
 /** Create the cluster: its id and name, and the first join token's key. `at` is its creation time. */
@@ -134,7 +137,7 @@ export type CommandType = Command['type'];
  * A command as callers (controllers, the agent, the CLI) write it: the leader adds the format
  * version `v` and the time `at`. Distributes over the union, so `type` still narrows.
  */
-export type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'v' | 'at'> : never) : never;
+export type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'v' | 'at' | 'rid'> : never) : never;
 
 export const COMMAND_TYPES: readonly CommandType[] = [
   'cluster.init',
@@ -276,7 +279,7 @@ export function validateCommand(value: unknown): Command {
     if (!isPlainObject(value)) fail('', `expected an object, got ${show(value)}`);
     type = oneOf(value.type, 'type', COMMAND_TYPES);
     const spec = PAYLOADS[type as CommandType];
-    object(value, '', [...BASE, ...spec.fields, ...(spec.optional ?? [])], [...BASE, ...spec.fields]);
+    object(value, '', [...BASE, 'rid', ...spec.fields, ...(spec.optional ?? [])], [...BASE, ...spec.fields]);
     if (value.v !== STATE_VERSION) {
       fail(
         'v',
@@ -284,7 +287,8 @@ export function validateCommand(value: unknown): Command {
       );
     }
     const time = checkTime(value.at, 'at');
-    return { v: STATE_VERSION, type, ...spec.check(value), at: time } as Command;
+    const rid = value.rid === undefined ? {} : { rid: checkRequestId(value.rid, 'rid') };
+    return { v: STATE_VERSION, type, ...spec.check(value), at: time, ...rid } as Command;
   } catch (error) {
     if (error instanceof FieldIssue) throw new InvalidCommandError(type, error.path, error.detail);
     throw error;

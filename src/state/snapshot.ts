@@ -10,6 +10,7 @@ import { canonicalize } from './canonical.js';
 import { FieldIssue, at, fail, integer, isPlainObject, map, object, show } from './check.js';
 import { InvalidSnapshotError } from './errors.js';
 import { checkBatch } from './job-snapshot.js';
+import { RequestLedger } from './request-ledger.js';
 import { checkWorkloads } from './workload-snapshot.js';
 import {
   STATE_VERSION,
@@ -49,8 +50,18 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
  * Encode `state` as applied up to `appliedIndex`.
  * @example const data = encodeState(machine.state(), machine.appliedIndex);
  */
-export function encodeState(state: ClusterState, appliedIndex: number): Uint8Array {
-  const envelope = { format: SNAPSHOT_FORMAT, version: STATE_VERSION, appliedIndex, state };
+export function encodeState(
+  state: ClusterState,
+  appliedIndex: number,
+  requests: RequestLedger = new RequestLedger(),
+): Uint8Array {
+  const envelope = {
+    format: SNAPSHOT_FORMAT,
+    version: STATE_VERSION,
+    appliedIndex,
+    state,
+    ...(requests.size > 0 ? { requests: requests.toSnapshot() } : {}),
+  };
   return new Uint8Array(encoder.encode(canonicalize(envelope)));
 }
 
@@ -61,7 +72,10 @@ export function encodeState(state: ClusterState, appliedIndex: number): Uint8Arr
  * returned appliedIndex is then `expectedIndex`.
  * @throws {InvalidSnapshotError} naming what is wrong and where.
  */
-export function decodeState(data: Uint8Array, expectedIndex?: number): { state: ClusterState; appliedIndex: number } {
+export function decodeState(
+  data: Uint8Array,
+  expectedIndex?: number,
+): { state: ClusterState; appliedIndex: number; requests: RequestLedger } {
   let raw: unknown;
   try {
     raw = decoder.decode(data);
@@ -79,7 +93,12 @@ export function decodeState(data: Uint8Array, expectedIndex?: number): { state: 
           'upgrade this node to the version the cluster runs',
       );
     }
-    const envelope = object(raw, '', ['format', 'version', 'appliedIndex', 'state']);
+    const envelope = object(
+      raw,
+      '',
+      ['format', 'version', 'appliedIndex', 'state', 'requests'],
+      ['format', 'version', 'appliedIndex', 'state'],
+    );
     const appliedIndex = integer(envelope.appliedIndex, 'appliedIndex', 0);
     if (expectedIndex !== undefined && appliedIndex > expectedIndex) {
       fail(
@@ -87,7 +106,13 @@ export function decodeState(data: Uint8Array, expectedIndex?: number): { state: 
         `the snapshot holds state up to index ${appliedIndex}, newer than the index ${expectedIndex} it is being restored as`,
       );
     }
-    return { state: deepFreeze(checkState(envelope.state, 'state')), appliedIndex: expectedIndex ?? appliedIndex };
+    const requests =
+      envelope.requests === undefined ? new RequestLedger() : RequestLedger.fromSnapshot(envelope.requests, 'requests');
+    return {
+      state: deepFreeze(checkState(envelope.state, 'state')),
+      appliedIndex: expectedIndex ?? appliedIndex,
+      requests,
+    };
   } catch (error) {
     if (error instanceof FieldIssue) throw new InvalidSnapshotError(error.path, error.detail);
     throw error;

@@ -5,6 +5,7 @@
  * @module
  * @private
  */
+import { MAX_STACK_SERVICES } from '../stack/spec.js';
 import type { ServiceKind, ServiceSpec } from '../stack/spec.js';
 import { at, boolean, fail, integer, isPlainObject, list, map, oneOf, show, string } from './check.js';
 import { TASK_STATES, type DesiredTaskState, type TaskState } from './workloads.js';
@@ -22,8 +23,8 @@ const SPEC_HASH_PATTERN = /^[0-9a-f]{64}$/;
 export const MAX_REPLICAS = 10_000;
 /** Most items in one batch command (tasks created, assigned, reported, removed…). */
 export const MAX_BATCH = 10_000;
-/** Most services in one stack. */
-export const MAX_STACK_SERVICES = 1_000;
+/** Most services in one stack (defined with the Compose parser, which refuses more first). */
+export { MAX_STACK_SERVICES };
 /**
  * Longest task message. Runtimes must truncate container errors to this: a longer message makes
  * the whole command invalid.

@@ -1,6 +1,8 @@
 /** buildSubmittedJob(): `shoal job submit` flags to a validated job spec, errors named by flag. */
 import { ApiError } from '../../src/api/types.js';
-import { buildSubmittedJob, parseDependency } from '../../src/agent/job-spec.js';
+import { buildSubmittedJob, checkUnitFits, parseDependency } from '../../src/agent/job-spec.js';
+import type { NodeView } from '../../src/scheduler/index.js';
+import { GiB, node } from '../scheduler/fixtures.js';
 
 const base = { owner: 'alice', command: ['sh', '-c', 'echo $SLURM_ARRAY_TASK_ID'] };
 
@@ -67,8 +69,36 @@ describe('buildSubmittedJob()', () => {
     [{ command: [] }, /no command given/],
     [{ image: 'x', runtime: 'process' as const }, /--image runs a container/],
     [{ runtime: 'docker' as const }, /needs --image/],
+    [{ cpus: 0 }, /^job submit: --cpus 0: a unit reserves more than 0 CPUs/],
+    [{ cpus: -2 }, /^job submit: --cpus -2: a unit reserves more than 0 CPUs/],
+    [{ time: '8640000000s' }, /--time: expected a time limit of at most 365d \(or UNLIMITED for none\)/],
   ])('buildSubmittedJob() refuses %j naming the flag', (change, message) => {
     expect(errorOf(() => buildSubmittedJob({ ...base, ...change }))).toMatch(message);
+  });
+});
+
+describe('checkUnitFits()', () => {
+  const nodes: NodeView[] = ['a', 'b'].map((id, i) =>
+    node(id, { resources: { cpus: (i + 1) * 4000, memoryBytes: (i + 1) * 8 * GiB } }),
+  );
+
+  it('checkUnitFits() accepts a job that fits on the largest node, and judges nothing without nodes', () => {
+    expect(() => checkUnitFits(buildSubmittedJob({ ...base, cpus: 8, memory: '16G' }).spec, nodes)).not.toThrow();
+    expect(() => checkUnitFits(buildSubmittedJob({ ...base, cpus: 1000 }).spec, [])).not.toThrow();
+  });
+
+  it.each([
+    [
+      { cpus: 1000 },
+      /needs 1000 CPUs, 0 B memory; the largest node, host-b, has 8 CPUs, 16 GiB memory \(not enough cpu\)/,
+    ],
+    [{ memory: '100T' }, /needs 1 CPUs, 100 TiB memory; the largest node, host-b, has 8 CPUs, 16 GiB memory/],
+    [{ gpus: 1 }, /needs 1 CPUs, 0 B memory, 1 GPUs; the largest node, host-b, has 8 CPUs, 16 GiB memory, 0 GPUs/],
+  ])('checkUnitFits() refuses %j as Slurm does, naming the largest node', (change, message) => {
+    const message_ = errorOf(() => checkUnitFits(buildSubmittedJob({ ...base, ...change }).spec, nodes));
+    expect(message_).toMatch(/^job submit: Requested node configuration is not available: one unit /);
+    expect(message_).toMatch(message);
+    expect(message_).toMatch(/ask for less \(-c, --mem, --gpus\)/);
   });
 });
 

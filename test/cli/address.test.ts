@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import {
   ApiClient,
   ApiRequestError,
+  NotShoalAgentError,
   UsageError,
   formatAddress,
   parseAddress,
@@ -84,15 +85,15 @@ describe('parseDuration()', () => {
 });
 
 describe('ApiClient', () => {
-  it('call() reports an answer that is not JSON as an ApiRequestError naming the address', async () => {
+  it('call() reports an answer that is not JSON as not a shoal agent (unreachable), naming the address', async () => {
     const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     try {
       const client = new ApiClient({ address: parseAddress(`127.0.0.1:${port}`) });
-      await expect(client.call('GET', '/v1/status')).rejects.toThrow(ApiRequestError);
+      await expect(client.call('GET', '/v1/status')).rejects.toThrow(NotShoalAgentError);
       await expect(client.call('GET', '/v1/status')).rejects.toThrow(
-        `127.0.0.1:${port} answered HTTP 200 with something that is not JSON`,
+        `cannot reach the shoal agent at 127.0.0.1:${port}: it answered HTTP 200 with something that is not JSON`,
       );
     } finally {
       await new Promise((resolve) => server.close(resolve));

@@ -205,14 +205,14 @@ describe('shoal job submit', () => {
 describe('shoal queue', () => {
   beforeEach(() => server.answers.set('GET /v1/queue', { json: QUEUE }));
 
-  it('prints squeue columns with Slurm times and done/total units', async () => {
+  it('prints squeue columns with Slurm times and done/total units, with the running and pending ones', async () => {
     const run = await cli(['queue']);
     expect(run.code).toBe(0);
     expect(run.out).toBe(
-      'JOBID          NAME     OWNER   NS        STATE     TIME         UNITS    NODES        REASON\n' +
-        '17             train    ana     ml        RUNNING   1:02:03      0/1      alpha        -\n' +
-        '18_[0-99%10]   shards   bob     default   RUNNING   1-01:01:01   30/100   alpha,beta   -\n' +
-        '19             report   ana     ml        PENDING   0:00         0/1      -            Dependency\n',
+      'JOBID          NAME     OWNER   NS        STATE     TIME         UNITS                      NODES        REASON\n' +
+        '17             train    ana     ml        RUNNING   1:02:03      0/1 (1 run)                alpha        -\n' +
+        '18_[0-99%10]   shards   bob     default   RUNNING   1-01:01:01   30/100 (10 run, 60 pend)   alpha,beta   -\n' +
+        '19             report   ana     ml        PENDING   0:00         0/1 (1 pend)               -            Dependency\n',
     );
     expect(server.requests).toEqual([{ method: 'GET', path: '/v1/queue', query: {}, body: undefined }]);
   });

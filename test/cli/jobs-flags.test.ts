@@ -7,7 +7,9 @@ import {
   parseEnv,
   parseMemory,
   parseTimeLimit,
+  MAX_TIME_LIMIT_DAYS,
 } from '../../src/cli/commands/job-flags.js';
+import { MAX_TIME_LIMIT_MS } from '../../src/stack/index.js';
 import { buildQuotaRequest } from '../../src/cli/commands/quota.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { slurmDuration, slurmTime } from '../../src/cli/format.js';
@@ -31,6 +33,28 @@ describe('parseTimeLimit()', () => {
     [' 10m ', '600s'],
   ])('parseTimeLimit(%j) is %j', (text, expected) => {
     expect(parseTimeLimit(text)).toBe(expected);
+  });
+
+  it.each([
+    ['30-00', '2592000s'], // 30 days: past Node's 24.8-day timer limit, still fine
+    ['365-00:00:00', '31536000s'],
+    ['365d', '31536000s'],
+  ])('parseTimeLimit(%j) takes limits of days, up to a year: %j', (text, expected) => {
+    expect(parseTimeLimit(text)).toBe(expected);
+  });
+
+  it.each(['99999-00', '365-00:00:01', '366d', '600000'])(
+    'parseTimeLimit(%j) refuses a limit over 365 days, naming --time and UNLIMITED',
+    (text) => {
+      expect(() => parseTimeLimit(text)).toThrow(UsageError);
+      expect(() => parseTimeLimit(text)).toThrow(
+        /^--time ".*": the longest time limit is 365 days \(365-00:00:00\); use UNLIMITED/,
+      );
+    },
+  );
+
+  it('parseTimeLimit() has the bound the agent checks (MAX_TIME_LIMIT_MS)', () => {
+    expect(MAX_TIME_LIMIT_DAYS * 86_400_000).toBe(MAX_TIME_LIMIT_MS);
   });
 
   it('parseTimeLimit() reads UNLIMITED as no limit', () => {
@@ -95,6 +119,8 @@ describe('other submit values', () => {
     expect(parseCpus('4')).toBe(4);
     expect(() => parseCpus('-1')).toThrow(/^--cpus "-1"/);
     expect(() => parseCpus('two')).toThrow(UsageError);
+    expect(parseCpus('0')).toBe(0); // a quota of 0 CPUs is a quota
+    expect(() => parseCpus('0', '-c', { positive: true })).toThrow(/^-c "0": expected more than 0 CPUs/);
   });
 
   it('parseEnv() splits at the first = and refuses a missing =', () => {
@@ -180,6 +206,9 @@ describe('buildSubmitRequest()', () => {
     ['a bad namespace', { namespace: 'ML Team' }, ['a'], /^--namespace "ML Team": expected a namespace/],
     ['a priority over 1000', { priority: '1001' }, ['a'], /^--priority "1001": expected a whole number from 0 to 1000/],
     ['a bad --time', { time: '1:99' }, ['a'], /^--time "1:99"/],
+    ['a --time over 365 days', { time: '99999-00' }, ['a'], /^--time "99999-00": the longest time limit is 365 days/],
+    ['-c 0', { cpus: '0' }, ['a'], /^--cpus "0": expected more than 0 CPUs/],
+    ['-c -1', { cpus: '-1' }, ['a'], /^--cpus "-1": expected a number of CPUs/],
     ['a bad --array', { array: '1-' }, ['a'], /^--array "1-"/],
     ['a bad --dependency', { dependency: 'afterok:' }, ['a'], /^--dependency "afterok:"/],
   ])('buildSubmitRequest() refuses %s', (_, values, command, message) => {

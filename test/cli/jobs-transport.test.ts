@@ -95,7 +95,9 @@ describe('fastPost()', () => {
 
   it('fastPost() says when the answer is not JSON', async () => {
     respond = (res) => res.end('<html>');
-    await expect(fastPost({ address: address() }, '/v1/jobs', {})).rejects.toThrow(/not JSON: is it a shoal agent/);
+    await expect(fastPost({ address: address() }, '/v1/jobs', {})).rejects.toThrow(
+      /not JSON, which is not how a shoal agent's admin API answers/,
+    );
   });
 
   it('fastPost() times out on an agent that does not answer, as connected', async () => {

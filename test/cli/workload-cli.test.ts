@@ -64,9 +64,21 @@ describe('shoal stack', () => {
     expect(lines[0]).toMatch(/^ID +NAME +IMAGE +NODE +DESIRED STATE +CURRENT STATE +ERROR$/);
     expect(lines).toHaveLength(6); // 2 api replicas + 3 global agent tasks
     expect(lines).toContainEqual(
-      expect.stringMatching(/^twebapi1xxxx +web_api\.1 +nginx:1\.25 +alpha +Running +Running 2 minutes ago$/),
+      expect.stringMatching(
+        /^twebapi1xxxx +web_api\.1 +nginx:1\.25 +alpha \(12D3KooWQYhTNQdm\) +Running +Running 2 minutes ago$/,
+      ),
     );
-    expect(lines).toContainEqual(expect.stringMatching(/^\S+ +web_agent\.\S+ +example\/agent:1 +gamma +Running/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\S+ +web_agent\.\S+ +example\/agent:1 +gamma \(12D3KooWQYhTZZZZ\) +Running/),
+    );
+  });
+
+  it('ps -o wide, as its help advertises, adds the node id column', async () => {
+    const { code, out } = await cli(['stack', 'ps', 'web', '-o', 'wide']);
+    expect(code).toBe(0);
+    expect(out.split('\n')[0]).toMatch(
+      /^ID +NAME +IMAGE +NODE +NODE ID +DESIRED STATE +CURRENT STATE +CONTAINER +PORTS +ERROR$/,
+    );
   });
 
   it('ps --all lists finished tasks under their slot with the error', async () => {
@@ -74,7 +86,7 @@ describe('shoal stack', () => {
     const lines = out.trimEnd().split('\n');
     const current = lines.findIndex((line) => / web_api\.1 /.test(line));
     expect(lines[current + 1]).toMatch(
-      /^tfailedapi1x + \\_ web_api\.1 +nginx:1\.25 +alpha +Shutdown +Failed 10 minutes ago +"task: non-zero exit \(1\)"$/,
+      /^tfailedapi1x + \\_ web_api\.1 +nginx:1\.25 +alpha \(12D3KooWQYhTNQdm\) +Shutdown +Failed 10 minutes ago +"task: non-zero exit \(1\)"$/,
     );
     expect(h.api.calls.map((c) => c.args)).toEqual([['web', true]]);
   });

@@ -12,7 +12,7 @@ describe('reconcilePlacement()', () => {
   it('leaves an unplaceable task pending with the scheduler reason, once', () => {
     const w = new World();
     w.addNode(1, { memoryBytes: 1 * GiB });
-    w.addNode(2, { memoryBytes: 1 * GiB, availability: 'drain' });
+    w.addNode(2, { memoryBytes: 8 * GiB, availability: 'drain' }); // could hold it, once undrained
     const id = w.deploy('big', spec({ replicas: 1, memoryBytes: 4 * GiB }));
     const first = pass(w);
     const message = ofType(first, 'task.pending')!.updates[0]!.message;

@@ -136,6 +136,33 @@ describe('batch on a 3-agent cluster', () => {
     await agents[0]!.api('DELETE', '/v1/stacks/rush');
   });
 
+  it('submit refuses a unit no node could hold and -c 0; a 30-day limit runs; %N units wait as JobArrayTaskLimit', async () => {
+    type Refusal = { error: { message: string } };
+    const huge = await agents[0]!.api<Refusal>('POST', '/v1/jobs', { owner: 'e2e', command: ['true'], cpus: 1000 });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.message).toMatch(
+      /^job submit: Requested node configuration is not available: one unit needs 1000 CPUs, .*; the largest node, .+, has \d+(\.\d+)? CPUs/,
+    );
+    const zero = await agents[0]!.api<Refusal>('POST', '/v1/jobs', { owner: 'e2e', command: ['true'], cpus: 0 });
+    expect(zero.status).toBe(400);
+    expect(zero.body.error.message).toMatch(/--cpus 0: a unit reserves more than 0 CPUs/);
+    // 30 days is past Node's 24.8-day timer limit: the units must run to their end, not be killed or spin.
+    const id = await submit(agents[0]!, {
+      name: 'long-limit',
+      command: ['sh', '-c', 'sleep 2'],
+      cpus: 0.1,
+      time: '2592000s',
+      array: '0-2%1',
+    });
+    await waitFor(
+      'units held by %1 to wait as JobArrayTaskLimit',
+      async () => /^JobArrayTaskLimit/.test((await job(agents[0]!, id)).reason),
+      30_000,
+    );
+    await waitFor('the job to complete', async () => (await job(agents[0]!, id)).state === 'COMPLETED', 60_000);
+    expect((await runs(agents[0]!, id)).map((r) => r.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+  });
+
   it('a node killed mid-job: its units end NODE_FAIL, run again elsewhere, and the job completes', async () => {
     const id = await submit(agents[0]!, { name: 'sim', command: ['sh', '-c', 'sleep 4'], cpus: 1, array: '0-5' });
     await waitFor('6 units running', async () => (await job(agents[0]!, id)).units.running === 6, 60_000);

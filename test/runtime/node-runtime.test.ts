@@ -1,7 +1,7 @@
 /** NodeRuntime's loop on an in-memory driver and a manual clock. */
 import { NodeRuntime, NoContainerError, TaskRejectedError, type TaskReport } from '../../src/runtime/index.js';
 import type { TaskRecord } from '../../src/state/workloads.js';
-import { assignment, BASE_SPEC, task, withPolicy } from './fixtures.js';
+import { assignment, BASE_SPEC, serviceFromCompose, task, withPolicy } from './fixtures.js';
 import { ManualClock, MemoryDriver } from './memory-driver.js';
 
 const NODE = 'node-a';
@@ -86,6 +86,37 @@ describe('NodeRuntime', () => {
     await runtime.idle();
     expect(driver.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
     expect(sent.flat().at(-1)).toMatchObject({ state: 'running', restarts: 1 });
+    await runtime.stop();
+  });
+
+  it("NodeRuntime arms the kill timer of a 30-day time limit without overflowing Node's timer", async () => {
+    const delays: number[] = [];
+    const clock = new (class extends ManualClock {
+      override setTimeout(fn: () => void, ms: number) {
+        delays.push(ms);
+        return super.setTimeout(fn, ms);
+      }
+    })();
+    const driver = new MemoryDriver(clock);
+    const runtime = new NodeRuntime({ nodeId: NODE, driver, clock, reconcileIntervalMs: 1000 });
+    const spec = serviceFromCompose(
+      ['image: busybox', 'x-shoal:', '  kind: job', '  job:', '    time_limit: 30d'].join('\n'),
+    );
+    await runtime.start();
+    runtime.setAssignments([
+      assignment(task({ id: 't1', job: { jobId: '7', index: 0, attempt: 0, requeues: 0 } }), spec),
+    ]);
+    await runtime.reconcile();
+    await runtime.reconcile();
+    expect(delays.length).toBeGreaterThan(0);
+    // Node would turn a longer delay into 1 ms, and the runtime would re-arm it for the whole run.
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+    clock.advance(29 * 86_400_000);
+    await runtime.idle();
+    expect(driver.calls.filter((c) => c.startsWith('stop'))).toEqual([]);
+    clock.advance(86_400_000);
+    await runtime.idle();
+    expect(driver.calls.filter((c) => c.startsWith('stop'))).toHaveLength(1);
     await runtime.stop();
   });
 

@@ -160,6 +160,7 @@ describe('parseStack() jobs', () => {
     ['array: 9-0', /range "9-0" runs backwards/],
     ['backoff: {initial: 1m, max: 1s}', /max must be >= initial/],
     ['time_limit: forever', /expected a duration such as 10s/],
+    ['time_limit: 366d', /time_limit: expected a time limit of at most 365d \(or UNLIMITED for none\), got "366d"/],
     ['parallelism: 0', /expected an integer between 1 and 100000, got 0/],
   ])('job %s is reported', (job, message) => {
     const text = `services:\n  web:\n    image: w\n  s:\n    image: i\n    x-shoal:\n      kind: job\n      job:\n${job
@@ -167,6 +168,16 @@ describe('parseStack() jobs', () => {
       .map((l) => `        ${l.trim()}`)
       .join('\n')}\n`;
     expect(parseErrors(text).join('\n')).toMatch(message);
+  });
+
+  it.each([
+    ['30d', 30 * 86_400_000],
+    ['365d', 365 * 86_400_000],
+    ['UNLIMITED', 0],
+    ['infinite', 0],
+  ])('job time_limit: %s is %d ms (0: none)', (limit, ms) => {
+    const text = `services:\n  s:\n    image: i\n    x-shoal: {kind: job, job: {time_limit: ${limit}}}\n`;
+    expect(parseOk(text).services.s!.job!.timeLimitMs).toBe(ms);
   });
 
   it('reports a cycle of job dependencies', () => {

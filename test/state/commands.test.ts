@@ -86,7 +86,7 @@ describe('validateCommand()', () => {
     [
       'an unknown field',
       { ...base, color: 'red' },
-      'node.register: color: unknown field (expected v, type, at, id, hostname',
+      'node.register: color: unknown field (expected v, type, at, rid, id, hostname',
     ],
     ['a missing field', { ...base, hostname: undefined }, 'node.register: hostname: is required'],
     [

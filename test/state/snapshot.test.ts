@@ -33,16 +33,16 @@ function envelope(): Envelope {
 describe('encodeState() and decodeState()', () => {
   it('round-trip the state and applied index', () => {
     const machine = started();
-    expect(decodeState(machine.snapshot(), 3)).toEqual({ state: machine.state(), appliedIndex: 3 });
+    expect(decodeState(machine.snapshot(), 3)).toMatchObject({ state: machine.state(), appliedIndex: 3 });
   });
 
   it('round-trip the empty state', () => {
-    expect(decodeState(encodeState(emptyState(), 0))).toEqual({ state: emptyState(), appliedIndex: 0 });
+    expect(decodeState(encodeState(emptyState(), 0))).toMatchObject({ state: emptyState(), appliedIndex: 0 });
   });
 
   it('decodeState() accepts a state older than the Raft snapshot index (Noop entries after the last command)', () => {
     const machine = new ClusterStateMachine();
-    expect(decodeState(encodeState(machine.state(), 2), 5)).toEqual({ state: machine.state(), appliedIndex: 5 });
+    expect(decodeState(encodeState(machine.state(), 2), 5)).toMatchObject({ state: machine.state(), appliedIndex: 5 });
   });
 
   it.each<[string, (e: Envelope) => unknown, RegExp]>([

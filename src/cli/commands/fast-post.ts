@@ -10,8 +10,9 @@ import { createConnection, type Socket } from 'node:net';
 import type { ApiErrorCode } from '../../api/types.js';
 import { formatAddress } from '../address.js';
 import type { ApiClientOptions } from '../client.js';
-import { codeForStatus, describeConnectError } from '../agent-errors.js';
-import { AgentTimeoutError, AgentUnreachableError, ApiRequestError } from '../errors.js';
+import { codeForStatus, describeConnectError, parseAgentAnswer } from '../agent-errors.js';
+import { AgentTimeoutError, AgentUnreachableError, ApiRequestError, NotShoalAgentError } from '../errors.js';
+import { newRequestId, REQUEST_ID_HEADER, UNKNOWN_OUTCOME_RETRIES } from '../request-id.js';
 
 /** The client's default wait (client.ts's DEFAULT_TIMEOUT_MS, not imported: that loads node:http). */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -87,16 +88,7 @@ function dechunk(data: Buffer): string | undefined {
 
 /** The JSON answer, or the agent's error as an {@link ApiRequestError}. */
 function resultOf<T>(answer: Answer, where: string): T {
-  let parsed: unknown;
-  try {
-    parsed = answer.body.trim() === '' ? undefined : JSON.parse(answer.body);
-  } catch {
-    throw new ApiRequestError(
-      answer.status,
-      answer.status >= 400 ? codeForStatus(answer.status) : 'internal',
-      `${where} answered HTTP ${answer.status} with something that is not JSON: is it a shoal agent's admin API?`,
-    );
-  }
+  const parsed = parseAgentAnswer(answer.status, answer.body, where);
   if (answer.status >= 200 && answer.status < 300) return parsed as T;
   const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   // exitCodeForApiError reads codes it does not know as a plain failure, so an unknown one passes.
@@ -109,7 +101,21 @@ function resultOf<T>(answer: Answer, where: string): T {
  * POST `body` as JSON to `path` and return the parsed answer. The timeout covers the whole call.
  * @example const { jobId } = await fastPost<JobSubmitResult>(options, '/v1/jobs', request);
  */
-export function fastPost<T>(options: ApiClientOptions, path: string, body: unknown): Promise<T> {
+export async function fastPost<T>(options: ApiClientOptions, path: string, body: unknown): Promise<T> {
+  // the same request id on every try: the cluster applies the write at most once
+  const requestId = newRequestId();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postOnce<T>(options, path, body, requestId);
+    } catch (error) {
+      const unknown = error instanceof ApiRequestError && error.code === 'outcome_unknown';
+      if (!unknown || attempt >= UNKNOWN_OUTCOME_RETRIES) throw error;
+      options.onRetry?.(`the outcome of POST ${path} is unknown; sending it again with the same request id`);
+    }
+  }
+}
+
+function postOnce<T>(options: ApiClientOptions, path: string, body: unknown, requestId: string): Promise<T> {
   const { address, token } = options;
   const where = formatAddress(address);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -119,6 +125,7 @@ export function fastPost<T>(options: ApiClientOptions, path: string, body: unkno
     `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nAccept: application/json\r\n` +
     `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
     (token === undefined ? '' : `Authorization: Bearer ${token}\r\n`) +
+    `${REQUEST_ID_HEADER}: ${requestId}\r\n` +
     '\r\n';
   return new Promise<T>((resolve, reject) => {
     const socket: Socket =
@@ -142,7 +149,7 @@ export function fastPost<T>(options: ApiClientOptions, path: string, body: unkno
       try {
         answer = parseAnswer(data, ended);
       } catch (error) {
-        finish(new ApiRequestError(0, 'internal', `${where}: ${(error as Error).message}`));
+        finish(new NotShoalAgentError(where, `it sent ${(error as Error).message}`));
         return;
       }
       if (answer === undefined) return;

@@ -19,9 +19,16 @@ function bad(flag: string, text: string, expected: string): UsageError {
 }
 
 /**
+ * The longest time limit, in days: 365 (`365-00:00:00`); `UNLIMITED` for longer. The agent
+ * checks the same bound (`MAX_TIME_LIMIT_MS` in src/stack/shoal.ts; the CLI imports nothing outside src/cli).
+ */
+export const MAX_TIME_LIMIT_DAYS = 365;
+
+/**
  * A wall-clock limit in Slurm's forms (`MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM`, `D-HH:MM:SS`)
  * or shoal's (`90s`, `1h30m`, `2d`), as a shoal duration in whole seconds (`5400s`) the agent reads.
- * `UNLIMITED`/`INFINITE` mean no limit: undefined.
+ * `UNLIMITED`/`INFINITE` mean no limit: undefined. At most {@link MAX_TIME_LIMIT_DAYS} days.
+ * @throws {UsageError} naming the flag, for a malformed value or one over the bound.
  * @example parseTimeLimit('1:30:00') // "5400s"
  * @example parseTimeLimit('90') // "5400s" (Slurm: a bare number is minutes)
  */
@@ -31,6 +38,11 @@ export function parseTimeLimit(text: string, flag = '--time'): string | undefine
   const seconds = slurmSeconds(value) ?? unitSeconds(value);
   if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
     throw bad(flag, text, 'a time limit such as 90 (minutes), 30:00, 1:30:00, 2-12:00:00, 90s or 1h30m');
+  }
+  if (seconds > MAX_TIME_LIMIT_DAYS * 86_400) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(text)}: the longest time limit is ${MAX_TIME_LIMIT_DAYS} days (${MAX_TIME_LIMIT_DAYS}-00:00:00); use UNLIMITED for a job without one`,
+    );
   }
   return `${Math.ceil(seconds)}s`;
 }
@@ -126,14 +138,16 @@ export function parseMemory(text: string, flag = '--mem'): string {
 }
 
 /**
- * A non-negative number of CPUs (fractions allowed: `0.5`).
+ * A non-negative number of CPUs (fractions allowed: `0.5`); with `positive`, above 0 (what one
+ * job unit reserves: a unit of 0 CPUs would fit anywhere without limit).
  * @example parseCpus('0.5') // 0.5
  */
-export function parseCpus(text: string, flag = '--cpus'): number {
+export function parseCpus(text: string, flag = '--cpus', options: { positive?: boolean } = {}): number {
   const value = Number(text.trim());
   if (!/^\d*\.?\d+$/.test(text.trim()) || !Number.isFinite(value)) {
     throw bad(flag, text, 'a number of CPUs such as 1, 4 or 0.5');
   }
+  if (options.positive === true && value <= 0) throw bad(flag, text, 'more than 0 CPUs, such as 1, 4 or 0.5');
   return value;
 }
 

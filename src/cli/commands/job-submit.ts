@@ -18,6 +18,7 @@ import {
   parseMemory,
   parseNamespace,
   parseTimeLimit,
+  MAX_TIME_LIMIT_DAYS,
 } from './job-flags.js';
 
 /** What the submit flags are read against: where the CLI runs and who runs it. */
@@ -81,7 +82,7 @@ export function buildSubmitRequest(
     env: values.env === undefined ? undefined : parseEnv(values.env as readonly string[]),
     // The process runtime runs where the user stands, as sbatch does; a container in its image's dir.
     workingDir: chdir ?? (kind === 'process' ? where.cwd : undefined),
-    cpus: str('cpus') === undefined ? undefined : parseCpus(str('cpus')!),
+    cpus: str('cpus') === undefined ? undefined : parseCpus(str('cpus')!, '--cpus', { positive: true }),
     memory: str('mem') === undefined ? undefined : parseMemory(str('mem')!),
     gpus: str('gpus') === undefined ? undefined : parseCount(str('gpus')!, '--gpus', 0, 1024),
     time: str('time') === undefined ? undefined : parseTimeLimit(str('time')!),
@@ -126,7 +127,11 @@ export const SUBMIT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   cpus: value('N', 'CPUs to reserve per unit, fractions allowed (default 1)', 'c'),
   mem: value('SIZE', 'memory to reserve and cap per unit: 512M, 4G (a bare number is MiB, as in Slurm)'),
   gpus: value('N', 'GPUs per unit'),
-  time: value('LIMIT', 'wall-clock limit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]] (Slurm) or 90s, 1h30m', 't'),
+  time: value(
+    'LIMIT',
+    `wall-clock limit per unit: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]] (Slurm) or 90s, 1h30m; at most ${MAX_TIME_LIMIT_DAYS} days, or UNLIMITED`,
+    't',
+  ),
   array: value('SPEC', 'a job array: 0-99, 1,3,5-7, 0-15:4, with %N to run at most N at once (0-99%10)', 'a'),
   dependency: value('DEPS', 'start after other jobs: afterok:12[:13], afterany:9, afternotok:4, comma-separated', 'd'),
   priority: value('N', 'priority 0-1000 (default 100)'),

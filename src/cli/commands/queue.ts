@@ -22,8 +22,22 @@ export function stateCell(state: string): string {
 }
 
 /**
+ * The UNITS cell: done/total, then how many run, wait and failed, leaving out zeros.
+ * @example unitsCell({ total: 10, running: 2, pending: 5, done: 3, failed: 0 }) // "3/10 (2 run, 5 pend)"
+ */
+export function unitsCell(units: QueueRow['units']): string {
+  const parts = [
+    units.running > 0 ? `${units.running} run` : '',
+    units.pending > 0 ? `${units.pending} pend` : '',
+    units.failed > 0 ? `${units.failed} fail` : '',
+  ].filter((part) => part !== '');
+  return parts.length === 0 ? `${units.done}/${units.total}` : `${units.done}/${units.total} (${parts.join(', ')})`;
+}
+
+/**
  * The human table of the queue, squeue's columns: TIME is how long the job has run (0:00 while
- * pending), UNITS is done/total units, REASON why pending work waits.
+ * pending), UNITS is done/total units with the running, pending and failed ones, REASON why
+ * pending work waits.
  */
 export function renderQueue(rows: readonly QueueRow[], now: number): string {
   const cells = rows.map((row) => [
@@ -33,7 +47,7 @@ export function renderQueue(rows: readonly QueueRow[], now: number): string {
     row.namespace,
     stateCell(row.state),
     slurmDuration(row.startedAt === null ? 0 : now - row.startedAt),
-    `${row.units.done}/${row.units.total}`,
+    unitsCell(row.units),
     row.nodes.join(',') || '-',
     row.reason || '-',
   ]);
@@ -45,8 +59,10 @@ export const queueCommand: CommandSpec = {
   words: ['queue'],
   summary: 'List pending and running jobs in queue order (like squeue)',
   description:
-    'TIME is how long a job has been running (D-HH:MM:SS); UNITS is done/total units (array indexes);\n' +
-    'REASON says why pending work waits: Priority, Resources, Dependency, Quota, BeginTime, Gang, ...\n' +
+    'TIME is how long a job has been running (D-HH:MM:SS); UNITS is done/total units (array indexes),\n' +
+    'then how many run, are pending and failed: 3/10 (2 run, 5 pend).\n' +
+    'REASON says why pending work waits: Priority, Resources, Dependency, Quota, BeginTime, Gang,\n' +
+    'JobArrayTaskLimit (an array at its %N), ...\n' +
     "Everyone's jobs are listed, as squeue does; --me or -u NAME keeps one user's.",
   options: {
     all: { type: 'boolean', short: 'a', description: 'also jobs that ended recently' },

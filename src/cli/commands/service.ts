@@ -7,7 +7,7 @@ import type { ServiceInspectView, ServiceView, TaskView } from '../../api/types.
 import { STALE_OPTION, outputOption, type CommandContext, type CommandSpec } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { renderTable, toJson } from '../format.js';
-import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, printTasks } from './tasks.js';
+import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, TASK_OUTPUTS, printTasks } from './tasks.js';
 
 /** The path of one service. */
 export function servicePath(reference: string, suffix = ''): string {
@@ -72,12 +72,12 @@ export const servicePsCommand: CommandSpec = {
   description: 'A service is named by its id (`<stack>_<name>`, as `shoal service ls` shows it).',
   options: {
     all: ALL_TASKS_OPTION,
-    output: outputOption(['table', 'json']),
+    output: outputOption(TASK_OUTPUTS),
     quiet: { type: 'boolean', short: 'q', description: 'print only task ids, one per line' },
     stale: STALE_OPTION,
     'no-trunc': NO_TRUNC_TASKS_OPTION,
   },
-  outputs: ['table', 'json'],
+  outputs: TASK_OUTPUTS,
   minArgs: 1,
   maxArgs: 1,
   remote: true,

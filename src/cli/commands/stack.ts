@@ -5,9 +5,10 @@
 import type { StackDeployResult, StackView, TaskView } from '../../api/types.js';
 import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { buildDeployRequest } from '../compose-files.js';
-import { ExitCode } from '../errors.js';
+import { tooLargeMessage } from '../agent-errors.js';
+import { ApiRequestError, ExitCode } from '../errors.js';
 import { ago, renderTable, toJson } from '../format.js';
-import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, printTasks } from './tasks.js';
+import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, TASK_OUTPUTS, printTasks } from './tasks.js';
 
 const VERBS: Readonly<Record<StackDeployResult['services'][number]['change'], string>> = {
   created: 'Creating service',
@@ -53,7 +54,15 @@ export const stackDeployCommand: CommandSpec = {
     const file = (context.options.file as string | undefined) ?? 'compose.yml';
     const name = (context.options.name as string | undefined) ?? context.args[0];
     const request = buildDeployRequest(file, { name, env: context.env });
-    const result = await context.client().call<StackDeployResult>('POST', '/v1/stacks', { body: request });
+    const result = await context
+      .client()
+      .call<StackDeployResult>('POST', '/v1/stacks', { body: request })
+      .catch((error: unknown) => {
+        if (!(error instanceof ApiRequestError) || error.status !== 413) throw error;
+        const what = `the Compose file ${file} with its env files`;
+        const size = Buffer.byteLength(JSON.stringify(request));
+        throw new ApiRequestError(413, error.code, tooLargeMessage(error.message, { what, size }));
+      });
     if (context.output === 'json') {
       context.stdout.write(toJson(result));
       return ExitCode.ok;
@@ -111,21 +120,23 @@ export const stackPsCommand: CommandSpec = {
   summary: 'List the tasks of a stack',
   description:
     'One row per task, like `docker stack ps`. With --all, tasks that ended (failed, replaced, shut down)\n' +
-    'are listed under the task of the same slot, as `\\_ name`.',
+    'are listed under the task of the same slot, as `\\_ name`. NODE is the hostname with a short node id;\n' +
+    'ERROR says why a task failed or why a pending one waits. -o wide adds the node id, container and ports.',
   options: {
     all: ALL_TASKS_OPTION,
-    output: outputOption(['table', 'json']),
+    output: outputOption(TASK_OUTPUTS),
     quiet: { type: 'boolean', short: 'q', description: 'print only task ids, one per line' },
     stale: STALE_OPTION,
     'no-trunc': NO_TRUNC_TASKS_OPTION,
   },
-  outputs: ['table', 'json'],
+  outputs: TASK_OUTPUTS,
   minArgs: 1,
   maxArgs: 1,
   remote: true,
   examples: [
     'shoal stack ps web',
     'shoal stack ps web --all',
+    'shoal stack ps web -o wide',
     'shoal stack ps web -o json | jq \'.[] | select(.state != "running")\'',
   ],
   async run(context) {

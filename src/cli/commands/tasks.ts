@@ -2,12 +2,15 @@
  * The task table shared by `shoal stack ps` and `shoal service ps`, in `docker stack ps` columns.
  * @module
  */
-import type { TaskView } from '../../api/types.js';
+import type { TaskPortView, TaskView } from '../../api/types.js';
 import type { CommandContext, OptionSpec } from '../command.js';
-import { SHORT_TASK_ID_LENGTH, ago, capitalize, renderTable, shortId, toJson } from '../format.js';
+import { SHORT_TASK_ID_LENGTH, ago, capitalize, nodeCell, renderTable, toJson } from '../format.js';
 
 /** States in which a task's message is an error worth a column. */
 const ERROR_STATES: ReadonlySet<string> = new Set(['failed', 'rejected', 'orphaned']);
+
+/** States in which a task's message says why it waits (the scheduler's reason). */
+const WAITING_STATES: ReadonlySet<string> = new Set(['new', 'pending']);
 
 /** `--all` for the task tables. */
 export const ALL_TASKS_OPTION: OptionSpec = {
@@ -19,12 +22,34 @@ export const ALL_TASKS_OPTION: OptionSpec = {
 /** `--no-trunc` for the task tables. */
 export const NO_TRUNC_TASKS_OPTION: OptionSpec = { type: 'boolean', description: 'show full task and node ids' };
 
-/** The ERROR cell: the message of a failed task, quoted as docker does. */
+/** `-o` for the task tables. */
+export const TASK_OUTPUTS = ['table', 'wide', 'json'] as const;
+
+/**
+ * The ERROR cell: the message of a failed task, or why a pending task waits, quoted as docker
+ * does.
+ */
 function errorCell(task: TaskView): string {
+  if (WAITING_STATES.has(task.state)) return task.message ? JSON.stringify(task.message) : '';
   const failed = ERROR_STATES.has(task.state) || (task.exitCode !== null && task.exitCode !== 0);
   if (!failed) return '';
   const message = task.message || (task.exitCode === null ? task.state : `non-zero exit (${task.exitCode})`);
   return JSON.stringify(message);
+}
+
+/**
+ * Published ports as `docker ps` shows them: `*:8080->80/tcp`, `127.0.0.1:53->53/udp`, and
+ * `80/tcp` for a port published on any free host port.
+ * @example portsCell([{ published: 8080, target: 80, protocol: 'tcp', hostIp: null }]) // "*:8080->80/tcp"
+ */
+export function portsCell(ports: readonly TaskPortView[] | undefined): string {
+  return (ports ?? [])
+    .map((p) =>
+      p.published === null
+        ? `${p.target}/${p.protocol}`
+        : `${p.hostIp ?? '*'}:${p.published}->${p.target}/${p.protocol}`,
+    )
+    .join(', ');
 }
 
 /**
@@ -49,33 +74,58 @@ function isCurrent(task: TaskView): boolean {
   return task.desiredState === 'running' || task.desiredState === 'complete' || task.desiredState === 'ready';
 }
 
+/** Options of {@link renderTasks}. */
+export interface RenderTasksOptions {
+  /** Full task and node ids. */
+  readonly noTrunc: boolean;
+  readonly now: number;
+  /** `-o wide`: full ids, the node id in its own column, the container and the ports. */
+  readonly wide?: boolean;
+}
+
 /**
  * Render tasks like `docker stack ps`: one row per task, sorted by service and slot; older tasks
- * of a slot (with `--all`) follow the current one with their name shown as `\_ web_api.2`.
+ * of a slot (with `--all`) follow the current one with their name shown as `\_ web_api.2`. NODE
+ * is the hostname with a short node id, since several agents may share a machine.
  */
-export function renderTasks(tasks: readonly TaskView[], options: { noTrunc: boolean; now: number }): string {
+export function renderTasks(tasks: readonly TaskView[], options: RenderTasksOptions): string {
+  const wide = options.wide === true;
   const sorted = [...tasks].sort(
     (a, b) => slotOrder(a, b) || Number(isCurrent(b)) - Number(isCurrent(a)) || b.stateSince - a.stateSince,
   );
   const rows = sorted.map((task, i) => {
     const repeat = i > 0 && sorted[i - 1]!.name === task.name;
-    const node = task.nodeHostname ?? (task.nodeId === null ? '' : shortId(task.nodeId, options.noTrunc));
-    return [
-      options.noTrunc ? task.id : task.id.slice(0, SHORT_TASK_ID_LENGTH),
+    const cells = [
+      options.noTrunc || wide ? task.id : task.id.slice(0, SHORT_TASK_ID_LENGTH),
       repeat ? ` \\_ ${task.name}` : task.name,
       task.image,
-      node,
+      wide ? (task.nodeHostname ?? '') : nodeCell(task.nodeHostname, task.nodeId, options.noTrunc),
+    ];
+    if (wide) cells.push(task.nodeId ?? '');
+    cells.push(
       capitalize(task.desiredState),
       `${capitalize(task.state)} ${ago(task.stateSince, options.now).toLowerCase()}`,
-      errorCell(task),
-    ];
+    );
+    if (wide) cells.push(task.containerId?.slice(0, SHORT_TASK_ID_LENGTH) ?? '', portsCell(task.ports));
+    cells.push(errorCell(task));
+    return cells;
   });
-  return renderTable(['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'], rows);
+  const headers = wide
+    ? ['ID', 'NAME', 'IMAGE', 'NODE', 'NODE ID', 'DESIRED STATE', 'CURRENT STATE', 'CONTAINER', 'PORTS', 'ERROR']
+    : ['ID', 'NAME', 'IMAGE', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'];
+  return renderTable(headers, rows);
 }
 
-/** Print tasks as `-o json`, ids only (`-q`) or the docker-style table. */
+/** Print tasks as `-o json`, ids only (`-q`) or the docker-style table (`-o wide`: more columns). */
 export function printTasks(context: CommandContext, tasks: readonly TaskView[]): void {
   if (context.output === 'json') context.stdout.write(toJson(tasks));
   else if (context.options.quiet === true) context.stdout.write(tasks.map((t) => `${t.id}\n`).join(''));
-  else context.stdout.write(renderTasks(tasks, { noTrunc: context.options['no-trunc'] === true, now: context.now() }));
+  else {
+    const options = {
+      noTrunc: context.options['no-trunc'] === true,
+      now: context.now(),
+      wide: context.output === 'wide',
+    };
+    context.stdout.write(renderTasks(tasks, options));
+  }
 }

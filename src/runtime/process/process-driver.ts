@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RuntimeLogger } from '../node-runtime.js';
+import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import {
   LABELS,
   type CallOptions,
@@ -363,9 +364,10 @@ export class ProcessDriver implements ContainerDriver {
     const deadline = Date.now() + ms;
     const own = this.#children.get(id);
     if (own) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([own.exited, new Promise((r) => (timer = setTimeout(r, ms)))]);
-      clearTimeout(timer);
+      let timer: LongTimeout | undefined;
+      // `ms` is the service's stop_grace_period: it may exceed Node's 24.8-day timer limit.
+      await Promise.race([own.exited, new Promise((r) => (timer = setLongTimeout(() => r(undefined), ms)))]);
+      timer?.clear();
     }
     for (let i = 0; ; i++) {
       signal?.throwIfAborted();

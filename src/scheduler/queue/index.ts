@@ -7,3 +7,4 @@ export { planQueue, DEFAULT_MAX_RESERVATIONS, PREEMPTION_SEARCHES } from './plan
 export { orderQueue, fairShareKey } from './order.js';
 export * from './types.js';
 export { accrueUsage, decay } from './fairshare.js';
+export { neverFits } from './capacity.js';

@@ -17,6 +17,7 @@ import { resolveWeights } from '../schedule.js';
 import type { Placement } from '../types.js';
 import { accountingOf, type HeldClaim, type QueueAccounting } from './accounting.js';
 import { findReservation } from './backfill.js';
+import { neverFits } from './capacity.js';
 import { behindMessage, gangMessage, preemptingMessage, priorityMessage, resourcesMessage } from './messages.js';
 import { buildUnits, orderQueue, type Unit, unitTasks } from './order.js';
 import { FailureCache, groupOf, type PlaceContext, placeAll, placeRun, pipelineFor, type Put } from './place.js';
@@ -258,7 +259,10 @@ class Planner {
     }
     let reason = this.#explained.reasons.get(key);
     if (reason === undefined) {
-      reason = pipelineFor(this.#accNow, group, [task], this.#ctx).explain().reason;
+      // No node could hold it even empty: say so (a Compose job is deployed anyway; nodes may join).
+      const never = neverFits(task.reservations ?? {}, this.#input.nodes);
+      reason =
+        never === null ? pipelineFor(this.#accNow, group, [task], this.#ctx).explain().reason : `never fits: ${never}`;
       this.#explained.reasons.set(key, reason);
     }
     return reason;

@@ -158,10 +158,10 @@ describe('batch pipeline: job lifecycle', () => {
       for (let i = 0; i < 3; i++) sim.step();
       const [task] = sim.tasksOf(id);
       expect(task).toMatchObject({ state: 'pending', nodeId: null });
-      expect(task!.message).toContain('insufficient cpu');
+      expect(task!.message).toContain('never fits: one unit needs 64 CPUs');
       // Why it waits, as a Slurm reason (the scheduler's message, prefixed unless it has one).
       expect(sim.job(id).state).toBe('PENDING');
-      expect(sim.job(id).reason).toMatch(/^Resources: .*insufficient cpu/);
+      expect(sim.job(id).reason).toMatch(/^Resources: never fits: .*\(not enough cpu\)/);
       expect(sim.job(id).reason).toContain(task!.message.replace(/^Resources: /, ''));
 
       sim.apply({ type: 'job.cancel', jobIds: [id], reason: 'cancelled' });

@@ -91,7 +91,9 @@ describe('planQueue() order', () => {
       {
         taskId: 'too-big',
         reason: 'Resources',
-        message: 'Resources: no suitable node (insufficient memory on 2 nodes)',
+        // More than any node has: it never fits, and says so.
+        message:
+          'Resources: never fits: one unit needs 1 CPUs, 64 GiB memory; the largest node, host-ssd, has 4 CPUs, 8 GiB memory (not enough memory)',
       },
     ]);
   });

@@ -1,0 +1,18 @@
+/**
+ * Request ids of the CLI's writes. The admin API applies a write with a given id at most once
+ * (`src/api/request-scope.ts`), so the CLI sends the same id again when a write's outcome is
+ * unknown. No imports: both ways of calling the agent load this and stay fast.
+ * @module
+ */
+
+/** The header of the admin API that carries a write's request id (the API's `REQUEST_ID_HEADER`). */
+export const REQUEST_ID_HEADER = 'x-shoal-request-id';
+
+/** How often a write whose outcome is unknown is sent again, with the same request id. */
+export const UNKNOWN_OUTCOME_RETRIES = 2;
+
+/** A fresh request id: 16 random bytes in hex (the form the API accepts). */
+export function newRequestId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
