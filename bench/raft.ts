@@ -5,6 +5,11 @@
  * latency per level, and the disk's fsync latency as the physical floor. Last line: JSON.
  *
  *   npm run bench:raft -- [--seconds 5] [--levels 1,16,256]
+ *   npm run bench:raft -- --via api [--etcd] [--seconds 5] [--levels 16,256]
+ *
+ * With `--via api` the writes come from a separate client process through the admin API of a
+ * real 3-agent cluster, to the leader and to a follower (bench/raft-api.ts); with `--etcd` the
+ * same run also measures etcd's `check perf --load l` on 3 members (the anchor).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,12 +17,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureFsyncLatency } from '../src/raft/storage/index.js';
+import { etcdCheckPerf } from './etcd-perf.js';
+import { benchViaApi } from './raft-api.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, levels: { type: 'string', default: '1,16,256' } },
+  options: {
+    seconds: { type: 'string', default: '5' },
+    levels: { type: 'string' },
+    via: { type: 'string', default: 'core' },
+    etcd: { type: 'boolean', default: false },
+  },
 });
 const durationMs = Number(values.seconds) * 1000;
-const levels = values.levels!.split(',').map(Number);
+const levels = (values.levels ?? (values.via === 'api' ? '16,256' : '1,16,256')).split(',').map(Number);
+if (values.via !== 'core' && values.via !== 'api') {
+  console.error(
+    `--via ${values.via}: expected core (writes inside the leader's process) or api (from a client process)`,
+  );
+  process.exit(2);
+}
 const root = mkdtempSync(join(tmpdir(), 'shoal-bench-raft-'));
 
 interface Child {
@@ -86,7 +104,37 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
+async function mainViaApi(): Promise<void> {
+  const results = await benchViaApi(levels, durationMs / 1000);
+  const etcd = values.etcd ? await etcdCheckPerf('l') : null;
+  if (etcd !== null) console.log(`etcd 3 members on loopback, etcdctl check perf --load l: ${etcd} writes/s`);
+  const at = (target: string, c: number) =>
+    Math.round(results.find((r) => r.target === target && r.concurrency === c)?.opsPerSec ?? 0) || null;
+  const p = (target: string, c: number, key: 'p50Ms' | 'p99Ms') => {
+    const r = results.find((x) => x.target === target && x.concurrency === c);
+    return r ? Number(r[key].toFixed(2)) : null;
+  };
+  const goal = etcd === null ? null : (at('follower', 256) ?? 0) >= 1.5 * etcd;
+  if (goal !== null) console.log(`goal api_follower_ops_256 >= 1.5 x etcd_check_perf_l: ${goal ? 'met' : 'not met'}`);
+  rmSync(root, { recursive: true, force: true });
+  console.log(
+    JSON.stringify({
+      bench: 'raft',
+      via: 'api',
+      api_leader_ops_16: at('leader', 16),
+      api_leader_ops_256: at('leader', 256),
+      api_follower_ops_16: at('follower', 16),
+      api_follower_ops_256: at('follower', 256),
+      api_leader_p50_ms_256: p('leader', 256, 'p50Ms'),
+      api_leader_p99_ms_256: p('leader', 256, 'p99Ms'),
+      api_follower_p50_ms_256: p('follower', 256, 'p50Ms'),
+      api_follower_p99_ms_256: p('follower', 256, 'p99Ms'),
+      etcd_check_perf_l: etcd,
+    }),
+  );
+}
+
+(values.via === 'api' ? mainViaApi() : main()).catch((error: unknown) => {
   console.error(error);
   rmSync(root, { recursive: true, force: true });
   process.exit(1);

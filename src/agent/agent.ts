@@ -299,10 +299,14 @@ export class Agent implements AgentContext {
         const record = this.state.node(this.id);
         if (!record) continue;
         // Addresses change with a new port or IP; resources when GPUs were added or removed.
-        const { addresses, resources } = await this.joins.selfRegistration();
+        const { addresses, resources, platform } = await this.joins.selfRegistration();
         const change = {
           ...(record.addresses.join(' ') === addresses.join(' ') ? {} : { addresses }),
           ...(JSON.stringify(record.resources) === JSON.stringify(resources) ? {} : { resources }),
+          // nodes registered before shoal recorded platforms learn theirs on their next start
+          ...(platform === undefined || JSON.stringify(record.platform) === JSON.stringify(platform)
+            ? {}
+            : { platform }),
         };
         if (Object.keys(change).length === 0) return;
         await this.writer.submit({ type: 'node.update', id: this.id, ...change }, { deadlineMs: 5_000 });

@@ -67,11 +67,12 @@ function queueRow(state: ClusterState, job: JobRecord, units: JobUnits, position
     name: job.name,
     owner: job.owner,
     namespace: job.namespace,
-    state: units.state,
+    state: units.state === 'FAILED' ? jobStateOf(job, units.all) : units.state,
     priority: job.priority,
     position,
     submittedAt: job.submittedAt,
     startedAt: job.startedAt,
+    endedAt: isJobEnded(job.state) ? job.endedAt : null,
     units: {
       total: job.units,
       running: units.running.length,
@@ -89,6 +90,8 @@ function queueRow(state: ClusterState, job: JobRecord, units: JobUnits, position
 interface JobUnits {
   /** The record's state, except that a job with a running unit is RUNNING (the record lags a pass). */
   readonly state: JobRecord['state'];
+  /** Every run of its units, ended ones too. */
+  readonly all: readonly TaskRecord[];
   readonly live: readonly TaskRecord[];
   readonly running: readonly TaskRecord[];
   readonly waiting: readonly TaskRecord[];
@@ -103,6 +106,7 @@ function unitsOf(job: JobRecord, tasks: readonly TaskRecord[]): JobUnits {
   const ended = isJobEnded(job.state);
   return {
     state: job.state === 'PENDING' && running.length > 0 ? 'RUNNING' : job.state,
+    all: tasks,
     live,
     running,
     waiting,
@@ -125,7 +129,10 @@ function pendingReason(job: JobRecord, units: JobUnits, maxConcurrent: number): 
   return units.state === 'PENDING' ? 'Priority: waiting for the scheduler' : '';
 }
 
-/** Rows of `shoal job history`: one per job, then one per run of each unit (newest jobs first). */
+/**
+ * Rows of `shoal job history`: one per job, then one per run of each unit (newest jobs first);
+ * `limit` caps the rows (not the jobs), with or without `jobId`.
+ */
 export function historyRows(
   state: ClusterState,
   options: { jobId?: string; owner?: string; limit?: number } = {},
@@ -138,6 +145,7 @@ export function historyRows(
         (options.owner === undefined || j.owner === options.owner),
     )
     .sort((a, b) => Number(b.id) - Number(a.id))
+    // Each job gives at least one row, so `limit` jobs are enough for `limit` rows.
     .slice(0, options.limit ?? 1000);
   const rows: HistoryRow[] = [];
   for (const job of jobs) {
@@ -152,16 +160,17 @@ export function historyRows(
     };
     const cpu = tasks.reduce((sum, t) => sum + (t.usage?.cpuMs ?? 0), 0);
     const measured = tasks.some((t) => t.usage !== undefined);
+    const peak = Math.max(0, ...tasks.map((t) => t.usage?.peakMemoryBytes ?? 0));
     rows.push({
       ...base,
       id: job.id,
-      state: job.state,
+      state: jobStateOf(job, tasks),
       startedAt: job.startedAt,
       endedAt: job.endedAt,
       node: null,
       exitCode: job.exitCode,
       cpuMs: measured ? cpu : null,
-      peakMemoryBytes: measured ? Math.max(...tasks.map((t) => t.usage?.peakMemoryBytes ?? 0)) : null,
+      peakMemoryBytes: peak > 0 ? peak : null,
       reason: job.reason,
     });
     const runs = [...tasks].sort((a, b) => a.job!.index - b.job!.index || a.createdAt - b.createdAt);
@@ -178,12 +187,47 @@ export function historyRows(
         node: t.nodeId === null ? null : (state.nodes[t.nodeId]?.hostname ?? t.nodeId),
         exitCode: t.exitCode,
         cpuMs: t.usage?.cpuMs ?? null,
-        peakMemoryBytes: t.usage?.peakMemoryBytes ?? null,
+        peakMemoryBytes: peakOf(t),
         reason: t.message,
       });
     }
   }
-  return rows;
+  return options.limit === undefined ? rows : rows.slice(0, options.limit);
+}
+
+/**
+ * A run's peak memory, null when not measured: a runtime records 0 when it could not know it (a
+ * process task without a memory cgroup, a Docker container), and no process that ran peaks at 0.
+ */
+function peakOf(t: TaskRecord): number | null {
+  const peak = t.usage?.peakMemoryBytes ?? 0;
+  return peak > 0 ? peak : null;
+}
+
+/**
+ * A job's state as squeue and sacct show it: the record's, except that a FAILED job whose first
+ * failed unit was killed for memory is OUT_OF_MEMORY, as its unit's row says (Slurm's state; the
+ * record has no such state). Once a job ended, a unit without a completed run failed, and its
+ * last run is the one that decided.
+ */
+function jobStateOf(job: JobRecord, tasks: readonly TaskRecord[]): string {
+  if (job.state !== 'FAILED') return job.state;
+  const units = new Map<number, TaskRecord[]>();
+  for (const t of tasks) {
+    const list = units.get(t.job!.index);
+    if (list === undefined) units.set(t.job!.index, [t]);
+    else list.push(t);
+  }
+  const failed = [...units.entries()]
+    .filter(([, runs]) => !runs.some((t) => t.state === 'complete'))
+    .sort(([a], [b]) => a - b)[0]?.[1];
+  const last = failed === undefined ? undefined : [...failed].sort(byRun).at(-1);
+  return last?.outcome === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : job.state;
+}
+
+/** Runs of one unit in the order they ran. */
+function byRun(a: TaskRecord, b: TaskRecord): number {
+  return a.job!.attempt + a.job!.requeues - (b.job!.attempt + b.job!.requeues) || a.createdAt - b.createdAt;
 }
 
 /** A run's state in Slurm's words. */

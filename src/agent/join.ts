@@ -9,6 +9,7 @@
  * current token key (after a linearizable read, so a rotated token fails at once), registers the
  * node and adds it as a Raft learner; the leader's membership controller promotes it later.
  */
+import { normalizeArch } from '../stack/platform.js';
 import { ApiError, type JoinRequest, type JoinResult } from '../api/types.js';
 import { detectResources } from '../host/index.js';
 import {
@@ -50,6 +51,8 @@ interface NodeFacts {
     gpus: { index: number; uuid: string; name: string; memoryBytes: number }[];
   };
   readonly version: string;
+  /** OS and architecture in Docker's names; absent from joiners of earlier versions. */
+  readonly platform?: { readonly os: string; readonly arch: string };
 }
 
 export class JoinService {
@@ -147,6 +150,8 @@ export class JoinService {
         gpus: detected.gpus.map((g) => ({ index: g.index, uuid: g.uuid, name: g.name, memoryBytes: g.memoryBytes })),
       },
       version: SHOAL_VERSION,
+      // what `platform:` in a Compose file is matched against (node.platform.os / .arch)
+      platform: { os: process.platform, arch: normalizeArch(process.arch) },
     };
   }
 
@@ -236,6 +241,7 @@ export class JoinService {
         resources: node.resources,
         roles: { voter: 'auto', workloads: true },
         version: node.version,
+        ...(node.platform === undefined ? {} : { platform: node.platform }),
       },
       { signal },
     );

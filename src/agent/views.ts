@@ -97,7 +97,8 @@ export function buildNodes(
       addresses: [...node.addresses],
       labels: { ...node.labels },
       availability: node.availability,
-      status: h ? (h.reachable ? 'ready' : 'down') : 'unknown',
+      status: node.status,
+      reachable: h ? h.reachable : null,
       raftRole: raft?.conf.voters.includes(node.id)
         ? 'voter'
         : raft?.conf.learners.includes(node.id)

@@ -4,7 +4,6 @@
  * every change is one Raft command through the CommandWriter; reads are linearizable unless
  * `stale` is asked for.
  */
-import { posix } from 'node:path';
 import {
   ApiError,
   type LogLine,
@@ -20,37 +19,37 @@ import {
   type WorkloadApi,
   type WriteOptions,
 } from '../api/types.js';
-import { describeRefusal, formatStackError, hashService, parseStack } from '../stack/index.js';
+import { describeRefusal, formatStackError, hashService } from '../stack/index.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal } from '../state/workloads.js';
 import type { AgentContext } from './agent.js';
+import { ComposeParser, ComposeParseTimeoutError, sharedComposeParser } from './compose-parser.js';
 import { buildNodes } from './views.js';
 import type { CommandWriter } from './writes.js';
+import { crossNodeNamingWarning } from './naming-warning.js';
 import { linearizableRead } from './reads.js';
 
 export class WorkloadService implements WorkloadApi {
   readonly #agent: AgentContext;
   readonly #writer: CommandWriter;
 
-  constructor(agent: AgentContext, writer: CommandWriter) {
+  readonly #parser: ComposeParser;
+
+  constructor(agent: AgentContext, writer: CommandWriter, parser: ComposeParser = sharedComposeParser()) {
     this.#agent = agent;
     this.#writer = writer;
+    this.#parser = parser;
   }
 
   async deployStack(request: StackDeployRequest, options: WriteOptions = {}): Promise<StackDeployResult> {
     const file = request.file || 'compose.yml';
-    const dir = posix.dirname(file);
-    const parsed = parseStack(request.compose, {
-      file,
-      name: request.name,
-      env: request.env ?? {},
-      readFile: (path) => {
-        const relative = posix.relative(dir, path);
-        const text = request.files?.[relative] ?? request.files?.[path];
-        if (text === undefined) throw new Error(`${relative} was not sent with the request`);
-        return text;
-      },
-    });
+    // Off the main thread: a large file must not hold up Raft's heartbeats (compose-parser.ts).
+    const parsed = await this.#parser
+      .parse({ compose: request.compose, file, name: request.name, env: request.env, files: request.files }, options)
+      .catch((e: unknown) => {
+        if (e instanceof ComposeParseTimeoutError) throw new ApiError(400, 'bad_request', e.message, { cause: e });
+        throw e;
+      });
     const warnings = parsed.warnings.map(formatStackError);
     if (!parsed.ok) {
       throw new ApiError(400, 'bad_request', describeRefusal(request.name, parsed.errors, parsed.warnings));
@@ -69,7 +68,12 @@ export class WorkloadService implements WorkloadApi {
       change: !before.has(s.name) ? 'created' : before.get(s.name) === s.specHash ? 'unchanged' : 'updated',
     }));
     for (const name of before.keys()) if (!(name in spec.services)) changes.push({ name, change: 'removed' });
-    return { stack: spec.name, services: changes.sort((a, b) => a.name.localeCompare(b.name)), warnings };
+    const naming = crossNodeNamingWarning(spec.name, Object.values(spec.services), this.#agent.state.nodes().length);
+    return {
+      stack: spec.name,
+      services: changes.sort((a, b) => a.name.localeCompare(b.name)),
+      warnings: naming === null ? warnings : [...warnings, naming],
+    };
   }
 
   async listStacks(options: ReadOptions = {}): Promise<StackView[]> {
@@ -138,7 +142,10 @@ export class WorkloadService implements WorkloadApi {
       );
     }
     await this.#writer.submit({ type: 'service.scale', serviceId: service.id, replicas }, options);
-    return this.#serviceView(this.#agent.state.service(service.id) ?? service);
+    const stackServices = this.#agent.state.servicesOfStack(service.stack).map((s) => s.spec);
+    const naming = crossNodeNamingWarning(service.stack, stackServices, this.#agent.state.nodes().length);
+    const view = this.#serviceView(this.#agent.state.service(service.id) ?? service);
+    return naming === null ? view : { ...view, warnings: [naming] };
   }
 
   async *serviceLogs(request: LogsRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
@@ -231,10 +238,11 @@ export class WorkloadService implements WorkloadApi {
   }
 
   async #findNode(idOrName: string, signal?: AbortSignal): Promise<string> {
+    // A full node id this node knows needs no read to resolve: the write that follows is refused
+    // by apply if the node is gone meanwhile. Prefixes and hostnames are resolved on fresh state.
+    if (this.#agent.state.node(idOrName)) return idOrName;
     await this.#read(signal);
     const nodes = this.#agent.state.nodes();
-    const exact = nodes.find((n) => n.id === idOrName);
-    if (exact) return exact.id;
     const matches = nodes.filter((n) => n.id.startsWith(idOrName) || n.hostname === idOrName);
     if (matches.length === 1) return matches[0]!.id;
     if (matches.length > 1)

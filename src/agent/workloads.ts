@@ -277,6 +277,7 @@ export class WorkloadHost {
           },
         });
         for (const command of commands) {
+          if (command.type === 'node.setStatus') this.#logNodeStatus(command.id, command.status);
           const result = await this.#writer.submit(command, { deadlineMs: 5_000 }).catch((error: unknown) => {
             this.#agent.log.warn({ err: error, type: command.type }, 'controller command refused');
             return null;
@@ -290,5 +291,20 @@ export class WorkloadHost {
     } finally {
       this.#passRunning = false;
     }
+  }
+
+  /** Marking a node down moves its replicas: that is worth a line at info level (warn), with why. */
+  #logNodeStatus(nodeId: string, status: string): void {
+    const node = this.#agent.state.node(nodeId);
+    const tasks = this.#agent.state.tasksOnNode(nodeId).filter((t) => !isTerminal(t.state)).length;
+    const heard = this.#agent.lastHeard().get(nodeId);
+    const silentMs = heard === undefined ? null : Date.now() - heard;
+    const fields = { node: nodeId, hostname: node?.hostname, status, tasks, silentMs };
+    if (status === 'down')
+      this.#agent.log.warn(
+        fields,
+        `marking node ${node?.hostname ?? nodeId} down: silent past the node grace; its ${tasks} live tasks will be placed elsewhere`,
+      );
+    else this.#agent.log.info(fields, `node ${node?.hostname ?? nodeId} is ${status} again`);
   }
 }

@@ -59,6 +59,8 @@ export interface QueueRow {
   readonly position: number | null;
   readonly submittedAt: number;
   readonly startedAt: number | null;
+  /** When the job ended (null until then): TIME stops counting here. */
+  readonly endedAt: number | null;
   /** Units: total, running, pending, done, failed. */
   readonly units: { total: number; running: number; pending: number; done: number; failed: number };
   /** Hostnames of the nodes running its units. */

@@ -52,7 +52,13 @@ export interface NodeView {
   readonly addresses: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly availability: 'active' | 'drain' | 'pause';
+  /**
+   * The node's status in the replicated state: `down` once the leader heard nothing from it for
+   * the node grace (5 s), which is when its replicas are placed elsewhere.
+   */
   readonly status: 'ready' | 'down' | 'unknown';
+  /** Whether the leader hears the node's Raft traffic right now (null: not known here). Faster than `status`. */
+  readonly reachable: boolean | null;
   readonly raftRole: 'voter' | 'learner' | 'none';
   readonly leader: boolean;
   readonly resources: { readonly cpus: number; readonly memoryBytes: number; readonly gpus: number };
@@ -187,6 +193,8 @@ export interface ServiceView {
   readonly ports: readonly string[];
   readonly version: number;
   readonly updatedAt: number;
+  /** What the user should know about the change just made (scale). */
+  readonly warnings?: readonly string[];
 }
 
 export interface TaskView {

@@ -115,7 +115,7 @@ export function ago(time: number, now: number): string {
 export const SHORT_TASK_ID_LENGTH = 12;
 
 /**
- * A duration in Slurm's form (squeue's TIME, sacct's ELAPSED): `M:SS`, `H:MM:SS`, `D-HH:MM:SS`.
+ * A duration as squeue prints TIME: `M:SS`, `H:MM:SS`, `D-HH:MM:SS` (sacct's form is {@link sacctDuration}).
  * @example slurmDuration(3_723_000) // "1:02:03"
  */
 export function slurmDuration(ms: number): string {
@@ -127,6 +127,20 @@ export function slurmDuration(ms: number): string {
   if (days > 0) return `${days}-${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}:${seconds}`;
   if (hours > 0) return `${hours}:${String(minutes).padStart(2, '0')}:${seconds}`;
   return `${minutes}:${seconds}`;
+}
+
+/**
+ * A duration as sacct prints ELAPSED and CPUTIME (and scontrol RunTime): `HH:MM:SS`, with
+ * `D-` in front from one day on; a negative duration (clock skew) is `00:00:00`.
+ * @example sacctDuration(3_000) // "00:00:03"
+ * @example sacctDuration(93_784_000) // "1-02:03:04"
+ */
+export function sacctDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const days = Math.floor(total / 86_400);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const clock = `${two(Math.floor((total % 86_400) / 3600))}:${two(Math.floor((total % 3600) / 60))}:${two(total % 60)}`;
+  return days > 0 ? `${days}-${clock}` : clock;
 }
 
 /**

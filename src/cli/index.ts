@@ -40,4 +40,4 @@ export { renderHistory } from './commands/job-history.js';
 export { renderInspect } from './commands/job.js';
 export { renderQuotas, buildQuotaRequest } from './commands/quota.js';
 export { fastPost } from './commands/fast-post.js';
-export { slurmDuration, slurmTime } from './format.js';
+export { sacctDuration, slurmDuration, slurmTime } from './format.js';

@@ -120,7 +120,8 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   if (create.length > 0) out.push({ type: 'task.create', tasks: create });
   if (placement.assignments.length > 0) out.push({ type: 'task.assign', assignments: placement.assignments });
   if (placement.pending.length > 0) out.push({ type: 'task.pending', updates: placement.pending });
-  if (placement.preemptions.length > 0) out.push({ type: 'task.preempt', taskIds: placement.preemptions });
+  if (placement.preemptions.length > 0)
+    out.push({ type: 'task.preempt', taskIds: placement.preemptions, by: placement.preemptedBy });
   if (removals.length > 0) out.push({ type: 'task.remove', taskIds: removals });
   if (jobs.updates.length > 0) out.push({ type: 'job.update', updates: jobs.updates });
   if (forgotten.length > 0) out.push({ type: 'job.remove', jobIds: forgotten });

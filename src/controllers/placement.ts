@@ -1,7 +1,8 @@
 /**
  * The placement step: maps the replicated state onto the scheduler's view (nodes, tasks holding
- * resources, pending requests), runs the pure `schedule()`, and turns its result into
- * `task.assign` for placed tasks and `task.pending` (the scheduler's reason) for the rest.
+ * resources, pending requests), runs the pure batch queue (`planQueue()`, which places with the
+ * scheduler's placement loop), and turns its plan into `task.assign` for placed tasks,
+ * `task.pending` (the reason it waits) for the rest and `task.preempt` for victims.
  *
  * Unit changes made here: node CPUs are recorded in whole cores and the scheduler counts
  * millicores; GPUs are handed out by UUID. Nodes registered with `roles.workloads: false`
@@ -10,7 +11,9 @@
  */
 import { planQueue, type QueuedTask, type RunningTask } from '../scheduler/queue/index.js';
 import type { AffinityRule, HostPort, NodeView, PlacedTask, Reservations, TaskRequest } from '../scheduler/types.js';
+import { platformConstraints } from '../stack/platform.js';
 import type { ServiceSpec } from '../stack/spec.js';
+import type { PreemptedBy } from '../state/job-commands.js';
 import { DEFAULT_FAIR_SHARE_HALF_LIFE_MS, decayedUsage, type TaskJobRef } from '../state/jobs.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal, taskStateRank } from '../state/workloads.js';
@@ -38,6 +41,8 @@ export interface PlacementPlan {
   readonly pending: { readonly taskId: string; readonly message: string }[];
   /** Running tasks to stop so that higher-priority work can start (`task.preempt`). */
   readonly preemptions: string[];
+  /** For each of `preemptions` (same order), the task it is stopped for. */
+  readonly preemptedBy: PreemptedBy[];
 }
 
 /** A state node as the scheduler sees it. */
@@ -49,6 +54,7 @@ export function toNodeView(node: WorkloadNode, managers?: ReadonlySet<string>): 
     labels: node.labels,
     availability: node.availability,
     status: node.status,
+    ...(node.platform ? { platform: node.platform } : {}),
     resources: {
       cpus: node.resources.cpus * 1000,
       memoryBytes: node.resources.memoryBytes,
@@ -99,9 +105,10 @@ export function hostPortsOf(spec: ServiceSpec): HostPort[] {
   return out;
 }
 
-/** `deploy.placement.constraints` as the scheduler's expressions. */
+/** `deploy.placement.constraints`, then the node OS and architecture `platform:` asks for, as the scheduler's expressions. */
 export function constraintsOf(spec: ServiceSpec): string[] {
-  return spec.deploy.placement.constraints.map((c) => `${c.attribute}${c.op}${c.value}`);
+  const platform = spec.platform ? platformConstraints(spec.platform) : [];
+  return [...spec.deploy.placement.constraints, ...platform].map((c) => `${c.attribute}${c.op}${c.value}`);
 }
 
 /** Affinity rules name a service of the same stack, or `stack/service`: both become service ids. */
@@ -192,7 +199,7 @@ export function reconcilePlacement(input: PlacementInput): PlacementPlan {
       priority: priorityOf(t.serviceId, t.job),
     });
   }
-  if (waiting.length === 0) return { assignments: [], pending: [], preemptions: [] };
+  if (waiting.length === 0) return { assignments: [], pending: [], preemptions: [], preemptedBy: [] };
 
   const bases = new Map<string, Omit<TaskRequest, 'id'>>();
   const base = (serviceId: string): Omit<TaskRequest, 'id'> => {
@@ -248,6 +255,7 @@ export function reconcilePlacement(input: PlacementInput): PlacementPlan {
     options: input.seed === undefined ? {} : { seed: input.seed },
   });
   const messages = new Map(waiting.map((w) => [w.id, w.message]));
+  const byId = new Map(pending.map((t) => [t.id, t]));
   const max = input.maxTasks ?? Infinity;
   return {
     assignments: plan.placements.slice(0, max).map((p) => ({ taskId: p.taskId, nodeId: p.nodeId, gpus: p.gpus ?? [] })),
@@ -256,6 +264,10 @@ export function reconcilePlacement(input: PlacementInput): PlacementPlan {
       .slice(0, max)
       .map((w) => ({ taskId: w.taskId, message: w.message })),
     preemptions: plan.preemptions.map((p) => p.victimTaskId),
+    preemptedBy: plan.preemptions.map((p) => {
+      const by = byId.get(p.forTaskId)!;
+      return { taskId: by.id, jobId: by.jobId, priority: by.priority };
+    }),
   };
 }
 

@@ -8,8 +8,8 @@
  */
 import type { NodeRecord } from '../state/model.js';
 import type { NamespaceQuota } from '../scheduler/queue/types.js';
-import type { JobUpdate } from '../state/job-commands.js';
-import type { JobRecord, TaskJobRef, UsageRecord } from '../state/jobs.js';
+import type { JobUpdate, PreemptedBy } from '../state/job-commands.js';
+import type { JobRecord, UsageRecord } from '../state/jobs.js';
 import type { NodeStatus, ServiceRecord, TaskRecord } from '../state/workloads.js';
 
 /** A node record, with the health status (`ready`/`down`) the node-health controller keeps. */
@@ -27,15 +27,9 @@ export interface WorkloadState {
   readonly cronMarks?: Readonly<Record<string, number>>;
 }
 
-/** One task to create (`task.create`); `nodeId` pins a global task to its node. */
-export interface NewTask {
-  readonly id: string;
-  readonly serviceId: string;
-  readonly slot: number;
-  readonly serviceVersion: number;
-  readonly nodeId?: string;
-  readonly job?: TaskJobRef;
-}
+/** One task to create (`task.create`): the command's own type, owned by the state. */
+export type { NewTask } from '../state/workload-commands.js';
+import type { NewTask } from '../state/workload-commands.js';
 
 /** One placement (`task.assign`). */
 export interface Assignment {
@@ -60,7 +54,7 @@ export type WorkloadCommandInput =
   | { readonly type: 'job.remove'; readonly jobIds: readonly string[] }
   | { readonly type: 'job.start'; readonly serviceId: string; readonly scheduledAt: number | null }
   | { readonly type: 'cron.skip'; readonly serviceId: string; readonly scheduledAt: number }
-  | { readonly type: 'task.preempt'; readonly taskIds: readonly string[] };
+  | { readonly type: 'task.preempt'; readonly taskIds: readonly string[]; readonly by?: readonly PreemptedBy[] };
 
 /**
  * What one orchestrator (replicated or global) decided for the services it owns. The

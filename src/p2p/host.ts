@@ -197,6 +197,23 @@ export class P2PHost {
     }
   }
 
+  /**
+   * Abort every connection to `peerId` without a goodbye: the path is dead (nothing heard for
+   * longer than the transport allows), and a close would wait on it. The next dial makes a fresh
+   * TCP connection instead of waiting out the old one's retransmission back-off.
+   */
+  dropConnections(peerId: string): number {
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peerId);
+    } catch {
+      return 0;
+    }
+    const connections = this.libp2p.getConnections(id);
+    for (const connection of connections) connection.abort(new Error(`nothing heard from ${peerId}: reconnecting`));
+    return connections.length;
+  }
+
   /** Hang up on connected peers the gate now revokes (call after a node is removed). */
   async enforceGate(): Promise<void> {
     const revoked = this.libp2p.getPeers().filter((p) => this.gate.isRevoked(p.toString()));

@@ -66,6 +66,7 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
   if (gpus.length > 0) {
     hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [...gpus], Capabilities: [['gpu']] }];
   }
+  if (spec.ociRuntime !== undefined) hostConfig.Runtime = spec.ociRuntime;
   const options: Docker.ContainerCreateOptions = {
     name: containerName(nodeId, a),
     Image: spec.image,
@@ -76,11 +77,16 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
     ExposedPorts: exposed,
     HostConfig: hostConfig,
   };
-  const networks = stackNetworks(nodeId, a);
-  hostConfig.NetworkMode = networks[0]!.name;
-  options.NetworkingConfig = {
-    EndpointsConfig: Object.fromEntries(networks.map((n) => [n.name, { Aliases: n.aliases }])),
-  };
+  if (spec.networkMode !== undefined) {
+    // The node's network stack, or none: no stack network, no aliases, nothing published.
+    hostConfig.NetworkMode = spec.networkMode;
+  } else {
+    const networks = stackNetworks(nodeId, a);
+    hostConfig.NetworkMode = networks[0]!.name;
+    options.NetworkingConfig = {
+      EndpointsConfig: Object.fromEntries(networks.map((n) => [n.name, { Aliases: n.aliases }])),
+    };
+  }
   if (spec.command !== null) options.Cmd = [...spec.command];
   if (spec.entrypoint !== null) options.Entrypoint = [...spec.entrypoint];
   if (spec.workingDir !== null) options.WorkingDir = spec.workingDir;
@@ -162,9 +168,10 @@ function healthOption(h: HealthcheckSpec | null): Docker.HealthConfig | null {
  * across nodes they talk through published ports. The node in the name keeps agents that share
  * an engine (tests, the local demo) from racing to create one name twice: Docker allows
  * duplicate names and then refuses to start containers on them. External networks are not
- * supported yet.
+ * supported yet. None with `network_mode` (`host`, `none`).
  */
 export function stackNetworks(nodeId: string, a: RunnableAssignment): { name: string; aliases: string[] }[] {
+  if (a.service.spec.networkMode !== undefined) return [];
   const networks = a.service.spec.networks.length > 0 ? a.service.spec.networks : [{ name: 'default', aliases: [] }];
   return networks.map((n) => ({
     name: `${a.service.stack}_${n.name}_${shortNodeId(nodeId)}`,

@@ -252,14 +252,12 @@ function planTask(a: RuntimeAssignment, c: ObservedContainer | undefined, mem0: 
     const quiet = isTerminal(task.state);
     if (mem.terminal && !quiet)
       return { mem, actions: c ? [remove(task.id, c, 'task ended')] : [], report: terminalReport() };
-    if (c && LIVE.has(c.status)) return { mem, actions: [stop('task is no longer wanted on this node')], report: null };
+    // The manager may say why (`preempted by job 17 (priority 500)`): the user reads it in the task's message.
+    const because = task.stopReason ?? 'no longer wanted on this node';
+    if (c && LIVE.has(c.status)) return { mem, actions: [stop(`task is ${because}`)], report: null };
     if (c) mem = { ...mem, exitCode: c.exitCode };
-    const actions = c ? [remove(task.id, c, 'task is no longer wanted on this node')] : [];
-    return {
-      mem,
-      actions,
-      report: quiet ? null : report('shutdown', 'stopped: no longer wanted on this node', mem.exitCode),
-    };
+    const actions = c ? [remove(task.id, c, `task is ${because}`)] : [];
+    return { mem, actions, report: quiet ? null : report('shutdown', `stopped: ${because}`, mem.exitCode) };
   }
 
   // Over: never restart; a container that still runs (the record went terminal elsewhere) is stopped.

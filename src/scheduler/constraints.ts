@@ -5,8 +5,10 @@
  * `node.labels.<name>`, `engine.labels.<name>`. As in swarmkit, fixed keys are case-insensitive,
  * label names are case-sensitive, values compare case-insensitively, and a missing label reads
  * as the empty string (so `node.labels.zone!=eu` holds on a node without a zone label).
+ * Architectures compare by Docker's normalized names (`x86_64` is `amd64`, `aarch64` is `arm64`).
  * Unlike swarmkit, an unknown key is a parse error rather than a constraint that never holds.
  */
+import { normalizeArch } from '../stack/platform.js';
 import { ConstraintSyntaxError } from './errors.js';
 import type { NodeView } from './types.js';
 
@@ -137,6 +139,11 @@ export function readAttribute(node: NodeView, attribute: NodeAttribute): string 
  * @example matchConstraint(parseConstraint('node.role==manager'), node)
  */
 export function matchConstraint(constraint: Constraint, node: NodeView): boolean {
+  if (constraint.attribute.kind === 'arch') {
+    // Architectures compare by Docker's normalized name: x86_64 is amd64, aarch64 is arm64.
+    const equal = normalizeArch(readAttribute(node, constraint.attribute)) === normalizeArch(constraint.value);
+    return constraint.operator === '==' ? equal : !equal;
+  }
   const actual = readAttribute(node, constraint.attribute);
   // Exact match first: lowercasing allocates, and most values are written as the nodes report them.
   const equal =

@@ -21,6 +21,7 @@ export { groupTasks, type NormalizedReservations, type TaskGroup } from './group
 export { GroupContext } from './context.js';
 export { GroupPipeline, type Miss, type PipelineParts } from './pipeline.js';
 export { CandidateTree } from './tree.js';
+export { placeGroup, type Placed } from './place-group.js';
 export { nodeOrder, seededRandom } from './order.js';
 export { quantize } from './quantize.js';
 export * from './filters/index.js';

@@ -6,6 +6,14 @@
  */
 export type * from './spec.js';
 export { MAX_STACK_SERVICES } from './spec.js';
+export {
+  MAX_LIST_ITEMS,
+  MAX_MAP_ENTRIES,
+  MAX_STACK_FILE_BYTES,
+  MAX_YAML_DEPTH,
+  MAX_YAML_NODES,
+  MAX_YAML_TOKENS,
+} from './limits.js';
 export { describeRefusal, formatStackError, StackValidationError, type StackError } from './errors.js';
 export { parseStack, parseStackOrThrow, type ParseStackOptions, type ParseStackResult } from './parse.js';
 export { canonicalJson, hashService, hashStack } from './hash.js';

@@ -5,6 +5,7 @@
  * @module
  */
 import { posix } from 'node:path';
+import { MAX_LIST_ITEMS } from './limits.js';
 import { join, Reader, show } from './reader.js';
 import type { MountSpec } from './spec.js';
 import { parseBytes } from './units.js';
@@ -46,6 +47,7 @@ export function readMounts(
     r.error(node, path, `expected a list of volumes, got ${show(node)}`);
     return [];
   }
+  if (!r.within(node, path, node.items.length, MAX_LIST_ITEMS)) return [];
   const out: MountSpec[] = [];
   node.items.forEach((item, i) => {
     const p = join(path, i);

@@ -8,6 +8,7 @@
 import { posix } from 'node:path';
 import { StackValidationError, type StackError } from './errors.js';
 import { interpolateTree } from './interpolate.js';
+import { MAX_STACK_FILE_BYTES } from './limits.js';
 import { join, Reader } from './reader.js';
 import { readService, type ServiceRefs } from './service.js';
 import { readName } from './shoal.js';
@@ -54,6 +55,16 @@ export function parseStack(text: string, options: ParseStackOptions): ParseStack
   const r = new Reader(options.file);
   const env = options.env ?? {};
   const baseDir = options.baseDir ?? posix.dirname(options.file.replace(/\\/g, '/'));
+  const bytes = text.length > MAX_STACK_FILE_BYTES / 4 ? Buffer.byteLength(text, 'utf8') : text.length;
+  if (bytes > MAX_STACK_FILE_BYTES) {
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    r.error(
+      undefined,
+      '',
+      `the file is ${mib(bytes)}, at most ${mib(MAX_STACK_FILE_BYTES)}: split it into several stacks`,
+    );
+    return done(r, undefined);
+  }
   const tree = parseYamlTree(text);
   for (const pr of tree.problems) r.error(pr.pos, '', pr.message);
   if (tree.root === undefined) {

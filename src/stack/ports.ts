@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MAX_LIST_ITEMS } from './limits.js';
 import { join, Reader, show } from './reader.js';
 import type { PortSpec } from './spec.js';
 import type { PNode } from './tree.js';
@@ -17,6 +18,7 @@ export function readPorts(r: Reader, node: PNode, path: string): PortSpec[] {
     r.error(node, path, `expected a list of ports, got ${show(node)}`);
     return [];
   }
+  if (!r.within(node, path, node.items.length, MAX_LIST_ITEMS)) return [];
   const out: PortSpec[] = [];
   node.items.forEach((item, i) => {
     const p = join(path, i);

@@ -6,6 +6,7 @@
  * @module
  */
 import { describeValue, type StackError } from './errors.js';
+import { MAX_LIST_ITEMS, MAX_MAP_ENTRIES } from './limits.js';
 import type { PMap, PNode, Pos } from './tree.js';
 import { parseBytes, parseCpus, parseDuration } from './units.js';
 
@@ -35,6 +36,16 @@ export class Reader {
   #make(at: PNode | Pos | undefined, path: string, message: string): StackError {
     const pos = at === undefined ? { line: 0, column: 0 } : 'kind' in at ? at.pos : at;
     return { file: this.file, line: pos.line, column: pos.column, path, message };
+  }
+
+  /**
+   * Whether a field of `count` entries is within `max`; records an error when it is not. Checked
+   * before the entries are read, so an oversized field costs nothing more.
+   */
+  within(node: PNode, path: string, count: number, max: number): boolean {
+    if (count <= max) return true;
+    this.error(node, path, `expected at most ${max} entries, got ${count}: the cluster refuses larger fields`);
+    return false;
   }
 
   /** A mapping; a null value (`key:` with nothing) reads as empty when `nullable`. */
@@ -91,6 +102,7 @@ export class Reader {
       this.error(node, path, `expected a list of strings, got ${show(node)}`);
       return undefined;
     }
+    if (!this.within(node, path, node.items.length, MAX_LIST_ITEMS)) return undefined;
     const out: string[] = [];
     node.items.forEach((it, i) => {
       const s = this.str(it, join(path, i));
@@ -171,6 +183,8 @@ export class Reader {
    */
   kv(node: PNode, path: string, sep = '='): Map<string, { value: string | null; node: PNode }> | undefined {
     const out = new Map<string, { value: string | null; node: PNode }>();
+    const count = node.kind === 'map' ? node.entries.size : node.kind === 'seq' ? node.items.length : 0;
+    if (!this.within(node, path, count, MAX_MAP_ENTRIES)) return undefined;
     if (node.kind === 'map') {
       for (const [k, e] of node.entries) {
         const v = e.value;

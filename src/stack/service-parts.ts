@@ -7,6 +7,7 @@
  */
 import { posix } from 'node:path';
 import { parseEnvFile } from './envfile.js';
+import { MAX_LIST_ITEMS, MAX_MAP_ENTRIES } from './limits.js';
 import { join, Reader, show, sortRecord } from './reader.js';
 import type { DependsOnSpec, HealthcheckSpec, LoggingSpec, RestartPolicySpec, ServiceNetworkSpec } from './spec.js';
 import type { PNode } from './tree.js';
@@ -32,6 +33,7 @@ export function readCommand(r: Reader, node: PNode, path: string): string[] | nu
   }
   if (node.kind === 'seq') {
     const out: string[] = [];
+    if (!r.within(node, path, node.items.length, MAX_LIST_ITEMS)) return null;
     node.items.forEach((it, i) => {
       if (it.kind === 'scalar' && it.value !== null && typeof it.value !== 'object') out.push(String(it.value));
       else r.error(it, join(path, i), `expected a string, got ${show(it)}`);
@@ -62,6 +64,9 @@ export function readEnvironment(
       else if (ctx.env[k] !== undefined) out[k] = ctx.env[k]!;
     }
   }
+  // Each part is bounded on its own; env files and `environment` together must be too.
+  const count = Object.keys(out).length;
+  if (count > MAX_MAP_ENTRIES) r.within((envNode ?? fileNode)!, join(path, 'environment'), count, MAX_MAP_ENTRIES);
   return sortRecord(out);
 }
 
@@ -203,7 +208,20 @@ export function readServiceNetworks(
       const p = join(path, name);
       const m = r.map(e.value, p, true);
       if (!m) continue;
-      r.checkKeys(m, p, ['aliases']);
+      // A fixed address: refused with the reason, not as an unknown key.
+      const fixed = (k: string) => k === 'ipv4_address' || k === 'ipv6_address';
+      const rest = new Map(
+        [...m.entries].filter(([k, f]) => {
+          if (!fixed(k)) return true;
+          r.error(
+            f.keyPos,
+            join(p, k),
+            `${k} is not supported: shoal allocates each task's address on its node's network; remove it and reach the service by name`,
+          );
+          return false;
+        }),
+      );
+      r.checkKeys({ ...m, entries: rest }, p, ['aliases']);
       const a = m.entries.get('aliases')?.value;
       out.push({ name, aliases: a ? (r.strList(a, join(p, 'aliases'), false) ?? []).sort() : [] });
       refs.push({ name, node: { kind: 'scalar', value: name, pos: e.keyPos }, path: p });

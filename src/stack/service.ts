@@ -9,6 +9,7 @@ import { DEFAULT_RESTART, readDeploy } from './deploy.js';
 import { finishMounts, readMounts, readTmpfs } from './mounts.js';
 import { readPorts } from './ports.js';
 import { join, Reader } from './reader.js';
+import { readHostKeys } from './service-host.js';
 import {
   readCommand,
   readDependsOn,
@@ -57,6 +58,9 @@ export const SERVICE_KEYS = [
   'stop_signal',
   'stop_grace_period',
   'logging',
+  'platform',
+  'network_mode',
+  'runtime',
   'x-shoal',
   // Accepted with a warning: meaningless for a cluster deployment.
   'build',
@@ -220,6 +224,9 @@ export function readService(
     ...(get('tmpfs') ? readTmpfs(r, get('tmpfs')!, p('tmpfs')) : []),
   ];
 
+  const host = readHostKeys(r, m, path, runtime);
+  const ports = get('ports') ? readPorts(r, get('ports')!, p('ports')) : [];
+
   const optStr = (k: string) => (get(k) ? (r.str(get(k)!, p(k)) ?? null) : null);
   const optBool = (k: string) => (get(k) ? (r.bool(get(k)!, p(k)) ?? false) : false);
   const sortedList = (k: string) => (get(k) ? (r.strList(get(k)!, p(k)) ?? []).sort() : []);
@@ -251,12 +258,12 @@ export function readService(
     stopGracePeriodMs:
       (get('stop_grace_period') && r.duration(get('stop_grace_period')!, p('stop_grace_period'))) ?? 10_000,
     logging: get('logging') ? readLogging(r, get('logging')!, p('logging')) : null,
-    ports: get('ports') ? readPorts(r, get('ports')!, p('ports')) : [],
+    ports: host.networkMode ? [] : ports,
     expose: get('expose') ? (r.strList(get('expose')!, p('expose'), false) ?? []).sort() : [],
     volumes: finishMounts(r, mounts, get('volumes') ?? entry.value, p('volumes')),
     healthcheck: get('healthcheck') ? readHealthcheck(r, get('healthcheck')!, p('healthcheck')) : null,
     dependsOn: get('depends_on') ? readDependsOn(r, get('depends_on')!, p('depends_on'), refs.dependsOn) : [],
-    networks: readServiceNetworks(r, get('networks'), p('networks'), refs.networks),
+    networks: host.networkMode ? [] : readServiceNetworks(r, get('networks'), p('networks'), refs.networks),
     deploy: { ...dr.deploy, replicas: kind === 'replicated' ? dr.deploy.replicas : 0, restartPolicy },
     scheduling: {
       priority: shoal.priority ?? (batch ? DEFAULT_PRIORITY.batch : DEFAULT_PRIORITY.service),
@@ -270,6 +277,7 @@ export function readService(
     job,
     cron,
     autoscale,
+    ...host,
   };
   refs.affinity.push(...shoal.affinityRefs);
   return { spec, refs };

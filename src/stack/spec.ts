@@ -89,6 +89,23 @@ export interface ServiceSpec {
   readonly cron: CronSpec | null;
   /** Set when `x-shoal.autoscale` is given (replicated services only). */
   readonly autoscale: AutoscaleSpec | null;
+  // The fields below are absent (not null) when the file does not set them, so a spec parsed
+  // before they existed hashes the same and redeploying an unchanged file changes nothing.
+  /** `platform:`: tasks run only on nodes of this OS and architecture. */
+  readonly platform?: PlatformSpec;
+  /** `network_mode:`: the node's own network stack (`host`) or none; `networks` is then empty. */
+  readonly networkMode?: 'host' | 'none';
+  /** `runtime:`: the engine's OCI runtime for the container (`nvidia`, `runsc`…); the engine default when absent. */
+  readonly ociRuntime?: string;
+}
+
+/** `platform: os[/arch[/variant]]`, normalized as Docker does (`x86_64` → `amd64`, `arm64/v8` → `arm64`). */
+export interface PlatformSpec {
+  readonly os: string;
+  /** `null`: any architecture (`platform: linux`). */
+  readonly arch: string | null;
+  /** `null` when the architecture's default (`arm` is `v7` unless given). */
+  readonly variant: string | null;
 }
 
 /** A published port. A short-syntax range (`8080-8081:80-81`) becomes one entry per port. */

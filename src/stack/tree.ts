@@ -5,9 +5,11 @@
  *
  * @module
  */
-import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
+import { MAX_YAML_DEPTH, MAX_YAML_NODES } from './limits.js';
 import { bracketBefore, unclosedBrackets } from './yaml-errors.js';
+import { readYaml } from './yaml-read.js';
 
 /** 1-based position in the source text. */
 export interface Pos {
@@ -61,22 +63,25 @@ export interface TreeResult {
 }
 
 // Bounds alias expansion so a "billion laughs" file fails instead of eating memory.
-const MAX_NODES = 200_000;
-const MAX_DEPTH = 64;
+const MAX_NODES = MAX_YAML_NODES;
+const MAX_DEPTH = MAX_YAML_DEPTH;
 
 /**
- * Parses YAML text into a positioned tree. Syntax errors, duplicate keys and
- * bad merge keys come back as problems, never as exceptions.
+ * Parses YAML text into a positioned tree. Syntax errors, duplicate keys, bad merge keys and a
+ * file past the bounds of `limits.ts` come back as problems, never as exceptions.
  */
 export function parseYamlTree(text: string): TreeResult {
   const lc = new LineCounter();
   const problems: TreeProblem[] = [];
-  const doc = parseDocument(text, { lineCounter: lc, merge: false, uniqueKeys: true, prettyErrors: false });
+  const read = readYaml(text, lc);
   const posOf = (offset: number | undefined): Pos => {
     if (offset === undefined) return { line: 0, column: 0 };
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  if (read.limit !== undefined)
+    return { root: undefined, problems: [{ pos: posOf(read.limit.offset), message: read.limit.message }] };
+  const doc = read.doc;
   const brackets = doc.errors.length > 0 ? unclosedBrackets(text) : [];
   const reported = new Set<number>();
   for (const e of doc.errors) {

@@ -14,6 +14,7 @@ import type {
   JobSubmitCommand,
   JobUpdateCommand,
   QuotaSetCommand,
+  PreemptedBy,
   TaskPreemptCommand,
 } from './job-commands.js';
 import {
@@ -253,10 +254,22 @@ export function cancelJob(
  * runtime that would report it stopped, so it ends here and now; otherwise it would wait for
  * ever, and its job could never be collected.
  */
-function stopTask(task: TaskRecord, outcome: 'CANCELLED' | 'PREEMPTED', at: number): TaskRecord {
-  const stopping: TaskRecord = { ...task, desiredState: 'shutdown', outcome, updatedAt: at };
+function stopTask(task: TaskRecord, outcome: 'CANCELLED' | 'PREEMPTED', at: number, reason?: string): TaskRecord {
+  const stopping: TaskRecord = {
+    ...task,
+    desiredState: 'shutdown',
+    outcome,
+    updatedAt: at,
+    ...(reason === undefined ? {} : { stopReason: reason }),
+  };
   if (task.state !== 'new' && task.state !== 'pending') return stopping;
-  return { ...stopping, state: 'shutdown', message: 'stopped before it was scheduled', endedAt: at };
+  return { ...stopping, state: 'shutdown', message: reason ?? 'stopped before it was scheduled', endedAt: at };
+}
+
+/** `preempted by job 17 (priority 500)`, or `by task <id>` for a service task. */
+function preemptedMessage(by: PreemptedBy): string {
+  const who = by.jobId === null ? `task ${by.taskId}` : `job ${by.jobId}`;
+  return `preempted by ${who} (priority ${by.priority})`;
 }
 
 function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
@@ -326,11 +339,12 @@ function remove(state: ClusterState, command: JobRemoveCommand): ApplyOutcome {
 
 function preempt(state: ClusterState, command: TaskPreemptCommand): ApplyOutcome {
   const tasks = new RecordEdit(state.tasks);
-  for (const id of command.taskIds) {
+  command.taskIds.forEach((id, i) => {
     const task = tasks.get(id);
-    if (task === undefined || isTerminal(task.state) || task.desiredState === 'shutdown') continue;
-    tasks.set(id, stopTask(task, 'PREEMPTED', command.at));
-  }
+    if (task === undefined || isTerminal(task.state) || task.desiredState === 'shutdown') return;
+    const by = command.by?.[i];
+    tasks.set(id, stopTask(task, 'PREEMPTED', command.at, by === undefined ? undefined : preemptedMessage(by)));
+  });
   return tasks.changed ? ok({ ...state, tasks: tasks.result() }) : ok(state);
 }
 

@@ -124,6 +124,7 @@ function register(state: ClusterState, command: NodeRegisterCommand): ApplyOutco
     resources: command.resources,
     roles: command.roles,
     version: command.version,
+    ...(command.platform ? { platform: command.platform } : {}),
     // A member registering again (a retried join, a restart) keeps what operators set, and
     // its status: that is the node-health controller's to change, from heartbeats.
     availability: previous?.availability ?? 'active',
@@ -143,6 +144,7 @@ function update(node: NodeRecord, command: NodeUpdateCommand): NodeRecord {
     labels: command.labels ?? node.labels,
     resources: command.resources ?? node.resources,
     version: command.version ?? node.version,
+    ...(command.platform ? { platform: command.platform } : {}),
     updatedAt: command.at,
   };
 }

@@ -33,6 +33,8 @@ import {
   checkTime,
   checkTokenKey,
   checkVersion,
+  checkPlatform,
+  type NodePlatform,
   type Availability,
   type NodeResources,
   type RoleHints,
@@ -71,6 +73,7 @@ export interface NodeRegisterCommand extends CommandBase {
   readonly resources: NodeResources;
   readonly roles: RoleHints;
   readonly version: string;
+  readonly platform?: NodePlatform;
 }
 
 /** A node's facts changed (new addresses after a restart, new GPUs, an upgrade). Labels replace all. */
@@ -82,6 +85,7 @@ export interface NodeUpdateCommand extends CommandBase {
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: NodeResources;
   readonly version?: string;
+  readonly platform?: NodePlatform;
 }
 
 export interface NodeSetAvailabilityCommand extends CommandBase {
@@ -195,6 +199,7 @@ const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
   },
   'node.register': {
     fields: ['id', 'hostname', 'addresses', 'labels', 'resources', 'roles', 'version'],
+    optional: ['platform'],
     check: (c) => ({
       id: checkPeerId(c.id, 'id'),
       hostname: checkHostname(c.hostname, 'hostname'),
@@ -203,11 +208,12 @@ const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
       resources: checkResources(c.resources, 'resources'),
       roles: checkRoles(c.roles, 'roles'),
       version: checkVersion(c.version, 'version'),
+      ...(c.platform === undefined ? {} : { platform: checkPlatform(c.platform, 'platform') }),
     }),
   },
   'node.update': {
     fields: ['id'],
-    optional: ['hostname', 'addresses', 'labels', 'resources', 'version'],
+    optional: ['hostname', 'addresses', 'labels', 'resources', 'version', 'platform'],
     check: (c) => {
       const out: Fields = { id: checkPeerId(c.id, 'id') };
       if (c.hostname !== undefined) out.hostname = checkHostname(c.hostname, 'hostname');
@@ -215,8 +221,9 @@ const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
       if (c.labels !== undefined) out.labels = checkLabels(c.labels, 'labels');
       if (c.resources !== undefined) out.resources = checkResources(c.resources, 'resources');
       if (c.version !== undefined) out.version = checkVersion(c.version, 'version');
+      if (c.platform !== undefined) out.platform = checkPlatform(c.platform, 'platform');
       if (Object.keys(out).length === 1)
-        fail('', 'nothing to update: give at least one of hostname, addresses, labels, resources, version');
+        fail('', 'nothing to update: give at least one of hostname, addresses, labels, resources, version, platform');
       return out;
     },
   },

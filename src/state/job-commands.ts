@@ -86,10 +86,21 @@ export interface JobRemoveCommand extends CommandBase {
   readonly jobIds: readonly string[];
 }
 
+/** The task a victim is stopped for, as its stop reason names it. */
+export interface PreemptedBy {
+  readonly taskId: string;
+  /** Its job; null for a service task. */
+  readonly jobId: string | null;
+  /** Its effective priority when it preempted. */
+  readonly priority: number;
+}
+
 /** Stop running tasks so that higher-priority work can start; their units are requeued. */
 export interface TaskPreemptCommand extends CommandBase {
   readonly type: 'task.preempt';
   readonly taskIds: readonly string[];
+  /** For each of `taskIds` (same order), the task it is stopped for. Absent in older commands. */
+  readonly by?: readonly PreemptedBy[];
 }
 
 /** Set (or with `quota: null`, remove) a namespace's quota. */
@@ -120,6 +131,15 @@ function ids<T>(v: unknown, path: string, item: (x: unknown, p: string) => T & s
   if (out.length === 0) fail(path, 'must not be empty');
   unique(out, path, (x) => x, 'id');
   return out;
+}
+
+function checkPreemptedBy(v: unknown, path: string): PreemptedBy {
+  const b = object(v, path, ['taskId', 'jobId', 'priority']);
+  return {
+    taskId: checkTaskId(b.taskId, at(path, 'taskId')),
+    jobId: b.jobId === null ? null : checkJobId(b.jobId, at(path, 'jobId')),
+    priority: checkPriority(b.priority, at(path, 'priority')),
+  };
 }
 
 function checkUpdate(v: unknown, path: string): JobUpdate {
@@ -181,7 +201,18 @@ export const JOB_PAYLOADS: { readonly [T in JobCommand['type']]: PayloadCheck } 
     },
   },
   'job.remove': { fields: ['jobIds'], check: (c) => ({ jobIds: ids(c.jobIds, 'jobIds', checkJobId) }) },
-  'task.preempt': { fields: ['taskIds'], check: (c) => ({ taskIds: ids(c.taskIds, 'taskIds', checkTaskId) }) },
+  'task.preempt': {
+    fields: ['taskIds'],
+    optional: ['by'],
+    check: (c) => {
+      const taskIds = ids(c.taskIds, 'taskIds', checkTaskId);
+      if (c.by === undefined) return { taskIds };
+      const by = list(c.by, 'by', MAX_BATCH, checkPreemptedBy);
+      if (by.length !== taskIds.length)
+        fail('by', `expected one entry per task id (${taskIds.length}), got ${by.length}`);
+      return { taskIds, by };
+    },
+  },
   'quota.set': {
     fields: ['namespace', 'quota'],
     check: (c) => ({

@@ -54,6 +54,8 @@ export interface NodeRecord {
   readonly roles: RoleHints;
   /** The shoal version the node runs. */
   readonly version: string;
+  /** OS and architecture, Docker's names (`linux`, `amd64`); absent for nodes that never said. */
+  readonly platform?: NodePlatform;
   readonly availability: Availability;
   /** Health as the node-health controller decided it: `ready` on registration. */
   readonly status: NodeStatus;
@@ -258,6 +260,19 @@ export function checkResources(v: unknown, path: string): NodeResources {
     memoryBytes: integer(r.memoryBytes, at(path, 'memoryBytes'), 0),
     gpus: gpus.sort((a, b) => a.index - b.index),
   };
+}
+
+/** A node's OS and CPU architecture, as Docker names them (`linux`/`amd64`, `linux`/`arm64`). */
+export interface NodePlatform {
+  readonly os: string;
+  readonly arch: string;
+}
+
+export function checkPlatform(v: unknown, path: string): NodePlatform {
+  const p = object(v, path, ['os', 'arch']);
+  const name = (x: unknown, where: string): string =>
+    string(x, where, { min: 1, max: 32, pattern: /^[a-z0-9_]+$/, shape: 'lowercase letters, digits and _' });
+  return { os: name(p.os, at(path, 'os')), arch: name(p.arch, at(path, 'arch')) };
 }
 
 export function checkRoles(v: unknown, path: string): RoleHints {

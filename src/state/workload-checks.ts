@@ -104,7 +104,15 @@ const obj: Check = (v, p) => {
 const objOrNull: Check = (v, p) => (v === null ? null : obj(v, p));
 const objects: Check = (v, p) => list(v, p, 10_000, obj);
 
-const SPEC_FIELDS: Readonly<Record<keyof ServiceSpec, Check>> = {
+/** Fields absent when the file does not set them (older specs lack them): checked only when present. */
+type OptionalSpecKey = 'platform' | 'networkMode' | 'ociRuntime';
+const OPTIONAL_SPEC_FIELDS: Readonly<Record<OptionalSpecKey, Check>> = {
+  platform: obj,
+  networkMode: (v, p) => oneOf(v, p, ['host', 'none'] as const),
+  ociRuntime: (v, p) => string(v, p, { max: 256 }),
+};
+
+const SPEC_FIELDS: Readonly<Record<Exclude<keyof ServiceSpec, OptionalSpecKey>, Check>> = {
   name: checkServiceName,
   kind: (v, p) => oneOf(v, p, SERVICE_KINDS),
   runtime: (v, p) => oneOf(v, p, ['docker', 'process'] as const),
@@ -159,7 +167,10 @@ export function checkServiceSpec(v: unknown, path: string): ServiceSpec {
   for (const key of SPEC_KEYS) {
     const value = v[key];
     if (value === undefined) fail(at(path, key), 'is required');
-    out[key] = SPEC_FIELDS[key as keyof ServiceSpec](value, at(path, key));
+    out[key] = SPEC_FIELDS[key as keyof typeof SPEC_FIELDS](value, at(path, key));
+  }
+  for (const [key, check] of Object.entries(OPTIONAL_SPEC_FIELDS)) {
+    if (v[key] !== undefined) out[key] = check(v[key], at(path, key));
   }
   for (const key of Object.keys(v).sort()) {
     if (Object.hasOwn(out, key)) continue;

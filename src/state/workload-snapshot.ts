@@ -132,7 +132,7 @@ const TASK_FIELDS = [
   'createdAt',
   'updatedAt',
 ] as const;
-const TASK_OPTIONAL = ['job', 'startedAt', 'endedAt', 'outcome', 'usage'] as const;
+const TASK_OPTIONAL = ['job', 'startedAt', 'endedAt', 'outcome', 'stopReason', 'usage'] as const;
 
 function checkTask(v: unknown, path: string): TaskRecord {
   // nodeId, exitCode and containerId may be null, which `object` would count as present: fine.
@@ -160,6 +160,7 @@ function checkTask(v: unknown, path: string): TaskRecord {
     ...(t.startedAt === undefined ? {} : { startedAt: checkTime(t.startedAt, at(path, 'startedAt')) }),
     ...(t.endedAt === undefined ? {} : { endedAt: checkTime(t.endedAt, at(path, 'endedAt')) }),
     ...(t.outcome === undefined ? {} : { outcome: checkOutcome(t.outcome, at(path, 'outcome')) }),
+    ...(t.stopReason === undefined ? {} : { stopReason: checkTaskMessage(t.stopReason, at(path, 'stopReason')) }),
     ...(t.usage === undefined ? {} : { usage: checkUsage(t.usage, at(path, 'usage')) }),
   };
 }

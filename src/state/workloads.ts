@@ -82,6 +82,11 @@ export interface TaskRecord {
   readonly endedAt?: number;
   /** Why it ended beyond its exit code (timeout, preempted, node failure...). */
   readonly outcome?: TaskOutcome;
+  /**
+   * Why the manager asked it to stop, when it says more than `desiredState` does
+   * (`preempted by job 17 (priority 500)`); the runtime reports it as the task's message.
+   */
+  readonly stopReason?: string;
   /** CPU time and peak memory, when the runtime measured them. */
   readonly usage?: TaskUsage;
 }

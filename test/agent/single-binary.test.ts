@@ -4,7 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './support/agents.js';
@@ -61,6 +61,29 @@ describe('dist/shoal (single executable)', () => {
         30_000,
       );
       expect(JSON.parse(out)).toMatchObject({ initialized: true, role: 'leader' });
+      // a deploy parses the Compose file in a worker thread, which the executable must start too
+      writeFileSync(join(dir, 'compose.yml'), 'services:\n  web:\n    image: busybox:1\n');
+      const deploy = spawnSync(
+        BINARY,
+        [
+          'stack',
+          'deploy',
+          '-f',
+          'compose.yml',
+          '--name',
+          'demo',
+          '-o',
+          'json',
+          '--addr',
+          `unix://${join(dir, 'n1/shoal.sock')}`,
+        ],
+        { env: bareEnv, cwd: dir, encoding: 'utf8' },
+      );
+      expect({ code: deploy.status, stderr: deploy.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(deploy.stdout)).toMatchObject({
+        stack: 'demo',
+        services: [{ name: 'web', change: 'created' }],
+      });
     } finally {
       agent.kill('SIGKILL');
     }

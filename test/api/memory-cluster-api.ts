@@ -59,6 +59,7 @@ function node(id: string, hostname: string, index: number, leader: boolean): Nod
     labels: index === 0 ? { zone: 'a', gpu: 'h100' } : {},
     availability: 'active',
     status: 'ready',
+    reachable: true,
     raftRole: 'voter',
     leader,
     resources: { cpus: 8, memoryBytes: 16 * 1024 ** 3, gpus: index === 0 ? 1 : 0 },

@@ -72,8 +72,10 @@ describe('shoal node', () => {
     const { code, out } = await cli(['node', 'ls', '--addr', addr]);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID +HOSTNAME +STATUS +AVAILABILITY +RAFT +LEADER +ADDRESS$/);
-    expect(lines[1]).toMatch(/^12D3KooWQYhTNQdm +alpha +Ready +Active +Voter +yes +\/ip4\/10\.0\.0\.1\/tcp\/7946$/);
+    expect(lines[0]).toMatch(/^ID +HOSTNAME +STATUS +REACHABLE +AVAILABILITY +RAFT +LEADER +ADDRESS$/);
+    expect(lines[1]).toMatch(
+      /^12D3KooWQYhTNQdm +alpha +Ready +yes +Active +Voter +yes +\/ip4\/10\.0\.0\.1\/tcp\/7946$/,
+    );
     expect(lines).toHaveLength(4);
     // Columns are aligned: every row has HOSTNAME at the same offset.
     expect(new Set(lines.map((line) => line.search(/ (HOSTNAME|alpha|beta|gamma) /))).size).toBe(1);

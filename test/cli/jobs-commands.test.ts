@@ -20,6 +20,7 @@ function queueRow(extra: Partial<QueueRow> = {}): QueueRow {
     position: null,
     submittedAt: NOW - 7_200_000,
     startedAt: NOW - 3_723_000,
+    endedAt: null,
     units: { total: 1, running: 1, pending: 0, done: 0, failed: 0 },
     nodes: ['alpha'],
     reason: '',
@@ -217,6 +218,13 @@ describe('shoal queue', () => {
     expect(server.requests).toEqual([{ method: 'GET', path: '/v1/queue', query: {}, body: undefined }]);
   });
 
+  it('TIME of an ended job is its run time up to its end, not up to now', async () => {
+    server.answers.set('GET /v1/queue', {
+      json: [queueRow({ state: 'completed', startedAt: NOW - 7_200_000, endedAt: NOW - 7_197_000, nodes: [] })],
+    });
+    expect((await cli(['queue', '--all'])).out).toMatch(/^17 +train +ana +ml +COMPLETED +0:03 /m);
+  });
+
   it('--all, -u, --me and --stale go in the query; -q prints ids; -o json the rows', async () => {
     await cli(['queue', '--all', '-u', 'bob', '--stale']);
     await cli(['queue', '--me']);
@@ -267,10 +275,41 @@ describe('shoal job history', () => {
     const run = await cli(['job', 'history']);
     expect(run.code).toBe(0);
     expect(run.out).toBe(
-      'JOBID    NAME     STATE       START                 END                   ELAPSED   NODE    EXITCODE   CPUTIME   MAXRSS\n' +
-        '17       train    COMPLETED   2024-05-01T11:00:00   2024-05-01T11:30:00   30:00     alpha   0          59:00     1.5GiB\n' +
-        '20_3.1   shards   RUNNING     2024-05-01T11:58:55   Running               1:05      beta    -          -         -\n',
+      'JOBID    NAME     STATE       START                 END                   ELAPSED    NODE    EXITCODE   CPUTIME    MAXRSS\n' +
+        '17       train    COMPLETED   2024-05-01T11:00:00   2024-05-01T11:30:00   00:30:00   alpha   0          00:59:00   1.5GiB\n' +
+        '20_3.1   shards   RUNNING     2024-05-01T11:58:55   Running               00:01:05   beta    -          -          -\n',
     );
+  });
+
+  it('prints ELAPSED and CPUTIME as sacct does, [D-]HH:MM:SS, and 00:00:00 before the start', async () => {
+    server.answers.set('GET /v1/jobs/history', {
+      json: [
+        historyRow({ startedAt: NOW - 3000, endedAt: NOW, cpuMs: 93_784_000 }),
+        historyRow({
+          id: '21',
+          state: 'pending',
+          startedAt: null,
+          endedAt: null,
+          node: null,
+          exitCode: null,
+          cpuMs: null,
+          peakMemoryBytes: null,
+        }),
+      ],
+    });
+    const lines = (await cli(['job', 'history'])).out.split('\n');
+    expect(lines[1]).toMatch(/ 00:00:03 +alpha +0 +1-02:03:04 +1\.5GiB$/);
+    expect(lines[2]).toMatch(/ Unknown +Unknown +00:00:00 +- +- +- +-$/);
+  });
+
+  it('-n limits the rows printed, with or without a job id, even when the agent sends more', async () => {
+    const rows = [historyRow({ id: '17' }), historyRow({ id: '17.0' }), historyRow({ id: '16' })];
+    server.answers.set('GET /v1/jobs/history', { json: rows });
+    const table = await cli(['job', 'history', '-n', '2']);
+    expect(table.out.split('\n').filter((l) => /^\d/.test(l))).toHaveLength(2);
+    const json = await cli(['job', 'history', '17', '-n', '1', '-o', 'json']);
+    expect(JSON.parse(json.out)).toEqual([rows[0]]);
+    expect(server.requests.map((r) => r.query)).toEqual([{ limit: '2' }, { job: '17', limit: '1' }]);
   });
 
   it('sends the job, --user and --limit; -o json prints the rows; a bad --limit exits 2', async () => {
@@ -304,7 +343,7 @@ describe('shoal job inspect', () => {
     expect(run.out).toMatch(/^JobId: +17$/m);
     expect(run.out).toMatch(/^State: +COMPLETED$/m);
     expect(run.out).toMatch(/^Units: +1 total, 0 running, 0 pending, 1 done, 0 failed$/m);
-    expect(run.out).toMatch(/^Elapsed: +1:01:03$/m);
+    expect(run.out).toMatch(/^Elapsed: +01:01:03$/m);
     expect(run.out).toMatch(/^17 +train +COMPLETED +2024-05-01T11:00:00/m);
     expect(JSON.parse((await cli(['job', 'inspect', '17', '-o', 'json'])).out)).toEqual(view);
     expect((await cli(['job', 'inspect', '18'])).code).toBe(4);

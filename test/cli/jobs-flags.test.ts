@@ -12,7 +12,7 @@ import {
 import { MAX_TIME_LIMIT_MS } from '../../src/stack/index.js';
 import { buildQuotaRequest } from '../../src/cli/commands/quota.js';
 import { UsageError } from '../../src/cli/errors.js';
-import { slurmDuration, slurmTime } from '../../src/cli/format.js';
+import { sacctDuration, slurmDuration, slurmTime } from '../../src/cli/format.js';
 
 const WHERE = { cwd: '/home/ana/proj', user: 'ana', now: Date.UTC(2024, 4, 1, 10, 0, 0) };
 
@@ -238,6 +238,16 @@ describe('Slurm time formats', () => {
     [-5000, '0:00'],
   ])('slurmDuration(%d) is %j', (ms, text) => {
     expect(slurmDuration(ms)).toBe(text);
+  });
+
+  it.each([
+    [0, '00:00:00'],
+    [3000, '00:00:03'],
+    [3_723_000, '01:02:03'],
+    [93_784_000, '1-02:03:04'],
+    [-5000, '00:00:00'],
+  ])('sacctDuration(%d) is %j', (ms, text) => {
+    expect(sacctDuration(ms)).toBe(text);
   });
 
   it('slurmTime() prints local YYYY-MM-DDTHH:MM:SS, Unknown for null', () => {

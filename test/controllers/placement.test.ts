@@ -1,4 +1,5 @@
 import {
+  constraintsOf,
   hostPortsOf,
   placedTasks,
   reconcilePlacement,
@@ -144,5 +145,17 @@ describe('placement adapter', () => {
     expect(placed).not.toContain(a!.id);
     expect(placed).toContain(b!.id);
     expect(placedTasks(w.state).find((p) => p.id === b!.id)!.reservations).toMatchObject({ memoryBytes: GiB });
+  });
+});
+
+describe('constraintsOf()', () => {
+  it('constraintsOf() adds the node OS and architecture a platform asks for to deploy.placement.constraints', () => {
+    const s = spec({ constraints: [{ attribute: 'node.labels.zone', op: '==', value: 'eu' }] });
+    expect(constraintsOf(s)).toEqual(['node.labels.zone==eu']);
+    expect(constraintsOf({ ...s, platform: { os: 'linux', arch: 'arm64', variant: null } })).toEqual([
+      'node.labels.zone==eu',
+      'node.platform.os==linux',
+      'node.platform.arch==arm64',
+    ]);
   });
 });

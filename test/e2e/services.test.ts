@@ -128,6 +128,13 @@ describe('services on a 3-agent cluster with Docker', () => {
       60_000,
     );
     expect(runningContainers('web_web')).toHaveLength(3);
+    // the leader said so at warn level, with the node and why
+    const said = agents
+      .slice(0, 2)
+      .flatMap((a) => a.output.split('\n'))
+      .filter((line) => line.includes('marking node') && line.includes(ids[2]!));
+    expect(said.length).toBeGreaterThan(0);
+    expect(JSON.parse(said[0]!)).toMatchObject({ level: 40, node: ids[2], status: 'down' });
     lost.start(flags);
     await lost.waitForApi();
     await waitFor(

@@ -1,4 +1,5 @@
 import { containerCreateOptions, containerName, LABELS, shortNodeId } from '../../src/runtime/index.js';
+import { stackNetworks } from '../../src/runtime/create-options.js';
 import { taskEnvironment } from '../../src/runtime/task-env.js';
 import { assignment, serviceFromCompose, task } from './fixtures.js';
 
@@ -159,6 +160,31 @@ deploy:
     });
   });
 
+  it.each([['host'], ['none']])(
+    'containerCreateOptions() with network_mode: %s uses that network mode and joins no stack network',
+    (mode) => {
+      const o = containerCreateOptions(
+        NODE,
+        assignment(task({ id: 't' }), serviceFromCompose(`image: x\nnetwork_mode: ${mode}\nports: ["8080:80"]`)),
+      );
+      expect(o.HostConfig!.NetworkMode).toBe(mode);
+      expect(o.NetworkingConfig).toBeUndefined();
+      expect(o.HostConfig!.PortBindings).toEqual({});
+      expect(o.ExposedPorts).toEqual({});
+      expect(
+        stackNetworks(NODE, assignment(task({ id: 't' }), serviceFromCompose(`image: x\nnetwork_mode: ${mode}`))),
+      ).toEqual([]);
+    },
+  );
+
+  it('containerCreateOptions() sets the engine runtime from runtime:', () => {
+    const o = containerCreateOptions(
+      NODE,
+      assignment(task({ id: 't' }), serviceFromCompose('image: x\nruntime: nvidia')),
+    );
+    expect(o.HostConfig!.Runtime).toBe('nvidia');
+  });
+
   it('containerCreateOptions() leaves out what the spec does not set', () => {
     const o = containerCreateOptions(NODE, assignment(task({ id: 't' }), serviceFromCompose('image: x')));
     expect(o.Cmd).toBeUndefined();
@@ -167,6 +193,7 @@ deploy:
     expect(o.HostConfig!.NanoCpus).toBeUndefined();
     expect(o.HostConfig!.Memory).toBeUndefined();
     expect(o.HostConfig!.DeviceRequests).toBeUndefined();
+    expect(o.HostConfig!.Runtime).toBeUndefined();
   });
 });
 

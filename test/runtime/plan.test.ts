@@ -306,6 +306,16 @@ describe('planNode() scenarios on virtual time', () => {
     expect(second.actions).toEqual([]);
   });
 
+  it('planNode() reports the stop reason the manager gave (the preemptor) as the message', () => {
+    const t = task({ id: 't1' });
+    const sim = new SimEngine(NODE, [assignment(t)]);
+    sim.settle();
+    const reason = 'preempted by job 17 (priority 500)';
+    sim.desired = [assignment({ ...t, state: 'running', desiredState: 'shutdown', stopReason: reason })];
+    expect(sim.pass().actions).toMatchObject([{ type: 'stop', reason: `task is ${reason}` }]);
+    expect(sim.pass().reports[0]).toMatchObject({ state: 'shutdown', message: `stopped: ${reason}` });
+  });
+
   it('planNode() gracefully stops a task desired shutdown, then removes it and reports shutdown with its exit code', () => {
     const spec = {
       ...serviceFromCompose('image: x\nstop_signal: SIGINT\nstop_grace_period: 3s'),

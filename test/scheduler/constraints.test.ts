@@ -77,3 +77,18 @@ describe('matchConstraint()', () => {
     expect(matchConstraint(parseConstraint(text), n)).toBe(expected);
   });
 });
+
+describe('matchConstraint() on node.platform.arch', () => {
+  it.each([
+    ['x86_64', 'node.platform.arch==amd64', true],
+    ['amd64', 'node.platform.arch==x86_64', true],
+    ['aarch64', 'node.platform.arch==arm64', true],
+    ['x64', 'node.platform.arch==amd64', true],
+    ['aarch64', 'node.platform.arch!=arm64', false],
+    ['x86_64', 'node.platform.arch==arm64', false],
+    ['', 'node.platform.arch==amd64', false],
+  ])('a node reporting %p: %s is %j (names normalized as Docker does)', (arch, text, expected) => {
+    const n = node('n1', { platform: { os: 'linux', arch } });
+    expect(matchConstraint(parseConstraint(text), n)).toBe(expected);
+  });
+});

@@ -5,7 +5,7 @@
 import type { HistoryRow } from '../../api/job-types.js';
 import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { formatBytes, orDash, renderTable, slurmDuration, slurmTime, toJson } from '../format.js';
+import { formatBytes, orDash, renderTable, sacctDuration, slurmTime, toJson } from '../format.js';
 import { JOB_ID_PATTERN, parseCount } from './job-flags.js';
 import { USER_OPTION, stateCell } from './queue.js';
 
@@ -17,15 +17,14 @@ export function checkJobId(text: string): string {
   return text;
 }
 
-/** ELAPSED: end - start, or up to now while running; `0:00` before the start. */
+/** ELAPSED: end - start, or up to now while running; `00:00:00` before the start. */
 function elapsed(row: HistoryRow, now: number): string {
-  if (row.startedAt === null) return '0:00';
-  return slurmDuration((row.endedAt ?? now) - row.startedAt);
+  return sacctDuration(row.startedAt === null ? 0 : (row.endedAt ?? now) - row.startedAt);
 }
 
 /**
  * The human table of history rows, sacct's columns: START/END as local times, ELAPSED and CPUTIME
- * as `[D-]H:MM:SS`, MAXRSS as a binary size.
+ * as `[D-]HH:MM:SS`, MAXRSS as a binary size; `-` where a value was not measured.
  */
 export function renderHistory(rows: readonly HistoryRow[], now: number): string {
   const cells = rows.map((row) => [
@@ -37,7 +36,7 @@ export function renderHistory(rows: readonly HistoryRow[], now: number): string 
     elapsed(row, now),
     orDash(row.node),
     orDash(row.exitCode),
-    row.cpuMs === null ? '-' : slurmDuration(row.cpuMs),
+    row.cpuMs === null ? '-' : sacctDuration(row.cpuMs),
     row.peakMemoryBytes === null ? '-' : formatBytes(row.peakMemoryBytes),
   ]);
   return renderTable(
@@ -53,7 +52,7 @@ export const jobHistoryCommand: CommandSpec = {
   summary: 'List finished and running jobs and the runs of their units (like sacct)',
   description:
     'A row is a job (17), an array unit (17_3) or one run of a unit (17_3.1, a retry or requeue).\n' +
-    'START and END are local times; ELAPSED and CPUTIME are [D-]H:MM:SS; MAXRSS is the peak memory.',
+    'START and END are local times; ELAPSED and CPUTIME are [D-]HH:MM:SS; MAXRSS is the peak memory (- when not measured).',
   options: {
     user: USER_OPTION,
     limit: { type: 'string', short: 'n', value: 'N', description: 'at most N rows (the newest)' },
@@ -71,15 +70,18 @@ export const jobHistoryCommand: CommandSpec = {
   ],
   async run(context) {
     const job = context.args[0] === undefined ? undefined : checkJobId(context.args[0]);
-    const limit = context.options.limit as string | undefined;
-    const rows = await context.client().call<HistoryRow[]>('GET', '/v1/jobs/history', {
+    const text = context.options.limit as string | undefined;
+    const limit = text === undefined ? undefined : parseCount(text, '--limit', 1, 100_000);
+    const answer = await context.client().call<HistoryRow[]>('GET', '/v1/jobs/history', {
       query: {
         job,
         owner: context.options.user as string | undefined,
-        limit: limit === undefined ? undefined : String(parseCount(limit, '--limit', 1, 100_000)),
+        limit: limit === undefined ? undefined : String(limit),
         stale: context.options.stale === true,
       },
     });
+    // Older agents capped jobs, not rows: cap here too so -n counts rows with any agent.
+    const rows = limit === undefined ? answer : answer.slice(0, limit);
     if (context.output === 'json') context.stdout.write(toJson(rows));
     else context.stdout.write(renderHistory(rows, context.now()));
     return ExitCode.ok;

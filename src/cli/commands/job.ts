@@ -8,7 +8,7 @@ import type { JobInspectView } from '../../api/job-types.js';
 import type { LogLine } from '../../api/types.js';
 import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { ExitCode } from '../errors.js';
-import { orDash, renderFields, shortId, slurmDuration, slurmTime, toJson } from '../format.js';
+import { orDash, renderFields, sacctDuration, shortId, slurmTime, toJson } from '../format.js';
 import { checkJobId, renderHistory } from './job-history.js';
 import { parseCount } from './job-flags.js';
 import { stateCell } from './queue.js';
@@ -71,7 +71,7 @@ export function renderInspect(view: JobInspectView, now: number): string {
     ['Submitted', slurmTime(job.submittedAt)],
     ['Started', slurmTime(job.startedAt)],
     ['Ended', slurmTime(job.endedAt)],
-    ['Elapsed', job.startedAt === null ? '0:00' : slurmDuration((job.endedAt ?? now) - job.startedAt)],
+    ['Elapsed', sacctDuration(job.startedAt === null ? 0 : (job.endedAt ?? now) - job.startedAt)],
     ['ExitCode', orDash(job.exitCode)],
   ];
   const runs = view.runs.length === 0 ? '' : `\n${renderHistory(view.runs, now)}`;

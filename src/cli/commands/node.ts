@@ -12,7 +12,7 @@ const NO_TRUNC = { type: 'boolean', description: 'show full node ids' } as const
 
 /** The human table of nodes, docker-style; `wide` adds resources, version and labels. */
 export function renderNodes(nodes: readonly NodeView[], options: { noTrunc: boolean; wide: boolean }): string {
-  const headers = ['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'RAFT', 'LEADER', 'ADDRESS'];
+  const headers = ['ID', 'HOSTNAME', 'STATUS', 'REACHABLE', 'AVAILABILITY', 'RAFT', 'LEADER', 'ADDRESS'];
   if (options.wide) headers.push('CPUS', 'MEMORY', 'GPUS', 'VERSION', 'LABELS');
   const rows = [...nodes]
     .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id))
@@ -21,6 +21,7 @@ export function renderNodes(nodes: readonly NodeView[], options: { noTrunc: bool
         shortId(node.id, options.noTrunc),
         node.hostname,
         capitalize(node.status),
+        node.reachable === null ? '?' : node.reachable ? 'yes' : 'no',
         capitalize(node.availability),
         capitalize(node.raftRole),
         node.leader ? 'yes' : '',
@@ -46,6 +47,10 @@ export const nodeLsCommand: CommandSpec = {
   words: ['node', 'ls'],
   aliases: ['list'],
   summary: 'List the nodes of the cluster',
+  description:
+    'STATUS is Down once the leader heard nothing from a node for the node grace (5 s by default): its ' +
+    'replicas are then placed elsewhere. REACHABLE is whether the leader hears its Raft traffic right now ' +
+    '(no within about a second of a cut): a node can be unreachable and still Ready during a short blip.',
   options: {
     output: outputOption(['table', 'wide', 'json']),
     quiet: { type: 'boolean', short: 'q', description: 'print only node ids (full), one per line' },

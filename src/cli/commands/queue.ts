@@ -36,7 +36,7 @@ export function unitsCell(units: QueueRow['units']): string {
 
 /**
  * The human table of the queue, squeue's columns: TIME is how long the job has run (0:00 while
- * pending), UNITS is done/total units with the running, pending and failed ones, REASON why
+ * pending, its run time up to its end once it ended), UNITS is done/total units with the running, pending and failed ones, REASON why
  * pending work waits.
  */
 export function renderQueue(rows: readonly QueueRow[], now: number): string {
@@ -46,7 +46,7 @@ export function renderQueue(rows: readonly QueueRow[], now: number): string {
     row.owner,
     row.namespace,
     stateCell(row.state),
-    slurmDuration(row.startedAt === null ? 0 : now - row.startedAt),
+    slurmDuration(row.startedAt === null ? 0 : (row.endedAt ?? now) - row.startedAt),
     unitsCell(row.units),
     row.nodes.join(',') || '-',
     row.reason || '-',

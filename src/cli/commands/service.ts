@@ -156,6 +156,7 @@ export const serviceScaleCommand: CommandSpec = {
       const view = await scaleOne(context, service, replicas);
       results.push(view);
       if (context.output !== 'json') context.stdout.write(`${serviceName(view)} scaled to ${replicas}\n`);
+      for (const warning of view.warnings ?? []) context.stderr.write(`WARNING: ${warning}\n`);
     }
     if (context.output === 'json') context.stdout.write(toJson(results));
     return ExitCode.ok;

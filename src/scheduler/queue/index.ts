@@ -5,6 +5,7 @@
  */
 export { planQueue, DEFAULT_MAX_RESERVATIONS, PREEMPTION_SEARCHES } from './plan.js';
 export { orderQueue, fairShareKey } from './order.js';
+export { DEFAULT_PREEMPTION_GRACE_MS, endsWithin } from './preempt.js';
 export * from './types.js';
 export { accrueUsage, decay } from './fairshare.js';
 export { neverFits } from './capacity.js';

@@ -3,20 +3,18 @@
  * scores, candidate tree), tentatively when needed, plus a cache that answers "cannot fit" for
  * requests at least as big as one that already failed.
  */
-import type { Claim, NodeState } from '../accounting.js';
+import type { Claim } from '../accounting.js';
 import { groupTasks, type TaskGroup } from '../group.js';
 import { GroupPipeline, type PipelineParts } from '../pipeline.js';
+import { type Placed, placeGroup } from '../place-group.js';
 import type { ScoreWeights } from '../types.js';
-import { CandidateTree } from '../tree.js';
 import type { QueueAccounting } from './accounting.js';
 import type { QueuedTask } from './types.js';
 
 /** A task put on a node of some accounting. */
-export interface Put {
+export interface Put extends Placed {
   readonly task: QueuedTask;
-  readonly node: NodeState;
   readonly claim: Claim;
-  readonly gpus: string[] | undefined;
 }
 
 /** What the placer needs besides the accounting. */
@@ -53,8 +51,9 @@ export function pipelineFor(
 }
 
 /**
- * Place as many of `tasks` (identical requests) as fit, best node first, as `schedule()` does.
- * Returns the placements made (already recorded on `acc`) and the pipeline (to explain a miss).
+ * Place as many of `tasks` (identical requests) as fit, best node first, with the scheduler's
+ * placement loop ({@link placeGroup}). Returns the placements made (already recorded on `acc`) and
+ * the pipeline (to explain a miss).
  */
 export function placeRun(
   acc: QueueAccounting,
@@ -63,38 +62,9 @@ export function placeRun(
   ctx: PlaceContext,
 ): { puts: Put[]; pipeline: GroupPipeline } {
   const pipeline = pipelineFor(acc, group, tasks, ctx);
-  const puts: Put[] = [];
-  if (group.error !== undefined || tasks.length === 0) return { puts, pipeline };
+  if (tasks.length === 0) return { puts: [], pipeline };
   const claim = claimOf(tasks[0]!);
-  if (tasks.length === 1) {
-    let best: NodeState | undefined;
-    let bestScore = 0;
-    for (const node of pipeline.eligible) {
-      const score = pipeline.total(node);
-      if (best === undefined || pipeline.better(score, node, bestScore, best)) {
-        best = node;
-        bestScore = score;
-      }
-    }
-    if (best !== undefined) puts.push({ task: tasks[0]!, node: best, claim, gpus: acc.place(best, claim) });
-    return { puts, pipeline };
-  }
-  let tree = new CandidateTree(pipeline, pipeline.eligible);
-  const waiverEnds =
-    group.affinity.some((r) => r.required && r.type === 'affinity' && r.service === group.serviceId) &&
-    acc.serviceTotal(group.serviceId) === 0;
-  for (let i = 0; i < tasks.length; i++) {
-    const node = tree.best();
-    if (node === undefined) break;
-    puts.push({ task: tasks[i]!, node, claim, gpus: acc.place(node, claim) });
-    pipeline.ctx.onPlaced(node);
-    if (waiverEnds && i === 0)
-      tree = new CandidateTree(
-        pipeline,
-        acc.nodes.filter((n) => pipeline.check(n) === undefined),
-      );
-    else tree.placed(node);
-  }
+  const puts = placeGroup(pipeline, claim).map(({ node, gpus }, i): Put => ({ task: tasks[i]!, node, claim, gpus }));
   return { puts, pipeline };
 }
 

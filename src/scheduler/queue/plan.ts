@@ -21,7 +21,7 @@ import { neverFits } from './capacity.js';
 import { behindMessage, gangMessage, preemptingMessage, priorityMessage, resourcesMessage } from './messages.js';
 import { buildUnits, orderQueue, type Unit, unitTasks } from './order.js';
 import { FailureCache, groupOf, type PlaceContext, placeAll, placeRun, pipelineFor, type Put } from './place.js';
-import { Preemptor } from './preempt.js';
+import { DEFAULT_PREEMPTION_GRACE_MS, endsWithin, Preemptor } from './preempt.js';
 import { QuotaLedger } from './quota.js';
 import type { Preemption, QueueInput, QueuedTask, QueuePlan, QueueWait, RunningTask, WaitReason } from './types.js';
 
@@ -52,7 +52,13 @@ export function planQueue(input: QueueInput): QueuePlan {
       `Cannot plan the queue with maxReservations=${String(maxReservations)}: expected an integer >= 0`,
     );
   }
-  return new Planner(input, maxReservations).run();
+  const graceMs = options.preemptionGraceMs ?? DEFAULT_PREEMPTION_GRACE_MS;
+  if (!Number.isFinite(graceMs) || graceMs < 0) {
+    throw new RangeError(
+      `Cannot plan the queue with preemptionGraceMs=${String(graceMs)}: expected a finite number of ms >= 0`,
+    );
+  }
+  return new Planner(input, maxReservations, graceMs).run();
 }
 
 class Planner {
@@ -61,6 +67,7 @@ class Planner {
   readonly #maxReservations: number;
   readonly #backfill: boolean;
   readonly #preemption: boolean;
+  readonly #graceMs: number;
   readonly #order: readonly string[];
   readonly #ctx: PlaceContext = { weights: resolveWeights(undefined), parts: {} };
   readonly #groups = new Map<QueuedTask, TaskGroup>();
@@ -91,7 +98,7 @@ class Planner {
   readonly #failPreempt = new FailureCache();
   readonly #failEver = new FailureCache();
 
-  constructor(input: QueueInput, maxReservations: number) {
+  constructor(input: QueueInput, maxReservations: number, graceMs: number) {
     const options = input.options ?? {};
     this.#input = input;
     this.#now = input.now;
@@ -99,6 +106,7 @@ class Planner {
     this.#reservationSearches = 2 * maxReservations + 4;
     this.#backfill = options.backfill !== false;
     this.#preemption = options.preemption !== false;
+    this.#graceMs = graceMs;
     this.#order = nodeOrder(input.nodes, options.seed);
     this.#runningClaims = input.running.map((t) => ({ nodeId: t.nodeId, claim: t, end: this.#endOf(t) }));
     this.#accNow = accountingOf(input.nodes, this.#order, this.#runningClaims);
@@ -353,13 +361,14 @@ class Planner {
   }
 
   /**
-   * The preemptor's view, built on first use from what holds resources apart from terminating
-   * tasks, backfill holds included: a task may only preempt where it may also start.
+   * The preemptor's view, built on first use from what holds resources apart from tasks that end
+   * within the grace horizon (terminating, or at their time limit), backfill holds included: a
+   * task may only preempt where it may also start.
    */
   #preemptorView(): Preemptor {
     if (this.#preemptor === undefined) {
       const claims = [
-        ...this.#runningClaims.filter((c) => !(c.claim as RunningTask).terminating),
+        ...this.#runningClaims.filter((c) => !endsWithin(c.claim as RunningTask, this.#now, this.#graceMs)),
         ...this.#planClaims,
         ...this.#holdClaims,
       ];
@@ -367,6 +376,7 @@ class Planner {
         this.#input.nodes,
         this.#order,
         this.#now,
+        this.#graceMs,
         claims,
         this.#input.running,
         this.#reliedOn,

@@ -7,14 +7,22 @@
  * that view needs no new victim (it only waits), so the planner never preempts again while earlier
  * victims are still stopping.
  *
+ * A task that reaches its time limit within the grace horizon ({@link endsWithin}: by default
+ * 10 s, the stop grace period a victim gets) counts as terminating too: stopping it would free its
+ * resources no sooner than waiting does, and would throw its work away. So it is never a victim, and
+ * a task that fits once it has ended waits for it instead of preempting anything.
+ *
  * Victims on a node are chosen by arithmetic first (CPU, memory, GPUs): every subset when the node
  * has at most 8 candidates, else cheapest first then pruned. The real filters (ports, per-node
- * limits...) then confirm on the node, taking more candidates if they still object. Nodes are
- * compared by work lost (age x reserved CPUs), then number of victims, then their top priority.
+ * limits...) then confirm on the node, taking more candidates if they still object. Sets of
+ * victims are compared by work lost (age x reserved CPUs), then by time left (the soonest any of
+ * them would end by its time limit: later is better, as killing it gains the preemptor more), then
+ * number of victims, then their top priority.
  */
 import type { Claim, NodeState } from '../accounting.js';
 import { compareIds } from '../accounting.js';
 import type { TaskGroup } from '../group.js';
+import { placeGroup } from '../place-group.js';
 import type { NodeView } from '../types.js';
 import { accountingOf, type HeldClaim, type QueueAccounting } from './accounting.js';
 import { claimOf, type PlaceContext, pipelineFor } from './place.js';
@@ -27,9 +35,32 @@ export interface PreemptionChoice {
   readonly victims: readonly RunningTask[];
 }
 
+/** Default {@link QueueOptions.preemptionGraceMs}: a task ending within it is waited for, not preempted. */
+export const DEFAULT_PREEMPTION_GRACE_MS = 10_000;
+
+/**
+ * Whether `task` frees its resources within `graceMs` of `now` without being preempted: it is
+ * terminating already, or reaches its time limit by then.
+ *
+ * @example
+ * ```ts
+ * endsWithin({ ...task, startedAt: 0, timeLimitMs: 3_000 }, 2_900, 10_000); // true: 0.1 s left
+ * ```
+ */
+export function endsWithin(task: RunningTask, now: number, graceMs: number): boolean {
+  return task.terminating || timeLeft(task, now) <= graceMs;
+}
+
+/** Time until `task` reaches its time limit (Infinity without one; negative when overdue). */
+function timeLeft(task: RunningTask, now: number): number {
+  return task.timeLimitMs > 0 ? task.startedAt + task.timeLimitMs - now : Number.POSITIVE_INFINITY;
+}
+
 interface Candidate {
   readonly task: RunningTask;
   readonly cost: number;
+  /** Time until it would end by its time limit anyway. */
+  readonly left: number;
   readonly claim: Claim;
   gpus: string[] | undefined;
   used: boolean;
@@ -53,7 +84,8 @@ export class Preemptor {
   #budget: number;
 
   /**
-   * @param claims what holds resources now, minus terminating tasks (they are treated as gone).
+   * @param graceMs tasks that end within this long ({@link endsWithin}) are never candidates.
+   * @param claims what holds resources now, minus tasks that end within `graceMs` (treated as gone).
    * @param running the running tasks (candidates are taken from them).
    * @param spared running tasks never to choose (read on every search: the set may grow).
    */
@@ -61,6 +93,7 @@ export class Preemptor {
     nodes: readonly NodeView[],
     order: readonly string[],
     now: number,
+    graceMs: number,
     claims: readonly HeldClaim[],
     running: readonly RunningTask[],
     spared: ReadonlySet<Claim>,
@@ -73,14 +106,22 @@ export class Preemptor {
     this.#spared = spared;
     this.acc = accountingOf(nodes, order, claims);
     for (const task of running) {
-      if (!task.preemptible || task.terminating || this.acc.get(task.nodeId) === undefined) continue;
+      if (!task.preemptible || endsWithin(task, now, graceMs) || this.acc.get(task.nodeId) === undefined) continue;
       const cost = Math.max(0, now - task.startedAt) * (task.reservations?.cpus ?? 0);
+      const left = timeLeft(task, now);
+      const gpus = task.gpus === undefined ? undefined : [...task.gpus];
       const list = this.#byNode.get(task.nodeId) ?? [];
-      list.push({ task, cost, claim: task, gpus: task.gpus === undefined ? undefined : [...task.gpus], used: false });
+      list.push({ task, cost, left, claim: task, gpus, used: false });
       this.#byNode.set(task.nodeId, list);
     }
     for (const list of this.#byNode.values()) {
-      list.sort((a, b) => a.cost - b.cost || a.task.priority - b.task.priority || compareIds(a.task.id, b.task.id));
+      list.sort(
+        (a, b) =>
+          a.cost - b.cost ||
+          laterFirst(a.left, b.left) ||
+          a.task.priority - b.task.priority ||
+          compareIds(a.task.id, b.task.id),
+      );
     }
   }
 
@@ -114,23 +155,15 @@ export class Preemptor {
     const pipeline = pipelineFor(this.acc, group, [task], this.#ctx);
     const claim = claimOf(task);
     // Already fits once what is stopping has stopped: wait for it, take nothing more.
-    let best: NodeState | undefined;
-    let bestScore = 0;
-    for (const node of pipeline.eligible) {
-      const score = pipeline.total(node);
-      if (best === undefined || pipeline.better(score, node, bestScore, best)) {
-        best = node;
-        bestScore = score;
-      }
-    }
-    if (best !== undefined) {
-      undo.push({ node: best, claim, gpus: this.acc.place(best, claim), victims: [] });
-      return { task, nodeId: best.view.id, victims: [] };
+    const [fits] = placeGroup(pipeline, claim);
+    if (fits !== undefined) {
+      undo.push({ node: fits.node, claim, gpus: fits.gpus, victims: [] });
+      return { task, nodeId: fits.node.view.id, victims: [] };
     }
     if (!mayPreempt || this.#budget <= 0) return undefined;
     this.#budget -= 1;
 
-    let chosen: { node: NodeState; victims: Candidate[]; cost: number; top: number } | undefined;
+    let chosen: { node: NodeState; victims: Candidate[]; score: Score } | undefined;
     const check = pipeline.check.bind(pipeline);
     for (const node of this.acc.nodes) {
       const all = this.#byNode.get(node.view.id);
@@ -138,12 +171,11 @@ export class Preemptor {
       const list = this.#split(node, group, all, task.priority);
       if (list === undefined) continue;
       // By arithmetic alone this node cannot beat the best so far: skip the real check.
-      if (chosen !== undefined && !better(list[0]!, chosen.cost, chosen.victims.length, chosen.top)) continue;
+      if (chosen !== undefined && !better(scoreOf(list[0]!), chosen.score)) continue;
       const victims = this.#victimsOn(node, list, check);
       if (victims === undefined) continue;
-      if (chosen === undefined || better(victims, chosen.cost, chosen.victims.length, chosen.top)) {
-        chosen = { node, victims, cost: costOf(victims), top: topOf(victims) };
-      }
+      const score = scoreOf(victims);
+      if (chosen === undefined || better(score, chosen.score)) chosen = { node, victims, score };
     }
     if (chosen === undefined) return undefined;
     for (const v of chosen.victims) {
@@ -263,11 +295,13 @@ const sumCpus = new Float64Array(SCRATCH);
 const sumMemory = new Float64Array(SCRATCH);
 const sumGpus = new Float64Array(SCRATCH);
 const sumCost = new Float64Array(SCRATCH);
+const minLeft = new Float64Array(SCRATCH);
 const maxPriority = new Float64Array(SCRATCH);
 
 /**
  * The subset of `pool` that frees enough (the free amounts start at `cpus`, `memory`, `gpus`,
- * negative when short) and loses the least work; ties: fewer victims, then lower top priority.
+ * negative when short) and loses the least work; ties: most time left, then fewer victims, then
+ * lower top priority.
  * Returns `[subset, the others]`, both in the pool's (cheapest first) order.
  */
 function cheapestSubset(pool: readonly Candidate[], cpus: number, memory: number, gpus: number): Candidate[][] {
@@ -275,6 +309,7 @@ function cheapestSubset(pool: readonly Candidate[], cpus: number, memory: number
   let bestCount = 0;
   if (cpus >= 0 && memory >= 0 && gpus >= 0) best = 0;
   maxPriority[0] = Number.NEGATIVE_INFINITY;
+  minLeft[0] = Number.POSITIVE_INFINITY;
   for (let mask = 1; mask < 1 << pool.length; mask++) {
     const low = mask & -mask;
     const prev = mask ^ low;
@@ -284,13 +319,15 @@ function cheapestSubset(pool: readonly Candidate[], cpus: number, memory: number
     sumGpus[mask] = sumGpus[prev]! + (c.gpus?.length ?? 0);
     sumCost[mask] = sumCost[prev]! + c.cost;
     maxPriority[mask] = Math.max(maxPriority[prev]!, c.task.priority);
+    minLeft[mask] = Math.min(minLeft[prev]!, c.left);
     if (cpus + sumCpus[mask]! < 0 || memory + sumMemory[mask]! < 0 || gpus + sumGpus[mask]! < 0) continue;
     const count = popcount(mask);
     if (
       best < 0 ||
-      sumCost[mask]! < sumCost[best]! ||
-      (sumCost[mask] === sumCost[best] &&
-        (count < bestCount || (count === bestCount && maxPriority[mask]! < maxPriority[best]!)))
+      better(
+        { cost: sumCost[mask]!, left: minLeft[mask]!, count, top: maxPriority[mask]! },
+        { cost: sumCost[best]!, left: minLeft[best]!, count: bestCount, top: maxPriority[best]! },
+      )
     ) {
       best = mask;
       bestCount = count;
@@ -308,18 +345,32 @@ function popcount(mask: number): number {
   return n;
 }
 
-function costOf(victims: readonly Candidate[]): number {
-  return victims.reduce((s, c) => s + c.cost, 0);
+/** How a set of victims compares: work lost, soonest natural end, count, top priority. */
+interface Score {
+  readonly cost: number;
+  readonly left: number;
+  readonly count: number;
+  readonly top: number;
 }
 
-function topOf(victims: readonly Candidate[]): number {
-  return Math.max(...victims.map((c) => c.task.priority));
+function scoreOf(victims: readonly Candidate[]): Score {
+  return {
+    cost: victims.reduce((s, c) => s + c.cost, 0),
+    left: Math.min(...victims.map((c) => c.left)),
+    count: victims.length,
+    top: Math.max(...victims.map((c) => c.task.priority)),
+  };
 }
 
-/** Whether `victims` lose less work than (cost, count, top): less work, then fewer, then lower priority. */
-function better(victims: readonly Candidate[], cost: number, count: number, top: number): boolean {
-  const c = costOf(victims);
-  if (c !== cost) return c < cost;
-  if (victims.length !== count) return victims.length < count;
-  return topOf(victims) < top;
+/** Negative when `a` ends later than `b` (Infinity: never), so that sorting puts it first. */
+function laterFirst(a: number, b: number): number {
+  return a === b ? 0 : a > b ? -1 : 1;
+}
+
+/** Whether `a` is the better set to stop: less work lost, then more time left, then fewer, then lower priority. */
+function better(a: Score, b: Score): boolean {
+  if (a.cost !== b.cost) return a.cost < b.cost;
+  if (a.left !== b.left) return a.left > b.left;
+  if (a.count !== b.count) return a.count < b.count;
+  return a.top < b.top;
 }

@@ -1,10 +1,11 @@
 /**
  * The batch queue's vocabulary: what `planQueue()` decides on and what it returns.
  *
- * The queue sits on top of `schedule()` (src/scheduler/schedule.ts): it decides *which* pending
- * tasks may start now and in what order (priority, then fair share, then age), holds resources
- * back for the highest blocked jobs (backfill never delays them), starts gangs whole or not at
- * all, enforces namespace quotas, and picks preemption victims. Placement of each admitted task
+ * The queue sits on top of the scheduler's placement loop (`placeGroup()` in
+ * src/scheduler/place-group.ts, which `schedule()` runs too): it decides *which* pending tasks may
+ * start now and in what order (priority, then fair share, then age), holds resources back for the
+ * highest blocked jobs (backfill never delays them), starts gangs whole or not at all, enforces
+ * namespace quotas, and picks preemption victims. Placement of each admitted task
  * on a node stays the scheduler's job (filters, scores, GPUs).
  *
  * Everything is plain data and the function is pure: the leader runs it on every controller
@@ -84,6 +85,11 @@ export interface QueueOptions {
   readonly backfill?: boolean;
   /** Turn preemption off. Default on. */
   readonly preemption?: boolean;
+  /**
+   * A running task that reaches its time limit within this many ms is waited for, never preempted
+   * (stopping it would free nothing sooner and lose its work). Default 10 000 (10 s).
+   */
+  readonly preemptionGraceMs?: number;
   /** Scheduler tie-break seed. */
   readonly seed?: number;
 }

@@ -66,7 +66,8 @@ export class AgentProcess {
       'info',
       ...extraArgs,
     ];
-    const [command, argv] = netns ? ['ip', ['netns', 'exec', netns, NODE, ...args]] : [NODE, args];
+    // nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup v1 mounts
+    const [command, argv] = netns ? ['nsenter', [`--net=/run/netns/${netns}`, '--', NODE, ...args]] : [NODE, args];
     const proc = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#output = '';
     proc.stdout!.on('data', (chunk: Buffer) => (this.#output += chunk.toString()));
@@ -193,12 +194,18 @@ interface StatusBody {
  */
 export async function bootstrapCluster(
   agents: AgentProcess[],
-  options: { voters?: number; flags?: readonly string[] } = {},
+  options: {
+    voters?: number;
+    flags?: readonly string[];
+    /** Per agent: extra flags (e.g. its --listen) and the network namespace it runs in. */
+    placeOf?: (index: number) => { flags: readonly string[]; netns?: string };
+  } = {},
 ): Promise<{ token: string; joinAddress: string; ids: string[] }> {
   const voters = options.voters ?? Math.min(agents.length, 3);
   const flags = options.flags ?? [];
+  const place = (i: number) => options.placeOf?.(i) ?? { flags: [] };
   const [first, ...rest] = agents;
-  first!.start(['--init', ...flags]);
+  first!.start(['--init', ...flags, ...place(0).flags], {}, place(0).netns);
   await first!.waitForApi();
   let token = '';
   await waitFor(
@@ -213,7 +220,9 @@ export async function bootstrapCluster(
   );
   const status = await first!.api<StatusBody>('GET', '/v1/status');
   const joinAddress = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
-  for (const agent of rest) agent.start(['--join', joinAddress, '--token', token, ...flags]);
+  rest.forEach((agent, i) =>
+    agent.start(['--join', joinAddress, '--token', token, ...flags, ...place(i + 1).flags], {}, place(i + 1).netns),
+  );
   await Promise.all(rest.map((agent) => agent.waitForApi()));
   await waitFor(
     `${voters} voters`,

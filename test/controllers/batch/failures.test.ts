@@ -165,5 +165,23 @@ describe('batch pipeline: failures', () => {
       { jobId: id, index: 0, attempt: 0, requeues: 1 },
     ]);
     expect(sim.job(id)).toMatchObject({ state: 'COMPLETED', succeeded: 1, failed: 0 });
+    // An older command without `by` stays valid and names no one.
+    expect(sim.state.tasks[victim.id]!.stopReason).toBeUndefined();
+  });
+
+  it('task.preempt with by names the preemptor; by must match taskIds one for one', () => {
+    const sim = new BatchSim({ runner: () => ({ ms: 60_000, exitCode: 0 }) });
+    const id = sim.submit({});
+    sim.runUntil(() => sim.tasksOf(id)[0]?.state === 'running', 10);
+    const victim = sim.tasksOf(id)[0]!;
+    expect(() => sim.apply({ type: 'task.preempt', taskIds: [victim.id], by: [] })).toThrow(
+      /by: expected one entry per task id \(1\), got 0/,
+    );
+    sim.apply({ type: 'task.preempt', taskIds: [victim.id], by: [{ taskId: 't-17', jobId: '17', priority: 500 }] });
+    expect(sim.state.tasks[victim.id]).toMatchObject({
+      desiredState: 'shutdown',
+      outcome: 'PREEMPTED',
+      stopReason: 'preempted by job 17 (priority 500)',
+    });
   });
 });

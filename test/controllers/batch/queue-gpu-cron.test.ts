@@ -30,6 +30,9 @@ describe('batch pipeline: queue, quotas, GPUs and cron', () => {
     sim.runUntil(() => sim.job(high).state === 'RUNNING', 10);
     expect(sim.job(low).state).toBe('PENDING');
     expect(sim.tasksOf(first).some((t) => t.outcome === 'PREEMPTED')).toBe(true);
+    // The victim says who took its place: the runtime reports this as its message.
+    const victim = sim.tasksOf(first).find((t) => t.outcome === 'PREEMPTED')!;
+    expect(victim.stopReason).toBe(`preempted by job ${high} (priority 900)`);
     sim.runToEnd(60);
     expect(sim.job(high).startedAt!).toBeLessThan(sim.job(low).startedAt!);
     expect(sim.job(first)).toMatchObject({ state: 'COMPLETED', succeeded: 1 });

@@ -29,10 +29,16 @@ import { T0, init, peerId, register } from '../../state/helpers.js';
 
 export const GiB = 2 ** 30;
 
-/** How a task's container ends: after `ms` of running, with `exitCode` (0 = complete). */
+/**
+ * How a task's container ends: after `ms` of running, with `exitCode` (0 = complete); `oomKilled`
+ * fails it as the runtime does when the kernel killed a process for memory, whatever the exit
+ * code; `peakMemoryBytes` is what the runtime measured (0: it could not know; default 64 MiB).
+ */
 export interface RunPlan {
   readonly ms: number;
   readonly exitCode: number;
+  readonly oomKilled?: boolean;
+  readonly peakMemoryBytes?: number;
 }
 
 /** Chooses each task's run; called once per task, when its container starts. */
@@ -263,6 +269,8 @@ export class BatchSim {
     if (limit > 0 && plan.ms > limit && ranFor >= limit)
       return this.#end(task, base, 'failed', 137, 'time limit reached', 'TIMEOUT');
     if (ranFor < plan.ms) return null;
+    if (plan.oomKilled === true)
+      return this.#end(task, base, 'failed', plan.exitCode, 'killed: out of memory', 'OUT_OF_MEMORY');
     return plan.exitCode === 0
       ? this.#end(task, base, 'complete', 0, 'exited 0')
       : this.#end(task, base, 'failed', plan.exitCode, `exited ${plan.exitCode}`);
@@ -282,7 +290,7 @@ export class BatchSim {
       state,
       message,
       exitCode,
-      usage: { cpuMs: ranFor, peakMemoryBytes: 64 * 2 ** 20 },
+      usage: { cpuMs: ranFor, peakMemoryBytes: this.#plans.get(task.id)?.peakMemoryBytes ?? 64 * 2 ** 20 },
       ...(outcome === undefined ? {} : { outcome }),
     };
   }

@@ -203,4 +203,42 @@ describe('planQueue() preemption', () => {
       { victimTaskId: 'mine-1', forTaskId: 'web-1' },
     ]);
   });
+  it('planQueue() waits for a task that reaches its time limit within the grace horizon instead of preempting it', () => {
+    // ending has run 2.9 s of its 3 s limit: the cheapest victim by work lost, yet it frees its cores in 0.1 s.
+    const ending = running('ending', 'a', 2000, { startedAt: NOW - 2_900, timeLimitMs: 3_000 });
+    const input = full({ running: [...full().running.filter((t) => t.id !== 'young-a'), ending] });
+    const plan = planQueue(input);
+    expect(plan.preemptions).toEqual([]);
+    expect(waitOf(plan, 'urgent')).toEqual({
+      taskId: 'urgent',
+      reason: 'Preempting',
+      message: 'Preempting: waiting for terminating tasks to stop on node a',
+    });
+    // With no grace, it is just the cheapest victim again.
+    expect(victims(planQueue({ ...input, options: { preemptionGraceMs: 0 } }))).toEqual(['ending']);
+  });
+
+  it('planQueue() still preempts a task whose time limit is beyond the grace horizon', () => {
+    const later = running('later', 'a', 2000, { startedAt: NOW - 2_900, timeLimitMs: 3_000 + 60_000 });
+    const plan = planQueue(full({ running: [...full().running.filter((t) => t.id !== 'young-a'), later] }));
+    expect(victims(plan)).toEqual(['later']);
+  });
+
+  it('planQueue() prefers, for equal work lost, the victim with the most time left', () => {
+    const plan = planQueue({
+      now: NOW,
+      nodes: [node('a', 4000)],
+      running: [
+        // Same age and size: equal work lost. a-short would end by its limit in 5 minutes anyway.
+        running('a-short', 'a', 2000, { timeLimitMs: 15 * MIN }),
+        running('b-long', 'a', 2000, { timeLimitMs: 10 * 60 * MIN }),
+      ],
+      pending: [job('urgent', 2000, { priority: 500 })],
+    });
+    expect(victims(plan)).toEqual(['b-long']);
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('planQueue() refuses preemptionGraceMs=%s', (graceMs) => {
+    expect(() => planQueue(full({ options: { preemptionGraceMs: graceMs } }))).toThrow(RangeError);
+  });
 });

@@ -1,0 +1,43 @@
+/**
+ * buildNodes(): `node ls` shows both what decides task moves (the replicated status, Down after
+ * the node grace) and the faster Raft reachability, named for what they are (issue 18 item 10).
+ */
+import { buildNodes } from '../../src/agent/views.js';
+import type { MemberHealth } from '../../src/controllers/raft-membership.js';
+import { ClusterStateMachine } from '../../src/state/index.js';
+import { T0, entries, init, peerId, register } from '../state/helpers.js';
+import { stamp } from '../state/workload-helpers.js';
+
+const health = (n: number, reachable: boolean): MemberHealth => ({
+  id: peerId(n),
+  role: 'voter',
+  reachable,
+  silentForMs: reachable ? 0 : 2_000,
+  lag: 0,
+});
+
+describe('buildNodes()', () => {
+  it('shows a node cut for less than the grace as Ready but unreachable, and one marked down as Down', () => {
+    const machine = new ClusterStateMachine();
+    for (const entry of entries([
+      init(),
+      register(1),
+      register(2),
+      register(3),
+      stamp({ type: 'node.setStatus', id: peerId(3), status: 'down' }, T0 + 10),
+    ]))
+      expect(machine.apply(entry).ok).toBe(true);
+    const nodes = buildNodes(null, machine, [health(1, true), health(2, false), health(3, false)]);
+    expect(nodes.map((n) => [n.hostname, n.status, n.reachable])).toEqual([
+      ['node-1', 'ready', true],
+      ['node-2', 'ready', false],
+      ['node-3', 'down', false],
+    ]);
+  });
+
+  it('says reachability is unknown where this agent has no health view (a follower)', () => {
+    const machine = new ClusterStateMachine();
+    for (const entry of entries([init(), register(1)])) machine.apply(entry);
+    expect(buildNodes(null, machine, null)[0]).toMatchObject({ status: 'ready', reachable: null });
+  });
+});
