@@ -4,6 +4,7 @@
  * node grace must move nothing; a longer one moves the node's replicas.
  */
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,9 @@ interface TaskRow {
 }
 
 const GRACE_MS = 5_000;
+/** The tasks' command, unique to this run so that what it leaves behind can be found. */
+const SLEEP = `3599.${Math.floor(Math.random() * 1e6)}`;
+const alive = (): boolean => spawnSync('pgrep', ['-f', `sleep ${SLEEP}`]).status === 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function webTasks(agent: AgentProcess): Promise<TaskRow[]> {
@@ -45,7 +49,7 @@ describe('partitions between agents in separate network namespaces', () => {
       [
         'services:',
         '  web:',
-        '    command: ["sleep", "3600"]',
+        `    command: ["sleep", "${SLEEP}"]`,
         '    x-shoal:',
         '      runtime: process',
         '    deploy:',
@@ -68,7 +72,11 @@ describe('partitions between agents in separate network namespaces', () => {
   });
 
   afterAll(async () => {
+    // host-process tasks outlive their agent by design: remove the stack before the agents go
+    await agents[0]!.cli(['stack', 'rm', 'part']).catch(() => undefined);
+    await waitFor("the stack's processes to end", () => !alive(), 20_000).catch(() => undefined);
     await cleanup();
+    if (alive()) spawnSync('pkill', ['-f', `sleep ${SLEEP}`]);
     bed.down();
     rmSync(files, { recursive: true, force: true });
   });
