@@ -12,7 +12,16 @@ import type { LogLine, LogsRequest } from '../api/types.js';
 import { reconcileWorkloads } from '../controllers/index.js';
 import { join } from 'node:path';
 import { DriverRouter } from '../runtime/driver-router.js';
-import { assignmentsFor, DockerDriver, NodeRuntime, type RuntimeLogger, type TaskReport } from '../runtime/index.js';
+import {
+  assignmentsFor,
+  DockerDriver,
+  fenceAfterMs,
+  NodeRuntime,
+  stopsOnDisconnect,
+  type RuntimeLogger,
+  type TaskReport,
+} from '../runtime/index.js';
+import { QuorumWatch } from './quorum-watch.js';
 import { ProcessDriver } from '../runtime/process/index.js';
 import { isTerminal, type ServiceRecord, type TaskRecord } from '../state/workloads.js';
 import type { AgentContext } from './agent.js';
@@ -26,6 +35,7 @@ export class WorkloadHost {
   readonly #agent: AgentContext;
   readonly #writer: CommandWriter;
   #runtime: NodeRuntime | null = null;
+  #quorum: QuorumWatch | null = null;
   #processes: ProcessDriver | null = null;
   #leaderTimer: ReturnType<typeof setInterval> | null = null;
   #leaderSince = 0;
@@ -90,7 +100,51 @@ export class WorkloadHost {
     });
     this.#runtime.onReports((reports) => this.#queueReports(reports));
     await this.#runtime.start();
+    this.#quorum = new QuorumWatch({
+      read: (options) => {
+        const raft = this.#agent.raft();
+        return raft ? raft.read(options) : Promise.reject(new Error('not in a cluster'));
+      },
+      needed: () => this.#fencedServices().size > 0,
+      now: () => performance.now(),
+      fenceAfterMs: () => fenceAfterMs(this.#graceMs()),
+      onChange: (fenced, silentMs) => {
+        const fields = { silentMs: Math.round(silentMs), fenceAfterMs: fenceAfterMs(this.#graceMs()) };
+        if (fenced)
+          this.#agent.log.warn(fields, 'lost the quorum: stopping the tasks of services that stop on disconnect');
+        else this.#agent.log.info(fields, 'the quorum is back: tasks held stopped may run again');
+        this.#applyHeld();
+      },
+    });
+    this.#quorum.start();
     void this.#catchUp();
+  }
+
+  #graceMs(): number {
+    return this.#agent.config.nodeDownGraceMs ?? this.#agent.state.settings().nodeDownGraceMs;
+  }
+
+  /** The services with live tasks on this node that stop on disconnect. */
+  #fencedServices(): Set<string> {
+    const services = new Set<string>();
+    for (const task of this.#agent.state.tasksOnNode(this.#agent.host.peerId)) {
+      if (isTerminal(task.state) && task.desiredState !== 'running') continue;
+      const service = this.#agent.state.service(task.serviceId);
+      if (service && stopsOnDisconnect(service.spec)) services.add(service.id);
+    }
+    return services;
+  }
+
+  /** While fenced, hold the tasks here of the services that stop on disconnect (self-fence.ts). */
+  #applyHeld(): void {
+    if (!this.#runtime || !this.#quorum) return;
+    if (!this.#quorum.fenced) {
+      this.#runtime.setHeld(null);
+      return;
+    }
+    const services = this.#fencedServices();
+    const reason = `this node lost the cluster's quorum ${Math.round(this.#quorum.silentMs / 100) / 10} s ago (x-shoal.on_disconnect: stop)`;
+    this.#runtime.setHeld({ services, reason });
   }
 
   #runtimeLogger(): RuntimeLogger {
@@ -127,6 +181,7 @@ export class WorkloadHost {
 
   async stop(): Promise<void> {
     this.leadershipLost();
+    this.#quorum?.stop();
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     // Containers and processes keep running: losing the agent freezes changes, never workloads.
     await this.#runtime?.stop();
@@ -140,6 +195,7 @@ export class WorkloadHost {
       this.#runtime?.setAssignments(
         assignmentsFor(this.#agent.host.peerId, { tasks: state.tasks, services: state.services }),
       );
+    if (this.#quorum?.fenced) this.#applyHeld();
     if (this.#leaderTimer) {
       this.#stateDirty = true;
       void this.#leaderPass();
@@ -152,7 +208,7 @@ export class WorkloadHost {
    */
   memberDisconnected(): void {
     if (!this.#leaderTimer) return;
-    const grace = this.#agent.config.nodeDownGraceMs ?? this.#agent.state.settings().nodeDownGraceMs;
+    const grace = this.#graceMs();
     setTimeout(() => void this.#leaderPass(), grace + 20).unref();
   }
 

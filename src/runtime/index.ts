@@ -40,3 +40,4 @@ export { DriverRouter, type DriverRouterOptions } from './driver-router.js';
 export * from './process/index.js';
 export { taskEnvironment } from './task-env.js';
 export { MAX_TIMER_DELAY_MS, setLongTimeout, type LongTimeout, type TimerClock } from './long-timeout.js';
+export { FENCE_STOP_MS, fenceAfterMs, stopsOnDisconnect, QUORUM_PROBE_MS, PROBE_TIMEOUT_MS } from './self-fence.js';

@@ -87,6 +87,7 @@ export class NodeRuntime {
   #intervalHandle: TimerHandle | null = null;
   /** A job's time limit may be days away: past Node's 24.8-day timer limit. */
   #wakeHandle: LongTimeout | null = null;
+  #held: { readonly services: ReadonlySet<string>; readonly reason: string } | null = null;
   #wakeAt: number | null = null;
   #events: Promise<void> | null = null;
 
@@ -106,6 +107,15 @@ export class NodeRuntime {
     this.#assignments = assignments.filter((a) => a.task.nodeId === this.nodeId);
     this.#records = new Map(this.#assignments.map((a) => [a.task.id, a.task]));
     for (const id of this.#sent.keys()) if (!this.#records.has(id)) this.#sent.delete(id);
+    this.#requestPass();
+  }
+
+  /**
+   * Hold the tasks of `services` stopped on this node (it lost the quorum: self-fence.ts), or
+   * release them (null). Takes effect in a pass at once.
+   */
+  setHeld(held: { readonly services: ReadonlySet<string>; readonly reason: string } | null): void {
+    this.#held = held;
     this.#requestPass();
   }
 
@@ -208,6 +218,7 @@ export class NodeRuntime {
       memory: this.#memory,
       busy: new Set([...busyDuringList, ...this.#inFlight.keys()]),
       settled: this.#settled,
+      ...(this.#held === null ? {} : { held: this.#held }),
     });
     this.#memory = plan.memory;
     this.#settled = plan.settled;

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { FENCE_STOP_MS } from './self-fence.js';
 import { isTerminal, taskStateRank, type TaskState } from '../state/workloads.js';
 import {
   decideAfterExit,
@@ -56,6 +57,11 @@ export interface PlanInput {
   readonly busy?: ReadonlySet<string>;
   /** The previous pass's {@link PlanResult.settled}: those tasks are not planned again while nothing of theirs changed. */
   readonly settled?: ReadonlyMap<string, SettledTask>;
+  /**
+   * Services whose tasks must not run here now: this node lost the quorum and they stop on
+   * disconnect (self-fence.ts). Their tasks are stopped, not started, and not reported.
+   */
+  readonly held?: { readonly services: ReadonlySet<string>; readonly reason: string };
 }
 
 /**
@@ -156,6 +162,17 @@ export function planNode(input: PlanInput): PlanResult {
     strays.push(...duplicates);
     if (current === undefined && fencedIds.has(taskId)) {
       memory[taskId] = mem;
+      continue;
+    }
+    if (input.held?.services.has(a.task.serviceId) && !isTerminal(a.task.state)) {
+      // held: stop it if it runs, start nothing; once the quorum is back it is planned as usual
+      memory[taskId] = mem;
+      if (current !== undefined && LIVE.has(current.status)) {
+        const graceMs = Math.min(a.service?.spec.stopGracePeriodMs ?? 10_000, FENCE_STOP_MS);
+        const signal = a.service?.spec.stopSignal ?? current.stopSignal ?? 'SIGTERM';
+        const reason = input.held.reason;
+        actions.push({ type: 'stop', key: taskId, taskId, containerId: current.id, graceMs, signal, reason });
+      }
       continue;
     }
     const step = planTask(a, current, mem, now);

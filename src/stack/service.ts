@@ -273,6 +273,7 @@ export function readService(
       owner: shoal.owner ?? defaults.owner,
       gang: shoal.gang ?? false,
       preemptible: shoal.preemptible ?? batch,
+      ...(shoal.onDisconnect === undefined ? {} : { onDisconnect: shoal.onDisconnect }),
     },
     job,
     cron,

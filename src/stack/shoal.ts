@@ -20,6 +20,7 @@ const SHOAL_KEYS = [
   'owner',
   'gang',
   'preemptible',
+  'on_disconnect',
   'runtime',
   'job',
   'cron',
@@ -57,6 +58,7 @@ export interface ShoalRead {
   readonly owner: string | undefined;
   readonly gang: boolean | undefined;
   readonly preemptible: boolean | undefined;
+  readonly onDisconnect: 'stop' | 'keep' | undefined;
   readonly runtime: 'docker' | 'process' | undefined;
   readonly job: { node: PNode; path: string } | undefined;
   readonly cron: { node: PNode; path: string } | undefined;
@@ -94,6 +96,9 @@ export function readShoal(r: Reader, node: PNode | undefined, path: string): Sho
     owner: get('owner') ? r.name(get('owner')!, p('owner')) : undefined,
     gang: get('gang') ? r.bool(get('gang')!, p('gang')) : undefined,
     preemptible: get('preemptible') ? r.bool(get('preemptible')!, p('preemptible')) : undefined,
+    onDisconnect: get('on_disconnect')
+      ? r.oneOf(get('on_disconnect')!, p('on_disconnect'), ['stop', 'keep'] as const)
+      : undefined,
     runtime: get('runtime') ? r.oneOf(get('runtime')!, p('runtime'), ['docker', 'process'] as const) : undefined,
     job: at('job'),
     cron: at('cron'),

@@ -298,6 +298,12 @@ export interface SchedulingSpec {
   readonly gang: boolean;
   /** May higher-priority work stop it (x-shoal.preemptible)? Default: jobs yes, services no. */
   readonly preemptible: boolean;
+  /**
+   * `x-shoal.on_disconnect`: `stop` makes a node that lost the cluster's quorum stop the tasks
+   * itself before the leader's node grace ends, so that they never run beside their replacements
+   * (at most one). Absent: `stop` for a replicated service with a named volume, else `keep`.
+   */
+  readonly onDisconnect?: 'stop' | 'keep';
 }
 
 /** A job array (`0-99%10`, `1,3,5-7`, `0-15:4`). */

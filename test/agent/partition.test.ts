@@ -5,7 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetBed } from '../support/netbed.js';
@@ -94,5 +94,63 @@ describe('partitions between agents in separate network namespaces', () => {
       before.map((t) => [t.id, t.nodeId, t.desiredState]),
     );
     expect(after.filter((t) => t.nodeId === ids[victim] && t.state === 'running')).toHaveLength(1);
+  });
+
+  it('a cut longer than the grace: an on_disconnect: stop service is stopped on the cut node before its replacement starts', async () => {
+    const log = join(files, 'db.log');
+    const compose = join(files, 'db.yml');
+    // each run appends "start|stop <pid> <ns>" to a file all namespaces share (one filesystem)
+    const script =
+      `trap 'echo stop $$ $(date +%s%N) >> ${log}; exit 0' TERM; echo start $$ $(date +%s%N) >> ${log}; ` +
+      `while :; do sleep ${SLEEP}; done`;
+    writeFileSync(
+      compose,
+      [
+        'services:',
+        '  db:',
+        `    command: ["sh", "-c", ${JSON.stringify(script)}]`,
+        '    stop_grace_period: 30s',
+        '    x-shoal:',
+        '      runtime: process',
+        '      on_disconnect: stop',
+        '',
+      ].join('\n'),
+    );
+    expect((await agents[0]!.cli(['stack', 'deploy', '-f', compose, '--name', 'fence'])).code).toBe(0);
+    const dbTasks = async (agent: AgentProcess) =>
+      (await agent.api<TaskRow[]>('GET', '/v1/stacks/fence/tasks?stale=1')).body ?? [];
+    let first: TaskRow | undefined;
+    await waitFor(
+      'db running',
+      async () => {
+        first = (await dbTasks(agents[0]!)).find((t) => t.state === 'running');
+        return first !== undefined;
+      },
+      60_000,
+    );
+    const victim = ids.indexOf(first!.nodeId!);
+    const observer = agents[(victim + 1) % 3]!;
+    bed.cut(victim);
+    try {
+      await waitFor(
+        'a replacement running on another node',
+        async () => (await dbTasks(observer)).some((t) => t.state === 'running' && t.nodeId !== ids[victim]),
+        30_000,
+      );
+    } finally {
+      bed.heal(victim);
+    }
+    const events = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '))
+      .map(([what, pid, ns]) => ({ what: what!, pid: pid!, at: BigInt(ns!) }));
+    const starts = events.filter((e) => e.what === 'start');
+    expect(starts.length).toBe(2);
+    const stopOfFirst = events.find((e) => e.what === 'stop' && e.pid === starts[0]!.pid);
+    // the cut node stopped its copy itself, before the replacement started: never two at once
+    expect(stopOfFirst).toBeDefined();
+    expect(stopOfFirst!.at < starts[1]!.at).toBe(true);
+    await agents[0]!.cli(['stack', 'rm', 'fence']);
   });
 });
