@@ -67,7 +67,7 @@ function queueRow(state: ClusterState, job: JobRecord, units: JobUnits, position
     name: job.name,
     owner: job.owner,
     namespace: job.namespace,
-    state: units.state === 'FAILED' ? jobStateOf(job, units.all) : units.state,
+    state: units.state,
     priority: job.priority,
     position,
     submittedAt: job.submittedAt,
@@ -90,8 +90,6 @@ function queueRow(state: ClusterState, job: JobRecord, units: JobUnits, position
 interface JobUnits {
   /** The record's state, except that a job with a running unit is RUNNING (the record lags a pass). */
   readonly state: JobRecord['state'];
-  /** Every run of its units, ended ones too. */
-  readonly all: readonly TaskRecord[];
   readonly live: readonly TaskRecord[];
   readonly running: readonly TaskRecord[];
   readonly waiting: readonly TaskRecord[];
@@ -106,7 +104,6 @@ function unitsOf(job: JobRecord, tasks: readonly TaskRecord[]): JobUnits {
   const ended = isJobEnded(job.state);
   return {
     state: job.state === 'PENDING' && running.length > 0 ? 'RUNNING' : job.state,
-    all: tasks,
     live,
     running,
     waiting,
@@ -164,7 +161,7 @@ export function historyRows(
     rows.push({
       ...base,
       id: job.id,
-      state: jobStateOf(job, tasks),
+      state: job.state,
       startedAt: job.startedAt,
       endedAt: job.endedAt,
       node: null,
@@ -202,32 +199,6 @@ export function historyRows(
 function peakOf(t: TaskRecord): number | null {
   const peak = t.usage?.peakMemoryBytes ?? 0;
   return peak > 0 ? peak : null;
-}
-
-/**
- * A job's state as squeue and sacct show it: the record's, except that a FAILED job whose first
- * failed unit was killed for memory is OUT_OF_MEMORY, as its unit's row says (Slurm's state; the
- * record has no such state). Once a job ended, a unit without a completed run failed, and its
- * last run is the one that decided.
- */
-function jobStateOf(job: JobRecord, tasks: readonly TaskRecord[]): string {
-  if (job.state !== 'FAILED') return job.state;
-  const units = new Map<number, TaskRecord[]>();
-  for (const t of tasks) {
-    const list = units.get(t.job!.index);
-    if (list === undefined) units.set(t.job!.index, [t]);
-    else list.push(t);
-  }
-  const failed = [...units.entries()]
-    .filter(([, runs]) => !runs.some((t) => t.state === 'complete'))
-    .sort(([a], [b]) => a - b)[0]?.[1];
-  const last = failed === undefined ? undefined : [...failed].sort(byRun).at(-1);
-  return last?.outcome === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : job.state;
-}
-
-/** Runs of one unit in the order they ran. */
-function byRun(a: TaskRecord, b: TaskRecord): number {
-  return a.job!.attempt + a.job!.requeues - (b.job!.attempt + b.job!.requeues) || a.createdAt - b.createdAt;
 }
 
 /** A run's state in Slurm's words. */

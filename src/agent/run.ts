@@ -60,7 +60,15 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
           `Cluster ${result.clusterId} created. Join other nodes with:\n  shoal join ${agent.advertisedAddresses()[0]} --token ${result.token}\n`,
         );
       } else if (config.join) {
-        const result = await agent.admin.join(config.join);
+        const join = config.join;
+        const result = await retryTransient(
+          () => agent.admin.join(join),
+          (error, waitMs) =>
+            log.warn(
+              { err: error, retryInMs: waitMs },
+              'join failed for now (the member is busy or unreachable); retrying',
+            ),
+        );
         log.info({ clusterId: result.clusterId }, 'joined the cluster');
       }
     } catch (error) {
@@ -94,4 +102,30 @@ function parseHostPort(text: string): { host: string; port: number } {
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
   if (!match) throw new AgentConfigError(`--api ${text}: expected host:port, e.g. 127.0.0.1:7900`);
   return { host: match[1]!, port: Number(match[2]) };
+}
+
+/** How long `--join` keeps trying while the member is unreachable or busy (a whole rack booting at once). */
+const JOIN_RETRY_MS = 120_000;
+
+/**
+ * Retry `work` with back-off (0.5 s doubling to 5 s) for up to {@link JOIN_RETRY_MS} while it
+ * fails for a reason that may pass (unreachable, reset, unavailable); a wrong token, a bad
+ * address or a conflict fails at once.
+ */
+async function retryTransient<T>(
+  work: () => Promise<T>,
+  onRetry: (error: unknown, waitMs: number) => void,
+): Promise<T> {
+  const deadline = Date.now() + JOIN_RETRY_MS;
+  for (let waitMs = 500; ; waitMs = Math.min(waitMs * 2, 5_000)) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const final = code === 'unauthorized' || code === 'bad_request' || code === 'conflict' || code === 'not_found';
+      if (final || Date.now() + waitMs > deadline) throw error;
+      onRetry(error, waitMs);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }

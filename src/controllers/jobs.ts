@@ -13,7 +13,9 @@
  * its service (the service changed while it was unfinished) is cancelled: the state keeps only
  * the current spec, so it could not go on as it was submitted. The job is COMPLETED when
  * every unit is done; when units failed for good and nothing is live any more it ends FAILED
- * (or TIMEOUT / NODE_FAIL when that is how its failing unit ended).
+ * (or TIMEOUT / NODE_FAIL / OUT_OF_MEMORY when that is how its first failed unit ended, as
+ * Slurm's sacct says; OUT_OF_MEMORY also when the unit's main process exited 0 but the kernel
+ * killed a process of it for memory).
  * @module
  */
 import type { JobSpec } from '../stack/spec.js';
@@ -252,8 +254,7 @@ function jobStatus(
   if (live === 0 && waiting === 0 && succeeded + failed >= job.units) {
     if (failed === 0) return { state: 'COMPLETED', reason: '', exitCode: 0, succeeded, failed };
     const first = failedUnits[0]!;
-    const state: JobState =
-      first.outcome === 'TIMEOUT' ? 'TIMEOUT' : first.outcome === 'NODE_FAIL' ? 'NODE_FAIL' : 'FAILED';
+    const state = endStateOf(first);
     const why = first.outcome ?? (first.state === 'rejected' ? 'rejected' : `exit code ${first.exitCode ?? '?'}`);
     return {
       state,
@@ -265,6 +266,18 @@ function jobStatus(
   }
   const state: JobState = running > 0 || job.state === 'RUNNING' ? 'RUNNING' : 'PENDING';
   return { state, reason: state === 'PENDING' ? pendingReason(waitingFor) : '', exitCode: null, succeeded, failed };
+}
+
+/** The state of a job that ended with failed units, from how its first failed unit's last run ended. */
+function endStateOf(run: TaskRecord): JobState {
+  switch (run.outcome) {
+    case 'TIMEOUT':
+    case 'NODE_FAIL':
+    case 'OUT_OF_MEMORY':
+      return run.outcome;
+    default:
+      return 'FAILED';
+  }
 }
 
 /**

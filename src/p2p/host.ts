@@ -260,6 +260,13 @@ export async function createHost(options: HostOptions): Promise<P2PHost> {
     // Yamux resets a whole new connection when more than maxEarlyStreams (default 10) streams
     // open before it is fully upgraded: a burst of RPCs to a fresh peer does exactly that.
     streamMuxers: [yamux({ maxEarlyStreams: EARLY_STREAMS })],
+    connectionManager: {
+      // libp2p refuses more than 5 new connections a second from one host address: several
+      // agents behind one address (a NAT, a test on loopback) joining at once were reset.
+      // The member gate, not a rate, decides who may talk to a node.
+      inboundConnectionThreshold: 200,
+      maxIncomingPendingConnections: 64,
+    },
     connectionGater: {
       denyDialPeer: revoked,
       denyInboundEncryptedConnection: revoked,

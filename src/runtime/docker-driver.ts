@@ -8,7 +8,7 @@
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { InspectCache, type ContainerSummary } from './inspect-cache.js';
-import { containerCreateOptions, namedVolumes, stackNetworks } from './create-options.js';
+import { containerCreateOptions, namedVolumes, shortNodeId, stackNetworks } from './create-options.js';
 import {
   EngineUnavailableError,
   errorMessage,
@@ -17,6 +17,7 @@ import {
   TaskRejectedError,
 } from './errors.js';
 import { LogDecoder } from './log-decoder.js';
+import { UsageSampler, sampleOf } from './usage-sampler.js';
 import {
   LABELS,
   type CallOptions,
@@ -27,6 +28,7 @@ import {
   type LogLine,
   type LogOptions,
   type ObservedContainer,
+  type ObservedNetwork,
   type RunnableAssignment,
   type StopOptions,
 } from './types.js';
@@ -43,6 +45,8 @@ export interface DockerDriverOptions {
   readonly pollMs?: number;
   /** Inspect a container again after this long even if nothing says it changed. Default 2 s. */
   readonly inspectMaxAgeMs?: number;
+  /** Sample a running container's CPU time and peak memory at most this often (usage-sampler.ts). Default 5 s. */
+  readonly usageSampleMs?: number;
 }
 
 const STATUSES = new Set<ContainerStatus>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
@@ -67,6 +71,7 @@ export class DockerDriver implements ContainerDriver {
   readonly #pullTimeoutMs: number;
   readonly #pollMs: number;
   readonly #inspected: InspectCache;
+  readonly #usage: UsageSampler;
 
   constructor(options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker();
@@ -76,6 +81,10 @@ export class DockerDriver implements ContainerDriver {
     this.#pull = options.pull ?? 'missing';
     this.#pullTimeoutMs = options.pullTimeoutMs ?? 15_000;
     this.#pollMs = options.pollMs ?? 100;
+    this.#usage = new UsageSampler(
+      async (id) => sampleOf(await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true })),
+      options.usageSampleMs === undefined ? {} : { intervalMs: options.usageSampleMs },
+    );
   }
 
   /** Checks the engine answers; throws {@link EngineUnavailableError} saying what to do otherwise. */
@@ -101,7 +110,7 @@ export class DockerDriver implements ContainerDriver {
     const out = await Promise.all(
       summaries.map(async (s) => this.#inspected.get(s) ?? (await this.#observe(s, options))),
     );
-    return out.filter((c): c is ObservedContainer => c !== null);
+    return this.#usage.observe(out.filter((c): c is ObservedContainer => c !== null));
   }
 
   async #observe(summary: ContainerSummary, options: CallOptions): Promise<ObservedContainer | null> {
@@ -125,7 +134,7 @@ export class DockerDriver implements ContainerDriver {
     try {
       for (const name of networks) {
         await this.#removals.get(name);
-        await this.#ensureNetwork(name, a);
+        await this.#ensureNetwork(name, nodeId, a);
       }
       return await this.#createContainer(nodeId, a, options);
     } finally {
@@ -221,23 +230,53 @@ export class DockerDriver implements ContainerDriver {
   /** Containers being created, per network name: their networks are not collected meanwhile. */
   readonly #creating = new Map<string, number>();
   /** Network removals in progress (they never throw): a create waits for them, then recreates. */
-  readonly #removals = new Map<string, Promise<void>>();
+  readonly #removals = new Map<string, Promise<unknown>>();
 
   /** Create the stack network `name` on this node's engine if it is missing. */
-  #ensureNetwork(name: string, a: RunnableAssignment): Promise<void> {
+  #ensureNetwork(name: string, nodeId: string, a: RunnableAssignment): Promise<void> {
     let pending = this.#networks.get(name);
     if (!pending) {
-      pending = this.#createNetworkIfMissing(name, a);
+      pending = this.#createNetworkIfMissing(name, nodeId, a);
       this.#networks.set(name, pending);
       pending.catch(() => this.#networks.delete(name));
     }
     return pending;
   }
 
-  async #createNetworkIfMissing(name: string, a: RunnableAssignment): Promise<void> {
+  async #createNetworkIfMissing(name: string, nodeId: string, a: RunnableAssignment): Promise<void> {
     const all = await this.docker.listNetworks({ filters: { name: [name] } });
     if (all.some((n) => n.Name === name)) return;
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.stack]: a.service.stack } });
+    // The node label makes it this node's to collect (network-gc.ts), level-triggered.
+    const Labels = { [LABELS.stack]: a.service.stack, [LABELS.nodeId]: nodeId };
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels });
+  }
+
+  /**
+   * The stack networks of `nodeId`: labelled with its node id, or (made before networks carried
+   * it) labelled as a stack network and named for this node. Nothing else is ever listed.
+   */
+  async networks(nodeId: string, options: CallOptions = {}): Promise<ObservedNetwork[]> {
+    options.signal?.throwIfAborted();
+    const all = await this.docker.listNetworks({ filters: { label: [LABELS.stack] } });
+    const suffix = `_${shortNodeId(nodeId)}`;
+    return all
+      .filter((n) => {
+        const owner = n.Labels?.[LABELS.nodeId];
+        return owner === undefined ? n.Name.endsWith(suffix) : owner === nodeId;
+      })
+      .map((n) => ({ id: n.Id, name: n.Name, stack: n.Labels?.[LABELS.stack] ?? '' }));
+  }
+
+  /** Removes a network of {@link networks} unless a container is on it or being created on it. */
+  async removeNetwork(network: ObservedNetwork, options: CallOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted();
+    const { name } = network;
+    // A removal already running may have decided before the last container went: wait, then check again.
+    await this.#removals.get(name);
+    if (this.#creating.has(name) || this.#removals.has(name)) return false;
+    const removal = this.#removeNetworkIfUnused(name).finally(() => this.#removals.delete(name));
+    this.#removals.set(name, removal);
+    return removal;
   }
 
   async #ensureVolume(name: string, a: RunnableAssignment, options: CallOptions): Promise<void> {
@@ -354,18 +393,20 @@ export class DockerDriver implements ContainerDriver {
     }
   }
 
-  async #removeNetworkIfUnused(name: string): Promise<void> {
+  /** Whether it removed the network. */
+  async #removeNetworkIfUnused(name: string): Promise<boolean> {
     try {
       const network = this.docker.getNetwork(name);
       const info = (await network.inspect()) as { Labels?: Record<string, string> };
-      if (info.Labels?.[LABELS.stack] === undefined) return; // not a stack network of shoal's
+      if (info.Labels?.[LABELS.stack] === undefined) return false; // not a stack network of shoal's
       // Stopped containers count too: one waiting to restart needs its network.
       const users = await this.docker.listContainers({ all: true, filters: { network: [name] } });
-      if (users.length > 0 || this.#creating.has(name)) return;
+      if (users.length > 0 || this.#creating.has(name)) return false;
       this.#networks.delete(name);
       await network.remove();
+      return true;
     } catch {
-      // in use again, or gone already: either is fine
+      return false; // in use again, or gone already: either is fine
     }
   }
 

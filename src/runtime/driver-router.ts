@@ -14,6 +14,7 @@ import type {
   LogLine,
   LogOptions,
   ObservedContainer,
+  ObservedNetwork,
   RunnableAssignment,
   StopOptions,
 } from './types.js';
@@ -81,6 +82,15 @@ export class DriverRouter implements ContainerDriver {
 
   logs(containerId: string, options?: LogOptions): AsyncIterable<LogLine> {
     return this.#for(containerId).logs(containerId, options);
+  }
+
+  /** Docker's stack networks (host processes have none). */
+  async networks(nodeId: string, options?: CallOptions): Promise<ObservedNetwork[]> {
+    return this.#docker?.networks ? this.#docker.networks(nodeId, options) : [];
+  }
+
+  async removeNetwork(network: ObservedNetwork, options?: CallOptions): Promise<boolean> {
+    return (await this.#docker?.removeNetwork?.(network, options)) ?? false;
   }
 
   /** Both drivers' events, merged as they come; ends when `signal` aborts. */

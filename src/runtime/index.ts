@@ -37,6 +37,7 @@ export { DockerDriver, observedFrom, type DockerDriverOptions } from './docker-d
 export { NodeRuntime, type NodeRuntimeOptions, type ReportHandler, type RuntimeLogger } from './node-runtime.js';
 export { assignmentsFor, type WorkloadView } from './assignments.js';
 export { DriverRouter, type DriverRouterOptions } from './driver-router.js';
+export { unusedNetworks, NETWORK_GC_BATCH, type NetworkGcInput } from './network-gc.js';
 export * from './process/index.js';
 export { taskEnvironment } from './task-env.js';
 export { MAX_TIMER_DELAY_MS, setLongTimeout, type LongTimeout, type TimerClock } from './long-timeout.js';

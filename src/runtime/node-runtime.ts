@@ -10,6 +10,7 @@ import { realClock, type Clock, type TimerHandle } from '../raft/driver/clock.js
 import { taskStateRank } from '../state/workloads.js';
 import { errorMessage, NoContainerError, TaskRejectedError } from './errors.js';
 import { setLongTimeout, type LongTimeout } from './long-timeout.js';
+import { unusedNetworks } from './network-gc.js';
 import { planNode, recordFailure, type Action, type RestartState, type SettledTask } from './plan.js';
 import type {
   ContainerDriver,
@@ -39,6 +40,11 @@ export interface NodeRuntimeOptions {
   readonly concurrency?: number;
   /** Send an unchanged report again after this long if the replicated record still differs (a lost command). Default 10 s. */
   readonly resendAfterMs?: number;
+  /**
+   * Look for stack networks of this node that no assigned task needs any more (network-gc.ts) at
+   * most this often, in a pass. Default 5000 ms.
+   */
+  readonly networkGcIntervalMs?: number;
 }
 
 /** Receives the reports that changed; the agent turns them into one `task.report` command. */
@@ -65,6 +71,7 @@ export class NodeRuntime {
   readonly #log: RuntimeLogger;
   readonly #concurrency: number;
   readonly #resendAfter: number;
+  readonly #networkGcInterval: number;
   readonly #handlers = new Set<ReportHandler>();
 
   /** `null` until the agent said what is assigned: until then nothing is touched. */
@@ -90,6 +97,10 @@ export class NodeRuntime {
   #held: { readonly services: ReadonlySet<string>; readonly reason: string } | null = null;
   #wakeAt: number | null = null;
   #events: Promise<void> | null = null;
+  #networkGc: Promise<void> | null = null;
+  #networkGcAt = -Infinity;
+  /** Where the next collection starts (network-gc.ts `after`). */
+  #networkGcAfter: string | undefined = undefined;
 
   constructor(options: NodeRuntimeOptions) {
     if (!options.nodeId) throw new TypeError('NodeRuntime needs a nodeId: the label that tells its containers apart');
@@ -100,6 +111,7 @@ export class NodeRuntime {
     this.#log = options.logger ?? silent;
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#resendAfter = options.resendAfterMs ?? 10_000;
+    this.#networkGcInterval = options.networkGcIntervalMs ?? 5000;
   }
 
   /** The tasks assigned to this node, with their services (the whole set, each time it changes). */
@@ -155,7 +167,7 @@ export class NodeRuntime {
     this.#wakeHandle?.clear();
     this.#intervalHandle = this.#wakeHandle = null;
     this.#wakeAt = null;
-    await Promise.allSettled([this.#pass, this.#events, ...this.#inFlight.values()]);
+    await Promise.allSettled([this.#pass, this.#events, this.#networkGc, ...this.#inFlight.values()]);
   }
 
   /** Runs a pass now and waits for it and for the actions it started. */
@@ -227,6 +239,40 @@ export class NodeRuntime {
     for (const a of plan.actions) byKey.set(a.key, [...(byKey.get(a.key) ?? []), a]);
     for (const [key, actions] of byKey) this.#startChain(key, actions);
     this.#wakeFor(plan.nextWakeAt, now);
+    this.#collectNetworks(now);
+  }
+
+  /**
+   * Removes, in the background, the stack networks of this node no assigned task needs (a task
+   * that never got a container leaves its network behind otherwise). At most one collection at a
+   * time, at most one per interval; the driver keeps any network a container is on.
+   */
+  #collectNetworks(now: number): void {
+    const driver = this.#driver;
+    if (!driver.networks || !driver.removeNetwork) return;
+    if (this.#networkGc !== null || now - this.#networkGcAt < this.#networkGcInterval) return;
+    this.#networkGcAt = now;
+    const signal = this.#abort.signal;
+    this.#networkGc = (async () => {
+      try {
+        const networks = await driver.networks!(this.nodeId, { signal });
+        // The assignments as they are now, not as the pass saw them: a task assigned meanwhile counts.
+        const desired = this.#assignments;
+        if (desired === null) return; // never: a pass runs only once they are known
+        const after = this.#networkGcAfter;
+        const unused = unusedNetworks({ nodeId: this.nodeId, desired, networks, ...(after ? { after } : {}) });
+        for (const network of unused) {
+          if (!this.#started) return;
+          this.#networkGcAfter = network.name;
+          if (await driver.removeNetwork!(network, { signal }))
+            this.#log.info({ network: network.name }, 'runtime: removed a stack network no task needs');
+        }
+      } catch (error) {
+        if (!signal.aborted) this.#log.warn({ err: errorMessage(error) }, 'runtime: cannot collect stack networks');
+      } finally {
+        this.#networkGc = null;
+      }
+    })();
   }
 
   #emit(reports: readonly TaskReport[], now: number): void {

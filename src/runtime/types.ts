@@ -129,6 +129,23 @@ export interface ContainerDriver {
   logs(containerId: string, options?: LogOptions): AsyncIterable<LogLine>;
   /** State changes of this node's containers until `signal` aborts. Optional: the interval loop suffices. */
   events?(nodeId: string, signal: AbortSignal): AsyncIterable<ContainerEvent>;
+  /** The stack networks this node's runtime created (labelled with its node id). Optional: drivers without networks. */
+  networks?(nodeId: string, options?: CallOptions): Promise<ObservedNetwork[]>;
+  /**
+   * Removes one of {@link networks} unless a container (running or not) is on it or being created on
+   * it: such a network is kept, and that is not an error; nor is a network that is gone already.
+   * Resolves to whether it removed the network.
+   */
+  removeNetwork?(network: ObservedNetwork, options?: CallOptions): Promise<boolean>;
+}
+
+/** A stack network of this node, as the driver sees it. */
+export interface ObservedNetwork {
+  readonly id: string;
+  /** `<stack>_<network>_<node short id>` (create-options.ts `stackNetworks`). */
+  readonly name: string;
+  /** Its `shoal.stack` label. */
+  readonly stack: string;
 }
 
 /** Container labels the runtime owns. */

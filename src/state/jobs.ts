@@ -14,8 +14,22 @@
  */
 import type { NamespaceQuota } from '../scheduler/queue/types.js';
 
-/** Slurm's job states (`squeue`/`sacct`), the ones shoal produces. */
-export const JOB_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL'] as const;
+/**
+ * Slurm's job states (`squeue`/`sacct`), the ones shoal produces. Every state but PENDING and
+ * RUNNING is an end; a job ends TIMEOUT, NODE_FAIL or OUT_OF_MEMORY instead of FAILED when that is
+ * how its first failed unit ended. New states go last: a snapshot written before knows only the
+ * ones before them.
+ */
+export const JOB_STATES = [
+  'PENDING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export function isJobEnded(state: JobState): boolean {

@@ -78,6 +78,64 @@ describe('batch pipeline: failures', () => {
     });
   });
 
+  describe('out of memory', () => {
+    it('reconcileJobs() ends a job OUT_OF_MEMORY when its unit was killed for memory', () => {
+      const sim = new BatchSim({ runner: () => ({ ms: 1000, exitCode: 137, oomKilled: true }) });
+      const id = sim.submit({});
+      sim.runToEnd(30);
+
+      expect(sim.job(id)).toMatchObject({ state: 'OUT_OF_MEMORY', exitCode: 137, failed: 1 });
+      expect(sim.job(id).reason).toContain('OUT_OF_MEMORY');
+    });
+
+    it('reconcileJobs() ends a job OUT_OF_MEMORY when its main process exited 0 but a child was killed for memory', () => {
+      const sim = new BatchSim({ runner: () => ({ ms: 1000, exitCode: 0, oomKilled: true }) });
+      const id = sim.submit({});
+      sim.runToEnd(30);
+
+      expect(sim.job(id)).toMatchObject({ state: 'OUT_OF_MEMORY', exitCode: 0, succeeded: 0, failed: 1 });
+    });
+
+    it.each<[string, number, 'COMPLETED' | 'FAILED' | 'OUT_OF_MEMORY']>([
+      ['a retry that succeeds completes the job', 0, 'COMPLETED'],
+      ['a retry that exits 3 fails the job (its last run decides)', 3, 'FAILED'],
+    ])('reconcileJobs() after a unit killed for memory: %s', (_what, retryExit, state) => {
+      let runs = 0;
+      const sim = new BatchSim({
+        runner: () => (runs++ === 0 ? { ms: 1000, exitCode: 137, oomKilled: true } : { ms: 1000, exitCode: retryExit }),
+      });
+      const id = sim.submit({ job: '{retries: 1, backoff: {initial: 1s}}' });
+      sim.runToEnd(60);
+
+      expect(sim.job(id).state).toBe(state);
+    });
+
+    it('reconcileJobs() takes the first failed unit by index: OUT_OF_MEMORY only when that one was killed for memory', () => {
+      const sim = new BatchSim({
+        runner: (t) => (t.job!.index === 0 ? { ms: 1000, exitCode: 2 } : { ms: 1000, exitCode: 137, oomKilled: true }),
+      });
+      const failedFirst = sim.submit({ job: '{array: "0-1"}' });
+      sim.runToEnd(40);
+      expect(sim.job(failedFirst)).toMatchObject({ state: 'FAILED', exitCode: 2, failed: 2 });
+    });
+
+    it('afterok on a job that ran out of memory is never satisfied; afternotok runs', () => {
+      const sim = new BatchSim({
+        runner: (t, job) =>
+          job?.name === 'oom' ? { ms: 1000, exitCode: 137, oomKilled: true } : { ms: 1000, exitCode: 0 },
+      });
+      const a = sim.submit({ name: 'oom' });
+      const ok = sim.submit({ name: 'ok', dependencies: [{ type: 'afterok', jobId: a }] });
+      const not = sim.submit({ name: 'not', dependencies: [{ type: 'afternotok', jobId: a }] });
+      sim.runToEnd(40);
+
+      expect(sim.job(a).state).toBe('OUT_OF_MEMORY');
+      expect(sim.job(ok)).toMatchObject({ state: 'CANCELLED' });
+      expect(sim.job(ok).reason).toContain(`job ${a} ended OUT_OF_MEMORY`);
+      expect(sim.job(not).state).toBe('COMPLETED');
+    });
+  });
+
   describe('exactly once across leader changes', () => {
     it.each([1, 2, 3, 4, 5])('a leader dying mid-pass (seed %i) still counts every unit once', (seed) => {
       const random = seededRandom(seed);
