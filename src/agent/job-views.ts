@@ -194,7 +194,8 @@ export function historyRows(
 
 /**
  * A run's peak memory, null when not measured: a runtime records 0 when it could not know it (a
- * process task without a memory cgroup, a Docker container), and no process that ran peaks at 0.
+ * process task without a memory cgroup), or none at all (a Docker container that ended before its
+ * first usage sample), and no process that ran peaks at 0.
  */
 function peakOf(t: TaskRecord): number | null {
   const peak = t.usage?.peakMemoryBytes ?? 0;
