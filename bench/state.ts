@@ -15,7 +15,8 @@ import { ClusterStateMachine, encodeCommand, type Command, type CommandInput } f
 
 const NODES = 100;
 const PER_SERVICE = 1000;
-const ROUNDS = 200;
+/** Rounds per size: fewer for the large ones (each costs a whole controller pass there). */
+const roundsFor = (tasks: number) => Math.max(10, Math.min(200, Math.floor(2_000_000 / tasks)));
 const T0 = Date.UTC(2026, 0, 1);
 
 const peer = (n: number) => `12D3KooW${String(n).padStart(4, '0')}${'Ab'.repeat(22)}`;
@@ -127,6 +128,7 @@ function measure(tasks: number) {
   let applyUs = 0;
   let passUs = 0;
   let leftover = 0;
+  const ROUNDS = roundsFor(tasks);
   for (let r = 0; r < ROUNDS; r++) {
     const i = (r * 7919) % tasks;
     const task = m.sm.task(taskId(i))!;

@@ -23,6 +23,11 @@ export interface ProcessDriverOptions {
    */
   readonly cgroupEveryTask?: boolean;
   /**
+   * How often the peak memory of tasks without a cgroup is sampled from /proc, as Slurm's
+   * `jobacct_gather/linux` does (one pass over /proc for all tasks). Default 2000 ms; 0: never.
+   */
+  readonly usageSampleMs?: number;
+  /**
    * `true` (default where Perl is): start supervisors through one long-lived launcher process
    * (launcher.ts), which costs the agent a line on a pipe per task; `false`: spawn a shell per
    * task (a fork of the agent and a Perl start-up each).

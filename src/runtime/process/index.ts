@@ -18,6 +18,15 @@ export { spawnPlan, checkRunnable, type SpawnPlan, type HostIdentity } from './s
 export { parseExit, formatExit, wrapperScript, shq, FILES, type ExitRecord, type WrapperInput } from './wrapper.js';
 export { readLogs, parseOutputLine, type LogSource } from './log-file.js';
 export { observeProcess } from './observe.js';
+export {
+  ProcUsageSampler,
+  sampleGroups,
+  parseProcStat,
+  hostPageSize,
+  type ProcStat,
+  type ProcSource,
+  type ProcUsageSamplerOptions,
+} from './proc-usage.js';
 export { readMeta, writeMeta, readExit, procStartTime, type ProcessMeta } from './task-dir.js';
 export { Launcher, LauncherDiedError, type LaunchCallbacks, type LauncherOptions } from './launcher.js';
 export {

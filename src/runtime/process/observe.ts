@@ -12,17 +12,22 @@ import type { ExitRecord } from './wrapper.js';
 /** ObservedContainer.error of a process that ended while no agent watched it. */
 export const LOST_MESSAGE = 'lost: the process ended while the agent was not watching and left no exit status';
 
-/** The container view of a task's process; `exit` null while none is recorded. */
+/**
+ * The container view of a task's process; `exit` null while none is recorded. `sampledPeak`: its
+ * peak memory as sampled from /proc (proc-usage.ts), reported where its cgroup gives none.
+ */
 export function observeProcess(
   meta: ProcessMeta,
   exit: { readonly record: ExitRecord; readonly at: number } | null,
   running: boolean,
+  sampledPeak: number | null = null,
 ): ObservedContainer {
   const labels = meta.labels;
   const generation = Number(labels[LABELS.generation]);
   const status = meta.startedAt === null ? 'created' : exit ? 'exited' : running ? 'running' : 'dead';
   const cg = meta.cgroupDirs.length > 0 ? CgroupManager.usage(meta.cgroupDirs) : null;
   const cpuMs = cg?.cpuMs ?? exit?.record.cpuMs ?? null;
+  const peakMemoryBytes = cg?.peakMemoryBytes || sampledPeak || 0;
   return {
     id: meta.id,
     name: meta.name,
@@ -40,7 +45,7 @@ export function observeProcess(
     oomKilled: exit !== null && CgroupManager.oomKilled(meta.cgroupDirs),
     stopSignal: meta.stopSignal,
     stopGraceMs: meta.stopGraceMs,
-    usage: cg ?? (cpuMs !== null ? { cpuMs, peakMemoryBytes: 0 } : null),
+    usage: cpuMs !== null ? { cpuMs, peakMemoryBytes } : null,
   };
 }
 
@@ -52,10 +57,14 @@ export function observeProcess(
 export class EndedViews {
   readonly #views = new Map<string, { meta: ProcessMeta; exit: object; view: ObservedContainer }>();
 
-  view(meta: ProcessMeta, exit: { readonly record: ExitRecord; readonly at: number }): ObservedContainer {
+  view(
+    meta: ProcessMeta,
+    exit: { readonly record: ExitRecord; readonly at: number },
+    sampledPeak: number | null = null,
+  ): ObservedContainer {
     const cached = this.#views.get(meta.id);
     if (cached && cached.meta === meta && cached.exit === exit) return cached.view;
-    const view = observeProcess(meta, exit, false);
+    const view = observeProcess(meta, exit, false, sampledPeak);
     this.#views.set(meta.id, { meta, exit, view });
     return view;
   }

@@ -34,6 +34,7 @@ import { CgroupManager, type LimitsSupport } from './cgroups.js';
 import { readLogs } from './log-file.js';
 import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
 import { EventQueue } from './event-queue.js';
+import { ProcUsageSampler } from './proc-usage.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
   groupAlive,
@@ -99,6 +100,8 @@ export class ProcessDriver implements ContainerDriver {
   readonly #exits = new Map<string, { record: ExitRecord; at: number }>();
   readonly #endedViews = new EndedViews();
   readonly #listeners = new Set<(e: ContainerEvent) => void>();
+  /** Peak memory from /proc, for tasks whose cgroup gives none (most have no cgroup). */
+  readonly #usage: ProcUsageSampler;
   #warnedLimits = false;
 
   constructor(options: ProcessDriverOptions) {
@@ -106,6 +109,7 @@ export class ProcessDriver implements ContainerDriver {
     this.#log = options.logger ?? silent;
     this.#adoptPollMs = options.adoptPollMs ?? 500;
     this.#cgroupEveryTask = options.cgroupEveryTask ?? false;
+    this.#usage = new ProcUsageSampler({ intervalMs: options.usageSampleMs ?? 2000 });
     fs.mkdirSync(this.stateDir, { recursive: true });
     // Traversable, not listable: a task run as another user reaches its own directory and the
     // supervisor script, and no one else's output.
@@ -147,6 +151,7 @@ export class ProcessDriver implements ContainerDriver {
   /** Ends the launcher (its running tasks carry on, to be adopted by the next driver). Idempotent. */
   close(): void {
     this.#launcher?.close();
+    this.#usage.close();
   }
 
   async list(nodeId: string, options: CallOptions = {}): Promise<ObservedContainer[]> {
@@ -251,6 +256,7 @@ export class ProcessDriver implements ContainerDriver {
     const started = (pid: number, pidStartTime: string | null, written: boolean) => {
       const m: ProcessMeta = { ...meta, pid, pidStartTime, startedAt };
       this.#metas.set(containerId, m);
+      this.#usage.track(containerId, pid);
       if (!written) writeMeta(dir, m, { fresh });
     };
     try {
@@ -395,6 +401,7 @@ export class ProcessDriver implements ContainerDriver {
     fs.rmSync(this.#dir(containerId), { recursive: true, force: true });
     this.#metas.delete(containerId);
     this.#endedViews.forget(containerId);
+    this.#usage.forget(containerId);
     this.#exits.delete(containerId);
     this.#emit({ containerId, action: 'destroy' });
   }
@@ -493,8 +500,11 @@ export class ProcessDriver implements ContainerDriver {
   #observe(meta: ProcessMeta): ObservedContainer {
     // Our own supervisor's exit file is read once, when we hear of its end.
     const exit = meta.startedAt === null || this.#children.has(meta.id) ? null : this.#exit(meta.id);
-    if (exit !== null) return this.#endedViews.view(meta, exit);
+    const peak = this.#usage.peak(meta.id);
+    if (exit !== null) return this.#endedViews.view(meta, exit, peak);
     this.#endedViews.forget(meta.id);
-    return observeProcess(meta, exit, this.#isRunning(meta));
+    const running = this.#isRunning(meta);
+    if (running && meta.pid !== null) this.#usage.track(meta.id, meta.pid); // adopted after a restart
+    return observeProcess(meta, exit, running, peak);
   }
 }
