@@ -61,7 +61,7 @@ export async function etcdCheckPerf(load: 's' | 'm' | 'l' = 'l'): Promise<number
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
-    const match = /Throughput is (\d+) writes\/s/.exec(perf.stdout ?? '');
+    const match = /Throughput (?:is|too low:) (\d+) writes\/s/.exec(perf.stdout ?? '');
     if (!match)
       throw new Error(
         `etcdctl check perf printed no throughput: ${(perf.stdout ?? '').slice(-300)} ${perf.stderr ?? ''}`,

@@ -22,6 +22,7 @@ import type { ConfChange, NodeId } from '../raft/types.js';
 import { encodeCommand, validateCommand, type ApplyResult, type Command, type CommandInput } from '../state/index.js';
 import type { AgentContext } from './agent.js';
 import { AppliedIndexTimeoutError, type AppliedIndex } from './applied-index.js';
+import { ForwardBatcher, MAX_BATCH, type BatchAnswer } from './forward-batcher.js';
 
 export type { CommandInput };
 
@@ -64,10 +65,20 @@ interface WriteOptions {
 export class CommandWriter {
   readonly #agent: AgentContext;
   readonly #applied: AppliedIndex;
+  /** Forwarded proposals, batched per leader (forward-batcher.ts). */
+  readonly #batcher: ForwardBatcher;
 
   constructor(agent: AgentContext, applied: AppliedIndex) {
     this.#agent = agent;
     this.#applied = applied;
+    this.#batcher = new ForwardBatcher({
+      method: 'cluster.propose',
+      send: async (leader, items, signal) =>
+        (await this.#agent.rpc.call(leader, 'cluster.proposeBatch', items, {
+          signal,
+          timeoutMs: DEFAULT_DEADLINE_MS,
+        })) as BatchAnswer[],
+    });
   }
 
   /** Serve forwarded writes (members only). */
@@ -76,6 +87,24 @@ export class CommandWriter {
     rpc.handle('cluster.propose', (payload, { signal }) =>
       withRemoteCodes(this.#proposeHere(payload as ForwardedCommand, signal)),
     );
+    rpc.handle('cluster.proposeBatch', async (payload, { signal }) => {
+      if (!Array.isArray(payload) || payload.length > MAX_BATCH)
+        throw Object.assign(new Error(`cluster.proposeBatch: expected a list of at most ${MAX_BATCH} commands`), {
+          code: 'bad_request',
+        });
+      const settled = await Promise.allSettled(
+        payload.map((item) => withRemoteCodes(this.#proposeHere(item as ForwardedCommand, signal))),
+      );
+      return settled.map((s): BatchAnswer => {
+        if (s.status === 'fulfilled') return { ok: true, value: s.value };
+        const error = s.reason as { code?: unknown; message?: unknown };
+        return {
+          ok: false,
+          code: typeof error.code === 'string' ? error.code : 'internal',
+          message: typeof error.message === 'string' ? error.message : String(s.reason),
+        };
+      });
+    });
     rpc.handle('cluster.confChange', (payload, { signal }) =>
       withRemoteCodes(this.#changeHere(payload as ConfChange, signal)),
     );
@@ -197,11 +226,19 @@ export class CommandWriter {
     const raft = this.#agent.raft()!;
     const moved = new AbortController();
     const onChange = (next: NodeId | null) => {
-      if (next !== leader) moved.abort(new LeaderMovedError(leader, next));
+      if (next === leader) return;
+      const reason = new LeaderMovedError(leader, next);
+      moved.abort(reason);
+      this.#batcher.abandon(leader, reason);
     };
     if (options.idempotent === true) raft.on('leader:change', onChange);
     try {
       const signal = options.signal ? AbortSignal.any([options.signal, moved.signal]) : moved.signal;
+      // proposals go in batches; other calls (and non-idempotent ones) one by one
+      if (method === 'cluster.propose' && options.idempotent === true) {
+        const timeout = AbortSignal.timeout(Math.max(100, deadline - Date.now()));
+        return await this.#batcher.forward(leader, payload, AbortSignal.any([signal, timeout]));
+      }
       return await this.#agent.rpc.call(leader, method, payload, {
         signal,
         timeoutMs: Math.max(100, deadline - Date.now()),
@@ -271,7 +308,12 @@ function mayHaveReachedLeader(error: unknown): boolean {
   if (error instanceof OutcomeUnknownError || error instanceof LeaderMovedError) return true;
   if (error instanceof RemoteError) return error.code === 'outcome_unknown';
   const name = (error as Error | null)?.name;
-  return name === 'MalformedFrameError' || name === 'RpcTimeoutError' || name === 'PeerUnreachableError';
+  return (
+    name === 'MalformedFrameError' ||
+    name === 'RpcTimeoutError' ||
+    name === 'TimeoutError' ||
+    name === 'PeerUnreachableError'
+  );
 }
 
 function describe(error: unknown): string {
