@@ -41,6 +41,24 @@ export function estimateMessageBytes(message: Message): number {
   return bytes;
 }
 
+/** Messages that keep leadership and liveness: a heartbeat must not wait behind log entries or snapshot chunks. */
+const URGENT: ReadonlySet<Message['type']> = new Set(['heartbeat', 'heartbeatResp', 'vote', 'voteResp', 'timeoutNow']);
+
+/**
+ * Queue `message`: an urgent one (heartbeat, vote) goes ahead of the bulk messages (appends,
+ * snapshot chunks) already waiting, behind the urgent ones; bulk ones go last. Raft tolerates
+ * reordering; a heartbeat stuck behind a megabyte of entries looks like a dead leader.
+ */
+export function enqueueByPriority(queue: Message[], message: Message): void {
+  if (!URGENT.has(message.type)) {
+    queue.push(message);
+    return;
+  }
+  let at = 0;
+  while (at < queue.length && URGENT.has(queue[at]!.type)) at++;
+  queue.splice(at, 0, message);
+}
+
 export class PeerLink {
   readonly #peerId: NodeId;
   readonly #config: LinkConfig;
@@ -73,7 +91,7 @@ export class PeerLink {
         this.#c.unreachable();
       }
     }
-    this.#queue.push(message);
+    enqueueByPriority(this.#queue, message);
     this.#kick();
   }
 
