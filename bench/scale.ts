@@ -23,7 +23,8 @@ const { values } = parseArgs({
 const NODES = Number(values.nodes);
 const SECONDS = Number(values.seconds);
 const JOIN_BATCH = Number(values['join-batch']);
-const FLAGS = ['--runtime', 'none'];
+/** Control plane only, at the production tick (the test harness's default is a faster 50 ms). */
+const FLAGS = ['--runtime', 'none', '--tick-ms', '100'];
 const CLK_TCK = 100;
 
 function cpuTicks(pid: number): number {
@@ -88,16 +89,24 @@ async function load(agent: AgentProcess, nodeId: string, rate: number, seconds: 
 }
 
 async function leaderOf(agents: readonly AgentProcess[]): Promise<{ leader: AgentProcess; id: string }> {
+  const dead = agents.filter((a) => !a.running);
+  if (dead.length > 0) {
+    const last = dead[0]!.output.trim().split('\n').slice(-3).join('\n');
+    throw new Error(
+      `${dead.length} agents exited (${dead.map((a) => a.name).join(', ')}); ${dead[0]!.name}'s log ends:\n${last}`,
+    );
+  }
   const status = await agents[0]!.api<StatusBody & { nodeId: string }>('GET', '/v1/status');
   for (const agent of agents) {
-    const me = await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1');
-    if (me.body.nodeId === status.body.leader) return { leader: agent, id: me.body.nodeId };
+    const me = await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1').catch(() => null);
+    if (me?.body.nodeId === status.body.leader) return { leader: agent, id: me.body.nodeId };
   }
   throw new Error('no leader found');
 }
 
 async function cluster(n: number): Promise<{ agents: AgentProcess[]; cleanup: () => Promise<void>; joinS: number }> {
   const { agents, cleanup } = makeAgents(n, 'shoal-bench-scale-');
+  process.once('exit', () => agents.forEach((a) => a.running && process.kill(a.pid!, 'SIGKILL')));
   const [first, ...rest] = agents;
   first!.start(['--init', ...FLAGS]);
   await first!.waitForApi(60_000);
@@ -172,5 +181,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error);
-  process.exit(1);
+  process.exitCode = 1;
 });

@@ -3,6 +3,9 @@
  * through any peer, kill -9 of the leader, catch-up by snapshot after compaction.
  */
 import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess, type StatusBody } from './support/agents.js';
 
 jest.setTimeout(120_000);
@@ -53,6 +56,41 @@ describe('a 3-agent cluster on loopback', () => {
     const nodes = JSON.parse(run.stdout) as { status: string; raftRole: string }[];
     expect(nodes).toHaveLength(3);
     expect(nodes.every((n) => n.status === 'ready' && n.raftRole === 'voter')).toBe(true);
+  });
+
+  it('stack deploy and service scale warn when services reach each other by name across nodes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-naming-'));
+    try {
+      const file = join(dir, 'compose.yml');
+      writeFileSync(
+        file,
+        [
+          'services:',
+          '  web:',
+          '    image: shoal-test/busybox:latest',
+          '    command: ["sleep", "3600"]',
+          '    deploy:',
+          '      replicas: 0',
+          '  client:',
+          '    image: shoal-test/busybox:latest',
+          '    command: ["wget", "-q", "-O", "-", "http://web:8080/"]',
+          '    deploy:',
+          '      replicas: 0',
+          '',
+        ].join('\n'),
+      );
+      const deploy = await agents[1]!.cli(['stack', 'deploy', '-f', file, '--name', 'named']);
+      expect(deploy.code).toBe(0);
+      expect(deploy.stderr).toMatch(
+        /^WARNING: stack named: client → web reach by service name, which resolves only where/,
+      );
+      const scale = await agents[2]!.cli(['service', 'scale', 'named_web=0']);
+      expect(scale.code).toBe(0);
+      expect(scale.stderr).toContain('WARNING: stack named: client → web');
+      expect((await agents[0]!.cli(['stack', 'rm', 'named'])).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('survives kill -9 of the leader: a new leader is elected and acknowledged writes are kept', async () => {
