@@ -197,40 +197,24 @@ function checkSettings(v: unknown, path: string): ClusterSettings {
   return settings;
 }
 
+/** The fields of a node record; `platform` is optional (nodes of earlier builds have none). */
+const NODE_FIELDS = [
+  'id',
+  'hostname',
+  'addresses',
+  'labels',
+  'resources',
+  'roles',
+  'version',
+  'availability',
+  'status',
+  'statusChangedAt',
+  'registeredAt',
+  'updatedAt',
+] as const;
+
 function checkNode(v: unknown, path: string): NodeRecord {
-  const n = object(
-    v,
-    path,
-    [
-      'id',
-      'hostname',
-      'addresses',
-      'labels',
-      'resources',
-      'roles',
-      'version',
-      'platform',
-      'availability',
-      'status',
-      'statusChangedAt',
-      'registeredAt',
-      'updatedAt',
-    ],
-    [
-      'id',
-      'hostname',
-      'addresses',
-      'labels',
-      'resources',
-      'roles',
-      'version',
-      'availability',
-      'status',
-      'statusChangedAt',
-      'registeredAt',
-      'updatedAt',
-    ],
-  );
+  const n = object(v, path, [...NODE_FIELDS, 'platform'], NODE_FIELDS);
   return {
     id: checkPeerId(n.id, at(path, 'id')),
     hostname: checkHostname(n.hostname, at(path, 'hostname')),
