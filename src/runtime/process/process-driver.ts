@@ -33,7 +33,7 @@ import {
 import { CgroupManager, type LimitsSupport } from './cgroups.js';
 import { readLogs } from './log-file.js';
 import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
-import { EventQueue } from './event-queue.js';
+import { processEvents } from './process-events.js';
 import { ProcUsageSampler } from './proc-usage.js';
 import { checkRunnable, spawnPlan, type HostIdentity } from './spawn-plan.js';
 import {
@@ -426,39 +426,15 @@ export class ProcessDriver implements ContainerDriver {
    * `die` when a process of this node ends: at once for children of this agent, within
    * `adoptPollMs` for processes adopted after a restart.
    */
-  async *events(nodeId: string, signal: AbortSignal): AsyncIterable<ContainerEvent> {
-    const queue = new EventQueue<ContainerEvent>();
-    const reported = new Set<string>();
-    const push = (e: ContainerEvent) => {
-      const meta = this.#metas.get(e.containerId);
-      if (meta && meta.labels[LABELS.nodeId] !== nodeId) return;
-      // Told once: the poll below skips an end we heard of from Node or the launcher.
-      if (meta && e.action === 'die') reported.add(`${meta.id}@${meta.startedAt}`);
-      queue.push(e);
+  events(nodeId: string, signal: AbortSignal): AsyncIterable<ContainerEvent> {
+    const sources = {
+      metas: this.#metas,
+      children: this.#children,
+      listeners: this.#listeners,
+      adoptPollMs: this.#adoptPollMs,
+      killLeftovers: (meta: ProcessMeta) => this.#killLeftovers(meta),
     };
-    const poll = setInterval(() => {
-      for (const meta of this.#metas.values()) {
-        if (meta.labels[LABELS.nodeId] !== nodeId || meta.startedAt === null || this.#children.has(meta.id)) continue;
-        const key = `${meta.id}@${meta.startedAt}`;
-        if (reported.has(key) || supervisorAlive(meta)) continue;
-        reported.add(key);
-        this.#killLeftovers(meta);
-        push({ containerId: meta.id, action: 'die' });
-      }
-    }, this.#adoptPollMs);
-    // Processes already ended when we start watching are not news.
-    for (const meta of this.#metas.values()) {
-      if (supervisorAlive(meta)) continue;
-      reported.add(`${meta.id}@${meta.startedAt}`);
-      if (!this.#children.has(meta.id)) this.#killLeftovers(meta); // ended while the agent was away
-    }
-    this.#listeners.add(push);
-    try {
-      yield* queue.drain(signal);
-    } finally {
-      clearInterval(poll);
-      this.#listeners.delete(push);
-    }
+    return processEvents(sources, nodeId, signal);
   }
 
   /** What an ended adopted task left; only on its recorded exit (an unreadable /proc also says "not alive"). */
