@@ -8,7 +8,8 @@
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { InspectCache, type ContainerSummary } from './inspect-cache.js';
-import { containerCreateOptions, namedVolumes, shortNodeId, stackNetworks } from './create-options.js';
+import { containerCreateOptions, namedVolumes, stackNetworks } from './create-options.js';
+import { StackNetworks } from './stack-networks.js';
 import {
   EngineUnavailableError,
   errorMessage,
@@ -72,6 +73,7 @@ export class DockerDriver implements ContainerDriver {
   readonly #pollMs: number;
   readonly #inspected: InspectCache;
   readonly #usage: UsageSampler;
+  readonly #networks: StackNetworks;
 
   constructor(options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker();
@@ -81,6 +83,7 @@ export class DockerDriver implements ContainerDriver {
     this.#pull = options.pull ?? 'missing';
     this.#pullTimeoutMs = options.pullTimeoutMs ?? 15_000;
     this.#pollMs = options.pollMs ?? 100;
+    this.#networks = new StackNetworks(this.docker);
     this.#usage = new UsageSampler(
       async (id) => sampleOf(await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true })),
       options.usageSampleMs === undefined ? {} : { intervalMs: options.usageSampleMs },
@@ -129,21 +132,7 @@ export class DockerDriver implements ContainerDriver {
     await this.#ensureImage(a.service.spec.image, options);
     for (const name of namedVolumes(a)) await this.#ensureVolume(name, a, options);
     const networks = stackNetworks(nodeId, a).map((n) => n.name);
-    // While a container is being created on them, its networks are not collected.
-    for (const name of networks) this.#creating.set(name, (this.#creating.get(name) ?? 0) + 1);
-    try {
-      for (const name of networks) {
-        await this.#removals.get(name);
-        await this.#ensureNetwork(name, nodeId, a);
-      }
-      return await this.#createContainer(nodeId, a, options);
-    } finally {
-      for (const name of networks) {
-        const left = (this.#creating.get(name) ?? 1) - 1;
-        if (left > 0) this.#creating.set(name, left);
-        else this.#creating.delete(name);
-      }
-    }
+    return this.#networks.around(networks, nodeId, a, () => this.#createContainer(nodeId, a, options));
   }
 
   async #createContainer(nodeId: string, a: RunnableAssignment, options: CallOptions): Promise<string> {
@@ -225,58 +214,15 @@ export class DockerDriver implements ContainerDriver {
   /** When each image was last seen present on the engine. */
   readonly #imagesSeen = new Map<string, number>();
 
-  /** One creation at a time per network name in this process. */
-  readonly #networks = new Map<string, Promise<void>>();
-  /** Containers being created, per network name: their networks are not collected meanwhile. */
-  readonly #creating = new Map<string, number>();
-  /** Network removals in progress (they never throw): a create waits for them, then recreates. */
-  readonly #removals = new Map<string, Promise<unknown>>();
-
-  /** Create the stack network `name` on this node's engine if it is missing. */
-  #ensureNetwork(name: string, nodeId: string, a: RunnableAssignment): Promise<void> {
-    let pending = this.#networks.get(name);
-    if (!pending) {
-      pending = this.#createNetworkIfMissing(name, nodeId, a);
-      this.#networks.set(name, pending);
-      pending.catch(() => this.#networks.delete(name));
-    }
-    return pending;
-  }
-
-  async #createNetworkIfMissing(name: string, nodeId: string, a: RunnableAssignment): Promise<void> {
-    const all = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (all.some((n) => n.Name === name)) return;
-    // The node label makes it this node's to collect (network-gc.ts), level-triggered.
-    const Labels = { [LABELS.stack]: a.service.stack, [LABELS.nodeId]: nodeId };
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels });
-  }
-
-  /**
-   * The stack networks of `nodeId`: labelled with its node id, or (made before networks carried
-   * it) labelled as a stack network and named for this node. Nothing else is ever listed.
-   */
-  async networks(nodeId: string, options: CallOptions = {}): Promise<ObservedNetwork[]> {
-    options.signal?.throwIfAborted();
-    const all = await this.docker.listNetworks({ filters: { label: [LABELS.stack] } });
-    const suffix = `_${shortNodeId(nodeId)}`;
-    return all
-      .filter((n) => {
-        const owner = n.Labels?.[LABELS.nodeId];
-        return owner === undefined ? n.Name.endsWith(suffix) : owner === nodeId;
-      })
-      .map((n) => ({ id: n.Id, name: n.Name, stack: n.Labels?.[LABELS.stack] ?? '' }));
+  /** The stack networks of {@link list}'s node (network-gc.ts). */
+  networks(nodeId: string, options: CallOptions = {}): Promise<ObservedNetwork[]> {
+    return this.#networks.list(nodeId, options);
   }
 
   /** Removes a network of {@link networks} unless a container is on it or being created on it. */
-  async removeNetwork(network: ObservedNetwork, options: CallOptions = {}): Promise<boolean> {
+  removeNetwork(network: ObservedNetwork, options: CallOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
-    const { name } = network;
-    // A removal already running may have decided before the last container went: wait, then check again.
-    await this.#removals.get(name);
-    if (this.#creating.has(name) || this.#removals.has(name)) return false;
-    const removal = this.#removeNetworkIfUnused(name).finally(() => this.#removals.delete(name));
-    this.#removals.set(name, removal);
-    return removal;
+    return this.#networks.remove(network.name, true);
   }
 
   async #ensureVolume(name: string, a: RunnableAssignment, options: CallOptions): Promise<void> {
@@ -376,38 +322,8 @@ export class DockerDriver implements ContainerDriver {
       if (status === 404 || status === 409) return; // gone, or removal already in progress
       throw error;
     }
-    await this.#collectNetworks(networks);
-  }
-
-  /**
-   * Remove the stack networks a removed container was on once nothing else uses them: an engine
-   * has room for about 30 bridge networks, and stacks come and go.
-   */
-  async #collectNetworks(names: readonly string[]): Promise<void> {
-    for (const name of names) {
-      if (this.#creating.has(name) || this.#removals.has(name)) continue;
-      // Registered before the first await: a create that starts meanwhile waits for it.
-      const removal = this.#removeNetworkIfUnused(name).finally(() => this.#removals.delete(name));
-      this.#removals.set(name, removal);
-      await removal;
-    }
-  }
-
-  /** Whether it removed the network. */
-  async #removeNetworkIfUnused(name: string): Promise<boolean> {
-    try {
-      const network = this.docker.getNetwork(name);
-      const info = (await network.inspect()) as { Labels?: Record<string, string> };
-      if (info.Labels?.[LABELS.stack] === undefined) return false; // not a stack network of shoal's
-      // Stopped containers count too: one waiting to restart needs its network.
-      const users = await this.docker.listContainers({ all: true, filters: { network: [name] } });
-      if (users.length > 0 || this.#creating.has(name)) return false;
-      this.#networks.delete(name);
-      await network.remove();
-      return true;
-    } catch {
-      return false; // in use again, or gone already: either is fine
-    }
+    // an engine has room for about 30 bridge networks, and stacks come and go
+    for (const name of networks) await this.#networks.remove(name, false);
   }
 
   async *logs(containerId: string, options: LogOptions = {}): AsyncIterable<LogLine> {

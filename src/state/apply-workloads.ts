@@ -306,7 +306,7 @@ function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
       next = { ...next, startedAt: at };
     if (r.usage !== undefined) next = { ...next, usage: r.usage };
     if (isTerminal(observed) && !isTerminal(task.state)) {
-      // A unit that ended between two reports was never seen running: it started after its last report.
+      // A unit that ended between two reports had not been seen running: it started after its last report.
       next = {
         ...next,
         endedAt: at,
