@@ -12,10 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
-/** The HTTP header that carries a client's request id. */
-export const REQUEST_ID_HEADER = 'x-shoal-request-id';
-/** What the API accepts in the header (the ledger adds `:<n>`, so this leaves room for it). */
-export const CLIENT_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { CLIENT_REQUEST_ID, REQUEST_ID_HEADER } from './types.js';
 
 interface Scope {
   readonly id: string;

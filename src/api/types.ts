@@ -276,3 +276,11 @@ export interface WorkloadApi {
     options?: WriteOptions,
   ): Promise<NodeView>;
 }
+
+/**
+ * The header that carries a write's request id: the cluster applies a write with a given id at
+ * most once, so a client sends the same id again when it does not know a write's outcome.
+ */
+export const REQUEST_ID_HEADER = 'x-shoal-request-id';
+/** What the admin API accepts as a request id (the writes of a request get `<id>:<n>`). */
+export const CLIENT_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

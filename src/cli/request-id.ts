@@ -1,12 +1,11 @@
 /**
  * Request ids of the CLI's writes. The admin API applies a write with a given id at most once
  * (`src/api/request-scope.ts`), so the CLI sends the same id again when a write's outcome is
- * unknown. No imports: both ways of calling the agent load this and stay fast.
+ * unknown. Imports only the import-free API types: both ways of calling the agent load this.
  * @module
  */
 
-/** The header of the admin API that carries a write's request id (the API's `REQUEST_ID_HEADER`). */
-export const REQUEST_ID_HEADER = 'x-shoal-request-id';
+export { REQUEST_ID_HEADER } from '../api/types.js';
 
 /** How often a write whose outcome is unknown is sent again, with the same request id. */
 export const UNKNOWN_OUTCOME_RETRIES = 2;

@@ -33,6 +33,24 @@ async function nodeId(agent: AgentProcess): Promise<string> {
   return (await agent.api<{ nodeId: string }>('GET', '/v1/status?stale=1')).body.nodeId;
 }
 
+/**
+ * Run `work` while `agent` is stopped (SIGSTOP: a cut with no reset, its connections just go
+ * silent), then let it go on and wait until it answers again.
+ */
+async function whileStopped<T>(agent: AgentProcess, work: () => Promise<T>): Promise<T> {
+  process.kill(agent.pid!, 'SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    process.kill(agent.pid!, 'SIGCONT');
+    await waitFor(
+      'the stopped agent to answer again',
+      async () => (await agent.api<StatusBody>('GET', '/v1/status').catch(() => null))?.status === 200,
+      20_000,
+    );
+  }
+}
+
 describe('write semantics on a 3-agent cluster', () => {
   const { agents, cleanup } = makeAgents(3);
   afterAll(cleanup);
@@ -58,54 +76,37 @@ describe('write semantics on a 3-agent cluster', () => {
     const { leader, followers } = await roles(agents);
     const follower = followers[0]!;
     const target = await nodeId(follower);
-    process.kill(leader.pid!, 'SIGSTOP'); // a cut with no reset: the connection just goes silent
-    try {
-      const reply = await follower.api<NodeBody>('POST', `/v1/nodes/${target}/labels`, { add: { cut: 'survived' } });
-      expect({
-        status: reply.status,
-        label: reply.body.labels?.cut,
-        body: reply.status === 200 ? null : reply.body,
-      }).toEqual({
-        status: 200,
-        label: 'survived',
-        body: null,
-      });
-    } finally {
-      process.kill(leader.pid!, 'SIGCONT');
-    }
-    await waitFor(
-      'the stopped leader to rejoin as a follower',
-      async () => (await leader.api<StatusBody>('GET', '/v1/status').catch(() => null))?.status === 200,
-      20_000,
+    const reply = await whileStopped(leader, () =>
+      follower.api<NodeBody>('POST', `/v1/nodes/${target}/labels`, { add: { cut: 'survived' } }),
     );
+    expect({
+      status: reply.status,
+      label: reply.body.labels?.cut,
+      body: reply.status === 200 ? null : reply.body,
+    }).toEqual({
+      status: 200,
+      label: 'survived',
+      body: null,
+    });
   });
 
   it('a forwarded job submission whose leader stops answering is re-sent to the new leader', async () => {
     const { leader, followers } = await roles(agents);
     const follower = followers[0]!;
     // job submit proposes at once (no read first), so it is forwarded to the stopped leader
-    process.kill(leader.pid!, 'SIGSTOP');
-    let reply;
-    try {
-      reply = await follower.api<{ jobId?: string }>('POST', '/v1/jobs', {
+    const reply = await whileStopped(leader, () =>
+      follower.api<{ jobId?: string }>('POST', '/v1/jobs', {
         name: 'after-cut',
         owner: 'test',
         command: ['true'],
         runtime: 'process',
-      });
-    } finally {
-      process.kill(leader.pid!, 'SIGCONT');
-    }
+      }),
+    );
     expect({ status: reply.status, body: reply.status === 200 ? 'ok' : reply.body }).toEqual({
       status: 200,
       body: 'ok',
     });
     expect(reply.body.jobId).toMatch(/^\d+$/);
-    await waitFor(
-      'the stopped leader to rejoin as a follower',
-      async () => (await leader.api<StatusBody>('GET', '/v1/status').catch(() => null))?.status === 200,
-      20_000,
-    );
   });
 
   it('kill -9 of the leader while job submissions are forwarded: none fails, none is applied twice', async () => {

@@ -169,3 +169,34 @@ export class TestNode {
     this.tasks.set(r.taskId, { ...t, state, message, exitCode, containerId, restarts });
   }
 }
+
+/**
+ * A test file's engine and nodes: `engine()` once `beforeAll` has found the engine, `start()` a
+ * node (its runtime started) that is closed after the test.
+ */
+export function dockerNodes(): {
+  engine: () => Docker;
+  start: (options?: ConstructorParameters<typeof TestNode>[1]) => Promise<TestNode>;
+} {
+  let docker: Docker | undefined;
+  const nodes: TestNode[] = [];
+  beforeAll(async () => {
+    docker = await requireDocker();
+  }, 120_000);
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()));
+  });
+  const engine = (): Docker => {
+    if (docker === undefined) throw new Error('the Docker Engine is not ready: call engine() inside a test');
+    return docker;
+  };
+  return {
+    engine,
+    start: async (options = {}) => {
+      const node = new TestNode(engine(), options);
+      nodes.push(node);
+      await node.runtime.start();
+      return node;
+    },
+  };
+}

@@ -1,27 +1,17 @@
 /** NodeRuntime over a real Docker Engine: `network_mode` and `runtime` on the containers it creates. */
-import type Docker from 'dockerode';
 import { LABELS, shortNodeId } from '../../src/runtime/index.js';
 import { serviceFromCompose } from './fixtures.js';
-import { IMAGE, requireDocker, TestNode } from './docker-harness.js';
+import { dockerNodes, IMAGE, type TestNode } from './docker-harness.js';
 
-let docker: Docker;
+const { engine, start } = dockerNodes();
 let node: TestNode;
 
-beforeAll(async () => {
-  docker = await requireDocker();
-}, 120_000);
-
 beforeEach(async () => {
-  node = new TestNode(docker);
-  await node.runtime.start();
-});
-
-afterEach(async () => {
-  await node.close();
+  node = await start();
 });
 
 const stackNetworksOf = async (n: TestNode) =>
-  (await docker.listNetworks({ filters: { label: [LABELS.stack] } }))
+  (await engine().listNetworks({ filters: { label: [LABELS.stack] } }))
     .map((net) => net.Name)
     .filter((name) => name.endsWith(`_${shortNodeId(n.nodeId)}`));
 
@@ -34,7 +24,7 @@ describe('NodeRuntime with Docker: network_mode and runtime', () => {
       );
       node.put(`net-${mode}`, spec);
       const t = await node.until(`net-${mode}`, 'running');
-      const info = await docker.getContainer(t.containerId!).inspect();
+      const info = await engine().getContainer(t.containerId!).inspect();
       expect(info.HostConfig.NetworkMode).toBe(mode);
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual([mode]);
       expect(await stackNetworksOf(node)).toEqual([]);

@@ -3,35 +3,18 @@
  * containers, and not the stack networks, also of tasks that never got a container. Every check
  * runs before the harness's own clean-up, which removes this node's networks whatever happened.
  */
-import type Docker from 'dockerode';
 import { collectJobs } from '../../src/controllers/job-gc.js';
 import type { WorkloadState } from '../../src/controllers/workload-types.js';
 import { LABELS, shortNodeId } from '../../src/runtime/index.js';
 import type { JobRecord } from '../../src/state/jobs.js';
 import { serviceFromCompose } from './fixtures.js';
-import { IMAGE, requireDocker, TestNode, waitFor } from './docker-harness.js';
+import { dockerNodes, IMAGE, waitFor, type TestNode } from './docker-harness.js';
 
-let docker: Docker;
-const nodes: TestNode[] = [];
-
-beforeAll(async () => {
-  docker = await requireDocker();
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.close()));
-});
-
-async function startNode(): Promise<TestNode> {
-  const node = new TestNode(docker);
-  nodes.push(node);
-  await node.runtime.start();
-  return node;
-}
+const { engine, start: startNode } = dockerNodes();
 
 /** The node's stack networks of `stack` on the engine, by name. */
 async function networksOf(node: TestNode, stack: string): Promise<string[]> {
-  const all = await docker.listNetworks({ filters: { label: [`${LABELS.stack}=${stack}`] } });
+  const all = await engine().listNetworks({ filters: { label: [`${LABELS.stack}=${stack}`] } });
   return all.map((n) => n.Name).filter((name) => name.endsWith(`_${shortNodeId(node.nodeId)}`));
 }
 
@@ -40,7 +23,7 @@ async function networksOf(node: TestNode, stack: string): Promise<string[]> {
  * log: the runtime may already have collected a network no task needs by the time a test looks.
  */
 async function networksCreated(node: TestNode, stack: string, since: number): Promise<string[]> {
-  const stream = (await docker.getEvents({
+  const stream = (await engine().getEvents({
     since: Math.floor(since / 1000),
     until: Math.ceil(Date.now() / 1000) + 1,
     filters: { type: ['network'], event: ['create'] },

@@ -1,26 +1,9 @@
 /** NodeRuntime over a real Docker Engine: several nodes on one engine, agent restarts, resources, ports. */
 import { createServer } from 'node:net';
-import type Docker from 'dockerode';
 import { serviceFromCompose } from './fixtures.js';
-import { IMAGE, requireDocker, TestNode, waitFor } from './docker-harness.js';
+import { dockerNodes, IMAGE, waitFor } from './docker-harness.js';
 
-let docker: Docker;
-const nodes: TestNode[] = [];
-
-beforeAll(async () => {
-  docker = await requireDocker();
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.close()));
-});
-
-async function startNode(options: ConstructorParameters<typeof TestNode>[1] = {}): Promise<TestNode> {
-  const node = new TestNode(docker, options);
-  nodes.push(node);
-  await node.runtime.start();
-  return node;
-}
+const { engine, start: startNode } = dockerNodes();
 
 /** A port free on 127.0.0.1 right now. */
 async function freePort(): Promise<number> {
@@ -50,7 +33,7 @@ describe('NodeRuntime with Docker: nodes sharing one engine', () => {
     expect(a.runtime.observed.map((x) => x.taskId)).toEqual(['a-1']);
     expect(b.runtime.observed.map((x) => x.taskId)).toEqual(['b-1']);
     expect(c.runtime.observed).toEqual([]);
-    const running = await docker.listContainers({ filters: { label: ['shoal.task.id'] } });
+    const running = await engine().listContainers({ filters: { label: ['shoal.task.id'] } });
     const ours = running.filter((x) => [a.nodeId, b.nodeId].includes(x.Labels['shoal.node.id']!));
     expect(ours.map((x) => x.Labels['shoal.task.id']).sort()).toEqual(['a-1', 'b-1']);
   });
@@ -59,16 +42,16 @@ describe('NodeRuntime with Docker: nodes sharing one engine', () => {
     const first = await startNode();
     first.put('adopt-1', serviceFromCompose(TERMINABLE));
     const t = await first.until('adopt-1', 'running');
-    const before = await docker.getContainer(t.containerId!).inspect();
+    const before = await engine().getContainer(t.containerId!).inspect();
     await first.runtime.stop();
     // The containers survive the agent.
-    expect((await docker.getContainer(t.containerId!).inspect()).State.Running).toBe(true);
+    expect((await engine().getContainer(t.containerId!).inspect()).State.Running).toBe(true);
 
     const second = await startNode({ nodeId: first.nodeId });
     second.put('adopt-1', first.specs.get('adopt-1')!, { ...first.tasks.get('adopt-1')! });
     await second.runtime.reconcile();
     await second.runtime.reconcile();
-    const after = await docker.getContainer(t.containerId!).inspect();
+    const after = await engine().getContainer(t.containerId!).inspect();
     expect(after.Id).toBe(before.Id);
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
     expect(after.State.Running).toBe(true);
@@ -83,7 +66,7 @@ describe('NodeRuntime with Docker: nodes sharing one engine', () => {
       serviceFromCompose(`${TERMINABLE}\ndeploy:\n  resources:\n    limits: { cpus: '0.5', memory: 64M }`),
     );
     const t = await node.until('lim-1', 'running');
-    const info = await docker.getContainer(t.containerId!).inspect();
+    const info = await engine().getContainer(t.containerId!).inspect();
     expect(info.HostConfig.NanoCpus).toBe(500_000_000);
     expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
   });
@@ -134,20 +117,20 @@ describe('NodeRuntime with Docker: nodes sharing one engine', () => {
     node.put('vol-1', spec, {}, stack);
     const t = await node.until('vol-1', 'running');
     try {
-      const mounts = (await docker.getContainer(t.containerId!).inspect()).Mounts;
+      const mounts = (await engine().getContainer(t.containerId!).inspect()).Mounts;
       expect(mounts).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ Type: 'volume', Name: `${stack}_data`, Destination: '/data' }),
           expect.objectContaining({ Type: 'bind', Source: '/tmp', Destination: '/host-tmp', RW: false }),
         ]),
       );
-      const info = await docker.getContainer(t.containerId!).inspect();
+      const info = await engine().getContainer(t.containerId!).inspect();
       expect(info.HostConfig.Mounts).toEqual(
         expect.arrayContaining([expect.objectContaining({ Type: 'tmpfs', Target: '/scratch' })]),
       );
     } finally {
       await node.close();
-      await docker
+      await engine()
         .getVolume(`${stack}_data`)
         .remove()
         .catch(() => undefined);
@@ -170,9 +153,9 @@ describe('DockerDriver', () => {
     node.put('pause-1', serviceFromCompose(TERMINABLE));
     const t = await node.until('pause-1', 'running');
     await node.runtime.stop(); // keep the runtime from reacting while we poke the container
-    await docker.getContainer(t.containerId!).pause();
+    await engine().getContainer(t.containerId!).pause();
     await node.driver.stop(t.containerId!, { graceMs: 2000, signal: 'SIGTERM' });
-    const info = await docker.getContainer(t.containerId!).inspect();
+    const info = await engine().getContainer(t.containerId!).inspect();
     expect(info.State.Status).toBe('exited');
   });
 });

@@ -9,9 +9,8 @@ import {
   type Command,
   type CommandInput,
 } from '../../src/state/index.js';
-import { hashService } from '../../src/stack/index.js';
 import { JOB_STATES, isJobEnded } from '../../src/state/jobs.js';
-import { jobSpec } from '../controllers/batch/sim.js';
+import { jobSubmit } from '../controllers/batch/sim.js';
 import { T0, entries, init, register } from './helpers.js';
 
 function applyNext(machine: ClusterStateMachine, command: CommandInput, at: number): void {
@@ -23,19 +22,7 @@ function applyNext(machine: ClusterStateMachine, command: CommandInput, at: numb
 function submitted(): ClusterStateMachine {
   const machine = new ClusterStateMachine();
   for (const entry of entries([init(), register(1)])) expect(machine.apply(entry).ok).toBe(true);
-  const spec = jobSpec();
-  const submit = {
-    type: 'job.submit',
-    name: 'work',
-    owner: 'alice',
-    namespace: spec.scheduling.namespace,
-    priority: spec.scheduling.priority,
-    beginAt: 0,
-    dependencies: [],
-    spec,
-    specHash: hashService(spec),
-  } as unknown as CommandInput;
-  applyNext(machine, submit, T0 + 20);
+  applyNext(machine, jobSubmit(), T0 + 20);
   return machine;
 }
 

@@ -5,8 +5,7 @@
  */
 import { ClusterStateMachine, type Command, type NodeLabelsCommand } from '../../src/state/index.js';
 import { MAX_REQUESTS, REQUEST_TTL_MS, RequestLedger } from '../../src/state/request-ledger.js';
-import { hashService } from '../../src/stack/index.js';
-import { jobSpec } from '../controllers/batch/sim.js';
+import { jobSubmit } from '../controllers/batch/sim.js';
 import { T0, entries, init, peerId, register } from './helpers.js';
 
 function started(): ClusterStateMachine {
@@ -42,14 +41,7 @@ describe('ClusterStateMachine.apply() with request ids', () => {
 
   it('gives a retried job submission the job id of the first', () => {
     const machine = started();
-    const submit = (rid: string): Command =>
-      ({
-        v: 1,
-        type: 'job.submit',
-        rid,
-        at: T0 + 20,
-        ...jobSubmitFields(),
-      }) as Command;
+    const submit = (rid: string): Command => ({ ...jobSubmit(), v: 1, rid, at: T0 + 20 });
     const first = applyNext(machine, submit('sub-1:1'));
     const again = applyNext(machine, submit('sub-1:1'));
     const other = applyNext(machine, submit('sub-2:1'));
@@ -105,18 +97,3 @@ describe('RequestLedger', () => {
     expect(() => RequestLedger.fromSnapshot(value, 'requests')).toThrow(/requests/);
   });
 });
-
-/** The fields of a valid job.submit command, as the batch simulator builds them. */
-function jobSubmitFields(): Record<string, unknown> {
-  const spec = jobSpec();
-  return {
-    name: 'work',
-    owner: 'alice',
-    namespace: spec.scheduling.namespace,
-    priority: spec.scheduling.priority,
-    beginAt: 0,
-    dependencies: [],
-    spec,
-    specHash: hashService(spec),
-  };
-}

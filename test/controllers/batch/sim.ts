@@ -73,6 +73,22 @@ export interface SubmitOptions {
   readonly dependencies?: readonly JobDependency[];
 }
 
+/** The `job.submit` command input for `o`, as `shoal job submit` would make it. */
+export function jobSubmit(o: SubmitOptions = {}): Extract<CommandInput, { type: 'job.submit' }> {
+  const spec = jobSpec(o);
+  return {
+    type: 'job.submit',
+    name: o.name ?? 'work',
+    owner: o.owner ?? 'alice',
+    namespace: o.namespace ?? spec.scheduling.namespace,
+    priority: o.priority ?? spec.scheduling.priority,
+    beginAt: o.beginAt ?? 0,
+    dependencies: o.dependencies ?? [],
+    spec,
+    specHash: hashService(spec),
+  };
+}
+
 /** A task runs 1 s and succeeds. */
 export const quickSuccess: Runner = () => ({ ms: 1000, exitCode: 0 });
 
@@ -185,19 +201,8 @@ export class BatchSim {
 
   /** Submit a job (`job.submit`); returns its id. */
   submit(o: SubmitOptions = {}): string {
-    const spec = jobSpec(o);
     const before = this.state.counters.job;
-    this.apply({
-      type: 'job.submit',
-      name: o.name ?? 'work',
-      owner: o.owner ?? 'alice',
-      namespace: o.namespace ?? spec.scheduling.namespace,
-      priority: o.priority ?? spec.scheduling.priority,
-      beginAt: o.beginAt ?? 0,
-      dependencies: o.dependencies ?? [],
-      spec,
-      specHash: hashService(spec),
-    });
+    this.apply(jobSubmit(o));
     if (this.state.counters.job !== before + 1) throw new Error('job.submit did not create a job');
     return String(before + 1);
   }
