@@ -18,6 +18,7 @@ import { ApiError, type ApiErrorCode } from '../api/types.js';
 import { nextWriteId } from '../api/request-scope.js';
 import { RemoteError } from '../p2p/index.js';
 import { NotLeaderError, OutcomeUnknownError, RaftRefusedError, StoppedError } from '../raft/errors.js';
+import type { RaftNode } from '../raft/driver/index.js';
 import type { ConfChange, NodeId } from '../raft/types.js';
 import { encodeCommand, validateCommand, type ApplyResult, type Command, type CommandInput } from '../state/index.js';
 import type { AgentContext } from './agent.js';
@@ -67,6 +68,10 @@ export class CommandWriter {
   readonly #applied: AppliedIndex;
   /** Forwarded proposals, batched per leader (forward-batcher.ts). */
   readonly #batcher: ForwardBatcher;
+  /** Idempotent writes forwarded to a leader and not answered yet. */
+  readonly #forwarded = new Set<{ readonly leader: NodeId; readonly moved: AbortController }>();
+  /** The Raft node whose leader changes {@link #watchLeader} listens to. */
+  #watched: RaftNode | null = null;
 
   constructor(agent: AgentContext, applied: AppliedIndex) {
     this.#agent = agent;
@@ -223,15 +228,10 @@ export class CommandWriter {
     deadline: number,
     options: WriteOptions & { readonly idempotent?: boolean },
   ): Promise<unknown> {
-    const raft = this.#agent.raft()!;
+    this.#watchLeader();
     const moved = new AbortController();
-    const onChange = (next: NodeId | null) => {
-      if (next === leader) return;
-      const reason = new LeaderMovedError(leader, next);
-      moved.abort(reason);
-      this.#batcher.abandon(leader, reason);
-    };
-    if (options.idempotent === true) raft.on('leader:change', onChange);
+    const forwarded = { leader, moved };
+    if (options.idempotent === true) this.#forwarded.add(forwarded);
     try {
       const signal = options.signal ? AbortSignal.any([options.signal, moved.signal]) : moved.signal;
       // proposals go in batches; other calls (and non-idempotent ones) one by one
@@ -247,8 +247,28 @@ export class CommandWriter {
       if (moved.signal.aborted && options.signal?.aborted !== true) throw moved.signal.reason;
       throw error;
     } finally {
-      raft.off('leader:change', onChange);
+      this.#forwarded.delete(forwarded);
     }
+  }
+
+  /**
+   * One leader-change listener for all forwarded writes (not one each: hundreds in flight would
+   * be hundreds of listeners): the writes sent to a node that no longer leads are abandoned.
+   */
+  #watchLeader(): void {
+    const raft = this.#agent.raft();
+    if (!raft || this.#watched === raft) return;
+    this.#watched = raft;
+    raft.on('leader:change', (next: NodeId | null) => {
+      const gone = new Map<NodeId, LeaderMovedError>();
+      for (const { leader, moved } of this.#forwarded) {
+        if (leader === next) continue;
+        const reason = gone.get(leader) ?? new LeaderMovedError(leader, next);
+        gone.set(leader, reason);
+        moved.abort(reason);
+      }
+      for (const [leader, reason] of gone) this.#batcher.abandon(leader, reason);
+    });
   }
 
   async #proposeHere(input: ForwardedCommand, signal?: AbortSignal): Promise<ApplyResult> {
