@@ -29,9 +29,17 @@ export class NetBed {
   readonly #subnet: number;
   #up = false;
 
-  /** `count` hosts on a fresh bridge; nothing is created until {@link up}. */
-  constructor(readonly count: number) {
-    const tag = randomBytes(3).toString('hex');
+  /**
+   * `count` hosts on a fresh bridge; nothing is created until {@link up}. Pass the `tag` of a bed
+   * made earlier (by another process) to address it again, e.g. to take it down.
+   */
+  constructor(
+    readonly count: number,
+    readonly tag: string = randomBytes(3).toString('hex'),
+    existing = false,
+  ) {
+    if (!/^[0-9a-f]{6}$/.test(tag)) throw new Error(`a net bed tag is 6 hex digits, got ${JSON.stringify(tag)}`);
+    this.#up = existing;
     this.#bridge = `sbr${tag}`;
     this.#switch = `shoal-nb-${tag}-sw`;
     // a private /24 per bed, picked from the tag so parallel test files do not collide
