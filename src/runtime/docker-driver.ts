@@ -6,7 +6,7 @@
  * @module
  */
 import Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { InspectCache, type ContainerSummary } from './inspect-cache.js';
 import { containerCreateOptions, namedVolumes, stackNetworks } from './create-options.js';
 import { StackNetworks } from './stack-networks.js';
@@ -340,11 +340,11 @@ export class DockerDriver implements ContainerDriver {
       ...(since !== undefined ? { since: Math.floor(since / 1000) } : {}),
     };
     if (!options.follow) {
-      const buffer = (await c.logs({ ...base, follow: false, abortSignal: options.signal })) as unknown as Buffer;
+      const buffer = await c.logs({ ...base, follow: false, abortSignal: options.signal });
       for (const l of [...decoder.push(Buffer.from(buffer)), ...decoder.end()]) if (keep(l)) yield l;
       return;
     }
-    const stream = (await c.logs({ ...base, follow: true })) as unknown as Readable;
+    const stream = await c.logs({ ...base, follow: true });
     for await (const chunk of chunksUntil(stream, options.signal)) {
       for (const l of decoder.push(chunk)) if (keep(l)) yield l;
     }
@@ -352,9 +352,9 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async *events(nodeId: string, signal: AbortSignal): AsyncIterable<ContainerEvent> {
-    const stream = (await this.docker.getEvents({
+    const stream = await this.docker.getEvents({
       filters: { type: ['container'], label: [`${LABELS.nodeId}=${nodeId}`] },
-    })) as Readable;
+    });
     let rest = '';
     for await (const chunk of chunksUntil(stream, signal)) {
       const lines = (rest + chunk.toString('utf8')).split('\n');
@@ -377,8 +377,8 @@ export class DockerDriver implements ContainerDriver {
  * an aborted HTTP response may never emit `end`, `error` or `close`, which would leave a plain
  * `for await` (and whoever awaits it, such as `NodeRuntime.stop()`) hanging forever.
  */
-async function* chunksUntil(stream: Readable, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
-  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+async function* chunksUntil(stream: NodeJS.ReadableStream, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const it = stream[Symbol.asyncIterator]();
   let onAbort = () => {};
   const aborted = new Promise<'aborted'>((resolve) => {
     onAbort = () => resolve('aborted');
@@ -395,7 +395,8 @@ async function* chunksUntil(stream: Readable, signal: AbortSignal | undefined): 
     if (!signal?.aborted) throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    stream.destroy();
+    // An HTTP response at run time, though dockerode types it as a plain stream.
+    if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
   }
 }
 

@@ -73,7 +73,7 @@ function sameSpec(a: TaskRequest, b: TaskRequest): boolean {
   let count = 0;
   for (const key in b) {
     if (key === 'id') continue;
-    if ((a as unknown as Record<string, unknown>)[key] !== (b as unknown as Record<string, unknown>)[key]) return false;
+    if (Reflect.get(a, key) !== Reflect.get(b, key)) return false;
     count += 1;
   }
   for (const key in a) if (key !== 'id') count -= 1;

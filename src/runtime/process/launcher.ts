@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { formatLaunch, parseLauncherLine, type LaunchRequest } from './launcher-script.js';
@@ -99,7 +100,8 @@ export class Launcher {
     this.#instance = inst;
     // Neither the launcher nor its pipes keep the agent alive; at the agent's exit its stdin closes and it ends.
     child.unref();
-    for (const s of [child.stdin, child.stdout]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+    // A child's pipes are sockets at run time, though typed as plain streams.
+    for (const s of [child.stdin, child.stdout]) if (s instanceof Socket) s.unref();
     child.stdin!.on('error', () => this.#die(inst, 'its input pipe broke'));
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => this.#onData(inst, chunk));

@@ -104,15 +104,13 @@ export function sameRequest(a: QueuedTask, b: QueuedTask): boolean {
 }
 
 function shallowEqual(a: QueuedTask, b: QueuedTask): boolean {
-  const ra = a as unknown as Record<string, unknown>;
-  const rb = b as unknown as Record<string, unknown>;
   let count = 0;
-  for (const key in rb) {
+  for (const key in b) {
     if (IGNORED.has(key)) continue;
-    if (ra[key] !== rb[key]) return false;
+    if (Reflect.get(a, key) !== Reflect.get(b, key)) return false;
     count += 1;
   }
-  for (const key in ra) if (!IGNORED.has(key)) count -= 1;
+  for (const key in a) if (!IGNORED.has(key)) count -= 1;
   return count === 0;
 }
 
