@@ -1,0 +1,255 @@
+/**
+ * ServiceProxy: listens on each service address and port (VIP:port) and hands every accepted
+ * connection to a task the service's Balancer picks: a task on this node directly
+ * (`connectLocal(containerIp, port)`), a task elsewhere through `dialRemote` (the mesh stream).
+ * A task that refuses or does not answer is skipped for the next one, before any byte of the
+ * client's was sent. With no task in rotation the connection is held (bounded in time and
+ * number) until one enters it: a service scaled to zero can wake on its first connection.
+ */
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { Balancer, Endpoint, Lease } from './balancer.js';
+import { splice } from './splice.js';
+import { connectTcp } from './tcp.js';
+import type { ConnectTcp } from './tcp.js';
+
+export interface ProxyListener {
+  /** The service (its Balancer's key). */
+  readonly service: string;
+  /** The service's VIP (must be on a local link: see VipInterface). */
+  readonly address: string;
+  readonly port: number;
+  /** The port the tasks listen on; default `port`. */
+  readonly targetPort?: number;
+}
+
+/** Open a byte stream to a task on another node (MeshService.dial). */
+export type DialRemote = (
+  nodeId: string,
+  taskId: string,
+  port: number,
+  options: { readonly signal?: AbortSignal },
+) => Promise<Duplex>;
+
+export interface ServiceProxyOptions {
+  /** This node's id: endpoints with it are dialed directly. */
+  readonly localNodeId: string;
+  /** The balancer of each service (a Map will do). */
+  readonly balancers: { get(service: string): Balancer | undefined };
+  readonly dialRemote: DialRemote;
+  /** Default {@link connectTcp}. */
+  readonly connectLocal?: ConnectTcp;
+  /** How long a connection may wait for a task in rotation. Default 5 000 ms. */
+  readonly holdMs?: number;
+  /** Connections waiting at once per service; more are reset. Default 256. */
+  readonly maxHeld?: number;
+  /** Default 5 000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Tasks tried per connection. Default 3. */
+  readonly maxAttempts?: number;
+  readonly logger?: Logger;
+}
+
+/** A listener that could not be opened (its VIP is not on a local link yet, the port is taken). */
+export interface ListenFailure {
+  readonly listener: ProxyListener;
+  readonly error: Error;
+}
+
+interface Entry {
+  config: ProxyListener;
+  readonly server: Server;
+}
+
+const keyOf = (l: ProxyListener): string => `${l.address}:${l.port}`;
+
+/**
+ * @example
+ * const proxy = new ServiceProxy({ localNodeId, balancers, dialRemote: (n, t, p, o) => mesh.dial(n, t, p, o) });
+ * const { failed } = await proxy.setListeners([{ service: 'shop_web', address: '10.253.0.7', port: 80 }]);
+ */
+export class ServiceProxy {
+  readonly #options: ServiceProxyOptions;
+  readonly #log: Logger;
+  readonly #connect: ConnectTcp;
+  readonly #entries = new Map<string, Entry>();
+  readonly #clients = new Set<Socket>();
+  readonly #held = new Map<string, number>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+
+  constructor(options: ServiceProxyOptions) {
+    this.#options = options;
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'mesh-proxy' });
+    this.#connect = options.connectLocal ?? connectTcp;
+  }
+
+  /** Client connections open now (held or piped). */
+  get connections(): number {
+    return this.#clients.size;
+  }
+
+  /** Client connections waiting for a task of `service`. */
+  held(service: string): number {
+    return this.#held.get(service) ?? 0;
+  }
+
+  /**
+   * Listen on exactly `listeners` (idempotent): new ones are opened, gone ones closed (their open
+   * connections go on), changed targets apply to new connections. Failed ones are retried by the
+   * next call.
+   */
+  setListeners(listeners: readonly ProxyListener[]): Promise<{ failed: ListenFailure[] }> {
+    const run = async (): Promise<{ failed: ListenFailure[] }> => {
+      if (this.#stopped) throw new Error('Cannot set listeners as the proxy is stopped');
+      const wanted = new Map(listeners.map((l) => [keyOf(l), l]));
+      for (const [key, entry] of this.#entries) {
+        if (wanted.has(key)) continue;
+        this.#entries.delete(key);
+        entry.server.close();
+      }
+      const failed: ListenFailure[] = [];
+      for (const [key, config] of wanted) {
+        const entry = this.#entries.get(key);
+        if (entry !== undefined) {
+          entry.config = config;
+          continue;
+        }
+        try {
+          this.#entries.set(key, await this.#listen(config));
+        } catch (err) {
+          failed.push({ listener: config, error: err instanceof Error ? err : new Error(String(err)) });
+        }
+      }
+      if (failed.length > 0)
+        this.#log.warn(
+          { failed: failed.map((f) => `${keyOf(f.listener)}: ${f.error.message}`) },
+          'some service listeners could not be opened',
+        );
+      return { failed };
+    };
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Close every listener and connection. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const servers = [...this.#entries.values()].map((e) => e.server);
+    this.#entries.clear();
+    for (const socket of this.#clients) socket.destroy();
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  #listen(config: ProxyListener): Promise<Entry> {
+    const server = createServer({ allowHalfOpen: true, noDelay: true });
+    const entry: Entry = { config, server };
+    server.on('connection', (socket) => void this.#accept(socket, entry.config));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.address, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.#log.warn({ err, listener: keyOf(entry.config) }, 'service listener error'));
+        resolve(entry);
+      });
+    });
+  }
+
+  async #accept(socket: Socket, listener: ProxyListener): Promise<void> {
+    this.#clients.add(socket);
+    const gone = new AbortController();
+    socket.once('close', () => {
+      this.#clients.delete(socket);
+      gone.abort(new Error('client closed'));
+    });
+    socket.on('error', () => undefined); // a reset client ends with 'close'; splice reports errors
+    const balancer = this.#options.balancers.get(listener.service);
+    if (balancer === undefined) {
+      this.#log.warn({ service: listener.service }, 'no balancer for a listened service; connection reset');
+      return void socket.resetAndDestroy();
+    }
+    const port = listener.targetPort ?? listener.port;
+    const holdUntil = performance.now() + (this.#options.holdMs ?? 5_000);
+    const tried = new Set<string>();
+    for (let attempt = 0; attempt < (this.#options.maxAttempts ?? 3); attempt++) {
+      const lease = await this.#acquire(balancer, listener.service, tried, holdUntil, gone.signal);
+      if (lease === null) break;
+      tried.add(lease.endpoint.taskId);
+      let upstream: Duplex;
+      try {
+        upstream = await this.#open(lease.endpoint, port, gone.signal);
+      } catch (err) {
+        lease.release();
+        if (gone.signal.aborted) return;
+        this.#log.info(
+          { service: listener.service, task: lease.endpoint.taskId, err },
+          'task did not take a connection; trying another',
+        );
+        continue;
+      }
+      if (socket.destroyed) {
+        upstream.destroy();
+        return lease.release();
+      }
+      return splice(socket, upstream, () => lease.release());
+    }
+    if (!socket.destroyed) {
+      this.#log.info({ service: listener.service, tried: tried.size }, 'no task took the connection; reset');
+      socket.resetAndDestroy();
+    }
+  }
+
+  /** A lease now, or once a task enters rotation before `holdUntil`; null when none came. */
+  async #acquire(
+    balancer: Balancer,
+    service: string,
+    tried: ReadonlySet<string>,
+    holdUntil: number,
+    signal: AbortSignal,
+  ): Promise<Lease | null> {
+    const now = balancer.pick(tried);
+    if (now !== null || signal.aborted) return now;
+    const wait = holdUntil - performance.now();
+    const held = this.held(service);
+    if (wait <= 0 || held >= (this.#options.maxHeld ?? 256)) return null;
+    this.#held.set(service, held + 1);
+    try {
+      return await new Promise<Lease | null>((resolve) => {
+        const done = (lease: Lease | null): void => {
+          clearTimeout(timer);
+          unsubscribe();
+          signal.removeEventListener('abort', onAbort);
+          resolve(lease);
+        };
+        const onAbort = (): void => done(null);
+        const timer = setTimeout(() => done(null), wait);
+        const unsubscribe = balancer.onChange(() => {
+          const lease = balancer.pick(tried);
+          if (lease !== null) done(lease);
+        });
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    } finally {
+      const left = this.held(service) - 1;
+      if (left > 0) this.#held.set(service, left);
+      else this.#held.delete(service);
+    }
+  }
+
+  #open(endpoint: Endpoint, port: number, signal: AbortSignal): Promise<Duplex> {
+    if (endpoint.nodeId !== this.#options.localNodeId) {
+      return this.#options.dialRemote(endpoint.nodeId, endpoint.taskId, port, { signal });
+    }
+    if (endpoint.address === undefined) {
+      return Promise.reject(new Error(`local task ${endpoint.taskId} has no address to connect to`));
+    }
+    return this.#connect(endpoint.address, endpoint.port ?? port, {
+      signal,
+      timeoutMs: this.#options.connectTimeoutMs ?? 5_000,
+    });
+  }
+}
