@@ -5,6 +5,7 @@
  * a service that no longer exists.
  * @module
  */
+import { tableOf } from '../state/indexed-state.js';
 import { isTerminal, type TaskRecord } from '../state/workloads.js';
 import { newestFirst } from './backoff.js';
 import type { WorkloadState } from './workload-types.js';
@@ -16,6 +17,11 @@ export interface GcInput {
   readonly state: WorkloadState;
   /** Ended tasks kept per slot; default {@link DEFAULT_TASK_HISTORY}. */
   readonly history?: number;
+  /**
+   * Collect only the tasks of these services (a scoped pass: the services whose tasks ended or
+   * whose record changed since the last pass); every task when absent.
+   */
+  readonly services?: ReadonlySet<string>;
 }
 
 /**
@@ -28,7 +34,10 @@ export function collectTasks(input: GcInput): string[] {
     throw new RangeError(`Cannot keep ${history} ended tasks per slot: history must be an integer >= 0`);
   const remove: string[] = [];
   const slots = new Map<string, TaskRecord[]>();
-  for (const task of Object.values(input.state.tasks)) {
+  const table = tableOf(input.state.tasks);
+  const tasks =
+    input.services === undefined ? table.values() : [...input.services].flatMap((id) => [...table.ofService(id)]);
+  for (const task of tasks) {
     // Job tasks are the job's history: they go with their job (job-gc.ts).
     if (!isTerminal(task.state) || task.job !== undefined) continue;
     const service = input.state.services[task.serviceId];

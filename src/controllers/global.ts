@@ -17,10 +17,12 @@
  * @module
  */
 import { type Constraint, firstUnmet, parseConstraints } from '../scheduler/constraints.js';
+import { tableOf } from '../state/indexed-state.js';
+import type { TaskGroup } from '../state/task-table.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import { constraintsOf, toNodeView } from './placement.js';
-import { keepsReplicated, sortedServices, tasksByService } from './replicated.js';
+import { keepsReplicated, sortedServices } from './replicated.js';
 import { isLive, planRollingUpdate, planSlot, type UpdateSlot } from './slots.js';
 import type { IdGenerator, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
 
@@ -31,6 +33,8 @@ export interface GlobalInput {
   readonly backoff?: BackoffOptions;
   /** Node ids that count as `node.role==manager` in constraints. */
   readonly managers?: ReadonlySet<string>;
+  /** Plan only these services (a scoped pass); every service when absent. */
+  readonly services?: ReadonlySet<string>;
 }
 
 /**
@@ -58,17 +62,17 @@ export function constraintMatcher(
  */
 export function reconcileGlobal(input: GlobalInput): OrchestratorPlan {
   const plan: OrchestratorPlan = { shutdown: [], create: [] };
-  const byService = tasksByService(input.state);
+  const tasks = tableOf(input.state.tasks);
   const nodeIds = Object.keys(input.state.nodes).sort();
-  for (const service of sortedServices(input.state, 'global')) {
-    planService(service, byService.get(service.id) ?? [], nodeIds, input, plan);
+  for (const service of sortedServices(input.state, 'global', input.services)) {
+    planService(service, tasks.ofService(service.id), nodeIds, input, plan);
   }
   return plan;
 }
 
 function planService(
   service: ServiceRecord,
-  tasks: readonly TaskRecord[],
+  tasks: TaskGroup,
   nodeIds: readonly string[],
   input: GlobalInput,
   plan: OrchestratorPlan,

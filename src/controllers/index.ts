@@ -48,3 +48,4 @@ export {
   type JobHistoryLimits,
 } from './job-gc.js';
 export { cronCommands } from './cron-pass.js';
+export { nextWakeAt, type WakeOptions } from './wake.js';

@@ -10,6 +10,7 @@
  * `failed_history` newest runs of each kind.
  * @module
  */
+import { tableOf } from '../state/indexed-state.js';
 import { isJobEnded, type JobRecord } from '../state/jobs.js';
 import type { WorkloadState } from './workload-types.js';
 
@@ -46,12 +47,11 @@ export function collectJobs(state: WorkloadState, now: number, history: JobHisto
   // An unfinished job's dependencies must stay readable: their outcome decides whether it runs.
   const needed = new Set(jobs.filter((j) => !isJobEnded(j.state)).flatMap((j) => j.dependencies.map((d) => d.jobId)));
   const keep = (job: JobRecord) => needed.has(job.id) || (job.endedAt ?? 0) > now - minAgeMs;
-  // Counting tasks walks them all: only worth it when some job could go (a busy cluster's are young).
-  const tasksOf = ended.some((job, i) => i > 0 && !keep(job)) ? taskCountsByJob(state) : new Map<string, number>();
+  const table = tableOf(state.tasks);
   const remove = new Set<string>();
   let tasks = 0;
   ended.forEach((job, i) => {
-    tasks += tasksOf.get(job.id) ?? 0;
+    tasks += table.ofJob(job.id).size;
     if ((i >= maxJobs || (i > 0 && tasks > maxTasks)) && !keep(job)) remove.add(job.id);
   });
   const runsByCron = new Map<string, JobRecord[]>();
@@ -74,14 +74,6 @@ export function collectJobs(state: WorkloadState, now: number, history: JobHisto
 
 function newestEndFirst(a: JobRecord, b: JobRecord): number {
   return (b.endedAt ?? 0) - (a.endedAt ?? 0) || Number(b.id) - Number(a.id);
-}
-
-function taskCountsByJob(state: WorkloadState): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const task of Object.values(state.tasks)) {
-    if (task.job !== undefined) out.set(task.job.jobId, (out.get(task.job.jobId) ?? 0) + 1);
-  }
-  return out;
 }
 
 function checkLimit(what: string, value: number): number {

@@ -19,6 +19,8 @@
  * @module
  */
 import type { JobSpec } from '../stack/spec.js';
+import { tableOf } from '../state/indexed-state.js';
+import type { TaskGroup } from '../state/task-table.js';
 import type { JobUpdate } from '../state/job-commands.js';
 import { isJobEnded, type JobRecord, type JobState } from '../state/jobs.js';
 import { MAX_TASK_MESSAGE } from '../state/workload-checks.js';
@@ -31,6 +33,8 @@ export interface JobsInput {
   readonly newId: IdGenerator;
   /** At most this many tasks created in one pass. */
   readonly maxCreates?: number;
+  /** Reconcile only these jobs (a scoped pass); every unfinished job when absent. */
+  readonly jobs?: ReadonlySet<string>;
 }
 
 export interface JobsPlan {
@@ -51,20 +55,17 @@ export function unitIndices(spec: JobSpec | null, units: number): number[] {
   return out;
 }
 
-/** Tasks of each unfinished job, by job id then unit index (oldest first). */
-function tasksByJob(state: WorkloadState): Map<string, Map<number, TaskRecord[]>> {
-  const out = new Map<string, Map<number, TaskRecord[]>>();
-  for (const task of Object.values(state.tasks)) {
-    if (task.job === undefined) continue;
-    let units = out.get(task.job.jobId);
-    if (units === undefined) out.set(task.job.jobId, (units = new Map()));
-    const list = units.get(task.job.index);
-    if (list === undefined) units.set(task.job.index, [task]);
+/** The tasks of one job by unit index (oldest first). */
+function tasksByUnit(tasks: TaskGroup): Map<number, TaskRecord[]> {
+  const units = new Map<number, TaskRecord[]>();
+  for (const task of tasks) {
+    const list = units.get(task.job!.index);
+    if (list === undefined) units.set(task.job!.index, [task]);
     else list.push(task);
   }
-  for (const units of out.values())
-    for (const list of units.values()) list.sort((a, b) => runNumber(a) - runNumber(b) || a.createdAt - b.createdAt);
-  return out;
+  for (const list of units.values())
+    list.sort((a, b) => runNumber(a) - runNumber(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  return units;
 }
 
 const runNumber = (t: TaskRecord): number => (t.job ? t.job.attempt + t.job.requeues : 0);
@@ -86,7 +87,7 @@ export function isUnitRunning(state: TaskRecord['state']): boolean {
 export function reconcileJobs(input: JobsInput): JobsPlan {
   const { state, now } = input;
   const jobs = state.jobs ?? {};
-  const byJob = tasksByJob(state);
+  const tasks = tableOf(state.tasks);
   const plan: { create: NewTask[]; updates: JobUpdate[]; cancel: JobsPlan['cancel']; wake: number[] } = {
     create: [],
     updates: [],
@@ -94,7 +95,7 @@ export function reconcileJobs(input: JobsInput): JobsPlan {
     wake: [],
   };
   let budget = input.maxCreates ?? 1000;
-  const ids = Object.keys(jobs)
+  const ids = (input.jobs === undefined ? Object.keys(jobs) : [...input.jobs].filter((id) => Object.hasOwn(jobs, id)))
     .filter((id) => !isJobEnded(jobs[id]!.state))
     .sort((a, b) => Number(a) - Number(b));
   for (const id of ids) {
@@ -117,7 +118,7 @@ export function reconcileJobs(input: JobsInput): JobsPlan {
       pushUpdate(plan.updates, job, { state: job.state, reason: gate.reason, exitCode: null, succeeded: 0, failed: 0 });
       continue;
     }
-    const result = reconcileJob(job, service, byJob.get(id) ?? new Map(), now, input.newId, budget);
+    const result = reconcileJob(job, service, tasksByUnit(tasks.ofJob(id)), now, input.newId, budget);
     budget -= result.create.length;
     plan.create.push(...result.create);
     if (result.wakeAt !== null) plan.wake.push(result.wakeAt);

@@ -16,8 +16,17 @@
  * passes instead of in one enormous log entry. Nothing is remembered between passes: a new leader
  * runs the same function on the same replicated state, so controllers "restart" by simply being
  * called; only the heartbeat map is the leader's own (see node-health.ts).
+ *
+ * A pass given a change set (`ClusterStateMachine.takeChanges()`) is *scoped*: it plans only the
+ * services, jobs and nodes the commands since the last pass touched, places only when something
+ * the scheduler reads changed or the pass creates tasks, and collects only where tasks ended
+ * (scope.ts). For those objects it proposes what a full pass would; what only the passing of
+ * time changes waits for the next full pass, which the leader runs every few seconds as the
+ * safety net. Without a change set (or with `full: true`) the pass is full, as before.
  * @module
  */
+import type { ChangeSet } from '../state/changes.js';
+import { tableOf } from '../state/indexed-state.js';
 import type { BackoffOptions } from './backoff.js';
 import { collectTasks } from './gc.js';
 import { cronCommands } from './cron-pass.js';
@@ -27,6 +36,7 @@ import { reconcileGlobal } from './global.js';
 import { DEFAULT_NODE_GRACE_MS, reconcileNodeHealth } from './node-health.js';
 import { reconcilePlacement } from './placement.js';
 import { reconcileReplicated } from './replicated.js';
+import { scopeOf } from './scope.js';
 import type { IdGenerator, WorkloadCommandInput, WorkloadState } from './workload-types.js';
 
 /** Per-pass bounds on the number of items of each command. */
@@ -71,7 +81,16 @@ export interface WorkloadReconcileInput {
   readonly jobHistory?: JobHistoryLimits;
   /** Scheduler tie-break seed. */
   readonly seed?: number;
+  /**
+   * What changed since the previous pass: the pass then reconciles only that (see the module
+   * comment). Absent, or `full: true`: a full pass. A pass that returns node status changes
+   * returns nothing else, so it has acted on none of `changes`: make the next pass full
+   * (`ClusterStateMachine.resetChanges()`).
+   */
+  readonly changes?: ChangeSet;
 }
+
+const NO_PLACEMENT = Object.freeze({ assignments: [], pending: [], preemptions: [], preemptedBy: [] });
 
 /**
  * Everything the workload controllers want done, as command inputs for the leader to propose in order.
@@ -94,27 +113,41 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
     if (status.length > 0) return status;
   }
 
-  const common = { state: input.state, now: input.now, newId: input.newId, ...opt('backoff', input.backoff) };
-  const replicated = reconcileReplicated(common);
-  const global = reconcileGlobal({ ...common, ...opt('managers', input.managers) });
+  // Indexed once for the whole pass (a plain record from a test is indexed here).
+  const state = { ...input.state, tasks: tableOf(input.state.tasks) };
+  const scope = input.changes === undefined || input.changes.full ? undefined : scopeOf(input.changes, state);
+  const common = { state, now: input.now, newId: input.newId, ...opt('backoff', input.backoff) };
+  const services = opt('services', scope?.services);
+  const replicated = reconcileReplicated({ ...common, ...services, ...opt('slots', scope?.slots) });
+  const global = reconcileGlobal({ ...common, ...opt('managers', input.managers), ...services });
 
-  const jobs = reconcileJobs({ ...common, maxCreates: limits.creates });
+  const jobs = reconcileJobs({ ...common, maxCreates: limits.creates, ...opt('jobs', scope?.jobs) });
 
   const shutdown = [...new Set([...replicated.shutdown, ...global.shutdown])].slice(0, limits.shutdowns);
   const create = [...replicated.create, ...global.create, ...jobs.create].slice(0, limits.creates);
-  const placement = reconcilePlacement({
-    state: input.state,
-    newTasks: create,
-    exclude: new Set(shutdown),
-    maxTasks: limits.placements,
-    now: input.now,
-    ...opt('managers', input.managers),
-    ...opt('seed', input.seed),
-  });
-  const removals = collectTasks({ state: input.state, ...opt('history', input.history) }).slice(0, limits.removals);
-  const forgotten = collectJobs(input.state, input.now, input.jobHistory, limits.removals);
+  const placement =
+    scope === undefined || scope.placement || create.length > 0
+      ? reconcilePlacement({
+          state,
+          newTasks: create,
+          exclude: new Set(shutdown),
+          maxTasks: limits.placements,
+          now: input.now,
+          ...opt('managers', input.managers),
+          ...opt('seed', input.seed),
+        })
+      : NO_PLACEMENT;
+  const removals =
+    scope === undefined || scope.collect.size > 0
+      ? collectTasks({ state, ...opt('history', input.history), ...opt('services', scope?.collect) }).slice(
+          0,
+          limits.removals,
+        )
+      : [];
+  const forgotten =
+    scope === undefined || scope.collectJobs ? collectJobs(state, input.now, input.jobHistory, limits.removals) : [];
 
-  const out: WorkloadCommandInput[] = cronCommands(input.state, input.now);
+  const out: WorkloadCommandInput[] = cronCommands(state, input.now);
   for (const [reason, jobIds] of groupByReason(jobs.cancel)) out.push({ type: 'job.cancel', jobIds, reason });
   if (shutdown.length > 0) out.push({ type: 'task.desire', taskIds: shutdown, desiredState: 'shutdown' });
   if (create.length > 0) out.push({ type: 'task.create', tasks: create });

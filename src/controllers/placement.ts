@@ -15,8 +15,9 @@ import { platformConstraints } from '../stack/platform.js';
 import type { ServiceSpec } from '../stack/spec.js';
 import type { PreemptedBy } from '../state/job-commands.js';
 import { DEFAULT_FAIR_SHARE_HALF_LIFE_MS, decayedUsage, type TaskJobRef } from '../state/jobs.js';
-import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
-import { isTerminal, taskStateRank } from '../state/workloads.js';
+import { tableOf } from '../state/indexed-state.js';
+import { sortedById } from '../state/queries.js';
+import type { ServiceRecord } from '../state/workloads.js';
 import type { Assignment, NewTask, WorkloadNode, WorkloadState } from './workload-types.js';
 
 export interface PlacementInput {
@@ -138,16 +139,13 @@ export function requestBase(service: ServiceRecord): Omit<TaskRequest, 'id'> {
   };
 }
 
-const ASSIGNED = taskStateRank('assigned');
-
 /** Tasks that hold resources on a node: handed to it and not ended (stopping ones included). */
 export function placedTasks(state: WorkloadState): PlacedTask[] {
   const out: PlacedTask[] = [];
   // One conversion per service, shared by its tasks.
   const claims = new Map<string, { reservations: Reservations; ports: HostPort[] }>();
-  for (const id of Object.keys(state.tasks).sort()) {
-    const t = state.tasks[id]!;
-    if (t.nodeId === null || taskStateRank(t.state) < ASSIGNED || isTerminal(t.state)) continue;
+  for (const t of sortedById(tableOf(state.tasks).placed())) {
+    if (t.nodeId === null) continue;
     let claim = claims.get(t.serviceId);
     if (claim === undefined) {
       const service = state.services[t.serviceId];
@@ -185,8 +183,9 @@ export function reconcilePlacement(input: PlacementInput): PlacementPlan {
   const waiting: Waiting[] = [];
   const priorityOf = (serviceId: string, job?: TaskJobRef): number =>
     (job && jobs[job.jobId]?.priority) ?? state.services[serviceId]?.spec.scheduling.priority ?? 0;
-  for (const t of Object.values(state.tasks)) {
-    if (!isWaiting(t) || state.services[t.serviceId] === undefined || input.exclude?.has(t.id)) continue;
+  const tasks = tableOf(state.tasks);
+  for (const t of sortedById(tasks.waiting())) {
+    if (state.services[t.serviceId] === undefined || input.exclude?.has(t.id)) continue;
     waiting.push({ ...t, priority: priorityOf(t.serviceId, t.job) });
   }
   for (const t of input.newTasks ?? []) {
@@ -226,8 +225,8 @@ export function reconcilePlacement(input: PlacementInput): PlacementPlan {
     };
   });
 
-  const running: RunningTask[] = placedTasks(state).map((p) => {
-    const t = state.tasks[p.id]!;
+  const running: RunningTask[] = placedTasks({ ...state, tasks }).map((p) => {
+    const t = tasks.get(p.id)!;
     const service = state.services[t.serviceId];
     const job = t.job ? jobs[t.job.jobId] : undefined;
     return {
@@ -269,9 +268,4 @@ export function reconcilePlacement(input: PlacementInput): PlacementPlan {
       return { taskId: by.id, jobId: by.jobId, priority: by.priority };
     }),
   };
-}
-
-/** Waiting for a node: pending (or not yet scheduled) and still wanted. */
-function isWaiting(t: TaskRecord): boolean {
-  return t.desiredState === 'running' && (t.state === 'pending' || t.state === 'new');
 }

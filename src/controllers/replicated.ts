@@ -13,9 +13,12 @@
  * Pure: the same state, `now` and id sequence give the same plan.
  * @module
  */
+import { tableOf } from '../state/indexed-state.js';
+import { sortedById } from '../state/queries.js';
+import type { TaskGroup, TaskTable } from '../state/task-table.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
-import { isLive, planRollingUpdate, planSlot, type SlotDecision, type UpdateSlot } from './slots.js';
+import { isLive, planRollingUpdate, planSlot, type SlotDecision, type SlotInput, type UpdateSlot } from './slots.js';
 import type { IdGenerator, NewTask, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
 
 export interface ReplicatedInput {
@@ -23,6 +26,13 @@ export interface ReplicatedInput {
   readonly now: number;
   readonly newId: IdGenerator;
   readonly backoff?: BackoffOptions;
+  /** Plan only these services (a scoped pass); every service when absent. */
+  readonly services?: ReadonlySet<string>;
+  /**
+   * In a scoped pass, services planned only at these slots (see scope.ts: their slots are
+   * independent, no rolling update is under way).
+   */
+  readonly slots?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 /** Whether a replicated task may stay on its node: the node is up, not drained, and takes workloads. */
@@ -30,20 +40,18 @@ export function keepsReplicated(node: WorkloadNode | undefined): boolean {
   return node !== undefined && node.status === 'ready' && node.availability !== 'drain' && node.roles.workloads;
 }
 
-/** The tasks of each service, by service id (one scan of the task map). */
-export function tasksByService(state: WorkloadState): Map<string, TaskRecord[]> {
-  const out = new Map<string, TaskRecord[]>();
-  for (const task of Object.values(state.tasks)) {
-    let list = out.get(task.serviceId);
-    if (list === undefined) out.set(task.serviceId, (list = []));
-    list.push(task);
-  }
-  return out;
-}
-
-/** Service ids in sorted order: the order of the plan must not depend on map insertion. */
-export function sortedServices(state: WorkloadState, kind: 'replicated' | 'global'): ServiceRecord[] {
-  return Object.keys(state.services)
+/**
+ * The services of `kind` in id order (the order of the plan must not depend on map insertion),
+ * only those in `only` when it is given.
+ */
+export function sortedServices(
+  state: WorkloadState,
+  kind: 'replicated' | 'global',
+  only?: ReadonlySet<string>,
+): ServiceRecord[] {
+  const ids =
+    only === undefined ? Object.keys(state.services) : [...only].filter((id) => Object.hasOwn(state.services, id));
+  return ids
     .sort()
     .map((id) => state.services[id]!)
     .filter((s) => s.spec.kind === kind);
@@ -56,19 +64,48 @@ export function sortedServices(state: WorkloadState, kind: 'replicated' | 'globa
  */
 export function reconcileReplicated(input: ReplicatedInput): OrchestratorPlan {
   const plan: OrchestratorPlan = { shutdown: [], create: [] };
-  const byService = tasksByService(input.state);
-  for (const service of sortedServices(input.state, 'replicated')) {
-    planService(service, byService.get(service.id) ?? [], input, plan);
+  const tasks = tableOf(input.state.tasks);
+  const slots = input.services === undefined ? undefined : input.slots;
+  const only = slots === undefined ? input.services : new Set([...(input.services ?? []), ...slots.keys()]);
+  for (const service of sortedServices(input.state, 'replicated', only)) {
+    const some = input.services?.has(service.id) ? undefined : slots?.get(service.id);
+    if (some === undefined) planService(service, tasks.ofService(service.id), input, plan);
+    else planSlots(service, some, tasks, input, plan);
   }
   return plan;
 }
 
-function planService(
+/** What {@link planService} decides for these slots, when nothing ties them to the others. */
+function planSlots(
   service: ServiceRecord,
-  tasks: readonly TaskRecord[],
+  slots: ReadonlySet<number>,
+  tasks: TaskTable,
   input: ReplicatedInput,
   plan: OrchestratorPlan,
 ): void {
+  const sorted = [...slots].sort((a, b) => a - b);
+  for (const slot of sorted.filter((s) => s < 1 || s > service.replicas).reverse())
+    for (const t of sortedById(tasks.ofSlot(service.id, slot)).filter(isLive)) plan.shutdown.push(t.id);
+  for (const slot of sorted.filter((s) => s >= 1 && s <= service.replicas)) {
+    const decision = planSlot(slotInput(service, [...tasks.ofSlot(service.id, slot)], input));
+    for (const t of decision.shutdown) plan.shutdown.push(t.id);
+    if (decision.create) plan.create.push(newTask(service, slot, input.newId));
+  }
+}
+
+function slotInput(service: ServiceRecord, tasks: readonly TaskRecord[], input: ReplicatedInput): SlotInput {
+  return {
+    tasks,
+    service,
+    nodes: input.state.nodes,
+    now: input.now,
+    backoff: input.backoff ?? DEFAULT_BACKOFF,
+    keepOn: keepsReplicated,
+    mayCreate: true,
+  };
+}
+
+function planService(service: ServiceRecord, tasks: TaskGroup, input: ReplicatedInput, plan: OrchestratorPlan): void {
   const bySlot = new Map<number, TaskRecord[]>();
   for (const t of tasks) {
     let list = bySlot.get(t.slot);
@@ -88,15 +125,7 @@ function planService(
 
   const decisions: UpdateSlot<number>[] = [];
   for (let slot = 1; slot <= service.replicas; slot++) {
-    const decision: SlotDecision = planSlot({
-      tasks: bySlot.get(slot) ?? [],
-      service,
-      nodes: input.state.nodes,
-      now: input.now,
-      backoff: input.backoff ?? DEFAULT_BACKOFF,
-      keepOn: keepsReplicated,
-      mayCreate: true,
-    });
+    const decision: SlotDecision = planSlot(slotInput(service, bySlot.get(slot) ?? [], input));
     for (const t of decision.shutdown) plan.shutdown.push(t.id);
     if (decision.create) plan.create.push(newTask(service, slot, input.newId));
     decisions.push({ key: slot, decision });

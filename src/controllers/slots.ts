@@ -46,9 +46,8 @@ export interface SlotDecision {
 }
 
 /** Wanted running and not ended. */
-export function isLive(task: TaskRecord): boolean {
-  return task.desiredState === 'running' && !isTerminal(task.state);
-}
+export { isLive } from '../state/task-table.js';
+import { isLive } from '../state/task-table.js';
 
 const ASSIGNED = taskStateRank('assigned');
 

@@ -1,16 +1,19 @@
 /**
  * What the workload controllers read and what they return.
  *
- * The input is the part of the replicated `ClusterState` they need (`nodes`, `services`,
- * `tasks`), so the real state is passed as is; tests build it by hand. The output is a list of command inputs
+ * The input is the part of the replicated state they need (`nodes`, `services`, `tasks`), so
+ * the real state is passed as is: the leader passes the indexed state (`ClusterStateMachine.view()`,
+ * tasks in a `TaskTable` whose indexes apply keeps); tests build plain records by hand, which are
+ * indexed once per pass. The output is a list of command inputs
  * (commands without `v` and `at`, which the leader stamps when it proposes them).
  * @module
  */
+import type { TaskMap } from '../state/indexed-state.js';
 import type { NodeRecord } from '../state/model.js';
 import type { NamespaceQuota } from '../scheduler/queue/types.js';
 import type { JobUpdate, PreemptedBy } from '../state/job-commands.js';
 import type { JobRecord, UsageRecord } from '../state/jobs.js';
-import type { NodeStatus, ServiceRecord, TaskRecord } from '../state/workloads.js';
+import type { NodeStatus, ServiceRecord } from '../state/workloads.js';
 
 /** A node record, with the health status (`ready`/`down`) the node-health controller keeps. */
 export type WorkloadNode = NodeRecord;
@@ -19,7 +22,8 @@ export type WorkloadNode = NodeRecord;
 export interface WorkloadState {
   readonly nodes: Readonly<Record<string, WorkloadNode>>;
   readonly services: Readonly<Record<string, ServiceRecord>>;
-  readonly tasks: Readonly<Record<string, TaskRecord>>;
+  /** A plain record, or a task table with its indexes. */
+  readonly tasks: TaskMap;
   /** Batch jobs; absent in tests that have none. */
   readonly jobs?: Readonly<Record<string, JobRecord>>;
   readonly quotas?: Readonly<Record<string, NamespaceQuota>>;

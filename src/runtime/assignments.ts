@@ -5,13 +5,17 @@
  *
  * @module
  */
+import type { TaskMap } from '../state/indexed-state.js';
 import { taskIndex } from '../state/queries.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import type { RuntimeAssignment } from './types.js';
 
-/** The parts of the cluster state this needs (structural, so any state with these fields fits). */
+/**
+ * The parts of the cluster state this needs (structural, so any state with these fields fits):
+ * `ClusterStateMachine.view()` (tasks in a table, O(1)) or `state()` (a plain record).
+ */
 export interface WorkloadView {
-  readonly tasks: Readonly<Record<string, TaskRecord>>;
+  readonly tasks: TaskMap;
   readonly services: Readonly<Record<string, ServiceRecord>>;
 }
 
@@ -19,6 +23,10 @@ export interface WorkloadView {
  * Every task whose `nodeId` is this node, terminal ones included (their containers stay until the
  * task is garbage-collected, so their logs can be read), sorted by task id. A task whose service
  * record is gone gets `service: null` and is shut down.
+ *
+ * With the tasks in a table this reads the table's node index: O(this node's tasks), whatever
+ * the number of tasks in the cluster (and the sorted list is reused while the node's tasks are
+ * unchanged). A plain record is indexed once per version: O(all tasks).
  *
  * Note: the state keeps only a service's current spec, so a task of an older `serviceVersion`
  * whose container must be recreated gets the current spec; the rollout replaces it anyway.
@@ -30,7 +38,7 @@ export interface WorkloadView {
  */
 export function assignmentsFor(nodeId: string, state: WorkloadView): RuntimeAssignment[] {
   const out: RuntimeAssignment[] = [];
-  // The index is built once per state version (sorted by id) and shared with other readers.
+  // A table's node group, sorted once per group version; a record's index, once per record.
   for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
     if (task.nodeId !== nodeId) continue;
     const s = state.services[task.serviceId];

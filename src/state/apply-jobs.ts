@@ -27,13 +27,14 @@ import {
   type JobRecord,
   type UsageRecord,
 } from './jobs.js';
-import type { ClusterState } from './model.js';
-import { taskIndex } from './queries.js';
+import type { IndexedState } from './indexed-state.js';
+import { sortedById } from './queries.js';
 import { RecordEdit } from './record-edit.js';
+import { TaskEdit } from './task-table.js';
 import { isTerminal, type ServiceRecord, type TaskRecord } from './workloads.js';
 
 /** Apply a batch command to an initialized cluster's state. */
-export function applyJobCommand(state: ClusterState, command: JobCommand): ApplyOutcome {
+export function applyJobCommand(state: IndexedState, command: JobCommand): ApplyOutcome {
   switch (command.type) {
     case 'job.submit':
       return submit(state, command);
@@ -57,7 +58,7 @@ export function applyJobCommand(state: ClusterState, command: JobCommand): Apply
   }
 }
 
-function submit(state: ClusterState, command: JobSubmitCommand): ApplyOutcome {
+function submit(state: IndexedState, command: JobSubmitCommand): ApplyOutcome {
   for (const dep of command.dependencies) {
     if (!Object.hasOwn(state.jobs, dep.jobId))
       return refuse(
@@ -96,7 +97,7 @@ function submit(state: ClusterState, command: JobSubmitCommand): ApplyOutcome {
   });
 }
 
-function start(state: ClusterState, command: JobStartCommand): ApplyOutcome {
+function start(state: IndexedState, command: JobStartCommand): ApplyOutcome {
   const service = lookup(state.services, command.serviceId);
   if (service === undefined) return refuse(command, `service ${command.serviceId} does not exist`);
   if (service.spec.kind !== 'job' && service.spec.kind !== 'cron')
@@ -122,7 +123,7 @@ function start(state: ClusterState, command: JobStartCommand): ApplyOutcome {
  * named service. Used by `job.start` and by `stack.deploy` for new or changed job services.
  */
 export function startServiceJob(
-  state: ClusterState,
+  state: IndexedState,
   jobs: RecordEdit<JobRecord>,
   counters: { job: number },
   service: ServiceRecord,
@@ -152,7 +153,7 @@ export function startServiceJob(
  * A dependency on a service that never ran is left out.
  */
 export function resolveServiceDependencies(
-  state: ClusterState,
+  state: IndexedState,
   jobs: RecordEdit<JobRecord>,
   service: ServiceRecord,
   jobId: string,
@@ -167,7 +168,7 @@ export function resolveServiceDependencies(
   if (dependencies.length > 0) jobs.set(jobId, { ...job, dependencies: sortDependencies(dependencies) });
 }
 
-function latestJobOf(state: ClusterState, jobs: RecordEdit<JobRecord>, serviceId: string): string | undefined {
+function latestJobOf(state: IndexedState, jobs: RecordEdit<JobRecord>, serviceId: string): string | undefined {
   let best: number | undefined;
   for (const job of Object.values(state.jobs)) {
     if (job.serviceId === serviceId && (best === undefined || Number(job.id) > best)) best = Number(job.id);
@@ -220,12 +221,12 @@ function sortDependencies(deps: readonly JobDependency[]): JobDependency[] {
   return [...deps].sort((a, b) => (a.type !== b.type ? (a.type < b.type ? -1 : 1) : Number(a.jobId) - Number(b.jobId)));
 }
 
-function cancel(state: ClusterState, command: JobCancelCommand): ApplyOutcome {
+function cancel(state: IndexedState, command: JobCancelCommand): ApplyOutcome {
   for (const id of command.jobIds) {
     if (!Object.hasOwn(state.jobs, id)) return refuse(command, `job ${id} does not exist (see \`shoal queue\`)`);
   }
   const jobs = new RecordEdit(state.jobs);
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   for (const id of command.jobIds) cancelJob(state, jobs, tasks, id, command.reason, command.at);
   if (!jobs.changed && !tasks.changed) return ok(state);
   return ok({ ...state, jobs: jobs.result(), tasks: tasks.result() });
@@ -233,9 +234,9 @@ function cancel(state: ClusterState, command: JobCancelCommand): ApplyOutcome {
 
 /** End a job as CANCELLED and ask its unfinished tasks to stop (their outcome says why). */
 export function cancelJob(
-  state: ClusterState,
+  state: IndexedState,
   jobs: RecordEdit<JobRecord>,
-  tasks: RecordEdit<TaskRecord>,
+  tasks: TaskEdit,
   jobId: string,
   reason: string,
   at: number,
@@ -243,8 +244,8 @@ export function cancelJob(
   const job = jobs.get(jobId);
   if (job === undefined || isJobEnded(job.state)) return;
   jobs.set(jobId, { ...job, state: 'CANCELLED', reason, endedAt: at });
-  for (const task of taskIndex(state.tasks).byService.get(job.serviceId) ?? []) {
-    if (task.job?.jobId !== jobId || isTerminal(task.state)) continue;
+  for (const task of sortedById(state.tasks.ofJob(jobId))) {
+    if (isTerminal(task.state)) continue;
     tasks.set(task.id, stopTask(tasks.get(task.id) ?? task, 'CANCELLED', at));
   }
 }
@@ -272,7 +273,7 @@ function preemptedMessage(by: PreemptedBy): string {
   return `preempted by ${who} (priority ${by.priority})`;
 }
 
-function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
+function update(state: IndexedState, command: JobUpdateCommand): ApplyOutcome {
   const jobs = new RecordEdit(state.jobs);
   for (const u of command.updates) {
     const job = jobs.get(u.jobId);
@@ -308,26 +309,24 @@ function update(state: ClusterState, command: JobUpdateCommand): ApplyOutcome {
  * (and a short unit may start and end between two passes), so the job's times come from its
  * tasks, as Slurm's come from the allocation, not from when the update was proposed.
  */
-function runSpan(state: ClusterState, job: JobRecord): { start: number | undefined; end: number | undefined } {
+function runSpan(state: IndexedState, job: JobRecord): { start: number | undefined; end: number | undefined } {
   let start: number | undefined;
   let end: number | undefined;
-  for (const task of taskIndex(state.tasks).byService.get(job.serviceId) ?? []) {
-    if (task.job?.jobId !== job.id) continue;
+  for (const task of state.tasks.ofJob(job.id)) {
     if (task.startedAt !== undefined && (start === undefined || task.startedAt < start)) start = task.startedAt;
     if (task.endedAt !== undefined && (end === undefined || task.endedAt > end)) end = task.endedAt;
   }
   return { start, end };
 }
 
-function remove(state: ClusterState, command: JobRemoveCommand): ApplyOutcome {
+function remove(state: IndexedState, command: JobRemoveCommand): ApplyOutcome {
   const jobs = new RecordEdit(state.jobs);
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   const services = new RecordEdit(state.services);
-  const index = taskIndex(state.tasks);
   for (const id of command.jobIds) {
     const job = jobs.get(id);
     if (job === undefined || !isJobEnded(job.state)) continue;
-    const live = (index.byService.get(job.serviceId) ?? []).filter((t) => t.job?.jobId === id);
+    const live = sortedById(state.tasks.ofJob(id)).filter((t) => t.serviceId === job.serviceId);
     if (live.some((t) => !isTerminal(t.state))) continue; // its tasks are still stopping
     for (const t of live) tasks.delete(t.id);
     jobs.delete(id);
@@ -337,8 +336,8 @@ function remove(state: ClusterState, command: JobRemoveCommand): ApplyOutcome {
   return ok({ ...state, jobs: jobs.result(), tasks: tasks.result(), services: services.result() });
 }
 
-function preempt(state: ClusterState, command: TaskPreemptCommand): ApplyOutcome {
-  const tasks = new RecordEdit(state.tasks);
+function preempt(state: IndexedState, command: TaskPreemptCommand): ApplyOutcome {
+  const tasks = new TaskEdit(state.tasks);
   command.taskIds.forEach((id, i) => {
     const task = tasks.get(id);
     if (task === undefined || isTerminal(task.state) || task.desiredState === 'shutdown') return;
@@ -348,7 +347,7 @@ function preempt(state: ClusterState, command: TaskPreemptCommand): ApplyOutcome
   return tasks.changed ? ok({ ...state, tasks: tasks.result() }) : ok(state);
 }
 
-function setQuota(state: ClusterState, command: QuotaSetCommand): ApplyOutcome {
+function setQuota(state: IndexedState, command: QuotaSetCommand): ApplyOutcome {
   if (command.quota === null) {
     if (!Object.hasOwn(state.quotas, command.namespace)) return ok(state);
     const { [command.namespace]: _gone, ...quotas } = state.quotas;
@@ -362,7 +361,7 @@ function setQuota(state: ClusterState, command: QuotaSetCommand): ApplyOutcome {
  * reserve no CPU count as one CPU, as Slurm allocates at least one.
  */
 export function chargeUsage(
-  state: ClusterState,
+  state: IndexedState,
   usage: Record<string, UsageRecord>,
   task: TaskRecord,
   at: number,
@@ -381,7 +380,7 @@ function lookup<T>(record: Readonly<Record<string, T>>, key: string): T | undefi
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-function ok(state: ClusterState): ApplyOutcome {
+function ok(state: IndexedState): ApplyOutcome {
   return { ok: true, state };
 }
 

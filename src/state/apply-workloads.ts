@@ -11,9 +11,11 @@
  * @private
  */
 import type { ApplyOutcome } from './apply.js';
-import type { ClusterState, NodeRecord } from './model.js';
-import { taskIndex } from './queries.js';
+import type { IndexedState } from './indexed-state.js';
+import type { NodeRecord } from './model.js';
+import { sortedById } from './queries.js';
 import { RecordEdit } from './record-edit.js';
+import { TaskEdit } from './task-table.js';
 import type {
   NodeSetStatusCommand,
   ServiceScaleCommand,
@@ -31,11 +33,10 @@ import { isTerminal, taskStateRank, type ServiceRecord, type StackRecord, type T
 import { cancelJob, chargeUsage, resolveServiceDependencies, startServiceJob } from './apply-jobs.js';
 import { SUBMITTED_JOB_STACK, type JobRecord, type UsageRecord } from './jobs.js';
 
-type Tasks = RecordEdit<TaskRecord>;
 type Services = RecordEdit<ServiceRecord>;
 
 /** Apply a workload command to an initialized cluster's state. */
-export function applyWorkload(state: ClusterState, command: WorkloadCommand): ApplyOutcome {
+export function applyWorkload(state: IndexedState, command: WorkloadCommand): ApplyOutcome {
   switch (command.type) {
     case 'stack.deploy':
       return deploy(state, command);
@@ -64,12 +65,12 @@ export function applyWorkload(state: ClusterState, command: WorkloadCommand): Ap
   }
 }
 
-function deploy(state: ClusterState, command: StackDeployCommand): ApplyOutcome {
+function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome {
   const { name, at } = command;
   if (name === SUBMITTED_JOB_STACK)
     return refuse(command, `the stack name "${name}" is reserved for submitted jobs: choose another with --name`);
   const services = new RecordEdit(state.services);
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   const wanted = new Set<string>();
   for (const { name: serviceName, spec, specHash } of command.services) {
     const id = serviceId(name, serviceName);
@@ -132,7 +133,7 @@ function deploy(state: ClusterState, command: StackDeployCommand): ApplyOutcome 
  * services of one file resolve whatever their order. Returns whether any run was created.
  */
 function startJobRuns(
-  state: ClusterState,
+  state: IndexedState,
   services: Services,
   jobs: RecordEdit<JobRecord>,
   counters: { job: number },
@@ -150,12 +151,12 @@ function startJobRuns(
   return started.length > 0;
 }
 
-function removeStack(state: ClusterState, command: StackRemoveCommand): ApplyOutcome {
+function removeStack(state: IndexedState, command: StackRemoveCommand): ApplyOutcome {
   const stack = lookup(state.stacks, command.name);
   if (stack === undefined)
     return refuse(command, `stack ${command.name} is not deployed: check the name with \`shoal stack ls\``);
   const services = new RecordEdit(state.services);
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   const jobs = new RecordEdit(state.jobs);
   for (const id of stack.services) removeService(services, tasks, state, id, command.at, jobs);
   const { [command.name]: _removed, ...stacks } = state.stacks;
@@ -168,8 +169,8 @@ function removeStack(state: ClusterState, command: StackRemoveCommand): ApplyOut
  */
 function removeService(
   services: Services,
-  tasks: Tasks,
-  state: ClusterState,
+  tasks: TaskEdit,
+  state: IndexedState,
   id: string,
   at: number,
   jobs: RecordEdit<JobRecord>,
@@ -178,13 +179,13 @@ function removeService(
   for (const job of Object.values(state.jobs)) {
     if (job.serviceId === id) cancelJob(state, jobs, tasks, job.id, 'its service was removed', at);
   }
-  for (const original of taskIndex(state.tasks).byService.get(id) ?? []) {
+  for (const original of sortedById(state.tasks.ofService(id))) {
     const task = tasks.get(original.id) ?? original; // cancelJob may have changed it already
     if (!isTerminal(task.state) && task.desiredState !== 'shutdown') tasks.set(task.id, shutDown(task, at));
   }
 }
 
-function scale(state: ClusterState, command: ServiceScaleCommand): ApplyOutcome {
+function scale(state: IndexedState, command: ServiceScaleCommand): ApplyOutcome {
   const service = lookup(state.services, command.serviceId);
   if (service === undefined) return refuse(command, unknownService(command.serviceId));
   if (service.spec.kind !== 'replicated') {
@@ -199,15 +200,14 @@ function scale(state: ClusterState, command: ServiceScaleCommand): ApplyOutcome 
   return ok({ ...state, services: services.result() });
 }
 
-function create(state: ClusterState, command: TaskCreateCommand): ApplyOutcome {
+function create(state: IndexedState, command: TaskCreateCommand): ApplyOutcome {
   // All or nothing, checked first: an orchestrator retries the whole batch from fresh state.
   for (const t of command.tasks) {
-    if (Object.hasOwn(state.tasks, t.id))
-      return refuse(command, `task ${t.id} exists already: task ids are never reused`);
+    if (state.tasks.has(t.id)) return refuse(command, `task ${t.id} exists already: task ids are never reused`);
     if (!Object.hasOwn(state.services, t.serviceId))
       return refuse(command, `task ${t.id}: ${unknownService(t.serviceId)}`);
   }
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   for (const t of command.tasks) {
     tasks.set(t.id, {
       id: t.id,
@@ -231,8 +231,8 @@ function create(state: ClusterState, command: TaskCreateCommand): ApplyOutcome {
   return ok({ ...state, tasks: tasks.result() });
 }
 
-function assign(state: ClusterState, command: TaskAssignCommand): ApplyOutcome {
-  const tasks = new RecordEdit(state.tasks);
+function assign(state: IndexedState, command: TaskAssignCommand): ApplyOutcome {
+  const tasks = new TaskEdit(state.tasks);
   let generation = state.counters.assignment;
   // In the command's order: the scheduler's order decides which generation each task gets.
   for (const a of command.assignments) {
@@ -262,7 +262,7 @@ function hasGpus(node: NodeRecord, gpus: readonly string[]): boolean {
   return gpus.every((uuid) => node.resources.gpus.some((g) => g.uuid === uuid));
 }
 
-function desire(state: ClusterState, command: TaskDesireCommand): ApplyOutcome {
+function desire(state: IndexedState, command: TaskDesireCommand): ApplyOutcome {
   return edit(state, command.taskIds, (task) =>
     // shutdown → running never: a task that was let go is replaced by a new one, not revived.
     task.desiredState === command.desiredState || task.desiredState === 'shutdown'
@@ -283,7 +283,7 @@ function shutDown(task: TaskRecord, at: number): TaskRecord {
   return { ...stopping, state: 'shutdown', message: 'stopped before it was scheduled', endedAt: at };
 }
 
-function report(state: ClusterState, command: TaskReportCommand): ApplyOutcome {
+function report(state: IndexedState, command: TaskReportCommand): ApplyOutcome {
   const { nodeId, at } = command;
   const usage = { ...state.usage };
   const outcome = edit(state, command.reports, (task, r) => {
@@ -325,14 +325,14 @@ function sameUsage(a: Readonly<Record<string, UsageRecord>>, b: Readonly<Record<
   return Object.keys(b).every((k) => a[k] === b[k]);
 }
 
-function setStatus(state: ClusterState, command: NodeSetStatusCommand): ApplyOutcome {
+function setStatus(state: IndexedState, command: NodeSetStatusCommand): ApplyOutcome {
   const node = lookup(state.nodes, command.id);
   if (node === undefined) return refuse(command, `node ${command.id} is not a member of the cluster`);
   const nodes =
     node.status === command.status
       ? state.nodes
       : { ...state.nodes, [node.id]: { ...node, status: command.status, statusChangedAt: command.at } };
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   const usage = { ...state.usage };
   if (command.status === 'down') orphanTasks(state, tasks, node.id, 'node down', command.at, usage);
   if (nodes === state.nodes && !tasks.changed) return ok(state);
@@ -344,14 +344,14 @@ function setStatus(state: ClusterState, command: NodeSetStatusCommand): ApplyOut
  * replacements with new ids, and if the node comes back its runtime stops the old containers.
  */
 export function orphanTasks(
-  state: ClusterState,
-  tasks: Tasks,
+  state: IndexedState,
+  tasks: TaskEdit,
   nodeId: string,
   message: string,
   at: number,
   usage?: Record<string, UsageRecord>,
 ): void {
-  for (const task of taskIndex(state.tasks).byNode.get(nodeId) ?? []) {
+  for (const task of sortedById(state.tasks.onNode(nodeId))) {
     if (isTerminal(task.state)) continue;
     const orphaned: TaskRecord = { ...task, state: 'orphaned', desiredState: 'shutdown', message, updatedAt: at };
     // A job unit lost with its node ends NODE_FAIL; the job controller requeues it or fails it.
@@ -365,8 +365,8 @@ export function orphanTasks(
   }
 }
 
-function removeTasks(state: ClusterState, command: TaskRemoveCommand): ApplyOutcome {
-  const tasks = new RecordEdit(state.tasks);
+function removeTasks(state: IndexedState, command: TaskRemoveCommand): ApplyOutcome {
+  const tasks = new TaskEdit(state.tasks);
   for (const id of command.taskIds) {
     const task = tasks.get(id);
     if (task !== undefined && isTerminal(task.state)) tasks.delete(id);
@@ -379,11 +379,11 @@ function removeTasks(state: ClusterState, command: TaskRemoveCommand): ApplyOutc
  * change returning the task itself means "nothing to do" for that item.
  */
 function edit<I>(
-  state: ClusterState,
+  state: IndexedState,
   items: readonly I[],
   change: (task: TaskRecord, item: I) => TaskRecord,
 ): ApplyOutcome {
-  const tasks = new RecordEdit(state.tasks);
+  const tasks = new TaskEdit(state.tasks);
   for (const item of items) {
     const id = typeof item === 'string' ? item : (item as { taskId: string }).taskId;
     const task = tasks.get(id);
@@ -402,7 +402,7 @@ function unknownService(id: string): string {
   return `service ${id} does not exist: check the id with \`shoal service ls\``;
 }
 
-function ok(state: ClusterState): ApplyOutcome {
+function ok(state: IndexedState): ApplyOutcome {
   return { ok: true, state };
 }
 

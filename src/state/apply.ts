@@ -14,25 +14,20 @@ import type {
 import { applyJobCommand } from './apply-jobs.js';
 import { applyWorkload, orphanTasks } from './apply-workloads.js';
 import { FieldIssue } from './check.js';
-import { RecordEdit } from './record-edit.js';
-import {
-  checkSettingsConsistent,
-  deepFreeze,
-  type ClusterSettings,
-  type ClusterState,
-  type NodeRecord,
-} from './model.js';
+import type { IndexedState } from './indexed-state.js';
+import { TaskEdit } from './task-table.js';
+import { checkSettingsConsistent, deepFreeze, type ClusterSettings, type NodeRecord } from './model.js';
 
 export type ApplyOutcome =
-  { readonly ok: true; readonly state: ClusterState } | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly state: IndexedState } | { readonly ok: false; readonly error: string };
 
 /**
  * Apply `command` to `state`.
  * @example
- * const outcome = applyCommand(emptyState(), initCommand);
+ * const outcome = applyCommand(emptyIndexedState(), initCommand);
  * if (outcome.ok) state = outcome.state;
  */
-export function applyCommand(state: ClusterState, command: Command): ApplyOutcome {
+export function applyCommand(state: IndexedState, command: Command): ApplyOutcome {
   if (command.type === 'cluster.init') {
     if (state.cluster !== null) {
       return refuse(command, `the cluster is already initialized as ${state.cluster.name} (${state.cluster.id})`);
@@ -72,7 +67,7 @@ export function applyCommand(state: ClusterState, command: Command): ApplyOutcom
         [command.id]: { id: command.id, hostname: node.hostname, revokedAt: command.at },
       };
       // Like a node going down: its tasks are replaced elsewhere, and fenced off if it returns.
-      const tasks = new RecordEdit(state.tasks);
+      const tasks = new TaskEdit(state.tasks);
       orphanTasks(state, tasks, command.id, 'node removed', command.at);
       return done({ ...state, nodes, revoked, tasks: tasks.result() });
     }
@@ -107,7 +102,7 @@ export function applyCommand(state: ClusterState, command: Command): ApplyOutcom
   }
 }
 
-function register(state: ClusterState, command: NodeRegisterCommand): ApplyOutcome {
+function register(state: IndexedState, command: NodeRegisterCommand): ApplyOutcome {
   if (state.revoked[command.id] !== undefined) {
     return refuse(
       command,
@@ -155,7 +150,7 @@ function relabel(labels: Readonly<Record<string, string>>, command: NodeLabelsCo
   return next;
 }
 
-function setSettings(state: ClusterState, command: SettingsSetCommand): ApplyOutcome {
+function setSettings(state: IndexedState, command: SettingsSetCommand): ApplyOutcome {
   const settings: ClusterSettings = {
     targetVoters: command.targetVoters ?? state.settings.targetVoters,
     nodeDownGraceMs: command.nodeDownGraceMs ?? state.settings.nodeDownGraceMs,
@@ -172,7 +167,7 @@ function setSettings(state: ClusterState, command: SettingsSetCommand): ApplyOut
 
 /** Apply `change` to the node the command names, refusing when it is not a member. */
 function withNode(
-  state: ClusterState,
+  state: IndexedState,
   command: Command & { readonly id: string },
   change: (node: NodeRecord) => NodeRecord,
 ): ApplyOutcome {
@@ -181,13 +176,13 @@ function withNode(
   return done({ ...state, nodes: { ...state.nodes, [command.id]: change(node) } });
 }
 
-function missing(state: ClusterState, id: string): string {
+function missing(state: IndexedState, id: string): string {
   return state.revoked[id] !== undefined
     ? `node ${id} was removed from the cluster (revoked)`
     : `node ${id} is not a member of the cluster: check the id with \`shoal node ls\``;
 }
 
-function done(state: ClusterState): ApplyOutcome {
+function done(state: IndexedState): ApplyOutcome {
   return { ok: true, state: deepFreeze(state) };
 }
 

@@ -40,11 +40,20 @@ function fail(path: string, detail: string): never {
   throw new FieldIssue(path, detail);
 }
 
-/** Whether `value` is a plain object (what a CBOR map with text keys decodes to). */
+/**
+ * Whether `value` is a plain object (what a CBOR map with text keys decodes to). Any realm's
+ * `Object.prototype` counts: a worker thread's message, or a vm context's object, is built on
+ * another one (its own prototype is null-prototyped too; a class instance's is not).
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return true;
+  return (
+    typeof proto === 'object' &&
+    Object.getPrototypeOf(proto) === null &&
+    Object.prototype.toString.call(value) === '[object Object]'
+  );
 }
 
 /** A plain object whose keys are all in `allowed` (and all `required` ones present). */

@@ -12,9 +12,10 @@ import type { StateMachine } from '../raft/interfaces.js';
 import { applyCommand } from './apply.js';
 import { decodeCommand, type Command, type CommandType } from './commands.js';
 import { RequestLedger } from './request-ledger.js';
+import { ChangeTracker, type ChangeSet, type TakeOptions } from './changes.js';
 import { InvalidCommandError } from './errors.js';
+import { emptyIndexedState, plainState, type IndexedState } from './indexed-state.js';
 import {
-  emptyState,
   type ClusterInfo,
   type ClusterSettings,
   type ClusterState,
@@ -33,7 +34,7 @@ import {
   listTasksOfService,
   listTasksOnNode,
 } from './queries.js';
-import { decodeState, encodeState } from './snapshot.js';
+import { decodeIndexedState, encodeState } from './snapshot.js';
 import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 export type { ClusterState } from './model.js';
@@ -69,9 +70,10 @@ export type ApplyResult =
  * machine.node(peerId)?.availability; // 'active'
  */
 export class ClusterStateMachine implements StateMachine<ApplyResult> {
-  #state: ClusterState = emptyState();
+  #state: IndexedState = emptyIndexedState();
   #applied = 0;
   #requests = new RequestLedger();
+  readonly #changes = new ChangeTracker();
 
   /** The index of the last entry applied (or restored from a snapshot). */
   get appliedIndex(): number {
@@ -138,6 +140,7 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
     }
     if (!outcome.ok) return { ok: false, index, reason: 'refused', error: outcome.error };
     const before = this.#state.counters.job;
+    this.#changes.record(this.#state, outcome.state);
     this.#state = outcome.state;
     const created = this.#state.counters.job;
     return created === before
@@ -147,6 +150,7 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
 
   /** The whole state, the request ids remembered and the applied index, in canonical CBOR. */
   snapshot(): Uint8Array {
+    // From the table: the bytes of the plain state, without building it (snapshots are rare).
     return encodeState(this.#state, this.#applied, this.#requests);
   }
 
@@ -156,15 +160,51 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
    * another index; the current state is then kept.
    */
   restore(data: Uint8Array, index: number): void {
-    const { state, appliedIndex, requests } = decodeState(data, index);
+    // The indexes are derived, never in a snapshot: built here, in bulk.
+    const { state, appliedIndex, requests } = decodeIndexedState(data, index);
     this.#state = state;
     this.#applied = appliedIndex;
     this.#requests = requests;
+    this.#changes.markFull();
   }
 
-  /** The whole state. Deeply frozen, and never changed in place: keep it as a consistent view. */
+  /**
+   * The whole state with its tasks as a plain record. Deeply frozen, and never changed in place:
+   * keep it as a consistent view. The record is built on the first call for a state version
+   * (O(tasks)); readers that can, use {@link view}.
+   */
   state(): ClusterState {
+    return plainState(this.#state);
+  }
+
+  /**
+   * The whole state with its tasks indexed (see indexed-state.ts): what the leader's controllers
+   * read. Deeply frozen, never changed in place, O(1).
+   */
+  view(): IndexedState {
     return this.#state;
+  }
+
+  /**
+   * What the commands applied since the last call touched, for a controller pass that
+   * reconciles only that. The first call (and the first after a restore, or after more changes
+   * than are worth listing) says `full: true`. Tracking starts with the first call, so a node that
+   * never asks pays nothing for it. With `options`, the set is also full on a schedule (every
+   * few seconds, and on the first take after taking office): the controllers' safety net.
+   * @example
+   * const changes = machine.takeChanges({ now: Date.now(), fullEveryMs: 5000, fullIfBefore: leaderSince });
+   * reconcileWorkloads({ state: machine.view(), changes, now, newId });
+   */
+  takeChanges(options?: TakeOptions): ChangeSet {
+    return this.#changes.take(options);
+  }
+
+  /**
+   * Make the next {@link takeChanges} full: what was taken was not acted on in full (a command
+   * of the pass was refused or timed out).
+   */
+  resetChanges(): void {
+    this.#changes.markFull();
   }
 
   /** The cluster's id, name and creation time, or null before `cluster.init`. */

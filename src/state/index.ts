@@ -89,11 +89,23 @@ export {
   listTasks,
   listTasksOfService,
   listTasksOnNode,
+  sortedById,
   taskIndex,
   type TaskIndex,
 } from './queries.js';
 export { applyCommand, type ApplyOutcome } from './apply.js';
-export { SNAPSHOT_FORMAT, decodeState, encodeState } from './snapshot.js';
+export {
+  emptyIndexedState,
+  indexState,
+  isIndexed,
+  plainState,
+  tableOf,
+  type IndexedState,
+  type TaskMap,
+} from './indexed-state.js';
+export { TaskEdit, TaskTable, isPlaced, isWaiting, type TaskGroup } from './task-table.js';
+export { ChangeTracker, FULL_CHANGES, type ChangeSet, type TakeOptions } from './changes.js';
+export { SNAPSHOT_FORMAT, decodeIndexedState, decodeState, encodeState } from './snapshot.js';
 export { ClusterStateMachine, type ApplyResult } from './cluster-state.js';
 export * from './jobs.js';
 export type * from './job-commands.js';

@@ -1,7 +1,8 @@
 /**
- * Copy-on-write edits of one frozen record map. The state is immutable, so changing one task
- * copies the task map; a batch command makes all its changes through one `RecordEdit`, so the
- * map is copied once however many records change, and not at all when none does.
+ * Copy-on-write edits of one frozen record map (services, jobs): changing one record copies the
+ * map; a batch command makes all its changes through one `RecordEdit`, so the map is copied once
+ * however many records change, and not at all when none does. Tasks, which are many, live in a
+ * persistent `TaskTable` instead (task-table.ts), edited through `TaskEdit`.
  * @module
  * @private
  */
@@ -10,9 +11,9 @@ import { deepFreeze } from './model.js';
 /**
  * Edits of `base`, which is never changed.
  * @example
- * const tasks = new RecordEdit(state.tasks);
- * tasks.set(id, { ...tasks.get(id)!, desiredState: 'shutdown' });
- * const next = tasks.changed ? { ...state, tasks: tasks.result() } : state;
+ * const services = new RecordEdit(state.services);
+ * services.set(id, { ...services.get(id)!, replicas: 3 });
+ * const next = services.changed ? { ...state, services: services.result() } : state;
  */
 export class RecordEdit<T> {
   readonly #base: Readonly<Record<string, T>>;

@@ -6,11 +6,14 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { fingerprint } from '../security/join-token.js';
-import { canonicalize } from './canonical.js';
+import { canonicalRecord, canonicalize } from './canonical.js';
 import { FieldIssue, at, fail, integer, isPlainObject, map, object, show } from './check.js';
 import { InvalidSnapshotError } from './errors.js';
 import { checkBatch } from './job-snapshot.js';
+import { isIndexed, type IndexedState } from './indexed-state.js';
 import { RequestLedger } from './request-ledger.js';
+import { TaskTable } from './task-table.js';
+import type { TaskRecord } from './workloads.js';
 import { checkWorkloads } from './workload-snapshot.js';
 import {
   STATE_VERSION,
@@ -48,22 +51,39 @@ const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Ar
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 /**
- * Encode `state` as applied up to `appliedIndex`.
- * @example const data = encodeState(machine.state(), machine.appliedIndex);
+ * Encode `state` as applied up to `appliedIndex`. An indexed state (`ClusterStateMachine.view()`)
+ * encodes to the same bytes as its plain form, without building that form first: the tasks go
+ * from the table straight into the canonical copy.
+ * @example const data = encodeState(machine.view(), machine.appliedIndex);
  */
 export function encodeState(
-  state: ClusterState,
+  state: ClusterState | IndexedState,
   appliedIndex: number,
   requests: RequestLedger = new RequestLedger(),
 ): Uint8Array {
+  const table = isIndexed(state) ? state.tasks : null;
   const envelope = {
     format: SNAPSHOT_FORMAT,
     version: STATE_VERSION,
     appliedIndex,
-    state,
+    state: table === null ? state : { ...state, tasks: {} },
     ...(requests.size > 0 ? { requests: requests.toSnapshot() } : {}),
   };
-  return new Uint8Array(encoder.encode(canonicalize(envelope)));
+  const canonical = canonicalize(envelope) as { state: { tasks: object } };
+  if (table !== null) {
+    // Depth 2: envelope, state, tasks (the one of canonicalize's own walk). Same key, same place.
+    // Sorting the ids (plain strings) and looking each up costs less than sorting the records.
+    const ids = table.ids().sort();
+    canonical.state.tasks = canonicalRecord(ids, (id) => table.get(id), 2);
+  }
+  return new Uint8Array(encoder.encode(canonical));
+}
+
+/** A decoded snapshot, checked; its tasks as a list sorted by id. */
+interface Checked {
+  readonly state: Omit<ClusterState, 'tasks'> & { readonly tasks: TaskRecord[] };
+  readonly appliedIndex: number;
+  readonly requests: RequestLedger;
 }
 
 /**
@@ -77,6 +97,26 @@ export function decodeState(
   data: Uint8Array,
   expectedIndex?: number,
 ): { state: ClusterState; appliedIndex: number; requests: RequestLedger } {
+  const { state, appliedIndex, requests } = decodeChecked(data, expectedIndex);
+  const tasks: Record<string, TaskRecord> = {};
+  for (const task of state.tasks) tasks[task.id] = task;
+  return { state: deepFreeze({ ...state, tasks }), appliedIndex, requests };
+}
+
+/**
+ * {@link decodeState} into the form apply keeps (a restore): the task table and its indexes
+ * built in bulk from the checked list, with no plain task record in between.
+ * @throws {InvalidSnapshotError} as {@link decodeState}.
+ */
+export function decodeIndexedState(
+  data: Uint8Array,
+  expectedIndex?: number,
+): { state: IndexedState; appliedIndex: number; requests: RequestLedger } {
+  const { state, appliedIndex, requests } = decodeChecked(data, expectedIndex);
+  return { state: deepFreeze({ ...state, tasks: TaskTable.from(state.tasks) }), appliedIndex, requests };
+}
+
+function decodeChecked(data: Uint8Array, expectedIndex: number | undefined): Checked {
   let raw: unknown;
   try {
     raw = decoder.decode(data);
@@ -109,18 +149,14 @@ export function decodeState(
     }
     const requests =
       envelope.requests === undefined ? new RequestLedger() : RequestLedger.fromSnapshot(envelope.requests, 'requests');
-    return {
-      state: deepFreeze(checkState(envelope.state, 'state')),
-      appliedIndex: expectedIndex ?? appliedIndex,
-      requests,
-    };
+    return { state: checkState(envelope.state, 'state'), appliedIndex: expectedIndex ?? appliedIndex, requests };
   } catch (error) {
     if (error instanceof FieldIssue) throw new InvalidSnapshotError(error.path, error.detail);
     throw error;
   }
 }
 
-function checkState(v: unknown, path: string): ClusterState {
+function checkState(v: unknown, path: string): Checked['state'] {
   const s = object(v, path, [
     'version',
     'cluster',

@@ -5,7 +5,7 @@
  * @module
  * @private
  */
-import { at, fail, integer, list, map, object, show, unique } from './check.js';
+import { at, fail, integer, isPlainObject, list, map, object, show, unique } from './check.js';
 import { checkPeerId, checkTime, type ClusterCounters } from './model.js';
 import {
   checkContainerId,
@@ -29,6 +29,8 @@ import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 const MAX_RECORDS = 1_000_000;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** The workload maps and counters of a snapshot's state object `s`, checked. */
 export function checkWorkloads(
   s: Record<string, unknown>,
@@ -36,17 +38,18 @@ export function checkWorkloads(
 ): {
   stacks: Record<string, StackRecord>;
   services: Record<string, ServiceRecord>;
-  tasks: Record<string, TaskRecord>;
+  /** Sorted by id (a snapshot's task map, checked, as a list: the caller files it as it needs). */
+  tasks: TaskRecord[];
   counters: ClusterCounters;
 } {
   const stacks = map(s.stacks, at(path, 'stacks'), MAX_RECORDS, checkStackName, checkStack);
   const services = map(s.services, at(path, 'services'), MAX_RECORDS, checkServiceId, checkService);
-  const tasks = map(s.tasks, at(path, 'tasks'), MAX_RECORDS, checkTaskId, checkTask);
   const c = object(s.counters, at(path, 'counters'), ['assignment', 'job']);
   const counters = {
     assignment: integer(c.assignment, at(at(path, 'counters'), 'assignment'), 0),
     job: integer(c.job, at(at(path, 'counters'), 'job'), 0),
   };
+  const tasks = checkTasks(s.tasks, at(path, 'tasks'), counters.assignment);
 
   for (const [name, stack] of Object.entries(stacks)) {
     const where = at(at(path, 'stacks'), name);
@@ -65,13 +68,30 @@ export function checkWorkloads(
     if (service.stack !== SUBMITTED_JOB_STACK && !stacks[service.stack]?.services.includes(id))
       fail(at(where, 'stack'), `stack ${show(service.stack)} does not list it`);
   }
-  for (const [id, task] of Object.entries(tasks)) {
-    const where = at(at(path, 'tasks'), id);
-    if (task.id !== id) fail(at(where, 'id'), `does not match the key it is filed under, got ${show(task.id)}`);
-    if (task.generation > counters.assignment)
-      fail(at(where, 'generation'), `is above the assignment counter (${counters.assignment}), got ${task.generation}`);
-  }
   return { stacks, services, tasks, counters };
+}
+
+/**
+ * The task map, as a list sorted by id: like `map` with each task's id and generation checked against its key and the
+ * counter in the same pass (the largest part of a snapshot: one walk, no list of entries).
+ */
+function checkTasks(v: unknown, path: string, assignments: number): TaskRecord[] {
+  if (!isPlainObject(v)) fail(path, `expected an object, got ${show(v)}`);
+  const keys = Object.keys(v);
+  if (keys.length > MAX_RECORDS) fail(path, `expected at most ${MAX_RECORDS} entries, got ${keys.length}`);
+  const out: TaskRecord[] = [];
+  for (const id of keys.sort()) {
+    const where = at(path, id);
+    // Assignment of "__proto__" would set the prototype instead of a key.
+    if (id === '__proto__') fail(where, 'is not allowed as a key');
+    checkTaskId(id, where);
+    const task = checkTask(v[id], where);
+    if (task.id !== id) fail(at(where, 'id'), `does not match the key it is filed under, got ${show(task.id)}`);
+    if (task.generation > assignments)
+      fail(at(where, 'generation'), `is above the assignment counter (${assignments}), got ${task.generation}`);
+    out.push(task);
+  }
+  return out;
 }
 
 function checkStack(v: unknown, path: string): StackRecord {
@@ -137,7 +157,7 @@ const TASK_OPTIONAL = ['job', 'startedAt', 'endedAt', 'outcome', 'stopReason', '
 function checkTask(v: unknown, path: string): TaskRecord {
   // nodeId, exitCode and containerId may be null, which `object` would count as present: fine.
   const t = object(v, path, [...TASK_FIELDS, ...TASK_OPTIONAL], TASK_FIELDS);
-  const task: TaskRecord = {
+  const task: Mutable<TaskRecord> = {
     id: checkTaskId(t.id, at(path, 'id')),
     serviceId: checkServiceId(t.serviceId, at(path, 'serviceId')),
     slot: integer(t.slot, at(path, 'slot'), 0, 1_000_000),
@@ -154,13 +174,12 @@ function checkTask(v: unknown, path: string): TaskRecord {
     createdAt: checkTime(t.createdAt, at(path, 'createdAt')),
     updatedAt: checkTime(t.updatedAt, at(path, 'updatedAt')),
   };
-  return {
-    ...task,
-    ...(t.job === undefined ? {} : { job: checkTaskJobRef(t.job, at(path, 'job')) }),
-    ...(t.startedAt === undefined ? {} : { startedAt: checkTime(t.startedAt, at(path, 'startedAt')) }),
-    ...(t.endedAt === undefined ? {} : { endedAt: checkTime(t.endedAt, at(path, 'endedAt')) }),
-    ...(t.outcome === undefined ? {} : { outcome: checkOutcome(t.outcome, at(path, 'outcome')) }),
-    ...(t.stopReason === undefined ? {} : { stopReason: checkTaskMessage(t.stopReason, at(path, 'stopReason')) }),
-    ...(t.usage === undefined ? {} : { usage: checkUsage(t.usage, at(path, 'usage')) }),
-  };
+  // Set in place rather than spread into a second object: a snapshot holds many tasks.
+  if (t.job !== undefined) task.job = checkTaskJobRef(t.job, at(path, 'job'));
+  if (t.startedAt !== undefined) task.startedAt = checkTime(t.startedAt, at(path, 'startedAt'));
+  if (t.endedAt !== undefined) task.endedAt = checkTime(t.endedAt, at(path, 'endedAt'));
+  if (t.outcome !== undefined) task.outcome = checkOutcome(t.outcome, at(path, 'outcome'));
+  if (t.stopReason !== undefined) task.stopReason = checkTaskMessage(t.stopReason, at(path, 'stopReason'));
+  if (t.usage !== undefined) task.usage = checkUsage(t.usage, at(path, 'usage'));
+  return task;
 }

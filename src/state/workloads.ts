@@ -40,8 +40,11 @@ export type TaskState = (typeof TASK_STATES)[number];
 
 /** The rank of a state: reports may only increase it. */
 export function taskStateRank(state: TaskState): number {
-  return TASK_STATES.indexOf(state);
+  return RANKS.get(state)!;
 }
+
+// A lookup, not indexOf: apply and every controller pass ask for ranks per task.
+const RANKS: ReadonlyMap<TaskState, number> = new Map(TASK_STATES.map((s, i) => [s, i]));
 
 export function isTerminal(state: TaskState): boolean {
   return taskStateRank(state) >= taskStateRank('complete');

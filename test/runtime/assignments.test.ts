@@ -1,4 +1,7 @@
+import { jest } from '@jest/globals';
 import { assignmentsFor } from '../../src/runtime/index.js';
+import { PersistentMap } from '../../src/state/persistent-map.js';
+import { TaskTable } from '../../src/state/index.js';
 import type { ServiceRecord } from '../../src/state/workloads.js';
 import { BASE_SPEC, task } from './fixtures.js';
 
@@ -30,5 +33,31 @@ describe('assignmentsFor()', () => {
       ['e', null],
     ]);
     expect(out[0]!.service).toEqual({ id: 'app_web', stack: 'app', name: 'web', version: 3, spec: BASE_SPEC });
+  });
+
+  it('assignmentsFor() of a task table reads only this node’s tasks, and none again while they are unchanged', () => {
+    const NODES = 100;
+    const records = Array.from({ length: 20_000 }, (_, i) =>
+      task({ id: `t${String(i).padStart(5, '0')}`, nodeId: `n${i % NODES}`, slot: i }),
+    );
+    const table = TaskTable.from(records);
+    const services = { app_web: service };
+    const read = jest.spyOn(PersistentMap.prototype, 'values');
+    const scanAll = jest.spyOn(TaskTable.prototype, 'values');
+    try {
+      const tasksRead = (): number => read.mock.results.reduce((n, r) => n + (r.value as unknown[]).length, 0);
+      const out = assignmentsFor('n7', { tasks: table, services });
+      expect(out.map((a) => a.task.id)).toEqual(records.filter((t) => t.nodeId === 'n7').map((t) => t.id));
+      expect(tasksRead()).toBe(200); // of 20,000
+      // A change on another node: n7's group is the same trie, its sorted list is reused.
+      read.mockClear();
+      const next = table.set({ ...records[1]!, state: 'failed' });
+      expect(assignmentsFor('n7', { tasks: next, services })).toEqual(out);
+      expect(tasksRead()).toBe(0);
+      expect(scanAll).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+      scanAll.mockRestore();
+    }
   });
 });

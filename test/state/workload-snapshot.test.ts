@@ -1,5 +1,12 @@
 import { decode, encode } from 'cbor-x';
-import { ClusterStateMachine, InvalidSnapshotError, decodeState } from '../../src/state/index.js';
+import {
+  ClusterStateMachine,
+  InvalidSnapshotError,
+  decodeIndexedState,
+  decodeState,
+  encodeState,
+  plainState,
+} from '../../src/state/index.js';
 import { T0, peerId } from './helpers.js';
 import { applyAll, reportOf, running } from './workload-helpers.js';
 
@@ -33,6 +40,23 @@ describe('snapshots with workloads', () => {
     expect(restored.tasksOnNode(peerId(2))).toEqual(machine.tasksOnNode(peerId(2)));
     expect(restored.servicesOfStack('web')).toEqual(machine.servicesOfStack('web'));
     expect(restored.snapshot()).toEqual(machine.snapshot());
+  });
+
+  it('encodeState() of the indexed state gives the bytes of the plain state (no record built)', () => {
+    const machine = busy();
+    const view = machine.view();
+    expect(encodeState(view, 9)).toEqual(encodeState(plainState(view), 9));
+    expect(machine.snapshot()).toEqual(encodeState(machine.state(), machine.appliedIndex));
+  });
+
+  it('decodeIndexedState() builds the table the plain decode would index, frozen', () => {
+    const machine = busy();
+    const bytes = machine.snapshot();
+    const { state } = decodeIndexedState(bytes, machine.appliedIndex);
+    expect(plainState(state)).toEqual(decodeState(bytes).state);
+    expect(state.tasks.onNode(peerId(2)).size).toBe(machine.tasksOnNode(peerId(2)).length);
+    expect(Object.isFrozen(state.tasks.get('web-api-1'))).toBe(true);
+    expect(Object.isFrozen(state.nodes[peerId(1)])).toBe(true);
   });
 
   it.each<[string, (s: Fields) => void, RegExp]>([

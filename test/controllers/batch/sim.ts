@@ -9,6 +9,7 @@
  */
 import {
   reconcileWorkloads,
+  type IdGenerator,
   type JobHistoryLimits,
   type WorkloadCommandInput,
 } from '../../../src/controllers/index.js';
@@ -16,10 +17,14 @@ import { hashService, parseStackOrThrow, type ServiceSpec, type StackSpec } from
 import { applyCommand } from '../../../src/state/apply.js';
 import type { JobDependency, JobRecord, TaskOutcome } from '../../../src/state/jobs.js';
 import {
-  emptyState,
+  ChangeTracker,
+  emptyIndexedState,
   isTerminal,
+  plainState,
   validateCommand,
+  type ChangeSet,
   type ClusterState,
+  type IndexedState,
   type Command,
   type CommandInput,
   type TaskRecord,
@@ -110,7 +115,9 @@ export function stackOf(yaml: string, name: string): StackSpec {
 
 export class BatchSim {
   now = T0;
-  state: ClusterState = emptyState();
+  #view: IndexedState = emptyIndexedState();
+  /** What the commands applied since the last {@link takeChanges} touched. */
+  readonly #changes = new ChangeTracker();
   readonly nodeIds: string[] = [];
   /** Every command applied, in order (for traces in failure messages). */
   readonly log: Command[] = [];
@@ -150,12 +157,37 @@ export class BatchSim {
     });
   }
 
+  /** The state with its tasks as a plain record (built once per version). */
+  get state(): ClusterState {
+    return plainState(this.#view);
+  }
+
+  /** The state as the leader's controllers read it (tasks indexed). */
+  get view(): IndexedState {
+    return this.#view;
+  }
+
+  /** What changed since the last call (the first call: `full`), as the leader takes it. */
+  takeChanges(): ChangeSet {
+    return this.#changes.take();
+  }
+
+  /** The next {@link takeChanges} is full (the pass that took them acted on none). */
+  resetChanges(): void {
+    this.#changes.markFull();
+  }
+
+  #set(state: IndexedState): void {
+    this.#changes.record(this.#view, state);
+    this.#view = state;
+  }
+
   /** Apply a full command; throws (failing the test) when it is invalid or refused. */
   applyCommand(command: Command): ClusterState {
     const valid = validateCommand(command);
-    const outcome = applyCommand(this.state, valid);
+    const outcome = applyCommand(this.#view, valid);
     if (!outcome.ok) throw new Error(`${command.type} refused at t+${this.now - T0}ms: ${outcome.error}`);
-    this.state = outcome.state;
+    this.#set(outcome.state);
     this.log.push(valid);
     return this.state;
   }
@@ -167,20 +199,23 @@ export class BatchSim {
 
   /** Apply, returning the refusal instead of throwing. */
   tryApply(input: CommandInput | WorkloadCommandInput): { ok: true } | { ok: false; error: string } {
-    const outcome = applyCommand(this.state, validateCommand({ ...input, v: 1, at: this.now }));
+    const outcome = applyCommand(this.#view, validateCommand({ ...input, v: 1, at: this.now }));
     if (!outcome.ok) return outcome;
-    this.state = outcome.state;
+    this.#set(outcome.state);
     return { ok: true };
   }
 
   readonly newId = (): string => `t${++this.#ids}`;
 
-  /** What the leader would propose now (nothing applied). */
-  plan(): WorkloadCommandInput[] {
+  /**
+   * What the leader would propose now (nothing applied): a full pass, or one scoped by `changes`.
+   */
+  plan(o: { changes?: ChangeSet; newId?: IdGenerator } = {}): WorkloadCommandInput[] {
     return reconcileWorkloads({
-      state: this.state,
+      state: this.#view,
       now: this.now,
-      newId: this.newId,
+      newId: o.newId ?? this.newId,
+      ...(o.changes === undefined ? {} : { changes: o.changes }),
       health: { lastHeartbeat: this.#heartbeats, leaderSince: this.#leaderSince, graceMs: this.#graceMs },
       ...(this.#jobHistory === undefined ? {} : { jobHistory: this.#jobHistory }),
     });
@@ -318,13 +353,18 @@ export class BatchSim {
       this.leaderChange();
     }
     this.runtimes();
-    for (const id of this.nodeIds) if (!this.#dead.has(id)) this.#heartbeats.set(id, this.now);
+    this.heartbeat();
     for (const jobId of Object.keys(this.state.jobs)) {
       const live = this.liveTasksOf(jobId).length;
       this.peakLive.set(jobId, Math.max(this.peakLive.get(jobId) ?? 0, live));
     }
     this.now += ms;
     return applied;
+  }
+
+  /** Every live node sends a heartbeat now. */
+  heartbeat(): void {
+    for (const id of this.nodeIds) if (!this.#dead.has(id)) this.#heartbeats.set(id, this.now);
   }
 
   /** Step until `done()` holds; throws after `maxSteps` steps. Returns the steps taken. */
