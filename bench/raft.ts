@@ -5,11 +5,12 @@
  * latency per level, and the disk's fsync latency as the physical floor. Last line: JSON.
  *
  *   npm run bench:raft -- [--seconds 5] [--levels 1,16,256]
- *   npm run bench:raft -- --via api [--etcd] [--seconds 5] [--levels 16,256]
+ *   npm run bench:raft -- --via api [--etcd] [--seconds 5] [--levels 16,256] [--cpu-prof DIR] [--client lean|node]
  *
  * With `--via api` the writes come from a separate client process through the admin API of a
  * real 3-agent cluster, to the leader and to a follower (bench/raft-api.ts); with `--etcd` the
- * same run also measures etcd's `check perf --load l` on 3 members (the anchor).
+ * same run also measures etcd's `check perf --load l` on 3 members (the anchor); with `--cpu-prof DIR`
+ * each agent writes a V8 CPU profile there (open in Chrome DevTools, or summarise by self time).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     levels: { type: 'string' },
     via: { type: 'string', default: 'core' },
     etcd: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    client: { type: 'string', default: 'lean' },
   },
 });
 const durationMs = Number(values.seconds) * 1000;
@@ -105,7 +108,14 @@ async function main(): Promise<void> {
 }
 
 async function mainViaApi(): Promise<void> {
-  const results = await benchViaApi(levels, durationMs / 1000);
+  if (values.client !== 'lean' && values.client !== 'node') {
+    console.error(`--client ${values.client}: expected lean (raw HTTP/1.1 on sockets) or node (node:http's client)`);
+    process.exit(2);
+  }
+  const results = await benchViaApi(levels, durationMs / 1000, {
+    cpuProfDir: values['cpu-prof'],
+    client: values.client,
+  });
   const etcd = values.etcd ? await etcdCheckPerf('l') : null;
   if (etcd !== null) console.log(`etcd 3 members on loopback, etcdctl check perf --load l: ${etcd} writes/s`);
   const at = (target: string, c: number) =>
@@ -114,6 +124,8 @@ async function mainViaApi(): Promise<void> {
     const r = results.find((x) => x.target === target && x.concurrency === c);
     return r ? Number(r[key].toFixed(2)) : null;
   };
+  const cpu = (target: string, c: number) =>
+    results.find((x) => x.target === target && x.concurrency === c)?.cpuUsPerWrite ?? null;
   const goal = etcd === null ? null : (at('follower', 256) ?? 0) >= 1.5 * etcd;
   if (goal !== null) console.log(`goal api_follower_ops_256 >= 1.5 x etcd_check_perf_l: ${goal ? 'met' : 'not met'}`);
   rmSync(root, { recursive: true, force: true });
@@ -121,6 +133,7 @@ async function mainViaApi(): Promise<void> {
     JSON.stringify({
       bench: 'raft',
       via: 'api',
+      client: values.client,
       api_leader_ops_16: at('leader', 16),
       api_leader_ops_256: at('leader', 256),
       api_follower_ops_16: at('follower', 16),
@@ -129,6 +142,8 @@ async function mainViaApi(): Promise<void> {
       api_leader_p99_ms_256: p('leader', 256, 'p99Ms'),
       api_follower_p50_ms_256: p('follower', 256, 'p50Ms'),
       api_follower_p99_ms_256: p('follower', 256, 'p99Ms'),
+      api_leader_cpu_us_per_write_256: cpu('leader', 256),
+      api_follower_cpu_us_per_write_256: cpu('follower', 256),
       etcd_check_perf_l: etcd,
     }),
   );

