@@ -1,6 +1,7 @@
 /**
  * How long a plain admin call takes from a shell: 20 runs of `shoal status` against a local
- * admin API server (an in-memory ClusterApi on a unix socket), each a fresh process. Runs the
+ * admin API server on a unix socket, serving a real agent of a 3-node cluster run in this process
+ * (test/agent/support: memory transport, memory Raft storage, no containers), each a fresh process. Runs the
  * first that exists of: $SHOAL_CLI_BUNDLE, `build/cli.cjs`, `build/shoal.cjs` (the bundle the
  * single executable is made of: what users run), else `src/cli/bin.ts` through tsx (much slower:
  * tsx compiles on load). Bundles nothing itself. Prints the figures; asserts nothing.
@@ -17,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../src/api/index.js';
-import { MemoryClusterApi } from '../test/api/memory-cluster-api.js';
+import { InProcessCluster } from '../test/agent/support/in-process-cluster.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Math.min(Math.max(Number(process.argv[2] ?? 20) || 20, 1), 200);
@@ -50,9 +51,10 @@ async function timeRuns(args: string[], label: string): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
+const cluster = await InProcessCluster.start({ nodes: 3 });
 const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-cli-'));
 const socketPath = join(dir, 'shoal.sock');
-const server = createApiServer(MemoryClusterApi.cluster(), {
+const server = createApiServer(cluster.agents[0]!.agent.api, {
   socketPath,
   logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined },
 });
@@ -87,5 +89,6 @@ try {
   );
 } finally {
   await server.stop();
+  await cluster.stop();
   await rm(dir, { recursive: true, force: true });
 }

@@ -1,9 +1,15 @@
 /**
  * `npm run bench:scale -- --nodes 100`: N real agents on loopback (`--runtime none`: control
- * plane only), all Raft members as today. Measures the time for N-1 nodes to join, the RSS of
- * each agent, the leader's CPU when idle and under 100 writes/s (node label writes through its
- * admin API), and the p50 commit latency of those writes beside the same load on a 3-node
- * cluster. Last line: JSON with nodes, join_s, leader_cpu_idle_pct, leader_cpu_100wps_pct,
+ * plane only), with the observer design (docs/ARCHITECTURE.md, "100 nodes: members and
+ * observers"): only the voters (5 from 5 nodes up) and 2 standby learners are Raft members, so
+ * the leader replicates every entry to 6 peers, not N-1; every other node is an observer that
+ * follows the state through one member's feed (the members share them out by rendezvous hash),
+ * sends the leader one presence frame a second, forwards its writes to the leader and reads
+ * through the leader's read index. A join registers the node, which starts as an observer from
+ * one feed snapshot. Measures the time for N-1 nodes to join (registered), the RSS of each agent,
+ * the leader's CPU when idle and under 100 writes/s (node label writes through its admin API),
+ * and the p50 commit latency of those writes beside the same load on a 3-node cluster.
+ * Last line: JSON with nodes, join_s, leader_cpu_idle_pct, leader_cpu_100wps_pct,
  * commit_p50_ms, commit_p50_ms_3nodes, rss_mb_median.
  * Goals (issue 13): rss_mb_median <= 80, leader_cpu_idle_pct <= 25, commit_p50_ms <= 2 x the 3-node figure.
  */
@@ -151,6 +157,9 @@ async function main(): Promise<void> {
     console.log(`${NODES} nodes joined in ${big.joinS.toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, 10_000)); // settle: promotions, address syncs
     const { leader, id } = await leaderOf(big.agents);
+    const shape = await leader.api<StatusBody>('GET', '/v1/status');
+    const count = (role: string) => shape.body.members.filter((m) => m.raftRole === role).length;
+    console.log(`${count('voter')} voters, ${count('learner')} learners, ${count('observer')} observers`);
     const rss = big.agents.map((a) => rssMb(a.pid!));
     const idle = await cpuPct(leader.pid!, SECONDS * 1000);
     let latencies: number[] = [];

@@ -17,42 +17,63 @@ import {
   type TokenResult,
   type WriteOptions,
 } from '../api/types.js';
+import type { Logger } from 'pino';
+import type { DiscoveredPeer } from '../p2p/index.js';
 import { createClusterId, createJoinToken, fingerprint, parseJoinToken, tokenKeyHex } from '../security/index.js';
-import type { AgentContext } from './agent.js';
-import type { JoinService } from './join.js';
-import { readLocalToken, writeLocalToken, writeMembership } from './local-files.js';
-import { buildNodes, buildStatus } from './views.js';
-import { toApiError, type CommandWriter } from './writes.js';
-import { linearizableRead } from './reads.js';
+import type { ClusterStore } from './cluster-store.js';
+import type { AgentConfig } from './config.js';
+import type { JoinService, KnownPeers } from './join.js';
+import { readLocalToken, writeLocalToken, writeMembership, type ClusterMembership } from './local-files.js';
+import { buildNodes, buildStatus, isReachable, type NodeHealth } from './views.js';
+import { toApiError } from './writes.js';
+
+export interface AdminServiceDeps {
+  readonly selfId: string;
+  readonly store: ClusterStore;
+  readonly config: Pick<AgentConfig, 'dataDir' | 'targetVoters'>;
+  readonly joins: Pick<JoinService, 'join'>;
+  /** Start Raft as a member of `membership` (init: the only voter). */
+  readonly enterCluster: (membership: ClusterMembership, peers: KnownPeers) => Promise<unknown>;
+  /** Write the new cluster's first commands (cluster-init.ts). */
+  readonly completeInit: (name: string, signal?: AbortSignal) => Promise<string>;
+  /** Who the leader hears (members by Raft, observers by presence) while this node leads; null when it does not. */
+  readonly nodeHealth: () => NodeHealth | null;
+  /** Agents seen on the LAN (mDNS). */
+  readonly discovered: () => DiscoveredPeer[];
+  readonly log: Logger;
+}
 
 export class AdminService implements ClusterApi {
-  readonly #agent: AgentContext;
-  readonly #writer: CommandWriter;
-  readonly #joins: JoinService;
+  readonly #deps: AdminServiceDeps;
+  readonly #store: ClusterStore;
 
-  constructor(agent: AgentContext, writer: CommandWriter, joins: JoinService) {
-    this.#agent = agent;
-    this.#writer = writer;
-    this.#joins = joins;
+  constructor(deps: AdminServiceDeps) {
+    this.#deps = deps;
+    this.#store = deps.store;
   }
 
   register(): void {
-    this.#writer.handleOnLeader('admin.status', async () => this.#localStatus(true));
-    this.#writer.handleOnLeader('admin.nodes', async () => this.#localNodes(true));
-    this.#writer.handleOnLeader('admin.removeNode', (payload, signal) =>
+    this.#store.writer.handleOnLeader('admin.status', async () => this.#localStatus(true));
+    this.#store.writer.handleOnLeader('admin.nodes', async () => this.#localNodes(true));
+    this.#store.writer.handleOnLeader('admin.removeNode', (payload, signal) =>
       this.#removeHere(payload as { id: string; force: boolean }, signal),
     );
-    this.#writer.handleOnLeader('admin.transfer', (payload, signal) =>
+    this.#store.writer.handleOnLeader('admin.transfer', (payload, signal) =>
       this.#transferHere((payload as { to?: string }).to, signal),
     );
   }
 
   async status(options: ReadOptions = {}): Promise<StatusView> {
-    if (!this.#agent.raft() || options.consistency === 'stale') return this.#localStatus(false);
+    if (!this.#store.joined() || options.consistency === 'stale') return this.#localStatus(false);
     const view = (await this.#onLeader('admin.status', {}, () => this.#localStatus(true), options)) as StatusView;
     // The cluster-wide part is the leader's view; the answering node's own role and progress are local.
-    const local = this.#agent.raft()!.status();
-    return { ...view, nodeId: this.#agent.host.peerId, role: local.role, applied: local.applied };
+    const local = this.#store.raft()?.status();
+    return {
+      ...view,
+      nodeId: this.#deps.selfId,
+      role: local?.role ?? 'observer',
+      applied: local?.applied ?? this.#store.appliedIndex,
+    };
   }
 
   async listNodes(options: ReadOptions = {}): Promise<NodeView[]> {
@@ -62,7 +83,7 @@ export class AdminService implements ClusterApi {
   }
 
   async init(request: InitRequest, options: WriteOptions = {}): Promise<InitResult> {
-    if (this.#agent.membership())
+    if (this.#store.membership())
       throw new ApiError(
         409,
         'conflict',
@@ -73,51 +94,17 @@ export class AdminService implements ClusterApi {
       version: 1 as const,
       clusterId,
       origin: 'init' as const,
-      bootstrapVoters: [this.#agent.host.peerId],
+      bootstrapVoters: [this.#deps.selfId],
     };
-    await writeMembership(this.#agent.config.dataDir, membership);
-    const raft = await this.#agent.startRaft(membership);
-    raft.campaign();
-    const token = await this.completeInit(request.clusterName ?? 'shoal', options.signal);
-    return { clusterId, nodeId: this.#agent.host.peerId, token };
-  }
-
-  /**
-   * Write the cluster's first commands. Idempotent: an agent restarted in the middle of `init`
-   * calls it again and finishes the job.
-   */
-  async completeInit(name: string, signal?: AbortSignal): Promise<string> {
-    const raft = this.#agent.raft()!;
-    const clusterId = this.#agent.membership()!.clusterId;
-    const token = createJoinToken(clusterId);
-    if (!this.#agent.state.cluster()) {
-      await this.#writer.submit(
-        {
-          type: 'cluster.init',
-          clusterId,
-          name,
-          tokenKey: tokenKeyHex(token.secret),
-          fingerprint: fingerprint(tokenKeyHex(token.secret)),
-        },
-        { signal },
-      );
-      await writeLocalToken(this.#agent.config.dataDir, token.text);
-    }
-    await this.#writer.submit(
-      {
-        type: 'node.register',
-        ...(await this.#joins.selfRegistration()),
-        roles: { voter: 'auto', workloads: true },
-      },
-      { signal },
-    );
-    // Joiners must start from a snapshot: it carries the bootstrap configuration, the log does not.
-    await raft.snapshotNow();
-    return (await readLocalToken(this.#agent.config.dataDir)) ?? token.text;
+    await writeMembership(this.#deps.config.dataDir, membership);
+    await this.#deps.enterCluster(membership, []);
+    this.#store.requireRaft().campaign();
+    const token = await this.#deps.completeInit(request.clusterName ?? 'shoal', options.signal);
+    return { clusterId, nodeId: this.#deps.selfId, token };
   }
 
   join(request: JoinRequest, options: WriteOptions = {}): Promise<JoinResult> {
-    return this.#joins.join(request, options);
+    return this.#deps.joins.join(request, options);
   }
 
   async removeNode(id: string, options: WriteOptions & { readonly force?: boolean } = {}): Promise<void> {
@@ -130,16 +117,16 @@ export class AdminService implements ClusterApi {
     const cluster = this.#requireCluster();
     const token = createJoinToken(cluster.id);
     const key = tokenKeyHex(token.secret);
-    await this.#writer.submit({ type: 'token.rotate', tokenKey: key, fingerprint: fingerprint(key) }, options);
-    await writeLocalToken(this.#agent.config.dataDir, token.text);
+    await this.#store.propose({ type: 'token.rotate', tokenKey: key, fingerprint: fingerprint(key) }, options);
+    await writeLocalToken(this.#deps.config.dataDir, token.text);
     return { token: token.text, fingerprint: fingerprint(key) };
   }
 
   async showToken(options: ReadOptions = {}): Promise<TokenResult> {
     this.#requireCluster();
     if (options.consistency !== 'stale') await this.#read(options.signal);
-    const current = this.#agent.state.state().token;
-    const local = await readLocalToken(this.#agent.config.dataDir);
+    const current = this.#store.state.state().token;
+    const local = await readLocalToken(this.#deps.config.dataDir);
     if (current && local) {
       const key = tokenKeyHex(parseJoinToken(local).secret);
       if (fingerprint(key) === current.fingerprint) return { token: local, fingerprint: current.fingerprint };
@@ -152,9 +139,9 @@ export class AdminService implements ClusterApi {
   }
 
   async discover(): Promise<DiscoveredView[]> {
-    return this.#agent.host
+    return this.#deps
       .discovered()
-      .map((peer) => ({ ...peer, addresses: [...peer.addresses], member: this.#agent.state.isMember(peer.peerId) }));
+      .map((peer) => ({ ...peer, addresses: [...peer.addresses], member: this.#store.state.isMember(peer.peerId) }));
   }
 
   async transferLeader(to?: string, options: WriteOptions = {}): Promise<{ leader: string }> {
@@ -165,42 +152,37 @@ export class AdminService implements ClusterApi {
   }
 
   async #localStatus(onLeader: boolean): Promise<StatusView> {
-    const raft = this.#agent.raft();
-    if (onLeader && raft) await this.#read();
+    if (onLeader && this.#store.joined()) await this.#read();
     const target =
-      this.#agent.config.targetVoters === 'auto'
-        ? this.#agent.state.nodes().length >= 5
+      this.#deps.config.targetVoters === 'auto'
+        ? this.#store.state.nodes().length >= 5
           ? 5
           : 3
-        : this.#agent.config.targetVoters;
-    return buildStatus(
-      this.#agent.host.peerId,
-      raft?.status() ?? null,
-      this.#agent.state,
-      onLeader ? this.#agent.memberHealth() : null,
-      target,
-    );
+        : this.#deps.config.targetVoters;
+    return buildStatus(this.#deps.selfId, this.#store.raftView(), this.#store.state, this.#health(onLeader), target);
   }
 
   async #localNodes(onLeader: boolean): Promise<NodeView[]> {
-    const raft = this.#agent.raft();
-    if (onLeader && raft) await this.#read();
-    return buildNodes(raft?.status() ?? null, this.#agent.state, onLeader ? this.#agent.memberHealth() : null);
+    if (onLeader && this.#store.joined()) await this.#read();
+    return buildNodes(this.#store.raftView(), this.#store.state, this.#health(onLeader));
+  }
+
+  #health(onLeader: boolean): NodeHealth | null {
+    return onLeader ? this.#deps.nodeHealth() : null;
   }
 
   async #removeHere({ id, force }: { id: string; force: boolean }, signal?: AbortSignal): Promise<null> {
-    const raft = this.#agent.raft()!;
+    const raft = this.#store.raft()!;
     const conf = raft.status().conf;
     const inConf = conf.voters.includes(id) || conf.learners.includes(id);
-    if (!this.#agent.state.node(id) && !inConf)
+    if (!this.#store.state.node(id) && !inConf)
       throw new ApiError(404, 'not_found', `No node ${id} in this cluster: \`shoal node ls\` lists them`);
-    if (id === this.#agent.host.peerId) {
+    if (id === this.#deps.selfId) {
       // A leader does not remove itself: hand over first, the new leader does the removal.
       await this.#transferHere(undefined, signal);
       throw Object.assign(new Error('leadership moved; retry on the new leader'), { code: 'retry' });
     }
-    const health = this.#agent.memberHealth()?.find((h) => h.id === id);
-    if (health?.reachable && !force) {
+    if (isReachable(this.#deps.nodeHealth(), id) === true && !force) {
       throw new ApiError(
         409,
         'conflict',
@@ -208,14 +190,14 @@ export class AdminService implements ClusterApi {
       );
     }
     if (inConf) await raft.changeMembership({ type: 'remove', node: id }, { signal });
-    if (this.#agent.state.node(id)) await this.#writer.submit({ type: 'node.remove', id }, { signal });
-    this.#agent.log.info({ node: id }, 'node removed and revoked');
+    if (this.#store.state.node(id)) await this.#store.propose({ type: 'node.remove', id }, { signal });
+    this.#deps.log.info({ node: id }, 'node removed and revoked');
     return null;
   }
 
   async #transferHere(to: string | undefined, signal?: AbortSignal): Promise<{ leader: string }> {
-    const raft = this.#agent.raft()!;
-    const self = this.#agent.host.peerId;
+    const raft = this.#store.raft()!;
+    const self = this.#deps.selfId;
     if (to === self) return { leader: self };
     const status = raft.status();
     const target =
@@ -242,18 +224,16 @@ export class AdminService implements ClusterApi {
     here: (signal?: AbortSignal) => Promise<unknown>,
     options: { signal?: AbortSignal },
   ): Promise<unknown> {
-    return this.#writer.viaLeader(method, payload, here, options);
+    return this.#store.writer.viaLeader(method, payload, here, options);
   }
 
   async #read(signal?: AbortSignal): Promise<void> {
-    const raft = this.#agent.raft();
-    if (!raft) return;
-    await linearizableRead(raft, signal);
+    if (this.#store.joined()) await this.#store.read(signal);
   }
 
   #requireCluster() {
-    const cluster = this.#agent.state.cluster();
-    if (!this.#agent.raft())
+    const cluster = this.#store.state.cluster();
+    if (!this.#store.joined())
       throw new ApiError(
         409,
         'not_initialized',

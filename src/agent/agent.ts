@@ -1,377 +1,344 @@
 /**
- * The shoal agent: one per machine, identical everywhere. It wires the libp2p host, the Raft
- * node (file storage, libp2p transport), the replicated cluster state, the admin API and, while
- * it leads, the controllers.
+ * The shoal agent: one per machine, identical everywhere. This file is the composition root: it
+ * makes each part with the parts it uses (no part sees the agent) and runs them in order.
  *
- * Lifecycle: `start()` brings up identity, host, RPC and the admin API. If the data dir belongs
- * to a cluster (cluster.json) the Raft node starts at once; otherwise the agent waits for
- * `init` or `join` (from the admin API or the --init/--join flags).
+ *   AgentNetwork (identity, libp2p host, RPC, Raft transport, peer addresses), PresenceTracker
+ *     └► ClusterStore (state machine; a Raft node on a member, the state feed on an observer;
+ *          │           CommandWriter, reads)
+ *          ├► NodeWorkloads (this node's runtime on the injected drivers; task logs)
+ *          ├► LeaderScope ─ started on `leader:change` to this node, stopped on any other:
+ *          │     MemberHealthTracker → MembershipLoop → ControllerLoop (workloads.ts)
+ *          ├► SelfRegistration (keeps this node's record current; finishes an interrupted init)
+ *          └► AdminService, JoinService, WorkloadService, BatchService (the admin API)
+ *
+ * Start: network → the services register their RPC methods → RPC listens → if the data dir
+ * belongs to a cluster (cluster.json), enter it: Raft (or the feed, on an observer), peer
+ * addresses, hello, self-registration, runtime; else wait for `init` or `join`. Stop, in reverse:
+ * leader scope, self-registration, runtime, Raft or feed, presence, RPC and host.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createHost, loadOrCreateIdentity, Libp2pRaftTransport, RpcService, type P2PHost } from '../p2p/index.js';
-import { RaftNode } from '../raft/driver/index.js';
+import type { BatchApi } from '../api/job-types.js';
+import type { ClusterApi, WorkloadApi } from '../api/types.js';
+import { detectResources, type HostResources } from '../host/index.js';
+import { createHost } from '../p2p/index.js';
+import { PresenceTracker } from '../follow/index.js';
+import { realClock, type Clock, type RaftNode } from '../raft/driver/index.js';
+import type { RaftStorage } from '../raft/interfaces.js';
 import { FileRaftStorage } from '../raft/storage/index.js';
 import { ClusterStateMachine } from '../state/index.js';
-import type { Entry } from '../raft/types.js';
-import type { StateMachine } from '../raft/interfaces.js';
-import type { ApplyResult } from '../state/index.js';
-import type { AgentConfig } from './config.js';
-import { readMembership, type ClusterMembership } from './local-files.js';
-import { CommandWriter } from './writes.js';
-import { AppliedIndex } from './applied-index.js';
-import { JoinService } from './join.js';
-import { LeaderLoop } from './leader-loop.js';
 import { AdminService } from './admin.js';
-import type { MemberHealth } from '../controllers/raft-membership.js';
-import type { LogLine, LogsRequest } from '../api/types.js';
-import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
-import { WorkloadHost } from './workloads.js';
-import { WorkloadService } from './workload-api.js';
+import { agentApi } from './api-facade.js';
+import { completeInit } from './cluster-init.js';
+import { ClusterStore } from './cluster-store.js';
+import type { AgentConfig } from './config.js';
+import { JoinService, type KnownPeers } from './join.js';
 import { BatchService } from './job-api.js';
+import { LeaderScope } from './leader-scope.js';
+import { readKnownPeers, readMembership, writeKnownPeers, type ClusterMembership } from './local-files.js';
+import { MemberHealthTracker } from './member-health.js';
+import { MembershipLoop } from './membership-loop.js';
+import { AgentNetwork, type HostFactory } from './network.js';
+import { nodeFacts } from './node-facts.js';
+import { NodeWorkloads } from './node-workloads.js';
+import { hostDrivers, type OpenDrivers } from './runtime-drivers.js';
+import { SelfRegistration } from './self-registration.js';
+import { WorkloadService } from './workload-api.js';
+import type { NodeHealth } from './views.js';
+import { ControllerLoop } from './workloads.js';
 
 export { SHOAL_VERSION } from './version.js';
 
-/** The parts of a running agent that its services share. */
-export interface AgentContext {
-  readonly config: AgentConfig;
-  readonly log: Logger;
-  readonly host: P2PHost;
-  readonly rpc: RpcService;
-  readonly state: ClusterStateMachine;
-  readonly transport: Libp2pRaftTransport;
-  /** The Raft node, once this agent belongs to a cluster. */
-  raft(): RaftNode | null;
-  membership(): ClusterMembership | null;
-  /** Join or create: persist membership and start Raft. */
-  startRaft(
-    membership: ClusterMembership,
-    knownPeers?: readonly { id: string; addresses: readonly string[] }[],
-  ): Promise<RaftNode>;
-  /** The addresses peers should dial to reach this agent (with /p2p/<id>). */
-  advertisedAddresses(): string[];
-  /** Members' health as the leader sees it; null when this agent does not lead. */
-  memberHealth(): MemberHealth[] | null;
-  /** When the leader last heard from each member (its Raft traffic is the node heartbeat). */
-  lastHeard(): ReadonlyMap<string, number>;
-  /** A task's logs, from the node that runs it. */
-  taskLogs(
-    task: TaskRecord,
-    service: ServiceRecord,
-    request: LogsRequest,
-    signal?: AbortSignal,
-  ): AsyncIterable<LogLine>;
+/**
+ * What the agent runs on, injected; each defaults to production's. Tests run whole agents in one
+ * process on the in-memory transport, memory Raft storage and a fake driver.
+ */
+export interface AgentComponents {
+  readonly logger?: Logger;
+  /** Makes the libp2p host: `createHost` (TCP) by default. */
+  readonly createHost?: HostFactory;
+  /**
+   * Opens Raft's storage: the WAL and snapshots under DATA_DIR/raft by default. `fresh`: an
+   * observer made a learner starts on empty storage (the leader sends it a snapshot).
+   */
+  readonly openRaftStorage?: (options: { readonly fresh: boolean }) => Promise<RaftStorage>;
+  /** Opens the runtime's drivers: Docker and host processes as `--runtime` says by default. */
+  readonly openDrivers?: OpenDrivers;
+  /** This host's name and resources: `detectResources` (nvidia-smi for GPUs) by default. */
+  readonly detectHost?: () => Promise<HostResources>;
+  readonly clock?: Clock;
 }
 
-export class Agent implements AgentContext {
+/** The parts of a started agent. */
+interface Parts {
+  readonly network: AgentNetwork;
+  readonly presence: PresenceTracker;
+  readonly store: ClusterStore;
+  readonly workloads: NodeWorkloads;
+  readonly leaderScope: LeaderScope;
+  readonly selfRegistration: SelfRegistration;
+  readonly admin: AdminService;
+  readonly api: ClusterApi & WorkloadApi & BatchApi;
+}
+
+export class Agent {
   readonly config: AgentConfig;
   readonly log: Logger;
-  readonly state = new ClusterStateMachine();
-  readonly #applied = new AppliedIndex();
-  #host: P2PHost | null = null;
-  #rpc: RpcService | null = null;
-  #transport: Libp2pRaftTransport | null = null;
-  #raft: RaftNode | null = null;
-  #membership: ClusterMembership | null = null;
-  /** Peers learned from a join answer, admitted before the replicated state names them. */
-  readonly #bootstrapPeers = new Set<string>();
-  readonly #knownAddresses = new Map<string, string>();
-  /** Peers with no open connection, since when: silence counts from there (node health). */
-  readonly #disconnectedAt = new Map<string, number>();
-  /** Addresses a peer announced itself (node.hello), in force until its replicated record says the same. */
-  readonly #announced = new Map<string, string>();
-  #addressSyncQueued = false;
-  #leaderLoop: LeaderLoop | null = null;
-  readonly admin: AdminService;
-  readonly writer: CommandWriter;
-  readonly joins: JoinService;
-  readonly workloads: WorkloadService;
-  readonly batch: BatchService;
-  readonly #workloadHost: WorkloadHost;
+  readonly #components: AgentComponents;
+  readonly #clock: Clock;
+  #parts: Parts | null = null;
 
-  constructor(config: AgentConfig, logger?: Logger) {
+  constructor(config: AgentConfig, components: AgentComponents = {}) {
     this.config = config;
-    this.log = logger ?? pino({ level: config.logLevel, base: { service: 'shoal' } });
-    this.writer = new CommandWriter(this, this.#applied);
-    this.joins = new JoinService(this, this.writer);
-    this.admin = new AdminService(this, this.writer, this.joins);
-    this.workloads = new WorkloadService(this, this.writer);
-    this.batch = new BatchService(this, this.writer);
-    this.#workloadHost = new WorkloadHost(this, this.writer);
+    this.#components = components;
+    this.log = components.logger ?? pino({ level: config.logLevel, base: { service: 'shoal' } });
+    this.#clock = components.clock ?? realClock;
   }
 
-  get host(): P2PHost {
-    if (!this.#host) throw new Error('Cannot use the host before the agent started');
-    return this.#host;
-  }
-  get rpc(): RpcService {
-    if (!this.#rpc) throw new Error('Cannot use RPC before the agent started');
-    return this.#rpc;
-  }
-  get transport(): Libp2pRaftTransport {
-    if (!this.#transport) throw new Error('Cannot use the transport before the agent started');
-    return this.#transport;
-  }
+  /** This node's id (its libp2p peer id). */
   get id(): string {
-    return this.host.peerId;
+    return this.#started().network.peerId;
   }
+
+  /** The admin API this agent serves (cluster, workloads, batch). */
+  get api(): ClusterApi & WorkloadApi & BatchApi {
+    return this.#started().api;
+  }
+
+  /** The admin service, for `--init` and `--join` at start and the leader hand-over at stop. */
+  get admin(): AdminService {
+    return this.#started().admin;
+  }
+
+  /** The cluster as this node holds it. */
+  get store(): ClusterStore {
+    return this.#started().store;
+  }
+
   raft(): RaftNode | null {
-    return this.#raft;
+    return this.#parts?.store.raft() ?? null;
   }
+
   membership(): ClusterMembership | null {
-    return this.#membership;
+    return this.#parts?.store.membership() ?? null;
+  }
+
+  /** The addresses peers should dial to reach this agent (with /p2p/<id>). */
+  advertisedAddresses(): string[] {
+    return this.#started().network.advertisedAddresses();
   }
 
   async start(): Promise<void> {
+    if (this.#parts) return;
     await mkdir(this.config.dataDir, { recursive: true, mode: 0o700 });
-    const identity = await loadOrCreateIdentity(this.config.dataDir);
-    this.#host = await createHost({
-      privateKey: identity.privateKey,
-      listen: this.config.listen,
-      mdns: this.config.mdns,
-      logger: this.log.child({ component: 'p2p' }),
-      gate: {
-        isMember: (peerId) => this.state.isMember(peerId) || this.#bootstrapPeers.has(peerId),
-        isRevoked: (peerId) => this.state.isRevoked(peerId),
-      },
-    });
-    this.#rpc = new RpcService(this.#host, {
-      logger: this.log.child({ component: 'rpc' }),
-      addressesOf: (peerId) => this.state.node(peerId)?.addresses ?? [],
-    });
-    this.#transport = new Libp2pRaftTransport(this.#host, { logger: this.log.child({ component: 'raft-transport' }) });
-    // A closed connection to the leader (its process died) starts an election at once.
-    this.#host.libp2p.addEventListener('peer:connect', (event) => this.#disconnectedAt.delete(event.detail.toString()));
-    this.#host.libp2p.addEventListener('peer:disconnect', (event) => {
-      const peer = event.detail.toString();
-      this.#disconnectedAt.set(peer, Date.now());
-      this.#workloadHost.memberDisconnected();
-      this.log.debug({ peer, leader: this.#raft?.leader === peer }, 'peer disconnected');
-      this.#raft?.reportUnreachable(peer);
-    });
-    this.writer.register();
-    this.joins.register();
-    this.admin.register();
-    this.#workloadHost.register();
-    this.#rpc.handle('node.hello', (payload, { peerId }) => this.#hello(payload, peerId));
-    await this.#rpc.start();
+    const parts = await this.#assemble();
+    this.#parts = parts;
+    await parts.presence.start();
+    await parts.network.listen();
     this.log.info({ nodeId: this.id, addresses: this.advertisedAddresses() }, 'agent started');
-
     const membership = await readMembership(this.config.dataDir);
-    if (membership) await this.startRaft(membership);
+    if (membership) await this.#enterCluster(parts, membership, await readKnownPeers(this.config.dataDir));
   }
 
   async stop(): Promise<void> {
-    this.#leaderLoop?.stop();
-    await this.#workloadHost.stop().catch((error: unknown) => this.log.warn({ err: error }, 'runtime stop failed'));
-    await this.#raft?.stop().catch((error: unknown) => this.log.warn({ err: error }, 'raft stop failed'));
-    await this.#rpc?.stop();
-    await this.#host?.stop();
+    const parts = this.#parts;
+    if (!parts) return;
+    parts.leaderScope.stop();
+    parts.selfRegistration.stop();
+    await parts.workloads.stop().catch((error: unknown) => this.log.warn({ err: error }, 'runtime stop failed'));
+    await parts.store.stop().catch((error: unknown) => this.log.warn({ err: error }, 'raft stop failed'));
+    await parts.presence.stop();
+    await parts.network.stop();
   }
 
-  /**
-   * When the leader last heard from each member. Raft's activity flag lags a dead peer by up to
-   * an election timeout; a closed connection is known at once, so silence counts from it.
-   */
-  lastHeard(): ReadonlyMap<string, number> {
-    const heard = new Map(this.#leaderLoop?.lastActive ?? []);
-    for (const [peer, at] of this.#disconnectedAt) {
-      const last = heard.get(peer);
-      if (last !== undefined && at < last) heard.set(peer, at);
-    }
-    return heard;
+  #started(): Parts {
+    if (!this.#parts) throw new Error('Cannot use the agent before it started: call start() first');
+    return this.#parts;
   }
 
-  taskLogs(
-    task: TaskRecord,
-    service: ServiceRecord,
-    request: LogsRequest,
-    signal?: AbortSignal,
-  ): AsyncIterable<LogLine> {
-    return this.#workloadHost.taskLogs(task, service, request, signal);
-  }
-
-  memberHealth(): MemberHealth[] | null {
-    const raft = this.#raft;
-    if (!raft || raft.leader !== this.id || !this.#leaderLoop) return null;
-    return this.#leaderLoop.health();
-  }
-
-  advertisedAddresses(): string[] {
-    const id = this.host.peerId;
-    const base = this.config.announce.length > 0 ? [...this.config.announce] : this.host.multiaddrs();
-    return base.map((addr) => (addr.includes('/p2p/') ? addr : `${addr}/p2p/${id}`));
-  }
-
-  async startRaft(
-    membership: ClusterMembership,
-    knownPeers: readonly { id: string; addresses: readonly string[] }[] = [],
-  ): Promise<RaftNode> {
-    if (this.#raft) return this.#raft;
-    this.#membership = membership;
-    for (const peer of knownPeers) {
-      if (peer.id === this.id) continue;
-      this.#bootstrapPeers.add(peer.id);
-      this.transport.setPeerAddresses(peer.id, peer.addresses);
-    }
-    const storage = await FileRaftStorage.open(join(this.config.dataDir, 'raft'));
-    const raft = new RaftNode({
-      id: this.id,
-      storage,
-      transport: this.transport,
-      stateMachine: this.#observedStateMachine(),
-      bootstrapConf: { voters: [...membership.bootstrapVoters], learners: [] },
-      tickMs: this.config.tickMs,
-      snapshotEvery: this.config.snapshotEvery,
-      logger: this.log.child({ component: 'raft' }),
+  /** Make every part with what it uses, and register their RPC methods. */
+  async #assemble(): Promise<Parts> {
+    const { config, log } = this;
+    const clock = this.#clock;
+    const components = this.#components;
+    // The state machine comes first: the host's membership gate reads it.
+    const state = new ClusterStateMachine();
+    const network = await AgentNetwork.open({
+      config,
+      createHost: components.createHost ?? createHost,
+      members: state,
+      clock,
+      log,
     });
-    raft.on('leader:change', (leader, term) => {
-      this.log.info({ leader, term }, leader === this.id ? 'this node is now the leader' : 'leader changed');
-      if (leader === this.id) {
-        this.#leaderLoop?.start();
-        this.#workloadHost.leadershipGained();
-      } else {
-        this.#leaderLoop?.stop();
-        this.#workloadHost.leadershipLost();
-      }
+    const selfId = network.peerId;
+    const raftDir = join(config.dataDir, 'raft');
+    const cluster = new ClusterStore({
+      selfId,
+      state,
+      rpc: network.rpc,
+      transport: network.transport,
+      host: network.host,
+      addressesOf: (peer) => network.addressesOf(peer),
+      // before the feed names the configuration: the members the join answer or peers.json named
+      knownMembers: () => network.bootstrapPeers(),
+      openStorage:
+        components.openRaftStorage ??
+        (async ({ fresh }) => {
+          if (fresh) await rm(raftDir, { recursive: true, force: true });
+          return FileRaftStorage.open(raftDir);
+        }),
+      tickMs: config.tickMs,
+      snapshotEvery: config.snapshotEvery,
+      clock,
+      log,
     });
-    raft.on('snapshot:restore', (index, term) =>
-      this.log.info({ index, term }, 'installed a snapshot from the leader'),
-    );
-    raft.on('fatal', (error) =>
-      this.log.fatal({ err: error }, 'raft stopped: this agent can no longer take part in the cluster'),
-    );
-    this.#raft = raft;
-    this.#leaderLoop = new LeaderLoop(this, this.writer);
-    await raft.start();
-    this.#syncPeerAddresses();
-    this.#announceSelf();
-    void this.#keepSelfRecordCurrent();
-    await this.#workloadHost.start(this.config.runtime);
-    return raft;
-  }
-
-  /**
-   * Tell every known member where this node listens now. After a restart on a new address the
-   * others cannot reach it, and it cannot update its replicated record without a leader: this
-   * direct hello breaks that circle. Members accept only the caller's own addresses.
-   */
-  #announceSelf(): void {
-    const addresses = this.advertisedAddresses();
-    for (const node of this.state.nodes()) {
-      if (node.id === this.id) continue;
-      void this.rpc
-        .call(node.id, 'node.hello', { addresses }, { timeoutMs: 3_000, addresses: node.addresses })
-        .catch(() => undefined);
-    }
-  }
-
-  #hello(payload: unknown, peerId: string): null {
-    const addresses = (payload as { addresses?: unknown } | null)?.addresses;
-    if (
-      !Array.isArray(addresses) ||
-      addresses.length > 16 ||
-      !addresses.every((a) => typeof a === 'string' && a.endsWith(`/p2p/${peerId}`))
-    ) {
-      throw Object.assign(new Error('node.hello: expected addresses: string[] ending in /p2p/<your peer id>'), {
-        code: 'bad_request',
-      });
-    }
-    this.transport.setPeerAddresses(peerId, addresses as string[]);
-    this.#announced.set(peerId, (addresses as string[]).join(' '));
-    return null;
-  }
-
-  /**
-   * After a restart this node's addresses may differ from its record (a new port, a new IP):
-   * update the record, and finish an `init` that was interrupted before its first commands.
-   */
-  async #keepSelfRecordCurrent(): Promise<void> {
-    for (let attempt = 0; attempt < 600 && this.#raft; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, attempt === 0 ? 200 : 1000));
-      try {
-        if (this.#membership?.origin === 'init' && !this.state.cluster()) {
-          if (this.#raft.leader !== this.id) continue;
-          await this.admin.completeInit('shoal');
-          return;
-        }
-        const record = this.state.node(this.id);
-        if (!record) continue;
-        // Addresses change with a new port or IP; resources when GPUs were added or removed.
-        const { addresses, resources, platform } = await this.joins.selfRegistration();
-        const change = {
-          ...(record.addresses.join(' ') === addresses.join(' ') ? {} : { addresses }),
-          ...(JSON.stringify(record.resources) === JSON.stringify(resources) ? {} : { resources }),
-          // nodes registered before shoal recorded platforms learn theirs on their next start
-          ...(platform === undefined || JSON.stringify(record.platform) === JSON.stringify(platform)
-            ? {}
-            : { platform }),
-        };
-        if (Object.keys(change).length === 0) return;
-        await this.writer.submit({ type: 'node.update', id: this.id, ...change }, { deadlineMs: 5_000 });
-        this.log.info(change, "updated this node's record");
-        return;
-      } catch (error) {
-        this.log.debug({ err: error }, 'self record update failed; retrying');
-      }
-    }
-  }
-
-  /** Wrap the state machine so the transport learns members' addresses as they are applied. */
-  #observedStateMachine(): StateMachine<ApplyResult> {
-    const state = this.state;
-    return {
-      apply: (entry: Entry) => {
-        const result = state.apply(entry);
-        this.#applied.advance(entry.index);
-        this.#queueAddressSync();
-        return result;
-      },
-      snapshot: () => state.snapshot(),
-      restore: (data: Uint8Array, index: number) => {
-        state.restore(data, index);
-        this.#applied.advance(index);
-        this.#queueAddressSync();
-      },
+    const raft = () => cluster.raft();
+    // Observers are not Raft members: the leader hears them through presence instead.
+    const presence = new PresenceTracker({ host: network.host, clock, logger: log.child({ component: 'presence' }) });
+    const health = new MemberHealthTracker({
+      selfId,
+      raft,
+      since: () => cluster.openedAt,
+      disconnectedAt: () => network.disconnectedAt(),
+      clock,
+    });
+    const nodeHealth = (): NodeHealth | null => {
+      const members = health.leaderView();
+      return members && { members, observersHeard: presence.lastHeard(), now: clock.now() };
     };
-  }
-
-  #queueAddressSync(): void {
-    if (this.#addressSyncQueued) return;
-    this.#addressSyncQueued = true;
-    queueMicrotask(() => {
-      this.#addressSyncQueued = false;
-      this.#syncPeerAddresses();
-      this.#workloadHost.stateChanged();
+    const controllers = new ControllerLoop(
+      {
+        raft,
+        host: { peerId: selfId },
+        state: cluster.state,
+        lastHeard: () => latest(health.lastHeard(), presence.lastHeard()),
+        config,
+        log,
+      },
+      cluster.writer,
+      clock,
+    );
+    const membershipLoop = new MembershipLoop({
+      selfId,
+      raft,
+      state: cluster.state,
+      config,
+      health,
+      presence: () => presence.lastHeard(),
+      changeMembership: (change, options) => cluster.changeMembership(change, options),
+      clock,
+      log,
     });
+    const leaderScope = new LeaderScope({
+      selfId,
+      leadership: cluster,
+      tasks: [health, membershipLoop, controllers],
+      log,
+    });
+    const workloads = new NodeWorkloads({
+      selfId,
+      rpc: network.rpc,
+      store: cluster,
+      config,
+      openDrivers: components.openDrivers ?? hostDrivers(config.runtime, config.dataDir),
+      clock,
+      log,
+    });
+    const facts = nodeFacts({
+      detect: components.detectHost ?? (() => detectResources()),
+      addresses: () => network.advertisedAddresses(),
+      labels: config.labels,
+      log,
+    });
+    const init = (name: string, signal?: AbortSignal) =>
+      completeInit({ selfId, dataDir: config.dataDir, store: cluster, facts }, name, signal);
+    const selfRegistration = new SelfRegistration({ selfId, store: cluster, facts, completeInit: init, clock, log });
+    const enterCluster = (membership: ClusterMembership, peers: KnownPeers, options?: { observe?: boolean }) =>
+      this.#enterCluster(this.#started(), membership, peers, options);
+    const joins = new JoinService({
+      selfId,
+      rpc: network.rpc,
+      store: cluster,
+      dataDir: config.dataDir,
+      facts,
+      enterCluster,
+      log,
+    });
+    const admin = new AdminService({
+      selfId,
+      store: cluster,
+      config,
+      joins,
+      enterCluster,
+      completeInit: init,
+      nodeHealth,
+      discovered: () => network.host.discovered(),
+      log,
+    });
+    const api = agentApi(
+      admin,
+      new WorkloadService({
+        store: cluster,
+        taskLogs: workloads.taskLogs,
+        nodeHealth,
+        raftView: () => cluster.raftView(),
+      }),
+      new BatchService({ store: cluster, taskLogs: workloads.taskLogs }),
+    );
+
+    // Events between parts, in the order they must see them.
+    cluster.on('conf:change', (conf) => {
+      // an observer restarts with no state: it remembers whom to follow
+      if (cluster.role !== 'observer') return;
+      const peers = [...conf.voters, ...conf.learners].map((id) => ({ id, addresses: network.addressesOf(id) }));
+      void writeKnownPeers(config.dataDir, peers).catch((error: unknown) =>
+        log.warn({ err: error }, 'cannot remember the Raft members (peers.json)'),
+      );
+    });
+    cluster.on('state:change', () => {
+      network.syncPeerAddresses();
+      workloads.stateChanged();
+      controllers.stateChanged();
+    });
+    network.onDisconnect((peer) => {
+      controllers.memberDisconnected();
+      log.debug({ peer, leader: cluster.leader === peer }, 'peer disconnected');
+      // A closed connection to the leader (its process died) starts an election at once.
+      cluster.raft()?.reportUnreachable(peer);
+    });
+    cluster.serveWrites();
+    joins.register();
+    admin.register();
+    workloads.register();
+    return { network, presence, store: cluster, workloads, leaderScope, selfRegistration, admin, api };
   }
 
-  #syncPeerAddresses(): void {
-    if (!this.#transport) return;
-    for (const node of this.state.nodes()) {
-      if (node.id === this.id) continue;
-      const key = node.addresses.join(' ');
-      const announced = this.#announced.get(node.id);
-      if (announced !== undefined) {
-        if (announced !== key) continue;
-        this.#announced.delete(node.id);
-        this.#knownAddresses.set(node.id, key);
-        continue;
-      }
-      if (this.#knownAddresses.get(node.id) === key) continue;
-      this.#knownAddresses.set(node.id, key);
-      this.#transport.setPeerAddresses(node.id, node.addresses);
-    }
-    let revokedSome = false;
-    for (const revoked of this.state.revoked()) {
-      if (!this.#knownAddresses.has(revoked.id) && !this.#bootstrapPeers.has(revoked.id)) continue;
-      this.#knownAddresses.delete(revoked.id);
-      this.#bootstrapPeers.delete(revoked.id);
-      this.#transport.removePeer(revoked.id);
-      revokedSome = true;
-    }
-    // The gater refuses new connections from revoked peers; open ones are cut here.
-    if (revokedSome) void this.#host?.enforceGate().catch(() => undefined);
+  /**
+   * Join or create (or restart in) a cluster: Raft or the feed (`observe`: a join), then
+   * everything that needs it, in order.
+   */
+  async #enterCluster(
+    parts: Parts,
+    membership: ClusterMembership,
+    peers: KnownPeers,
+    options: { readonly observe?: boolean } = {},
+  ): Promise<void> {
+    if (parts.store.joined()) return;
+    parts.network.admit(peers);
+    if (options.observe === true) await writeKnownPeers(this.config.dataDir, peers);
+    parts.leaderScope.start();
+    await parts.store.open(membership, options);
+    parts.network.syncPeerAddresses();
+    parts.network.announceSelf();
+    parts.selfRegistration.start();
+    await parts.workloads.start();
   }
+}
+
+/** The later of two last-heard times per node. */
+function latest(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): ReadonlyMap<string, number> {
+  const merged = new Map(a);
+  for (const [id, at] of b) if (at > (merged.get(id) ?? -Infinity)) merged.set(id, at);
+  return merged;
 }

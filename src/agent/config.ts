@@ -30,6 +30,12 @@ export interface AgentConfig {
   /** How long a voter may be silent before a learner takes its seat. */
   readonly voterReplaceGraceMs: number;
   readonly targetVoters: 3 | 5 | 'auto';
+  /**
+   * Raft learners kept beside the voters, ready to take a dead voter's seat; every other node is
+   * an observer that follows the state feed (docs/ARCHITECTURE.md, "100 nodes"). Default 2; a
+   * number at least the node count makes every node a Raft member, as before observers.
+   */
+  readonly standbyLearners?: number;
   /** Take a Raft snapshot every this many applied entries. */
   readonly snapshotEvery: number;
   /** Discover other agents on the LAN with mDNS (multicast): `shoal discover` lists them. */
@@ -65,6 +71,8 @@ Options:
   --join MULTIADDR      join through this member on first start (with --token or SHOAL_JOIN_TOKEN)
   --token TOKEN         join token for --join
   --target-voters N     3, 5 or auto (default auto: 5 from 5 members up)
+  --standby-learners N  Raft learners kept ready to replace a voter (default 2); the other nodes
+                        are observers that follow the state without being Raft members
   --tick-ms MS          Raft tick (default 100: elections after 1-2 s of silence)
   --runtime NAME        docker (default: containers and host processes), process (host processes
                         only, no Docker) or none (control plane only, runs no tasks)
@@ -94,6 +102,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       join: { type: 'string' },
       token: { type: 'string' },
       'target-voters': { type: 'string' },
+      'standby-learners': { type: 'string' },
       'tick-ms': { type: 'string' },
       'snapshot-every': { type: 'string' },
       'voter-grace-ms': { type: 'string' },
@@ -134,6 +143,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     join: values.join ? { address: values.join, token: token! } : undefined,
     voterReplaceGraceMs: positiveInt(values['voter-grace-ms'] ?? '30000', '--voter-grace-ms', WEEK_MS),
     targetVoters: parseTargetVoters(values['target-voters'] ?? 'auto'),
+    standbyLearners: values['standby-learners'] ? nonNegativeInt(values['standby-learners'], '--standby-learners') : 2,
     snapshotEvery: positiveInt(values['snapshot-every'] ?? '10000', '--snapshot-every'),
     mdns: values.mdns ?? false,
     runtime: parseRuntime(values.runtime ?? env.SHOAL_RUNTIME ?? 'docker'),
@@ -152,6 +162,13 @@ function positiveInt(text: string, flag: string, max = Number.MAX_SAFE_INTEGER):
     throw new AgentConfigError(
       `${flag}: expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}, got "${text}"`,
     );
+  return value;
+}
+
+function nonNegativeInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 1_000)
+    throw new AgentConfigError(`${flag}: expected an integer from 0 to 1000, got "${text}"`);
   return value;
 }
 

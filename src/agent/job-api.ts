@@ -18,26 +18,30 @@ import { ApiError, type LogLine, type ReadOptions, type WriteOptions } from '../
 import { nodeViews } from '../controllers/placement.js';
 import { parseBytes } from '../stack/units.js';
 import { isJobEnded, type JobRecord } from '../state/jobs.js';
-import type { AgentContext } from './agent.js';
+import type { ClusterStore } from './cluster-store.js';
 import { historyRows, queueRows, quotaViews } from './job-views.js';
 import { buildSubmittedJob, checkUnitFits } from './job-spec.js';
-import type { CommandWriter } from './writes.js';
-import { linearizableRead } from './reads.js';
+import type { TaskLogs } from './node-workloads.js';
+
+export interface BatchServiceDeps {
+  readonly store: Pick<ClusterStore, 'state' | 'requireJoined' | 'read' | 'propose'>;
+  readonly taskLogs: TaskLogs;
+}
 
 export class BatchService implements BatchApi {
-  readonly #agent: AgentContext;
-  readonly #writer: CommandWriter;
+  readonly #deps: BatchServiceDeps;
+  readonly #store: BatchServiceDeps['store'];
 
-  constructor(agent: AgentContext, writer: CommandWriter) {
-    this.#agent = agent;
-    this.#writer = writer;
+  constructor(deps: BatchServiceDeps) {
+    this.#deps = deps;
+    this.#store = deps.store;
   }
 
   async submitJob(request: JobSubmitRequest, options: WriteOptions = {}): Promise<JobSubmitResult> {
     this.#member();
     const job = buildSubmittedJob(request);
-    checkUnitFits(job.spec, nodeViews(this.#agent.state.state()));
-    const result = await this.#writer.submit(
+    checkUnitFits(job.spec, nodeViews(this.#store.state.state()));
+    const result = await this.#store.propose(
       {
         type: 'job.submit',
         name: job.name,
@@ -58,7 +62,7 @@ export class BatchService implements BatchApi {
 
   async queue(options: ReadOptions & { all?: boolean; owner?: string } = {}): Promise<QueueRow[]> {
     await this.#maybeRead(options);
-    return queueRows(this.#agent.state.state(), Date.now(), options);
+    return queueRows(this.#store.state.state(), Date.now(), options);
   }
 
   async cancelJobs(jobIds: readonly string[], options: WriteOptions = {}): Promise<{ cancelled: string[] }> {
@@ -66,20 +70,20 @@ export class BatchService implements BatchApi {
     const jobs = jobIds.map((id) => this.#job(id));
     const open = jobs.filter((j) => !isJobEnded(j.state)).map((j) => j.id);
     if (open.length > 0)
-      await this.#writer.submit({ type: 'job.cancel', jobIds: open, reason: 'cancelled by the user' }, options);
+      await this.#store.propose({ type: 'job.cancel', jobIds: open, reason: 'cancelled by the user' }, options);
     return { cancelled: open };
   }
 
   async history(options: ReadOptions & { jobId?: string; owner?: string; limit?: number } = {}): Promise<HistoryRow[]> {
     await this.#maybeRead(options);
     if (options.jobId !== undefined) this.#job(options.jobId);
-    return historyRows(this.#agent.state.state(), options);
+    return historyRows(this.#store.state.state(), options);
   }
 
   async inspectJob(jobId: string, options: ReadOptions = {}): Promise<JobInspectView> {
     await this.#maybeRead(options);
     const job = this.#job(jobId);
-    const state = this.#agent.state.state();
+    const state = this.#store.state.state();
     const row = queueRows(state, Date.now(), { all: true, jobIds: new Set([job.id]) })[0]!;
     return {
       job: { ...row, endedAt: job.endedAt, exitCode: job.exitCode },
@@ -91,9 +95,9 @@ export class BatchService implements BatchApi {
   async *jobLogs(request: JobLogsRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
     await this.#read(options.signal);
     const job = this.#job(request.jobId);
-    const service = this.#agent.state.service(job.serviceId);
+    const service = this.#store.state.service(job.serviceId);
     if (!service) return;
-    const tasks = this.#agent.state
+    const tasks = this.#store.state
       .tasksOfService(service.id)
       .filter((t) => t.job?.jobId === job.id && (request.index === undefined || t.job.index === request.index))
       .filter((t) => t.nodeId !== null && t.containerId !== null);
@@ -105,7 +109,7 @@ export class BatchService implements BatchApi {
     // One unit after the other: a job's output reads best in index order.
     for (const task of [...tasks].sort((a, b) => a.job!.index - b.job!.index || a.createdAt - b.createdAt)) {
       try {
-        yield* this.#agent.taskLogs(task, service, logsRequest, options.signal);
+        yield* this.#deps.taskLogs(task, service, logsRequest, options.signal);
       } catch {
         // that unit's node or process output is gone; the others still stream
       }
@@ -114,7 +118,7 @@ export class BatchService implements BatchApi {
 
   async listQuotas(options: ReadOptions = {}): Promise<QuotaView[]> {
     await this.#maybeRead(options);
-    return quotaViews(this.#agent.state.state(), Date.now());
+    return quotaViews(this.#store.state.state(), Date.now());
   }
 
   async setQuota(
@@ -124,7 +128,7 @@ export class BatchService implements BatchApi {
   ): Promise<QuotaView | null> {
     await this.#read(options.signal);
     if (request === null) {
-      await this.#writer.submit({ type: 'quota.set', namespace, quota: null }, options);
+      await this.#store.propose({ type: 'quota.set', namespace, quota: null }, options);
       return null;
     }
     const quota: Record<string, number> = {};
@@ -140,14 +144,14 @@ export class BatchService implements BatchApi {
     }
     if (Object.keys(quota).length === 0)
       throw new ApiError(400, 'bad_request', 'quota set: give at least one of --cpus, --mem, --gpus, --jobs');
-    await this.#writer.submit({ type: 'quota.set', namespace, quota }, options);
-    return quotaViews(this.#agent.state.state(), Date.now()).find((q) => q.namespace === namespace) ?? null;
+    await this.#store.propose({ type: 'quota.set', namespace, quota }, options);
+    return quotaViews(this.#store.state.state(), Date.now()).find((q) => q.namespace === namespace) ?? null;
   }
 
   #job(id: string): JobRecord {
     const jobId = id.split('_')[0]!; // `17_3` names job 17's index 3
-    const job = Object.hasOwn(this.#agent.state.state().jobs, jobId)
-      ? this.#agent.state.state().jobs[jobId]
+    const job = Object.hasOwn(this.#store.state.state().jobs, jobId)
+      ? this.#store.state.state().jobs[jobId]
       : undefined;
     if (!job)
       throw new ApiError(404, 'not_found', `No job ${id}: \`shoal queue --all\` and \`shoal job history\` list them`);
@@ -155,12 +159,7 @@ export class BatchService implements BatchApi {
   }
 
   #member(): void {
-    if (!this.#agent.raft())
-      throw new ApiError(
-        409,
-        'not_initialized',
-        'This agent is not part of a cluster yet: run `shoal init` or `shoal join`',
-      );
+    this.#store.requireJoined();
   }
 
   async #maybeRead(options: ReadOptions): Promise<void> {
@@ -169,7 +168,6 @@ export class BatchService implements BatchApi {
   }
 
   async #read(signal?: AbortSignal): Promise<void> {
-    this.#member();
-    await linearizableRead(this.#agent.raft()!, signal);
+    await this.#store.read(signal);
   }
 }

@@ -6,12 +6,14 @@
  *
  * Noise has already authenticated both peer ids, and the proof binds them and the nonce, so a
  * listener can neither replay it nor use it for another node. The member verifies against the
- * current token key (after a linearizable read, so a rotated token fails at once), registers the
- * node and adds it as a Raft learner; the leader's membership controller promotes it later.
+ * current token key (after a linearizable read, so a rotated token fails at once) and registers
+ * the node. The joiner starts as an observer, following the state feed of the Raft members the
+ * answer names (fast: one snapshot, no Raft catch-up); the leader's membership policy makes it a
+ * learner, then a voter, when the cluster needs one (docs/ARCHITECTURE.md, "100 nodes").
  */
-import { normalizeArch } from '../stack/platform.js';
+import type { Logger } from 'pino';
 import { ApiError, type JoinRequest, type JoinResult } from '../api/types.js';
-import { detectResources } from '../host/index.js';
+import type { RpcService } from '../p2p/index.js';
 import {
   computeJoinProof,
   createJoinNonce,
@@ -20,10 +22,9 @@ import {
   tokenKey,
   verifyJoinProof,
 } from '../security/index.js';
-import type { AgentContext } from './agent.js';
-import { SHOAL_VERSION } from './version.js';
-import { writeMembership } from './local-files.js';
-import type { CommandWriter } from './writes.js';
+import type { ClusterStore } from './cluster-store.js';
+import { writeMembership, type ClusterMembership } from './local-files.js';
+import type { NodeFacts, NodeFactsSource } from './node-facts.js';
 import { toApiError } from './writes.js';
 
 const NONCE_TTL_MS = 60_000;
@@ -37,47 +38,49 @@ interface Challenge {
 
 interface JoinAnswer {
   readonly clusterId: string;
+  /** The Raft members (voters and learners), where they listen: whom the new observer follows. */
   readonly members: { id: string; addresses: string[] }[];
 }
 
-/** What the joiner says about itself; the member checks it again through command validation. */
-interface NodeFacts {
-  readonly hostname: string;
-  readonly addresses: string[];
-  readonly labels: Record<string, string>;
-  readonly resources: {
-    cpus: number;
-    memoryBytes: number;
-    gpus: { index: number; uuid: string; name: string; memoryBytes: number }[];
-  };
-  readonly version: string;
-  /** OS and architecture in Docker's names; absent from joiners of earlier versions. */
-  readonly platform?: { readonly os: string; readonly arch: string };
+/** Members a join answer names, with where they listen. */
+export type KnownPeers = readonly { id: string; addresses: readonly string[] }[];
+
+export interface JoinServiceDeps {
+  readonly selfId: string;
+  readonly rpc: RpcService;
+  readonly store: Pick<ClusterStore, 'state' | 'joined' | 'conf' | 'membership' | 'read' | 'propose'>;
+  readonly dataDir: string;
+  readonly facts: NodeFactsSource;
+  /** Enter the cluster of `membership` (a joiner: as an observer), admitting the peers the join answer named. */
+  readonly enterCluster: (
+    membership: ClusterMembership,
+    peers: KnownPeers,
+    options: { readonly observe: boolean },
+  ) => Promise<unknown>;
+  readonly log: Logger;
 }
 
 export class JoinService {
-  readonly #agent: AgentContext;
-  readonly #writer: CommandWriter;
+  readonly #deps: JoinServiceDeps;
   /** Outstanding nonces: hex → the peer it was issued to and when it expires. */
   readonly #nonces = new Map<string, { peerId: string; expiresAt: number }>();
 
-  constructor(agent: AgentContext, writer: CommandWriter) {
-    this.#agent = agent;
-    this.#writer = writer;
+  constructor(deps: JoinServiceDeps) {
+    this.#deps = deps;
   }
 
   register(): void {
-    this.#agent.rpc.handle('join.challenge', (_payload, { peerId }) => this.#challenge(peerId), {
+    this.#deps.rpc.handle('join.challenge', (_payload, { peerId }) => this.#challenge(peerId), {
       allowNonMembers: true,
     });
-    this.#agent.rpc.handle('join.request', (payload, { peerId, signal }) => this.#request(payload, peerId, signal), {
+    this.#deps.rpc.handle('join.request', (payload, { peerId, signal }) => this.#request(payload, peerId, signal), {
       allowNonMembers: true,
     });
   }
 
-  /** Joiner side: prove the token to the member at `request.address`, then start Raft as a learner. */
+  /** Joiner side: prove the token to the member at `request.address`, then follow the cluster as an observer. */
   async join(request: JoinRequest, options: { signal?: AbortSignal } = {}): Promise<JoinResult> {
-    if (this.#agent.membership())
+    if (this.#deps.store.membership())
       throw new ApiError(
         409,
         'conflict',
@@ -98,9 +101,9 @@ export class JoinService {
         `address: expected a multiaddr ending in /p2p/<peer id>, got "${request.address}" (\`shoal status\` on a member shows its addresses)`,
       );
     }
-    const self = this.#agent.host.peerId;
+    const self = this.#deps.selfId;
     const call = (method: string, payload: unknown) =>
-      this.#agent.rpc
+      this.#deps.rpc
         .call(memberId, method, payload, { addresses: [request.address], signal: options.signal, timeoutMs: 15_000 })
         .catch((error: unknown) => {
           throw toApiError(error);
@@ -123,7 +126,7 @@ export class JoinService {
     const answer = (await call('join.request', {
       nonce: challenge.nonce,
       proof,
-      node: await this.#facts(),
+      node: await this.#deps.facts(),
     })) as JoinAnswer;
     const membership = {
       version: 1 as const,
@@ -131,38 +134,14 @@ export class JoinService {
       origin: 'join' as const,
       bootstrapVoters: [],
     };
-    await writeMembership(this.#agent.config.dataDir, membership);
-    await this.#agent.startRaft(membership, answer.members);
+    await writeMembership(this.#deps.dataDir, membership);
+    await this.#deps.enterCluster(membership, answer.members, { observe: true });
     return { clusterId: answer.clusterId, nodeId: self, members: answer.members.length };
   }
 
-  /** This node's facts for node.register. */
-  async #facts(): Promise<NodeFacts> {
-    const detected = await detectResources();
-    for (const warning of detected.warnings ?? []) this.#agent.log.warn({ warning }, 'resource detection');
-    return {
-      hostname: detected.hostname,
-      addresses: this.#agent.advertisedAddresses(),
-      labels: { ...this.#agent.config.labels },
-      resources: {
-        cpus: detected.cpus,
-        memoryBytes: detected.memoryBytes,
-        gpus: detected.gpus.map((g) => ({ index: g.index, uuid: g.uuid, name: g.name, memoryBytes: g.memoryBytes })),
-      },
-      version: SHOAL_VERSION,
-      // what `platform:` in a Compose file is matched against (node.platform.os / .arch)
-      platform: { os: process.platform, arch: normalizeArch(process.arch) },
-    };
-  }
-
-  /** The registration command for this node itself (init, and address updates after a restart). */
-  async selfRegistration(): Promise<NodeFacts & { id: string }> {
-    return { id: this.#agent.host.peerId, ...(await this.#facts()) };
-  }
-
   #challenge(peerId: string): Challenge {
-    const cluster = this.#agent.state.cluster();
-    if (!this.#agent.raft() || !cluster)
+    const cluster = this.#deps.store.state.cluster();
+    if (!this.#deps.store.joined() || !cluster)
       throw new ApiError(
         409,
         'not_initialized',
@@ -173,7 +152,7 @@ export class JoinService {
       throw new ApiError(503, 'unavailable', 'Too many joins in progress: retry in a minute');
     const nonce = createJoinNonce();
     this.#nonces.set(Buffer.from(nonce).toString('hex'), { peerId, expiresAt: Date.now() + NONCE_TTL_MS });
-    return { clusterId: cluster.id, memberId: this.#agent.host.peerId, nonce };
+    return { clusterId: cluster.id, memberId: this.#deps.selfId, nonce };
   }
 
   async #request(payload: unknown, peerId: string, signal: AbortSignal): Promise<JoinAnswer> {
@@ -197,12 +176,11 @@ export class JoinService {
         'Join refused: the challenge is unknown, expired or was issued to another peer: start the join again',
       );
     }
-    const raft = this.#agent.raft();
-    if (!raft) throw new ApiError(409, 'not_initialized', 'This node left its cluster');
-    await raft.read({ signal }).catch((error: unknown) => {
+    if (!this.#deps.store.joined()) throw new ApiError(409, 'not_initialized', 'This node left its cluster');
+    await this.#deps.store.read(signal).catch((error: unknown) => {
       throw toApiError(error);
     });
-    const state = this.#agent.state;
+    const state = this.#deps.store.state;
     if (state.isRevoked(peerId)) {
       throw new ApiError(
         401,
@@ -219,11 +197,11 @@ export class JoinService {
       clusterId: cluster.id,
       nonce: request.nonce,
       joinerPeerId: peerId,
-      memberPeerId: this.#agent.host.peerId,
+      memberPeerId: this.#deps.selfId,
       proof: request.proof,
     });
     if (!verdict.ok) {
-      this.#agent.log.warn({ peer: peerId, reason: verdict.reason }, 'join refused');
+      this.#deps.log.warn({ peer: peerId, reason: verdict.reason }, 'join refused');
       throw new ApiError(
         401,
         'unauthorized',
@@ -231,7 +209,7 @@ export class JoinService {
       );
     }
     const node = request.node;
-    await this.#writer.submit(
+    await this.#deps.store.propose(
       {
         type: 'node.register',
         id: peerId,
@@ -245,15 +223,13 @@ export class JoinService {
       },
       { signal },
     );
-    const conf = raft.appliedConf;
-    if (!conf.voters.includes(peerId) && !conf.learners.includes(peerId)) {
-      // A retried join may find its first attempt's change appended but not yet applied: that is success.
-      await this.#writer.changeMembership({ type: 'addLearner', node: peerId }, { signal }).catch((error: unknown) => {
-        if (!/already a (learner|voter)/.test(String((error as Error).message))) throw error;
-      });
-    }
-    this.#agent.log.info({ peer: peerId, hostname: node.hostname }, 'node joined');
-    return { clusterId: cluster.id, members: state.nodes().map((n) => ({ id: n.id, addresses: [...n.addresses] })) };
+    this.#deps.log.info({ peer: peerId, hostname: node.hostname }, 'node joined');
+    const conf = this.#deps.store.conf;
+    const members = [...conf.voters, ...conf.learners].flatMap((id) => {
+      const record = state.node(id);
+      return record ? [{ id, addresses: [...record.addresses] }] : [];
+    });
+    return { clusterId: cluster.id, members };
   }
 
   #expireNonces(): void {

@@ -1,7 +1,8 @@
 /**
  * The few files an agent keeps besides its Raft storage: which cluster this data dir belongs to
  * (so a restart rejoins it without flags) and the last join token this node created (the
- * replicated state holds only the token's derived key, never the secret).
+ * replicated state holds only the token's derived key, never the secret), and on an observer the
+ * Raft members it follows (peers.json).
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,7 @@ export class LocalFileError extends Error {
 
 const MEMBERSHIP_FILE = 'cluster.json';
 const TOKEN_FILE = 'join-token';
+const PEERS_FILE = 'peers.json';
 
 export async function readMembership(dataDir: string): Promise<ClusterMembership | null> {
   const path = join(dataDir, MEMBERSHIP_FILE);
@@ -68,6 +70,32 @@ export async function readLocalToken(dataDir: string): Promise<string | null> {
 
 export async function writeLocalToken(dataDir: string, token: string): Promise<void> {
   await writeFileAtomic(join(dataDir, TOKEN_FILE), `${token}\n`);
+}
+
+/** A Raft member as an observer last knew it: whom to follow after a restart, before any state. */
+export interface KnownPeer {
+  readonly id: string;
+  readonly addresses: readonly string[];
+}
+
+/** The Raft members this observer last followed, or none (unreadable counts as none: the join answer's are gone). */
+export async function readKnownPeers(dataDir: string): Promise<KnownPeer[]> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dataDir, PEERS_FILE), 'utf8')) as unknown;
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter(
+      (p): p is KnownPeer =>
+        typeof (p as KnownPeer | null)?.id === 'string' &&
+        Array.isArray((p as KnownPeer).addresses) &&
+        (p as KnownPeer).addresses.every((a) => typeof a === 'string'),
+    );
+  } catch {
+    return [];
+  }
+}
+
+export async function writeKnownPeers(dataDir: string, peers: readonly KnownPeer[]): Promise<void> {
+  await writeFileAtomic(join(dataDir, PEERS_FILE), `${JSON.stringify(peers, null, 2)}\n`);
 }
 
 /** Write, fsync, rename, fsync the directory: after a crash the file is either old or new. */

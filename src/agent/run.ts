@@ -6,7 +6,6 @@
 import { pino } from 'pino';
 import { createApiServer } from '../api/index.js';
 import { Agent } from './agent.js';
-import { agentApi } from './api-facade.js';
 import { AGENT_USAGE, AgentConfigError, parseAgentArgs, type AgentConfig } from './config.js';
 
 /** Returns -1 while the agent runs (the process stays up), or an exit code when it could not start. */
@@ -27,7 +26,7 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
     return 0;
   }
   const log = pino({ level: config.logLevel, base: { service: 'shoal' } });
-  const agent = new Agent(config, log);
+  const agent = new Agent(config, { logger: log });
   try {
     await agent.start();
   } catch (error) {
@@ -36,7 +35,7 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
     await agent.stop().catch(() => undefined);
     return 1;
   }
-  const server = createApiServer(agentApi(agent.admin, agent.workloads, agent.batch), {
+  const server = createApiServer(agent.api, {
     socketPath: config.apiSocket || undefined,
     listen: config.apiListen.map(parseHostPort),
     adminToken: config.adminToken,

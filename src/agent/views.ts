@@ -7,11 +7,28 @@ import type { MemberHealth } from '../controllers/raft-membership.js';
 import type { RaftStatus } from '../raft/types.js';
 import type { ClusterStateMachine } from '../state/index.js';
 
+/** What the views need of Raft's status; an observer makes one from its feed (role `observer`). */
+export type RaftView = Pick<RaftStatus, 'leader' | 'term' | 'commit' | 'applied' | 'conf'> & {
+  readonly role: StatusView['role'];
+  readonly progress?: RaftStatus['progress'];
+};
+
+/** The leader's view of who it hears: members by Raft, observers by presence. */
+export interface NodeHealth {
+  readonly members: readonly MemberHealth[];
+  /** When the leader last heard each observer's presence, in `now`'s clock. */
+  readonly observersHeard: ReadonlyMap<string, number>;
+  readonly now: number;
+}
+
+/** An observer counts as reachable while its presence (once a second) is this fresh. */
+export const OBSERVER_REACHABLE_MS = 3_000;
+
 export function buildStatus(
   nodeId: string,
-  raft: RaftStatus | null,
+  raft: RaftView | null,
   state: ClusterStateMachine,
-  health: readonly MemberHealth[] | null,
+  health: NodeHealth | null,
   targetVoters: number,
 ): StatusView {
   const members = raft ? memberViews(raft, state, health) : [];
@@ -32,12 +49,8 @@ export function buildStatus(
   };
 }
 
-function memberViews(
-  raft: RaftStatus,
-  state: ClusterStateMachine,
-  health: readonly MemberHealth[] | null,
-): MemberView[] {
-  const byId = new Map((health ?? []).map((h) => [h.id, h]));
+function memberViews(raft: RaftView, state: ClusterStateMachine, health: NodeHealth | null): MemberView[] {
+  const byId = new Map((health?.members ?? []).map((h) => [h.id, h]));
   const progress = new Map((raft.progress ?? []).map((p) => [p.id, p]));
   const ids = [...raft.conf.voters, ...raft.conf.learners];
   for (const node of state.nodes()) if (!ids.includes(node.id)) ids.push(node.id);
@@ -49,16 +62,31 @@ function memberViews(
       id,
       hostname: node?.hostname ?? '',
       addresses: node ? [...node.addresses] : [],
-      raftRole: raft.conf.voters.includes(id) ? 'voter' : raft.conf.learners.includes(id) ? 'learner' : 'none',
+      raftRole: raftRole(raft, id, node !== undefined),
       leader: raft.leader === id,
       match: p ? p.match : null,
       lag: h ? h.lag : null,
-      reachable: h ? h.reachable : null,
+      reachable: isReachable(health, id),
     };
   });
 }
 
-function warnings(raft: RaftStatus, members: readonly MemberView[]): string[] {
+function raftRole(raft: RaftView | null, id: string, registered: boolean): MemberView['raftRole'] {
+  if (raft?.conf.voters.includes(id)) return 'voter';
+  if (raft?.conf.learners.includes(id)) return 'learner';
+  return registered && raft ? 'observer' : 'none';
+}
+
+/** Whether the leader hears node `id` now; null when this view is not the leader's. */
+export function isReachable(health: NodeHealth | null, id: string): boolean | null {
+  if (!health) return null;
+  const member = health.members.find((h) => h.id === id);
+  if (member) return member.reachable;
+  const heard = health.observersHeard.get(id);
+  return heard === undefined ? false : health.now - heard < OBSERVER_REACHABLE_MS;
+}
+
+function warnings(raft: RaftView, members: readonly MemberView[]): string[] {
   const out: string[] = [];
   const voters = members.filter((m) => m.raftRole === 'voter');
   const down = voters.filter((m) => m.reachable === false);
@@ -83,14 +111,8 @@ function warnings(raft: RaftStatus, members: readonly MemberView[]): string[] {
   return out;
 }
 
-export function buildNodes(
-  raft: RaftStatus | null,
-  state: ClusterStateMachine,
-  health: readonly MemberHealth[] | null,
-): NodeView[] {
-  const byId = new Map((health ?? []).map((h) => [h.id, h]));
+export function buildNodes(raft: RaftView | null, state: ClusterStateMachine, health: NodeHealth | null): NodeView[] {
   return state.nodes().map((node) => {
-    const h = byId.get(node.id);
     return {
       id: node.id,
       hostname: node.hostname,
@@ -98,12 +120,8 @@ export function buildNodes(
       labels: { ...node.labels },
       availability: node.availability,
       status: node.status,
-      reachable: h ? h.reachable : null,
-      raftRole: raft?.conf.voters.includes(node.id)
-        ? 'voter'
-        : raft?.conf.learners.includes(node.id)
-          ? 'learner'
-          : 'none',
+      reachable: isReachable(health, node.id),
+      raftRole: raftRole(raft, node.id, true),
       leader: raft?.leader === node.id,
       resources: {
         cpus: node.resources.cpus,

@@ -22,23 +22,32 @@ import {
 import { describeRefusal, formatStackError, hashService } from '../stack/index.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal } from '../state/workloads.js';
-import type { AgentContext } from './agent.js';
+import type { ClusterStore } from './cluster-store.js';
 import { ComposeParser, ComposeParseTimeoutError, sharedComposeParser } from './compose-parser.js';
-import { buildNodes } from './views.js';
-import type { CommandWriter } from './writes.js';
+import type { TaskLogs } from './node-workloads.js';
+import { buildNodes, type NodeHealth, type RaftView } from './views.js';
 import { crossNodeNamingWarning } from './naming-warning.js';
-import { linearizableRead } from './reads.js';
+
+export interface WorkloadServiceDeps {
+  readonly store: Pick<ClusterStore, 'state' | 'requireJoined' | 'read' | 'propose'>;
+  readonly taskLogs: TaskLogs;
+  /** Who the leader hears while this node leads; null when it does not. */
+  readonly nodeHealth: () => NodeHealth | null;
+  /** Raft's status, or an observer's view of the configuration (cluster-store.ts). */
+  readonly raftView: () => RaftView | null;
+  /** Parses Compose files off the main thread; one shared worker by default. */
+  readonly parser?: ComposeParser;
+}
 
 export class WorkloadService implements WorkloadApi {
-  readonly #agent: AgentContext;
-  readonly #writer: CommandWriter;
-
+  readonly #deps: WorkloadServiceDeps;
+  readonly #store: WorkloadServiceDeps['store'];
   readonly #parser: ComposeParser;
 
-  constructor(agent: AgentContext, writer: CommandWriter, parser: ComposeParser = sharedComposeParser()) {
-    this.#agent = agent;
-    this.#writer = writer;
-    this.#parser = parser;
+  constructor(deps: WorkloadServiceDeps) {
+    this.#deps = deps;
+    this.#store = deps.store;
+    this.#parser = deps.parser ?? sharedComposeParser();
   }
 
   async deployStack(request: StackDeployRequest, options: WriteOptions = {}): Promise<StackDeployResult> {
@@ -56,19 +65,19 @@ export class WorkloadService implements WorkloadApi {
     }
     const spec = parsed.spec;
     await this.#read(options.signal);
-    const before = new Map(this.#agent.state.servicesOfStack(spec.name).map((s) => [s.name, s.specHash]));
+    const before = new Map(this.#store.state.servicesOfStack(spec.name).map((s) => [s.name, s.specHash]));
     const services = Object.entries(spec.services).map(([name, serviceSpec]) => ({
       name,
       spec: serviceSpec,
       specHash: hashService(serviceSpec),
     }));
-    await this.#writer.submit({ type: 'stack.deploy', name: spec.name, services }, options);
+    await this.#store.propose({ type: 'stack.deploy', name: spec.name, services }, options);
     const changes: StackDeployResult['services'][number][] = services.map((s) => ({
       name: s.name,
       change: !before.has(s.name) ? 'created' : before.get(s.name) === s.specHash ? 'unchanged' : 'updated',
     }));
     for (const name of before.keys()) if (!(name in spec.services)) changes.push({ name, change: 'removed' });
-    const naming = crossNodeNamingWarning(spec.name, Object.values(spec.services), this.#agent.state.nodes().length);
+    const naming = crossNodeNamingWarning(spec.name, Object.values(spec.services), this.#store.state.nodes().length);
     return {
       stack: spec.name,
       services: changes.sort((a, b) => a.name.localeCompare(b.name)),
@@ -78,7 +87,7 @@ export class WorkloadService implements WorkloadApi {
 
   async listStacks(options: ReadOptions = {}): Promise<StackView[]> {
     await this.#maybeRead(options);
-    const state = this.#agent.state;
+    const state = this.#store.state;
     return state.stacks().map((stack) => {
       const services = state.servicesOfStack(stack.name);
       const tasks = services.flatMap((s) => state.tasksOfService(s.id));
@@ -95,23 +104,23 @@ export class WorkloadService implements WorkloadApi {
 
   async removeStack(name: string, options: WriteOptions = {}): Promise<{ removed: string; services: number }> {
     await this.#read(options.signal);
-    const services = this.#agent.state.servicesOfStack(name).length;
-    if (!this.#agent.state.stack(name))
+    const services = this.#store.state.servicesOfStack(name).length;
+    if (!this.#store.state.stack(name))
       throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
-    await this.#writer.submit({ type: 'stack.remove', name }, options);
+    await this.#store.propose({ type: 'stack.remove', name }, options);
     return { removed: name, services };
   }
 
   async stackTasks(name: string, options: ReadOptions & { all?: boolean } = {}): Promise<TaskView[]> {
     await this.#maybeRead(options);
-    if (!this.#agent.state.stack(name))
+    if (!this.#store.state.stack(name))
       throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
-    return this.#agent.state.servicesOfStack(name).flatMap((s) => this.#taskViews(s, options.all ?? false));
+    return this.#store.state.servicesOfStack(name).flatMap((s) => this.#taskViews(s, options.all ?? false));
   }
 
   async listServices(options: ReadOptions & { stack?: string } = {}): Promise<ServiceView[]> {
     await this.#maybeRead(options);
-    const services = options.stack ? this.#agent.state.servicesOfStack(options.stack) : this.#agent.state.services();
+    const services = options.stack ? this.#store.state.servicesOfStack(options.stack) : this.#store.state.services();
     return services.map((s) => this.#serviceView(s));
   }
 
@@ -141,21 +150,21 @@ export class WorkloadService implements WorkloadApi {
         `Cannot scale ${service.id} as it is a ${service.spec.kind} service: only replicated services have a replica count`,
       );
     }
-    await this.#writer.submit({ type: 'service.scale', serviceId: service.id, replicas }, options);
-    const stackServices = this.#agent.state.servicesOfStack(service.stack).map((s) => s.spec);
-    const naming = crossNodeNamingWarning(service.stack, stackServices, this.#agent.state.nodes().length);
-    const view = this.#serviceView(this.#agent.state.service(service.id) ?? service);
+    await this.#store.propose({ type: 'service.scale', serviceId: service.id, replicas }, options);
+    const stackServices = this.#store.state.servicesOfStack(service.stack).map((s) => s.spec);
+    const naming = crossNodeNamingWarning(service.stack, stackServices, this.#store.state.nodes().length);
+    const view = this.#serviceView(this.#store.state.service(service.id) ?? service);
     return naming === null ? view : { ...view, warnings: [naming] };
   }
 
   async *serviceLogs(request: LogsRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
     await this.#read(options.signal);
     const service = this.#findService(request.service);
-    const tasks = this.#agent.state
+    const tasks = this.#store.state
       .tasksOfService(service.id)
       .filter((t) => t.nodeId !== null && t.containerId !== null);
     // One task's logs may be gone (its node is down, its container removed): the others still stream.
-    const streams = tasks.map((task) => skipFailures(this.#agent.taskLogs(task, service, request, options.signal)));
+    const streams = tasks.map((task) => skipFailures(this.#deps.taskLogs(task, service, request, options.signal)));
     yield* mergeAsync(streams);
   }
 
@@ -165,7 +174,7 @@ export class WorkloadService implements WorkloadApi {
     options: WriteOptions = {},
   ): Promise<NodeView> {
     const node = await this.#findNode(id, options.signal);
-    await this.#writer.submit({ type: 'node.setAvailability', id: node, availability }, options);
+    await this.#store.propose({ type: 'node.setAvailability', id: node, availability }, options);
     return this.#nodeView(node);
   }
 
@@ -175,7 +184,7 @@ export class WorkloadService implements WorkloadApi {
     options: WriteOptions = {},
   ): Promise<NodeView> {
     const node = await this.#findNode(id, options.signal);
-    await this.#writer.submit(
+    await this.#store.propose(
       {
         type: 'node.labels',
         id: node,
@@ -188,7 +197,7 @@ export class WorkloadService implements WorkloadApi {
   }
 
   #serviceView(service: ServiceRecord): ServiceView {
-    const tasks = this.#agent.state.tasksOfService(service.id);
+    const tasks = this.#store.state.tasksOfService(service.id);
     return {
       id: service.id,
       stack: service.stack,
@@ -206,7 +215,7 @@ export class WorkloadService implements WorkloadApi {
   #desired(service: ServiceRecord): number {
     if (service.spec.kind === 'replicated') return service.replicas;
     if (service.spec.kind === 'global') {
-      return this.#agent.state
+      return this.#store.state
         .tasksOfService(service.id)
         .filter((t) => t.desiredState === 'running' && !isTerminal(t.state)).length;
     }
@@ -214,7 +223,7 @@ export class WorkloadService implements WorkloadApi {
   }
 
   #taskViews(service: ServiceRecord, all: boolean): TaskView[] {
-    const state = this.#agent.state;
+    const state = this.#store.state;
     return state
       .tasksOfService(service.id)
       .filter((t) => all || t.desiredState === 'running' || !isTerminal(t.state))
@@ -223,7 +232,7 @@ export class WorkloadService implements WorkloadApi {
   }
 
   #findService(idOrName: string): ServiceRecord {
-    const state = this.#agent.state;
+    const state = this.#store.state;
     const exact = state.service(idOrName);
     if (exact) return exact;
     const matches = state.services().filter((s) => s.name === idOrName || s.id.startsWith(idOrName));
@@ -240,9 +249,9 @@ export class WorkloadService implements WorkloadApi {
   async #findNode(idOrName: string, signal?: AbortSignal): Promise<string> {
     // A full node id this node knows needs no read to resolve: the write that follows is refused
     // by apply if the node is gone meanwhile. Prefixes and hostnames are resolved on fresh state.
-    if (this.#agent.state.node(idOrName)) return idOrName;
+    if (this.#store.state.node(idOrName)) return idOrName;
     await this.#read(signal);
-    const nodes = this.#agent.state.nodes();
+    const nodes = this.#store.state.nodes();
     const matches = nodes.filter((n) => n.id.startsWith(idOrName) || n.hostname === idOrName);
     if (matches.length === 1) return matches[0]!.id;
     if (matches.length > 1)
@@ -251,29 +260,16 @@ export class WorkloadService implements WorkloadApi {
   }
 
   #nodeView(id: string): NodeView {
-    const raft = this.#agent.raft();
-    return buildNodes(raft?.status() ?? null, this.#agent.state, this.#agent.memberHealth()).find((n) => n.id === id)!;
+    return buildNodes(this.#deps.raftView(), this.#store.state, this.#deps.nodeHealth()).find((n) => n.id === id)!;
   }
 
   async #maybeRead(options: ReadOptions): Promise<void> {
-    if (!this.#agent.raft())
-      throw new ApiError(
-        409,
-        'not_initialized',
-        'This agent is not part of a cluster yet: run `shoal init` or `shoal join`',
-      );
+    this.#store.requireJoined();
     if (options.consistency !== 'stale') await this.#read(options.signal);
   }
 
   async #read(signal?: AbortSignal): Promise<void> {
-    const raft = this.#agent.raft();
-    if (!raft)
-      throw new ApiError(
-        409,
-        'not_initialized',
-        'This agent is not part of a cluster yet: run `shoal init` or `shoal join`',
-      );
-    await linearizableRead(raft, signal);
+    await this.#store.read(signal);
   }
 }
 

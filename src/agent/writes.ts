@@ -21,7 +21,7 @@ import { NotLeaderError, OutcomeUnknownError, RaftRefusedError, StoppedError } f
 import type { RaftNode } from '../raft/driver/index.js';
 import type { ConfChange, NodeId } from '../raft/types.js';
 import { encodeCommand, validateCommand, type ApplyResult, type Command, type CommandInput } from '../state/index.js';
-import type { AgentContext } from './agent.js';
+import type { RpcService } from '../p2p/index.js';
 import { AppliedIndexTimeoutError, type AppliedIndex } from './applied-index.js';
 import { ForwardBatcher, MAX_BATCH, type BatchAnswer } from './forward-batcher.js';
 
@@ -63,23 +63,43 @@ interface WriteOptions {
   readonly requestId?: string;
 }
 
+/** Where the writer learns that leadership moved (the cluster store). */
+export interface LeaderChanges {
+  on(event: 'leader:change', listener: (leader: NodeId | null) => void): unknown;
+}
+
+/**
+ * What the writer uses: RPC to the leader, this node's id, its Raft node (while a Raft member),
+ * the leader as this node knows it (Raft's, or the feed's on an observer), its applied index.
+ */
+export interface CommandWriterDeps {
+  readonly rpc: RpcService;
+  readonly selfId: NodeId;
+  /** The Raft node, while this agent is a Raft member (the leader proposes through it). */
+  readonly raft: () => RaftNode | null;
+  /** This agent belongs to a cluster (as a Raft member or an observer). */
+  readonly joined: () => boolean;
+  readonly leader: () => NodeId | null;
+  readonly leaderChanges: LeaderChanges;
+  readonly applied: AppliedIndex;
+}
+
 export class CommandWriter {
-  readonly #agent: AgentContext;
+  readonly #deps: CommandWriterDeps;
   readonly #applied: AppliedIndex;
   /** Forwarded proposals, batched per leader (forward-batcher.ts). */
   readonly #batcher: ForwardBatcher;
   /** Idempotent writes forwarded to a leader and not answered yet. */
   readonly #forwarded = new Set<{ readonly leader: NodeId; readonly moved: AbortController }>();
-  /** The Raft node whose leader changes {@link #watchLeader} listens to. */
-  #watched: RaftNode | null = null;
 
-  constructor(agent: AgentContext, applied: AppliedIndex) {
-    this.#agent = agent;
-    this.#applied = applied;
+  constructor(deps: CommandWriterDeps) {
+    this.#deps = deps;
+    this.#applied = deps.applied;
+    this.#watchLeader();
     this.#batcher = new ForwardBatcher({
       method: 'cluster.propose',
       send: async (leader, items, signal) =>
-        (await this.#agent.rpc.call(leader, 'cluster.proposeBatch', items, {
+        (await this.#deps.rpc.call(leader, 'cluster.proposeBatch', items, {
           signal,
           timeoutMs: DEFAULT_DEADLINE_MS,
         })) as BatchAnswer[],
@@ -88,7 +108,7 @@ export class CommandWriter {
 
   /** Serve forwarded writes (members only). */
   register(): void {
-    const rpc = this.#agent.rpc;
+    const rpc = this.#deps.rpc;
     rpc.handle('cluster.propose', (payload, { signal }) =>
       withRemoteCodes(this.#proposeHere(payload as ForwardedCommand, signal)),
     );
@@ -152,7 +172,7 @@ export class CommandWriter {
 
   /** Serve `method` for followers that forward it here; the handler runs only while this node leads. */
   handleOnLeader(method: string, handler: (payload: unknown, signal?: AbortSignal) => Promise<unknown>): void {
-    this.#agent.rpc.handle(method, (payload, { signal }) =>
+    this.#deps.rpc.handle(method, (payload, { signal }) =>
       withRemoteCodes(
         (async () => {
           this.#requireLeaderRaft();
@@ -180,16 +200,15 @@ export class CommandWriter {
     let maybeApplied = false;
     while (Date.now() < deadline) {
       options.signal?.throwIfAborted();
-      const raft = this.#agent.raft();
-      if (!raft)
+      if (!this.#deps.joined())
         throw new ApiError(
           409,
           'not_initialized',
           'This agent is not part of a cluster yet: run `shoal init` to create one or `shoal join` to join one',
         );
-      const leader = raft.leader;
+      const leader = this.#deps.leader();
       try {
-        if (leader === this.#agent.host.peerId) return await here(options.signal);
+        if (leader === this.#deps.selfId) return await here(options.signal);
         if (leader) {
           return await this.#callLeader(leader, method, payload, deadline, options);
         }
@@ -228,7 +247,6 @@ export class CommandWriter {
     deadline: number,
     options: WriteOptions & { readonly idempotent?: boolean },
   ): Promise<unknown> {
-    this.#watchLeader();
     const moved = new AbortController();
     const forwarded = { leader, moved };
     if (options.idempotent === true) this.#forwarded.add(forwarded);
@@ -239,7 +257,7 @@ export class CommandWriter {
         const timeout = AbortSignal.timeout(Math.max(100, deadline - Date.now()));
         return await this.#batcher.forward(leader, payload, AbortSignal.any([signal, timeout]));
       }
-      return await this.#agent.rpc.call(leader, method, payload, {
+      return await this.#deps.rpc.call(leader, method, payload, {
         signal,
         timeoutMs: Math.max(100, deadline - Date.now()),
       });
@@ -256,10 +274,7 @@ export class CommandWriter {
    * be hundreds of listeners): the writes sent to a node that no longer leads are abandoned.
    */
   #watchLeader(): void {
-    const raft = this.#agent.raft();
-    if (!raft || this.#watched === raft) return;
-    this.#watched = raft;
-    raft.on('leader:change', (next: NodeId | null) => {
+    this.#deps.leaderChanges.on('leader:change', (next: NodeId | null) => {
       const gone = new Map<NodeId, LeaderMovedError>();
       for (const { leader, moved } of this.#forwarded) {
         if (leader === next) continue;
@@ -289,8 +304,8 @@ export class CommandWriter {
   }
 
   #requireLeaderRaft() {
-    const raft = this.#agent.raft();
-    if (!raft || raft.leader !== this.#agent.host.peerId)
+    const raft = this.#deps.raft();
+    if (!raft || raft.leader !== this.#deps.selfId)
       throw Object.assign(new NotLeaderError(raft?.leader ?? null), { code: 'not_leader' });
     return raft;
   }

@@ -19,8 +19,8 @@ export interface MemberView {
   readonly id: string;
   readonly hostname: string;
   readonly addresses: readonly string[];
-  /** Raft role in the configuration. */
-  readonly raftRole: 'voter' | 'learner' | 'none';
+  /** Raft role in the configuration; `observer`: registered, follows the state feed, not in it. */
+  readonly raftRole: 'voter' | 'learner' | 'observer' | 'none';
   readonly leader: boolean;
   /** Highest log index known replicated on it (leader's view; null when this node is not the leader and cannot know). */
   readonly match: number | null;
@@ -39,7 +39,8 @@ export interface StatusView {
   readonly term: number;
   readonly commit: number;
   readonly applied: number;
-  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader';
+  /** The answering node's own role: a Raft state, or `observer` (not a Raft member). */
+  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader' | 'observer';
   readonly targetVoters: number;
   readonly members: readonly MemberView[];
   /** Plain-language limits of the current shape, e.g. "2 voters: losing either one stops all writes". */
@@ -57,9 +58,12 @@ export interface NodeView {
    * the node grace (5 s), which is when its replicas are placed elsewhere.
    */
   readonly status: 'ready' | 'down' | 'unknown';
-  /** Whether the leader hears the node's Raft traffic right now (null: not known here). Faster than `status`. */
+  /**
+   * Whether the leader hears the node right now (Raft traffic; an observer's presence), null when
+   * not known here. Faster than `status`.
+   */
   readonly reachable: boolean | null;
-  readonly raftRole: 'voter' | 'learner' | 'none';
+  readonly raftRole: 'voter' | 'learner' | 'observer' | 'none';
   readonly leader: boolean;
   readonly resources: { readonly cpus: number; readonly memoryBytes: number; readonly gpus: number };
   readonly version: string;

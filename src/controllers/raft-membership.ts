@@ -15,6 +15,11 @@
  * The wanted count is odd — an even number of voters tolerates no more failures than one fewer
  * and needs a larger quorum — and at most the target (3, or 5 from 5 members up). It is sized by
  * all members, not only the healthy ones, so a transient failure never shrinks the voter set.
+ *
+ * {@link nextMembershipChange} is the whole policy for a cluster where not every node is a Raft
+ * member (issue 13, 100 nodes): the voters, a few standby learners ready to take a dead voter's
+ * seat, and every other registered node an observer that follows the state feed (src/follow).
+ * The leader sends every entry to every member, so members are kept few.
  */
 import type { ConfChange, NodeId } from '../raft/types.js';
 
@@ -36,7 +41,15 @@ export interface MembershipPolicy {
   readonly voterReplaceGraceMs: number;
   /** A learner this many entries behind or fewer counts as caught up. */
   readonly maxCatchUpLag: number;
+  /**
+   * Learners kept beside the voters, caught up and ready to take a dead voter's seat, for
+   * {@link nextMembershipChange}. Default {@link DEFAULT_STANDBY_LEARNERS}.
+   */
+  readonly standbyLearners?: number;
 }
+
+/** Standby learners kept when the policy does not say. */
+export const DEFAULT_STANDBY_LEARNERS = 2;
 
 export interface MembershipObservation {
   readonly leader: NodeId;
@@ -47,6 +60,7 @@ export const DEFAULT_MEMBERSHIP_POLICY: MembershipPolicy = {
   targetVoters: 'auto',
   voterReplaceGraceMs: 30_000,
   maxCatchUpLag: 64,
+  standbyLearners: DEFAULT_STANDBY_LEARNERS,
 };
 
 /** The number of voters the cluster should have given how many members it has. */
@@ -58,12 +72,15 @@ export function wantedVoters(policy: MembershipPolicy, members: number): number 
 
 /** The next membership change to make, or null when the configuration is as it should be. */
 export function reconcileMembership(policy: MembershipPolicy, observed: MembershipObservation): ConfChange | null {
+  return reconcileVoters(policy, observed, wantedVoters(policy, observed.members.length));
+}
+
+function reconcileVoters(policy: MembershipPolicy, observed: MembershipObservation, wanted: number): ConfChange | null {
   const healthy = (m: MemberHealth): boolean => m.id === observed.leader || m.reachable;
   const voters = observed.members.filter((m) => m.role === 'voter');
   const readyLearners = observed.members
     .filter((m) => m.role === 'learner' && healthy(m) && m.lag <= policy.maxCatchUpLag)
     .sort((a, b) => a.lag - b.lag || a.id.localeCompare(b.id));
-  const wanted = wantedVoters(policy, observed.members.length);
 
   const deadVoters = voters
     .filter((m) => m.id !== observed.leader && !m.reachable && m.silentForMs >= policy.voterReplaceGraceMs)
@@ -79,6 +96,82 @@ export function reconcileMembership(policy: MembershipPolicy, observed: Membersh
       .filter((m) => m.id !== observed.leader)
       .sort((a, b) => Number(a.reachable) - Number(b.reachable) || b.lag - a.lag || a.id.localeCompare(b.id))[0];
     if (victim) return { type: 'demote', node: victim.id };
+  }
+  return null;
+}
+
+/** What the leader knows for {@link nextMembershipChange}. */
+export interface ClusterMembershipObservation extends MembershipObservation {
+  /** Registered nodes that are not revoked (members and observers alike). */
+  readonly registered: readonly NodeId[];
+  /** Nodes removed from the cluster: a member among them leaves the configuration. */
+  readonly isRevoked: (id: NodeId) => boolean;
+  /**
+   * How long each observer has been silent on the presence protocol (src/follow/presence.ts),
+   * in ms; an observer missing from the map was never heard from.
+   */
+  readonly observerSilentForMs: ReadonlyMap<NodeId, number>;
+}
+
+/**
+ * The next single configuration change for a cluster of voters, standby learners and
+ * observers, or null. Rules, in order:
+ *
+ * 1. A revoked member is removed (never the leader: it hands over first).
+ * 2. The voter rules of {@link reconcileMembership}, with the voter count sized by every
+ *    registered node (observers included), not only by the members.
+ * 3. Fewer healthy learners than wanted: add the observer heard from most recently as a learner.
+ *    Wanted: `standbyLearners`, plus one per missing voter, plus one when a voter is dead past
+ *    the grace and no learner is healthy (ready or catching up) to take its seat. Only observers
+ *    heard from within the grace are added: a silent one would take a standby seat uselessly.
+ * 4. More learners than wanted: remove one (back to observer), unreachable first, then the most
+ *    silent, then the furthest behind. A dead voter demoted by rule 2 leaves this way.
+ *
+ * @example
+ * nextMembershipChange(DEFAULT_MEMBERSHIP_POLICY, { leader, members, registered, isRevoked, observerSilentForMs });
+ */
+export function nextMembershipChange(
+  policy: MembershipPolicy,
+  observed: ClusterMembershipObservation,
+): ConfChange | null {
+  const { leader, members } = observed;
+  const revokedMember = members.find((m) => m.id !== leader && observed.isRevoked(m.id));
+  if (revokedMember) return { type: 'remove', node: revokedMember.id };
+
+  const inConf = new Set(members.map((m) => m.id));
+  const clusterSize = new Set([...observed.registered.filter((id) => !observed.isRevoked(id)), ...inConf]).size;
+  const wanted = wantedVoters(policy, clusterSize);
+  const voterChange = reconcileVoters(policy, observed, wanted);
+  if (voterChange) return voterChange;
+
+  const healthy = (m: MemberHealth): boolean => m.id === leader || m.reachable;
+  const voters = members.filter((m) => m.role === 'voter');
+  const learners = members.filter((m) => m.role === 'learner');
+  const healthyLearners = learners.filter(healthy);
+  const deadVoter = voters.some((m) => m.id !== leader && !m.reachable && m.silentForMs >= policy.voterReplaceGraceMs);
+  const wantedLearners =
+    (policy.standbyLearners ?? DEFAULT_STANDBY_LEARNERS) +
+    Math.max(0, wanted - voters.length) +
+    (deadVoter && healthyLearners.length === 0 ? 1 : 0);
+
+  if (healthyLearners.length < wantedLearners) {
+    const candidate = observed.registered
+      .filter((id) => !inConf.has(id) && !observed.isRevoked(id))
+      .map((id) => ({ id, silentForMs: observed.observerSilentForMs.get(id) ?? Infinity }))
+      .filter((o) => o.silentForMs < policy.voterReplaceGraceMs)
+      .sort((a, b) => a.silentForMs - b.silentForMs || a.id.localeCompare(b.id))[0];
+    if (candidate) return { type: 'addLearner', node: candidate.id };
+  }
+
+  if (learners.length > wantedLearners) {
+    const victim = [...learners].sort(
+      (a, b) =>
+        Number(a.reachable) - Number(b.reachable) ||
+        b.silentForMs - a.silentForMs ||
+        b.lag - a.lag ||
+        a.id.localeCompare(b.id),
+    )[0];
+    if (victim) return { type: 'remove', node: victim.id };
   }
   return null;
 }

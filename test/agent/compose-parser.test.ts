@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AgentContext } from '../../src/agent/agent.js';
 import { ComposeParser, ComposeParseTimeoutError } from '../../src/agent/compose-parser.js';
 import { WorkloadService } from '../../src/agent/workload-api.js';
-import type { CommandWriter } from '../../src/agent/writes.js';
+import { refusedWorkloadDeps } from './support/refused-workload-deps.js';
 
 /** A Compose file of about `bytes` bytes: services of 40 environment entries each. */
 function largeCompose(bytes: number): string {
@@ -23,8 +22,8 @@ afterAll(() => parser.stop());
 
 describe('WorkloadService.deployStack() with a large Compose file', () => {
   it('deployStack() parses a 3.5 MB file without holding the event loop Raft needs', async () => {
-    // A refused file never reaches the state or the writer, so neither is needed here.
-    const service = new WorkloadService({} as unknown as AgentContext, {} as unknown as CommandWriter, parser);
+    // A refused file never reaches the store: every part of it throws if used.
+    const service = new WorkloadService({ ...refusedWorkloadDeps(), parser });
     const compose = largeCompose(3.5e6);
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();

@@ -27,11 +27,35 @@ describe('buildNodes()', () => {
       stamp({ type: 'node.setStatus', id: peerId(3), status: 'down' }, T0 + 10),
     ]))
       expect(machine.apply(entry).ok).toBe(true);
-    const nodes = buildNodes(null, machine, [health(1, true), health(2, false), health(3, false)]);
+    const members = [health(1, true), health(2, false), health(3, false)];
+    const nodes = buildNodes(null, machine, { members, observersHeard: new Map(), now: 0 });
     expect(nodes.map((n) => [n.hostname, n.status, n.reachable])).toEqual([
       ['node-1', 'ready', true],
       ['node-2', 'ready', false],
       ['node-3', 'down', false],
+    ]);
+  });
+
+  it('shows a node outside the Raft configuration as an observer, reachable while its presence is fresh', () => {
+    const machine = new ClusterStateMachine();
+    for (const entry of entries([init(), register(1), register(2), register(3)])) machine.apply(entry);
+    const raft = {
+      leader: peerId(1),
+      term: 2,
+      commit: 4,
+      applied: 4,
+      role: 'leader' as const,
+      conf: { voters: [peerId(1)], learners: [] },
+    };
+    const observersHeard = new Map([
+      [peerId(2), 9_000],
+      [peerId(3), 1_000],
+    ]);
+    const nodes = buildNodes(raft, machine, { members: [health(1, true)], observersHeard, now: 10_000 });
+    expect(nodes.map((n) => [n.hostname, n.raftRole, n.reachable])).toEqual([
+      ['node-1', 'voter', true],
+      ['node-2', 'observer', true],
+      ['node-3', 'observer', false],
     ]);
   });
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import type { AgentContext } from '../../src/agent/agent.js';
 import { WorkloadService } from '../../src/agent/workload-api.js';
-import type { CommandWriter } from '../../src/agent/writes.js';
+import { refusedWorkloadDeps } from './support/refused-workload-deps.js';
 
 describe('WorkloadService.deployStack()', () => {
   it('deployStack() refuses a bad file with its errors and the warnings that explain them', async () => {
-    // A refused file never reaches the state or the writer, so neither is needed here.
-    const service = new WorkloadService({} as unknown as AgentContext, {} as unknown as CommandWriter);
+    // A refused file never reaches the store: every part of it throws if used.
+    const service = new WorkloadService(refusedWorkloadDeps());
     const compose = 'services:\n  plex:\n    image: plex\n    volumes:\n      - ${PLEX_MEDIA_PATH}:/media/\n';
     const refusal = service.deployStack({ name: 'media', compose, file: 'compose.yml', env: {} });
     await expect(refusal).rejects.toThrow(

@@ -1,13 +1,15 @@
 /**
- * Test harness: a real admin API server on a temp unix socket and 127.0.0.1:0 around a
- * {@link MemoryClusterApi}, a raw HTTP request helper, and a logger that records.
+ * Test harness: a real admin API server on a temp unix socket and 127.0.0.1:0 around a real
+ * agent's API (one of an in-process cluster, test/agent/support), recorded; a raw HTTP request
+ * helper, and a logger that records.
  */
 import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, type ApiLogger, type ApiServer, type ApiServerOptions } from '../../src/api/index.js';
-import { MemoryClusterApi } from './memory-cluster-api.js';
+import { InProcessCluster, type InProcessAgent } from '../agent/support/in-process-cluster.js';
+import { RecordingApi } from './recording-api.js';
 
 /** A logger that keeps what it was given. */
 export class RecordingLogger implements ApiLogger {
@@ -28,7 +30,14 @@ export class RecordingLogger implements ApiLogger {
 
 /** A started server and what tests need to reach it. */
 export interface Harness {
-  readonly api: MemoryClusterApi;
+  /** The agents: alpha, beta, gamma, ... */
+  readonly cluster: InProcessCluster;
+  /** The agent the server serves (alpha, which created the cluster). */
+  readonly agent: InProcessAgent;
+  /** Its API, recorded. */
+  readonly api: RecordingApi;
+  /** A node's id by its hostname. */
+  idOf(hostname: string): string;
   readonly server: ApiServer;
   readonly dir: string;
   readonly socketPath: string;
@@ -37,20 +46,46 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Start a server on a fresh temp socket and 127.0.0.1:0. */
-export async function startHarness(
-  api: MemoryClusterApi = MemoryClusterApi.cluster(),
-  options: Partial<ApiServerOptions> = {},
-): Promise<Harness> {
+/** What to start: a cluster of `nodes` agents (3), formed or not, and the server's options. */
+export interface HarnessOptions {
+  readonly nodes?: number;
+  /** Make the agents one cluster (default true); false: agents that belong to none. */
+  readonly form?: boolean;
+  /** Labels per agent, by index. */
+  readonly labels?: readonly Readonly<Record<string, string>>[];
+  readonly server?: Partial<ApiServerOptions>;
+}
+
+/** Start agents and a server on a fresh temp socket and 127.0.0.1:0 around the first one's API. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const cluster = await InProcessCluster.start({
+    nodes: options.nodes ?? 3,
+    form: options.form ?? true,
+    ...(options.labels ? { labels: options.labels } : {}),
+  });
+  const agent = cluster.agents[0]!;
+  const recording = new RecordingApi(agent.agent.api);
   const dir = await mkdtemp(join(tmpdir(), 'shoal-api-'));
   const socketPath = join(dir, 'shoal.sock');
   const logger = new RecordingLogger();
-  const server = createApiServer(api, { socketPath, listen: [{ host: '127.0.0.1', port: 0 }], logger, ...options });
+  const server = createApiServer(recording.api, {
+    socketPath,
+    listen: [{ host: '127.0.0.1', port: 0 }],
+    logger,
+    ...options.server,
+  });
   await server.start();
   const tcp = server.addresses().find((address) => address.startsWith('http'));
   const port = tcp ? Number(new URL(tcp).port) : 0;
   return {
-    api,
+    cluster,
+    agent,
+    api: recording,
+    idOf(hostname) {
+      const found = cluster.agents.find((a) => a.name === hostname);
+      if (!found) throw new Error(`no agent named ${hostname}`);
+      return found.agent.id;
+    },
     server,
     dir,
     socketPath,
@@ -58,6 +93,7 @@ export async function startHarness(
     logger,
     async close() {
       await server.stop();
+      await cluster.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -6,39 +6,49 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiServerConfigError, SocketInUseError, createApiServer } from '../../src/api/index.js';
 import { createAdminToken, hashAdminToken } from '../../src/security/index.js';
-import { MemoryClusterApi } from './memory-cluster-api.js';
+import { InProcessCluster } from '../agent/support/in-process-cluster.js';
+import type { AgentApi } from './recording-api.js';
 import { RecordingLogger, send, startHarness } from './harness.js';
 
 const logger = new RecordingLogger();
+
+// One real agent (in a cluster of its own) behind the servers these tests make.
+let agents: InProcessCluster;
+let api: AgentApi;
+beforeAll(async () => {
+  agents = await InProcessCluster.start({ nodes: 1 });
+  api = agents.agents[0]!.agent.api;
+});
+afterAll(async () => {
+  await agents?.stop();
+});
 
 describe('createApiServer() authentication', () => {
   const token = createAdminToken();
 
   it('refuses to be created on a non-loopback address without an admin token', () => {
-    const create = () => createApiServer(new MemoryClusterApi(), { listen: [{ host: '0.0.0.0', port: 7900 }], logger });
+    const create = () => createApiServer(api, { listen: [{ host: '0.0.0.0', port: 7900 }], logger });
     expect(create).toThrow(ApiServerConfigError);
     expect(create).toThrow(/Cannot listen on 0\.0\.0\.0:7900 without an admin token/);
-    expect(() => createApiServer(new MemoryClusterApi(), { listen: [{ host: '::', port: 7900 }], logger })).toThrow(
-      /\[::\]:7900/,
-    );
+    expect(() => createApiServer(api, { listen: [{ host: '::', port: 7900 }], logger })).toThrow(/\[::\]:7900/);
   });
 
   it('refuses requireToken on a listener when no token is set', () => {
     expect(() =>
-      createApiServer(new MemoryClusterApi(), { listen: [{ host: '127.0.0.1', port: 0, requireToken: true }], logger }),
+      createApiServer(api, { listen: [{ host: '127.0.0.1', port: 0, requireToken: true }], logger }),
     ).toThrow(/Cannot require a token on 127\.0\.0\.1:0: no admin token given/);
   });
 
   it('accepts a non-loopback address once a token is set (not started: tests stay on loopback)', () => {
     expect(() =>
-      createApiServer(new MemoryClusterApi(), { listen: [{ host: '0.0.0.0', port: 0 }], adminToken: token, logger }),
+      createApiServer(api, { listen: [{ host: '0.0.0.0', port: 0 }], adminToken: token, logger }),
     ).not.toThrow();
   });
 
   it('requires the bearer token on a listener that requires it, and not on the unix socket', async () => {
-    const h = await startHarness(MemoryClusterApi.cluster(), {
-      listen: [{ host: '127.0.0.1', port: 0, requireToken: true }],
-      adminToken: token,
+    const h = await startHarness({
+      nodes: 1,
+      server: { listen: [{ host: '127.0.0.1', port: 0, requireToken: true }], adminToken: token },
     });
     try {
       const none = await send({ port: h.port }, 'GET', '/v1/status');
@@ -66,9 +76,9 @@ describe('createApiServer() authentication', () => {
   });
 
   it('accepts the token given as its stored hash', async () => {
-    const h = await startHarness(MemoryClusterApi.cluster(), {
-      listen: [{ host: '127.0.0.1', port: 0, requireToken: true }],
-      adminTokenHash: hashAdminToken(token),
+    const h = await startHarness({
+      nodes: 1,
+      server: { listen: [{ host: '127.0.0.1', port: 0, requireToken: true }], adminTokenHash: hashAdminToken(token) },
     });
     try {
       expect(
@@ -83,7 +93,7 @@ describe('createApiServer() authentication', () => {
   });
 
   it('loopback TCP needs no token by default', async () => {
-    const h = await startHarness();
+    const h = await startHarness({ nodes: 1 });
     try {
       expect((await send({ port: h.port }, 'GET', '/v1/status')).status).toBe(200);
     } finally {
@@ -103,7 +113,7 @@ describe('createApiServer() unix socket', () => {
 
   it('creates the socket with mode 0600 and removes it on stop', async () => {
     const socketPath = join(dir, 'shoal.sock');
-    const server = createApiServer(new MemoryClusterApi(), { socketPath, logger });
+    const server = createApiServer(api, { socketPath, logger });
     await server.start();
     await server.start(); // idempotent
     expect(statSync(socketPath).mode & 0o777).toBe(0o600);
@@ -123,7 +133,7 @@ describe('createApiServer() unix socket', () => {
     ]);
     await new Promise((resolve) => child.once('exit', resolve));
     expect(statSync(socketPath).isSocket()).toBe(true);
-    const server = createApiServer(MemoryClusterApi.cluster(), { socketPath, logger });
+    const server = createApiServer(api, { socketPath, logger });
     await server.start();
     try {
       expect((await send({ socketPath }, 'GET', '/v1/status')).status).toBe(200);
@@ -137,7 +147,7 @@ describe('createApiServer() unix socket', () => {
     const live = createServer();
     await new Promise<void>((resolve) => live.listen(socketPath, resolve));
     try {
-      const server = createApiServer(new MemoryClusterApi(), { socketPath, logger });
+      const server = createApiServer(api, { socketPath, logger });
       await expect(server.start()).rejects.toThrow(SocketInUseError);
       await expect(server.start()).rejects.toThrow(/another shoal agent is running/);
       expect(statSync(socketPath).isSocket()).toBe(true);
@@ -149,7 +159,7 @@ describe('createApiServer() unix socket', () => {
   it('refuses a path that is not a socket', async () => {
     const socketPath = join(dir, 'shoal.sock');
     await writeFile(socketPath, 'not a socket');
-    const server = createApiServer(new MemoryClusterApi(), { socketPath, logger });
+    const server = createApiServer(api, { socketPath, logger });
     await expect(server.start()).rejects.toThrow(/exists and is not a socket/);
   });
 
@@ -159,7 +169,7 @@ describe('createApiServer() unix socket', () => {
     const port = (taken.address() as { port: number }).port;
     const socketPath = join(dir, 'shoal.sock');
     try {
-      const server = createApiServer(new MemoryClusterApi(), {
+      const server = createApiServer(api, {
         socketPath,
         listen: [{ host: '127.0.0.1', port }],
         logger,
@@ -173,7 +183,7 @@ describe('createApiServer() unix socket', () => {
 
   it('serves extra routes given in options', async () => {
     const socketPath = join(dir, 'shoal.sock');
-    const server = createApiServer(new MemoryClusterApi(), {
+    const server = createApiServer(api, {
       socketPath,
       logger,
       routes: [{ method: 'GET', path: '/v1/stacks/:name', handle: async ({ params }) => ({ name: params.name }) }],
@@ -187,8 +197,6 @@ describe('createApiServer() unix socket', () => {
   });
 
   it('refuses to be created with nowhere to listen', () => {
-    expect(() => createApiServer(new MemoryClusterApi(), { logger })).toThrow(
-      /give a socketPath, a listen address, or both/,
-    );
+    expect(() => createApiServer(api, { logger })).toThrow(/give a socketPath, a listen address, or both/);
   });
 });

@@ -1,7 +1,10 @@
 import { request } from 'node:http';
-import { MemoryClusterApi, PEER_IDS } from './memory-cluster-api.js';
-import { json, send, startHarness, type Harness } from './harness.js';
-import { ApiError } from '../../src/api/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { json, RecordingLogger, send, startHarness, type Harness } from './harness.js';
+import { ApiError, createApiServer, type ClusterApi } from '../../src/api/index.js';
+import { InProcessCluster } from '../agent/support/in-process-cluster.js';
 
 describe('createApiServer() routes', () => {
   let h: Harness;
@@ -18,7 +21,14 @@ describe('createApiServer() routes', () => {
     const answer = await send(unix(), 'GET', '/v1/status');
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toMatch(/^application\/json/);
-    expect(answer.json).toEqual(await MemoryClusterApi.cluster().status());
+    const direct = await h.agent.agent.api.status();
+    expect(answer.json).toMatchObject({
+      initialized: true,
+      clusterId: direct.clusterId,
+      nodeId: h.idOf('alpha'),
+      leader: direct.leader,
+    });
+    expect(answer.json.members.map((m: { hostname: string }) => m.hostname).sort()).toEqual(['alpha', 'beta', 'gamma']);
     expect(h.api.calls[0]).toMatchObject({ method: 'status', args: ['linearizable'] });
   });
 
@@ -31,44 +41,48 @@ describe('createApiServer() routes', () => {
   it('GET /v1/nodes lists the nodes over TCP', async () => {
     const answer = await send(tcp(), 'GET', '/v1/nodes');
     expect(answer.status).toBe(200);
-    expect(answer.json.map((node: { hostname: string }) => node.hostname)).toEqual(['alpha', 'beta', 'gamma']);
+    expect(answer.json.map((node: { hostname: string }) => node.hostname).sort()).toEqual(['alpha', 'beta', 'gamma']);
   });
 
   it('POST /v1/init creates a cluster (201) and a second init is a 409 conflict', async () => {
     await h.close();
-    h = await startHarness(new MemoryClusterApi());
+    h = await startHarness({ nodes: 1, form: false });
     const first = await send(unix(), 'POST', '/v1/init', json({ clusterName: 'lab' }));
     expect(first.status).toBe(201);
-    expect(first.json).toEqual({ clusterId: 'c-lab', nodeId: PEER_IDS[0], token: h.api.token });
+    expect(first.json).toEqual({ clusterId: expect.any(String), nodeId: h.idOf('alpha'), token: expect.any(String) });
+    expect((await send(unix(), 'GET', '/v1/token')).json.token).toBe(first.json.token);
     const second = await send(unix(), 'POST', '/v1/init');
     expect(second.status).toBe(409);
     expect(second.json).toEqual({
-      error: { code: 'conflict', message: expect.stringContaining('already in cluster') },
+      error: { code: 'conflict', message: expect.stringContaining('already part of a cluster') },
     });
   });
 
-  it('POST /v1/join passes address and token to the api', async () => {
+  it('POST /v1/join passes address and token to the api, which joins the member there', async () => {
     await h.close();
-    h = await startHarness(new MemoryClusterApi(PEER_IDS[1]));
-    const address = `/ip4/10.0.0.1/tcp/7946/p2p/${PEER_IDS[0]}`;
-    const answer = await send(unix(), 'POST', '/v1/join', json({ address, token: h.api.token }));
+    h = await startHarness({ nodes: 2, form: false });
+    const member = h.cluster.agents[1]!.agent;
+    const { clusterId, token } = await member.api.init({});
+    const address = member.advertisedAddresses()[0]!;
+    const answer = await send(unix(), 'POST', '/v1/join', json({ address, token }));
     expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({ clusterId: 'c-memory', nodeId: PEER_IDS[1], members: 2 });
-    expect(h.api.calls[0]!.args[0]).toEqual({ address, token: h.api.token });
+    expect(answer.json).toEqual({ clusterId, nodeId: h.idOf('alpha'), members: 1 });
+    expect(h.api.calls[0]!.args[0]).toEqual({ address, token });
   });
 
   it('DELETE /v1/nodes/:id?force=1 removes the node with force', async () => {
-    const answer = await send(unix(), 'DELETE', `/v1/nodes/${PEER_IDS[1]}?force=1`);
+    const beta = h.idOf('beta');
+    const answer = await send(unix(), 'DELETE', `/v1/nodes/${beta}?force=1`);
     expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({ removed: PEER_IDS[1] });
-    expect(h.api.calls[0]).toMatchObject({ method: 'removeNode', args: [PEER_IDS[1], true] });
-    expect(h.api.nodes.map((node) => node.id)).not.toContain(PEER_IDS[1]);
+    expect(answer.json).toEqual({ removed: beta });
+    expect(h.api.calls[0]).toMatchObject({ method: 'removeNode', args: [beta, true] });
+    expect((await h.agent.agent.api.listNodes()).map((node) => node.id)).not.toContain(beta);
   });
 
   it('DELETE /v1/nodes/:id of an unknown node maps ApiError not_found to 404', async () => {
     const answer = await send(unix(), 'DELETE', '/v1/nodes/nope');
     expect(answer.status).toBe(404);
-    expect(answer.json.error).toEqual({ code: 'not_found', message: expect.stringContaining('no node nope') });
+    expect(answer.json.error).toEqual({ code: 'not_found', message: expect.stringContaining('No node nope') });
     expect(h.api.calls[0]!.args).toEqual(['nope', false]);
   });
 
@@ -76,17 +90,20 @@ describe('createApiServer() routes', () => {
     const before = await send(unix(), 'GET', '/v1/token');
     const rotated = await send(unix(), 'POST', '/v1/token/rotate');
     const after = await send(unix(), 'GET', '/v1/token?stale=1');
-    expect(before.json.token).toBe('shoal-join-v1-memory-secret-0');
-    expect(rotated.json).toEqual({ token: 'shoal-join-v1-memory-secret-1', fingerprint: 'fp1' });
-    expect(after.json.token).toBe(rotated.json.token);
+    expect(before.json.token).toEqual(expect.any(String));
+    expect(rotated.json).toEqual({ token: expect.any(String), fingerprint: expect.any(String) });
+    expect(rotated.json.token).not.toBe(before.json.token);
+    expect(after.json).toEqual(rotated.json);
   });
 
   it('POST /v1/leader/transfer takes an optional target', async () => {
-    const to = await send(unix(), 'POST', '/v1/leader/transfer', json({ to: PEER_IDS[2] }));
-    expect(to.json).toEqual({ leader: PEER_IDS[2] });
+    const gamma = h.idOf('gamma');
+    const to = await send(unix(), 'POST', '/v1/leader/transfer', json({ to: gamma }));
+    expect(to.json).toEqual({ leader: gamma });
+    await h.cluster.until('gamma to lead', () => h.cluster.leader().name === 'gamma');
     const any = await send(unix(), 'POST', '/v1/leader/transfer');
     expect(any.status).toBe(200);
-    expect(h.api.calls.map((call) => call.args[0])).toEqual([PEER_IDS[2], undefined]);
+    expect(h.api.calls.map((call) => call.args[0])).toEqual([gamma, undefined]);
   });
 
   it('maps ApiError unavailable to 503 with its code and message', async () => {
@@ -108,9 +125,9 @@ describe('createApiServer() routes', () => {
   });
 
   it('answers an unknown path with 404 and a wrong method with 405 and Allow', async () => {
-    const missing = await send(unix(), 'GET', '/v1/jobs');
+    const missing = await send(unix(), 'GET', '/v1/nope');
     expect(missing.status).toBe(404);
-    expect(missing.json.error.message).toContain('GET /v1/jobs');
+    expect(missing.json.error.message).toContain('GET /v1/nope');
     const wrong = await send(unix(), 'POST', '/v1/status');
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('GET');
@@ -120,20 +137,32 @@ describe('createApiServer() routes', () => {
     expect((await send(unix(), 'GET', '/v1/stacks')).status).toBe(200);
     await h.close();
     // An agent before the services milestone: only the ClusterApi methods.
-    const full = MemoryClusterApi.cluster();
-    const clusterOnly = {
-      status: full.status.bind(full),
-      listNodes: full.listNodes.bind(full),
-      init: full.init.bind(full),
-      join: full.join.bind(full),
-      removeNode: full.removeNode.bind(full),
-      rotateToken: full.rotateToken.bind(full),
-      showToken: full.showToken.bind(full),
-      transferLeader: full.transferLeader.bind(full),
+    const agents = await InProcessCluster.start({ nodes: 1 });
+    const full = agents.agents[0]!.agent.api;
+    const clusterOnly: ClusterApi = {
+      status: full.status,
+      listNodes: full.listNodes,
+      init: full.init,
+      join: full.join,
+      removeNode: full.removeNode,
+      rotateToken: full.rotateToken,
+      showToken: full.showToken,
+      transferLeader: full.transferLeader,
+      discover: full.discover,
     };
-    h = await startHarness(clusterOnly as unknown as MemoryClusterApi);
-    expect((await send(unix(), 'GET', '/v1/stacks')).status).toBe(404);
-    expect((await send(unix(), 'GET', '/v1/nodes')).status).toBe(200);
+    const dir = await mkdtemp(join(tmpdir(), 'shoal-api-'));
+    const socketPath = join(dir, 'shoal.sock');
+    const server = createApiServer(clusterOnly, { socketPath, logger: new RecordingLogger() });
+    await server.start();
+    try {
+      expect((await send({ socketPath }, 'GET', '/v1/stacks')).status).toBe(404);
+      expect((await send({ socketPath }, 'GET', '/v1/nodes')).status).toBe(200);
+    } finally {
+      await server.stop();
+      await agents.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    h = await startHarness({ nodes: 1 });
   });
 });
 

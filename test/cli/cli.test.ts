@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { ApiError } from '../../src/api/index.js';
 import { COMMAND_SPECS, runCli } from '../../src/cli/index.js';
 import { createAdminToken } from '../../src/security/index.js';
-import { MemoryClusterApi, PEER_IDS } from '../api/memory-cluster-api.js';
 import { startHarness, type Harness } from '../api/harness.js';
 
 interface Run {
@@ -26,6 +25,9 @@ async function cli(argv: string[], env: Record<string, string | undefined> = {})
   return { code, out, err };
 }
 
+/** A node id as the CLI's tables shorten it. */
+const short = (id: string) => id.slice(0, 16);
+
 let h: Harness;
 let addr: string;
 beforeEach(async () => {
@@ -37,30 +39,42 @@ afterEach(async () => {
 });
 
 describe('shoal status', () => {
-  it('prints the cluster, a member table and the warnings', async () => {
-    h.api.warnings = ['2 voters: losing either one stops all writes'];
+  it('prints the cluster and a member table', async () => {
     const { code, out, err } = await cli(['status', '--addr', addr]);
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out).toMatch(/^Cluster: +c-memory$/m);
-    expect(out).toMatch(/^Leader: +12D3KooWQYhTNQdm$/m);
-    expect(out).toMatch(/^Term: +3$/m);
-    expect(out).toMatch(/^Commit index: +42 \(applied 42\)$/m);
+    const status = await h.agent.agent.api.status();
+    const alpha = short(h.idOf('alpha'));
+    expect(out).toMatch(new RegExp(`^Cluster: +${status.clusterId}$`, 'm'));
+    expect(out).toMatch(new RegExp(`^Leader: +${alpha}$`, 'm'));
+    expect(out).toMatch(/^Term: +\d+$/m);
+    expect(out).toMatch(/^Commit index: +\d+ \(applied \d+\)$/m);
     expect(out).toMatch(/^MEMBER +HOSTNAME +RAFT +LEADER +REACHABLE +MATCH +LAG +ADDRESS$/m);
-    expect(out).toMatch(/^12D3KooWQYhTNQdm \* +alpha +Voter +yes +yes +42 +0 +\/ip4\/10\.0\.0\.1\/tcp\/7946$/m);
-    expect(out).toContain('WARNING: 2 voters: losing either one stops all writes\n');
+    expect(out).toMatch(new RegExp(`^${alpha} \\* +alpha +Voter +yes +yes +\\d+ +0 +/memory/\\S+-alpha/p2p/`, 'm'));
+    expect(out).not.toContain('WARNING');
     expect(h.api.calls[0]!.args).toEqual(['linearizable']);
+  });
+
+  it('prints the warnings about what the cluster can survive', async () => {
+    await h.close();
+    h = await startHarness({ nodes: 1 });
+    addr = `unix://${h.socketPath}`;
+    const { code, out } = await cli(['status', '--addr', addr]);
+    expect(code).toBe(0);
+    expect(out).toContain('WARNING: 1 voter: losing it stops all changes to the cluster');
   });
 
   it('-o json prints the API JSON as is; --stale asks for a stale read', async () => {
     const { code, out } = await cli(['status', '-o', 'json', '--stale', '--addr', addr]);
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual(await MemoryClusterApi.cluster().status());
+    expect(JSON.parse(out)).toEqual(await h.agent.agent.api.status({ consistency: 'stale' }));
     expect(h.api.calls[0]!.args).toEqual(['stale']);
   });
 
   it('says how to start when the agent is not in a cluster', async () => {
-    h.api.initialized = false;
+    await h.close();
+    h = await startHarness({ nodes: 1, form: false });
+    addr = `unix://${h.socketPath}`;
     const { code, out } = await cli(['status', '--addr', addr]);
     expect(code).toBe(0);
     expect(out).toContain('run `shoal init`');
@@ -73,80 +87,89 @@ describe('shoal node', () => {
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID +HOSTNAME +STATUS +REACHABLE +AVAILABILITY +RAFT +LEADER +ADDRESS$/);
-    expect(lines[1]).toMatch(
-      /^12D3KooWQYhTNQdm +alpha +Ready +yes +Active +Voter +yes +\/ip4\/10\.0\.0\.1\/tcp\/7946$/,
-    );
+    const alphaRow = lines.find((line) => line.startsWith(short(h.idOf('alpha'))));
+    expect(alphaRow).toMatch(/^\S+ +alpha +Ready +yes +Active +Voter +yes +\/memory\/\S+-alpha\/p2p\//);
     expect(lines).toHaveLength(4);
     // Columns are aligned: every row has HOSTNAME at the same offset.
     expect(new Set(lines.map((line) => line.search(/ (HOSTNAME|alpha|beta|gamma) /))).size).toBe(1);
   });
 
   it('ls --no-trunc, -q, -o wide and -o json', async () => {
-    expect((await cli(['node', 'ls', '--no-trunc', '--addr', addr])).out).toContain(PEER_IDS[1]);
-    expect((await cli(['node', 'ls', '-q', '--addr', addr])).out).toBe(
-      `${PEER_IDS[0]}\n${PEER_IDS[1]}\n${PEER_IDS[2]}\n`,
-    );
+    expect((await cli(['node', 'ls', '--no-trunc', '--addr', addr])).out).toContain(h.idOf('beta'));
+    const ids = (await h.agent.agent.api.listNodes()).map((n) => n.id);
+    expect((await cli(['node', 'ls', '-q', '--addr', addr])).out).toBe(ids.map((id) => `${id}\n`).join(''));
+    await h.agent.agent.api.updateNodeLabels(h.idOf('alpha'), { add: { zone: 'a', gpu: 'h100' } });
     const wide = await cli(['node', 'list', '-o', 'wide', '--addr', addr]);
     expect(wide.out).toMatch(/CPUS +MEMORY +GPUS +VERSION +LABELS$/m);
     expect(wide.out).toContain('16.0GiB');
-    expect(wide.out).toContain('zone=a,gpu=h100');
+    expect(wide.out).toContain('gpu=h100,zone=a');
     const asJson = await cli(['node', 'ls', '--output=json', '--addr', addr]);
-    expect(JSON.parse(asJson.out)).toEqual(h.api.nodes);
+    expect(JSON.parse(asJson.out)).toEqual(await h.agent.agent.api.listNodes());
   });
 
   it('rm takes a hostname or a unique id prefix and passes --force', async () => {
+    const [beta, gamma] = [h.idOf('beta'), h.idOf('gamma')];
     const byName = await cli(['node', 'rm', 'beta', '--force', '--addr', addr]);
-    expect(byName).toEqual({ code: 0, out: `${PEER_IDS[1]}\n`, err: '' });
-    const byPrefix = await cli(['node', 'rm', '-f', '12D3KooWQYhTZ', '-o', 'json', '--addr', addr]);
-    expect(JSON.parse(byPrefix.out)).toEqual([{ removed: PEER_IDS[2] }]);
+    expect(byName).toEqual({ code: 0, out: `${beta}\n`, err: '' });
+    const byPrefix = await cli(['node', 'rm', '-f', gamma.slice(0, 20), '-o', 'json', '--addr', addr]);
+    expect(JSON.parse(byPrefix.out)).toEqual([{ removed: gamma }]);
     expect(h.api.calls.filter((call) => call.method === 'removeNode').map((call) => call.args)).toEqual([
-      [PEER_IDS[1], true],
-      [PEER_IDS[2], true],
+      [beta, true],
+      [gamma, true],
     ]);
   });
 
   it('rm of an ambiguous prefix names the candidates and exits 1', async () => {
-    const { code, err } = await cli(['node', 'rm', '12D3KooWQYhT', '--addr', addr]);
+    // every Ed25519 peer id starts with 12D3KooW
+    const { code, err } = await cli(['node', 'rm', '12D3KooW', '--addr', addr]);
     expect(code).toBe(1);
-    expect(err).toContain('matches 2 nodes');
+    expect(err).toContain('matches 3 nodes');
   });
 });
 
 describe('shoal token, init, join, leader', () => {
   it('token show prints the join command with this node address; -q only the token', async () => {
+    const { token } = await h.agent.agent.api.showToken();
     const { code, out } = await cli(['token', 'show', '--addr', addr]);
     expect(code).toBe(0);
-    expect(out).toContain(`shoal join /ip4/10.0.0.1/tcp/7946/p2p/${PEER_IDS[0]} --token shoal-join-v1-memory-secret-0`);
-    expect((await cli(['token', 'show', '-q', '--addr', addr])).out).toBe('shoal-join-v1-memory-secret-0\n');
+    expect(out).toContain(`shoal join ${h.agent.agent.advertisedAddresses()[0]} --token ${token}`);
+    expect((await cli(['token', 'show', '-q', '--addr', addr])).out).toBe(`${token}\n`);
   });
 
   it('token rotate -o json prints the new token', async () => {
     const { code, out } = await cli(['token', 'rotate', '-o', 'json', '--addr', addr]);
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual({ token: 'shoal-join-v1-memory-secret-1', fingerprint: 'fp1' });
+    expect(JSON.parse(out)).toEqual(await h.agent.agent.api.showToken());
   });
 
   it('init --name creates the cluster and prints the token', async () => {
-    h.api.initialized = false;
+    await h.close();
+    h = await startHarness({ nodes: 1, form: false });
+    addr = `unix://${h.socketPath}`;
     const { code, out } = await cli(['init', '--name', 'lab', '--addr', addr]);
     expect(code).toBe(0);
-    expect(out).toContain('Cluster c-lab created');
-    expect(out).toContain('--token shoal-join-v1-memory-secret-0');
+    const { clusterId } = await h.agent.agent.api.status();
+    expect(out).toContain(`Cluster ${clusterId} created`);
+    expect(out).toContain(`--token ${(await h.agent.agent.api.showToken()).token}`);
   });
 
   it('join takes the token from SHOAL_JOIN_TOKEN', async () => {
-    h.api.initialized = false;
-    const target = `/ip4/10.0.0.9/tcp/7946/p2p/${PEER_IDS[1]}`;
-    const { code, out } = await cli(['join', target, '--addr', addr], { SHOAL_JOIN_TOKEN: h.api.token });
+    await h.close();
+    h = await startHarness({ nodes: 2, form: false });
+    addr = `unix://${h.socketPath}`;
+    const member = h.cluster.agents[1]!.agent;
+    const { clusterId, token } = await member.api.init({});
+    const target = member.advertisedAddresses()[0]!;
+    const { code, out } = await cli(['join', target, '--addr', addr], { SHOAL_JOIN_TOKEN: token });
     expect(code).toBe(0);
-    expect(out).toBe(`Joined cluster c-memory as node ${PEER_IDS[0]} (2 members).\n`);
-    expect(h.api.calls[0]!.args[0]).toEqual({ address: target, token: h.api.token });
+    expect(out).toBe(`Joined cluster ${clusterId} as node ${h.idOf('alpha')} (Raft members: 1).\n`);
+    expect(h.api.calls[0]!.args[0]).toEqual({ address: target, token });
   });
 
   it('leader transfer resolves a hostname', async () => {
     const { code, out } = await cli(['leader', 'transfer', 'gamma', '--addr', addr]);
     expect(code).toBe(0);
-    expect(out).toBe('Leadership transferred to 12D3KooWQYhTZZZZ.\n');
+    expect(out).toBe(`Leadership transferred to ${short(h.idOf('gamma'))}.\n`);
   });
 });
 
@@ -165,7 +188,7 @@ describe('shoal exit codes', () => {
       ],
       [['node', 'eat'], /^shoal: unknown command "node eat"\n/],
       [
-        ['join', `/ip4/1.2.3.4/tcp/1/p2p/${PEER_IDS[0]}`],
+        ['join', `/ip4/1.2.3.4/tcp/1/p2p/${h.idOf('alpha')}`],
         /^shoal: join needs a join token: give --token TOKEN or set SHOAL_JOIN_TOKEN/,
       ],
       [['join', '1.2.3.4:7946', '--token', 't'], /is not a member multiaddr/],
@@ -183,7 +206,10 @@ describe('shoal exit codes', () => {
   it('1 when the agent refuses the request', async () => {
     const { code, err } = await cli(['node', 'rm', 'beta', '--addr', addr]);
     expect(code).toBe(1);
-    expect(err).toBe(`shoal: node ${PEER_IDS[1]} is up: stop its agent first, or use --force\n`);
+    const beta = h.idOf('beta');
+    expect(err).toBe(
+      `shoal: Node ${beta} is up: drain it first, or remove it anyway with \`shoal node rm --force ${beta}\`\n`,
+    );
   });
 
   it('3 when nothing answers, naming the address and how to change it', async () => {
@@ -205,7 +231,7 @@ describe('shoal exit codes', () => {
   it('4 when the node does not exist', async () => {
     const { code, err } = await cli(['node', 'rm', 'nope', '--addr', addr]);
     expect(code).toBe(4);
-    expect(err).toContain('no node nope');
+    expect(err).toContain('No node nope');
   });
 
   it('5 when the cluster is unavailable, and when the agent does not answer in time', async () => {
@@ -233,9 +259,9 @@ describe('shoal addresses and tokens', () => {
   it('sends the admin token from SHOAL_TOKEN or --token-file', async () => {
     await h.close();
     const token = createAdminToken();
-    h = await startHarness(MemoryClusterApi.cluster(), {
-      listen: [{ host: '127.0.0.1', port: 0, requireToken: true }],
-      adminToken: token,
+    h = await startHarness({
+      nodes: 1,
+      server: { listen: [{ host: '127.0.0.1', port: 0, requireToken: true }], adminToken: token },
     });
     const tcp = `127.0.0.1:${h.port}`;
     const none = await cli(['status', '--addr', tcp]);

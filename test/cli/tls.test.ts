@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/index.js';
-import { MemoryClusterApi } from '../api/memory-cluster-api.js';
 import { startHarness } from '../api/harness.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -25,7 +24,7 @@ describe('admin API over TLS', () => {
       cert: readFileSync(join(FIXTURES, 'tls-cert.pem')),
       key: readFileSync(join(FIXTURES, 'tls-key.pem')),
     };
-    const h = await startHarness(MemoryClusterApi.cluster(), { tls });
+    const h = await startHarness({ server: { tls } });
     try {
       const https = h.server.addresses().find((address) => address.startsWith('https://'));
       expect(https).toBe(`https://127.0.0.1:${h.port}`);

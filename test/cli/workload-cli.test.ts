@@ -1,10 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError, type LogLine, type StackDeployRequest } from '../../src/api/index.js';
+import { ApiError, type LogLine, type StackDeployRequest, type TaskView } from '../../src/api/index.js';
 import { runCli } from '../../src/cli/index.js';
-import { PEER_IDS } from '../api/memory-cluster-api.js';
-import { MEMORY_NOW } from '../api/memory-workloads.js';
 import { startHarness, type Harness } from '../api/harness.js';
+import { ALPHA_LABELS, deployWeb, failWebApi1, print, until, webTask } from '../api/web-stack.js';
 
 interface Run {
   code: number;
@@ -12,8 +11,8 @@ interface Run {
   err: string;
 }
 
-/** Run the CLI in process against the harness, with the clock at MEMORY_NOW. */
-async function cli(argv: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+/** Run the CLI in process against the harness, its clock at `now` (default the wall clock). */
+async function cli(argv: string[], env: Record<string, string | undefined> = {}, now?: number): Promise<Run> {
   let out = '';
   let err = '';
   const code = await runCli([...argv, '--addr', `unix://${h.socketPath}`], {
@@ -21,55 +20,59 @@ async function cli(argv: string[], env: Record<string, string | undefined> = {})
     stdout: { write: (text: string) => (out += text) },
     stderr: { write: (text: string) => (err += text) },
     fileExists: () => false,
-    now: () => MEMORY_NOW,
+    now: () => now ?? Date.now(),
   });
   return { code, out, err };
 }
 
+// Real agents (test/agent/support): three nodes, the API of alpha served, the `web` stack deployed.
 let h: Harness;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await startHarness({ labels: [ALPHA_LABELS] });
+  await deployWeb(h);
 });
 afterEach(async () => {
   await h.close();
 });
 
-const API_TASK = 'twebapi1'.padEnd(25, 'x');
-function logLine(line: string, extra: Partial<LogLine> = {}): LogLine {
-  return {
-    taskId: API_TASK,
-    taskName: 'web_api.1',
-    nodeId: PEER_IDS[0],
-    stream: 'stdout',
-    time: MEMORY_NOW,
-    line,
-    ...extra,
-  };
-}
+const api = () => h.agent.agent.api;
+/** A node as the task tables show it: hostname and short id. */
+const nodeCell = (task: TaskView) => `${task.nodeHostname} \\(${task.nodeId!.slice(0, 16)}\\)`;
+/** The newest state change of `tasks`: a CLI clock set from it gives predictable ages. */
+const newest = (tasks: readonly TaskView[]) => Math.max(...tasks.map((t) => t.stateSince));
 
 describe('shoal stack', () => {
   it('ls prints name, services, running/desired tasks and ages', async () => {
-    const { code, out } = await cli(['stack', 'ls']);
+    const [stack] = await api().listStacks();
+    // created and updated by one deploy, milliseconds apart: both an hour old on a clock an hour on
+    const { code, out } = await cli(['stack', 'ls'], {}, stack!.updatedAt + 3_600_000);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME +SERVICES +TASKS +CREATED +UPDATED$/);
-    expect(lines[1]).toMatch(/^web +2 +5\/5 +About an hour ago +About a minute ago$/);
+    expect(lines[1]).toMatch(/^web +2 +5\/5 +About an hour ago +About an hour ago$/);
+    const later = await cli(['stack', 'ls'], {}, stack!.updatedAt + 90_000);
+    expect(later.out.trimEnd().split('\n')[1]).toMatch(/^web +2 +5\/5 +About a minute ago +About a minute ago$/);
     expect((await cli(['stack', 'ls', '-q'])).out).toBe('web\n');
   });
 
   it('ps prints docker stack ps columns with "Running 2 minutes ago"', async () => {
-    const { code, out } = await cli(['stack', 'ps', 'web']);
+    const tasks = await api().stackTasks('web');
+    const { code, out } = await cli(['stack', 'ps', 'web'], {}, newest(tasks) + 2 * 60_000 + 500);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID +NAME +IMAGE +NODE +DESIRED STATE +CURRENT STATE +ERROR$/);
     expect(lines).toHaveLength(6); // 2 api replicas + 3 global agent tasks
+    const api1 = tasks.find((t) => t.name === 'web_api.1')!;
     expect(lines).toContainEqual(
       expect.stringMatching(
-        /^twebapi1xxxx +web_api\.1 +nginx:1\.25 +alpha \(12D3KooWQYhTNQdm\) +Running +Running 2 minutes ago$/,
+        new RegExp(
+          `^${api1.id.slice(0, 12)} +web_api\\.1 +nginx:1\\.25 +${nodeCell(api1)} +Running +Running 2 minutes ago$`,
+        ),
       ),
     );
+    const gamma = tasks.find((t) => t.serviceId === 'web_agent' && t.nodeHostname === 'gamma')!;
     expect(lines).toContainEqual(
-      expect.stringMatching(/^\S+ +web_agent\.\S+ +example\/agent:1 +gamma \(12D3KooWQYhTZZZZ\) +Running/),
+      expect.stringMatching(new RegExp(`^\\S+ +web_agent\\.\\S+ +example/agent:1 +${nodeCell(gamma)} +Running`)),
     );
   });
 
@@ -82,21 +85,26 @@ describe('shoal stack', () => {
   });
 
   it('ps --all lists finished tasks under their slot with the error', async () => {
-    const { out } = await cli(['stack', 'ps', 'web', '--all']);
+    const failed = await failWebApi1(h, 1);
+    const { out } = await cli(['stack', 'ps', 'web', '--all'], {}, failed.stateSince + 10 * 60_000 + 500);
     const lines = out.trimEnd().split('\n');
     const current = lines.findIndex((line) => / web_api\.1 /.test(line));
+    // DESIRED STATE is Running, not Shutdown: the agent keeps a replaced task's desired state
     expect(lines[current + 1]).toMatch(
-      /^tfailedapi1x + \\_ web_api\.1 +nginx:1\.25 +alpha \(12D3KooWQYhTNQdm\) +Shutdown +Failed 10 minutes ago +"task: non-zero exit \(1\)"$/,
+      new RegExp(
+        `^${failed.id.slice(0, 12)} + \\\\_ web_api\\.1 +nginx:1\\.25 +${nodeCell(failed)} +Running +Failed 10 minutes ago +` +
+          '"exited with code 1; gave up after 1 restart \\(max_attempts 1\\)"$',
+      ),
     );
     expect(h.api.calls.map((c) => c.args)).toEqual([['web', true]]);
   });
 
   it('ps -o json prints the TaskViews; an unknown stack exits 4', async () => {
     const { out } = await cli(['stack', 'ps', 'web', '-o', 'json']);
-    expect(JSON.parse(out)).toEqual(await h.api.stackTasks('web'));
+    expect(JSON.parse(out)).toEqual(await api().stackTasks('web'));
     const missing = await cli(['stack', 'ps', 'nope']);
     expect(missing.code).toBe(4);
-    expect(missing.err).toBe('shoal: no stack nope: `shoal stack ls` lists them\n');
+    expect(missing.err).toBe('shoal: No stack named nope: `shoal stack ls` lists them\n');
   });
 
   it('rm removes the stack and exits 4 the second time', async () => {
@@ -135,7 +143,7 @@ describe('shoal stack deploy', () => {
     expect(request.compose).toBe(compose);
     expect(request.env).toEqual({ TAG: '2.0', PASSWORD: 's3 cret', OPTIONAL: 'extra' });
     expect(request.files).toEqual({ './config/app.env': 'MODE=prod\n', 'config/app.env': 'MODE=prod\n' });
-    const spec = (await h.api.inspectService('shopapp_api')).spec as { image: string; env: Record<string, string> };
+    const spec = (await api().inspectService('shopapp_api')).spec as { image: string; env: Record<string, string> };
     expect(spec.image).toBe('nginx:2.0');
     expect(spec.env).toEqual({ MODE: 'prod' });
   });
@@ -163,7 +171,7 @@ describe('shoal stack deploy', () => {
     expect(run.code).toBe(1);
     expect(run.out).toBe('');
     const lines = run.err.trimEnd().split('\n');
-    expect(lines[0]).toBe('shoal: stack shop: 2 errors in compose.yml:');
+    expect(lines[0]).toBe('shoal: stack shop: 2 error(s), nothing deployed:');
     expect(lines[1]).toMatch(/^compose\.yml:5 services\.api\.deploy\.replicas: /);
     expect(lines[2]).toMatch(/^compose\.yml:6 services\.api\.env_file: cannot read env_file "missing\.env"/);
   });
@@ -182,7 +190,7 @@ describe('shoal service', () => {
     expect(out).toBe(
       'NAME        MODE         REPLICAS   IMAGE             PORTS\n' +
         'web_agent   global       3/3        example/agent:1\n' +
-        'web_api     replicated   2/2        nginx:1.25        8080:80\n',
+        'web_api     replicated   2/2        nginx:1.25        8080:80/tcp\n',
     );
     expect((await cli(['service', 'ls', '--stack', 'none', '-q'])).out).toBe('');
     expect(h.api.calls.map((c) => c.args[0])).toEqual([undefined, 'none']);
@@ -190,7 +198,9 @@ describe('shoal service', () => {
 
   it('ps lists the tasks of one service; inspect prints a JSON array', async () => {
     const ps = await cli(['service', 'ps', 'web_api', '-q']);
-    expect(ps.out.trimEnd().split('\n')).toEqual(['twebapi1'.padEnd(25, 'x'), 'twebapi2'.padEnd(25, 'x')]);
+    const ids = (await api().serviceTasks('web_api')).map((t) => t.id);
+    expect(ids).toHaveLength(2);
+    expect(ps.out.trimEnd().split('\n')).toEqual(ids);
     const inspect = await cli(['service', 'inspect', 'web_api', 'web_agent']);
     const views = JSON.parse(inspect.out);
     expect(views.map((v: { id: string }) => v.id)).toEqual(['web_api', 'web_agent']);
@@ -200,57 +210,66 @@ describe('shoal service', () => {
   });
 
   it('scale sets replicas of each SERVICE=N and checks every argument first', async () => {
+    const replicas = async () => (await api().inspectService('web_api')).replicas;
     expect(await cli(['service', 'scale', 'web_api=5'])).toEqual({ code: 0, out: 'web_api scaled to 5\n', err: '' });
-    expect(h.api.services[0]!.replicas).toBe(5);
+    expect(await replicas()).toBe(5);
     const bad = await cli(['service', 'scale', 'web_api=1', 'web_agent']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^shoal: "web_agent": expected SERVICE=REPLICAS/);
-    expect(h.api.services[0]!.replicas).toBe(5);
+    expect(await replicas()).toBe(5);
     const global = await cli(['service', 'scale', 'web_agent=2']);
     expect(global).toEqual({
       code: 1,
       out: '',
-      err: 'shoal: service web_agent is global: only replicated services scale\n',
+      err: 'shoal: Cannot scale web_agent as it is a global service: only replicated services have a replica count\n',
     });
   });
 });
 
 describe('shoal service logs', () => {
   it('prints each line as task@host | line, stderr lines to stderr', async () => {
-    h.api.logs.push(logLine('hello'));
-    h.api.logs.push(logLine('oops', { stream: 'stderr' }));
+    const task = await webTask(h, 'web_api.1');
+    print(h, task, 'hello', { time: 1_700_000_000_000 });
+    print(h, task, 'oops', { stream: 'stderr', time: 1_700_000_000_001 });
     const { code, out, err } = await cli(['service', 'logs', 'web_api']);
     expect(code).toBe(0);
-    expect(out).toBe('web_api.1@alpha | hello\n');
-    expect(err).toBe('web_api.1@alpha | oops\n');
+    expect(out).toBe(`web_api.1@${task.nodeHostname} | hello\n`);
+    expect(err).toBe(`web_api.1@${task.nodeHostname} | oops\n`);
     const stamped = await cli(['service', 'logs', '-t', 'web_api']);
-    expect(stamped.out).toBe('web_api.1@alpha | 2023-11-14T22:13:20.000Z hello\n');
+    expect(stamped.out).toBe(`web_api.1@${task.nodeHostname} | 2023-11-14T22:13:20.000Z hello\n`);
   });
 
   it('-o json prints NDJSON; --tail and --since go to the agent', async () => {
-    h.api.logs.push(logLine('a', { time: MEMORY_NOW - 20 * 60_000 }));
-    h.api.logs.push(logLine('b'));
-    const { out } = await cli(['service', 'logs', '--tail', '5', '--since', '10m', '-o', 'json', 'web_api']);
+    const task = await webTask(h, 'web_api.1');
+    const now = Date.now();
+    print(h, task, 'a', { time: now - 20 * 60_000 });
+    const b = print(h, task, 'b', { time: now });
+    const { out } = await cli(['service', 'logs', '--tail', '5', '--since', '10m', '-o', 'json', 'web_api'], {}, now);
     expect(
       out
         .trimEnd()
         .split('\n')
-        .map((line) => JSON.parse(line)),
-    ).toEqual([logLine('b')]);
+        .map((line) => JSON.parse(line) as LogLine),
+    ).toEqual([b]);
     const call = h.api.calls.find((c) => c.method === 'serviceLogs')!;
-    expect(call.args[0]).toEqual({ service: 'web_api', follow: false, tail: 5, since: MEMORY_NOW - 10 * 60_000 });
+    expect(call.args[0]).toEqual({ service: 'web_api', follow: false, tail: 5, since: now - 10 * 60_000 });
   });
 
   it('-f prints lines as they come until the stream ends', async () => {
+    const [one, two] = [await webTask(h, 'web_api.1'), await webTask(h, 'web_api.2')];
     const running = cli(['service', 'logs', '-f', 'web_api']);
     // Wait until the agent is streaming to this client, then feed it.
-    for (let i = 0; i < 200 && !h.api.calls.some((c) => c.method === 'serviceLogs'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    h.api.logs.push(logLine('one'));
-    h.api.logs.push(logLine('two'));
-    h.api.logs.end();
-    expect(await running).toEqual({ code: 0, out: 'web_api.1@alpha | one\nweb_api.1@alpha | two\n', err: '' });
+    await until(
+      'the logs call',
+      async () => h.api.calls,
+      (calls) => calls.some((c) => c.method === 'serviceLogs'),
+    );
+    print(h, one, 'one');
+    print(h, one, 'two');
+    // the stream ends once every followed container has exited, as `docker service logs -f` does
+    for (const task of [one, two]) h.cluster.byId(task.nodeId!).driver.exit(task.containerId!, 0);
+    const host = one.nodeHostname;
+    expect(await running).toEqual({ code: 0, out: `web_api.1@${host} | one\nweb_api.1@${host} | two\n`, err: '' });
   });
 
   it('exits 5 when the agent does not start answering in time, or cuts the stream', async () => {
@@ -268,24 +287,24 @@ describe('shoal service logs', () => {
       fileExists: () => false,
     });
     // Once a line has come through, the stream is established: then cut it.
+    const task = await webTask(h, 'web_api.1');
     for (let i = 0; i < 400 && out === ''; i++) {
-      h.api.logs.push(logLine('last words'));
+      print(h, task, 'last words');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(out).toMatch(/^web_api\.1@alpha \| last words\n/);
+    expect(out).toMatch(/^web_api\.1@\w+ \| last words\n/);
     await h.server.stop(); // the agent goes away mid-stream
     expect(await running).toBe(5);
     expect(err).toBe(`shoal: the stream from unix://${h.socketPath} was cut off\n`);
   });
 
   it('prints an error the agent streams after some lines, and exits with its code', async () => {
-    h.api.serviceLogs = async function* () {
-      yield logLine('before');
-      throw new ApiError(503, 'unavailable', 'node beta stopped answering: retry');
-    };
+    const task = await webTask(h, 'web_api.1');
+    print(h, task, 'before');
+    h.api.failStreamNext = { after: 1, error: new ApiError(503, 'unavailable', 'node beta stopped answering: retry') };
     expect(await cli(['service', 'logs', 'web_api'])).toEqual({
       code: 5,
-      out: 'web_api.1@alpha | before\n',
+      out: `web_api.1@${task.nodeHostname} | before\n`,
       err: 'shoal: node beta stopped answering: retry\n',
     });
   });
@@ -298,19 +317,26 @@ describe('shoal service logs', () => {
 });
 
 describe('shoal node availability and labels', () => {
+  const node = async (hostname: string) => (await api().listNodes()).find((n) => n.hostname === hostname)!;
+  /** The shortest prefix of `id` no other node's id starts with. */
+  const prefix = async (id: string) => {
+    const others = (await api().listNodes()).map((n) => n.id).filter((other) => other !== id);
+    for (let n = 9; ; n++) if (!others.some((other) => other.startsWith(id.slice(0, n)))) return id.slice(0, n);
+  };
+
   it('drain, pause and activate take a hostname or id prefix', async () => {
-    expect(await cli(['node', 'drain', 'beta'])).toEqual({ code: 0, out: `${PEER_IDS[1]}\n`, err: '' });
-    expect(h.api.nodes[1]!.availability).toBe('drain');
-    await cli(['node', 'pause', '12D3KooWQYhTZ']);
-    expect(h.api.nodes[2]!.availability).toBe('pause');
+    expect(await cli(['node', 'drain', 'beta'])).toEqual({ code: 0, out: `${h.idOf('beta')}\n`, err: '' });
+    expect((await node('beta')).availability).toBe('drain');
+    await cli(['node', 'pause', await prefix(h.idOf('gamma'))]);
+    expect((await node('gamma')).availability).toBe('pause');
     const json = await cli(['node', 'activate', 'beta', '-o', 'json']);
-    expect(JSON.parse(json.out)[0]).toMatchObject({ id: PEER_IDS[1], availability: 'active' });
+    expect(JSON.parse(json.out)[0]).toMatchObject({ id: h.idOf('beta'), availability: 'active' });
     expect((await cli(['node', 'drain', 'nope'])).code).toBe(4);
   });
 
   it('label add and label rm change the labels', async () => {
     expect((await cli(['node', 'label', 'add', 'alpha', 'disk=ssd', 'rack=r1=a'])).code).toBe(0);
-    expect(h.api.nodes[0]!.labels).toEqual({ zone: 'a', gpu: 'h100', disk: 'ssd', rack: 'r1=a' });
+    expect((await node('alpha')).labels).toEqual({ zone: 'a', gpu: 'h100', disk: 'ssd', rack: 'r1=a' });
     const removed = await cli(['node', 'label', 'rm', 'alpha', 'gpu', 'zone', '-o', 'json']);
     expect(JSON.parse(removed.out)[0].labels).toEqual({ disk: 'ssd', rack: 'r1=a' });
   });

@@ -1,12 +1,15 @@
 /**
  * An in-memory ContainerDriver and a manual clock, to test NodeRuntime's loop (reports,
- * timers, concurrency, static stability) without an engine and on virtual time.
+ * timers, concurrency, static stability) without an engine and on virtual time, and to be the
+ * container runtime of the in-process agents (test/agent/support): a test makes a container
+ * print lines (`print`) and end with an exit code (`exit`), as a real one would.
  */
 import type { Clock, TimerHandle } from '../../src/raft/driver/clock.js';
 import {
   LABELS,
   type ContainerDriver,
   type LogLine,
+  type LogOptions,
   type ObservedContainer,
   type RuntimeAssignment,
   type StopOptions,
@@ -45,6 +48,19 @@ export class ManualClock implements Clock {
   }
 }
 
+/** Options of {@link MemoryDriver}. */
+export interface MemoryDriverOptions {
+  /** The line every new container prints when created; null: none. Default `hello`. */
+  readonly firstLine?: string | null;
+}
+
+/** How {@link MemoryDriver.print} stamps a line. */
+export interface PrintOptions {
+  readonly stream?: LogLine['stream'];
+  /** ms since the epoch; default the driver clock's now. */
+  readonly time?: number;
+}
+
 export class MemoryDriver implements ContainerDriver {
   readonly name = 'memory';
   readonly containers = new Map<string, ObservedContainer>();
@@ -56,8 +72,19 @@ export class MemoryDriver implements ContainerDriver {
   concurrent = 0;
   maxConcurrent = 0;
   #next = 0;
+  readonly #firstLine: string | null;
+  /** What each container printed, kept after it exits (as an engine does) until it is removed. */
+  readonly #output = new Map<string, LogLine[]>();
+  /** Followers to wake on a new line, an exit or a removal. */
+  readonly #waiters = new Set<() => void>();
 
-  constructor(readonly clock: ManualClock) {}
+  /** `clock` stamps starts, exits and lines: a {@link ManualClock}, or `realClock` for real agents. */
+  constructor(
+    readonly clock: Pick<Clock, 'now'>,
+    options: MemoryDriverOptions = {},
+  ) {
+    this.#firstLine = options.firstLine === undefined ? 'hello' : options.firstLine;
+  }
 
   async list(nodeId: string): Promise<ObservedContainer[]> {
     return [...this.containers.values()].filter((c) => c.nodeId === nodeId);
@@ -76,6 +103,8 @@ export class MemoryDriver implements ContainerDriver {
       }
       const id = `m${++this.#next}`;
       this.containers.set(id, this.container(id, nodeId, a.task.id, a.task.generation, 'created'));
+      this.#output.set(id, []);
+      if (this.#firstLine !== null) this.print(id, this.#firstLine);
       return id;
     } finally {
       this.concurrent--;
@@ -122,18 +151,72 @@ export class MemoryDriver implements ContainerDriver {
   async remove(id: string): Promise<void> {
     this.calls.push(`remove ${id}`);
     this.containers.delete(id);
+    this.#output.delete(id);
+    this.#wake();
   }
 
+  /** The container's process ends with `exitCode` (followers of its logs see the stream end). */
   exit(id: string, exitCode: number): void {
     this.#set(id, { status: 'exited', exitCode, finishedAt: this.clock.now() });
   }
 
-  async *logs(): AsyncIterable<LogLine> {
-    yield { stream: 'stdout', time: 1, line: 'hello' };
+  /** The container of a task (its current one, if several generations are still there). */
+  containerOf(taskId: string): ObservedContainer | undefined {
+    return [...this.containers.values()].reverse().find((c) => c.taskId === taskId);
+  }
+
+  /** The container writes `line` to its output. */
+  print(id: string, line: string, options: PrintOptions = {}): void {
+    const output = this.#output.get(id);
+    if (!output) throw new Error(`Cannot print to container ${id}: the memory driver has no such container`);
+    output.push({ stream: options.stream ?? 'stdout', time: options.time ?? this.clock.now(), line });
+    this.#wake();
+  }
+
+  /**
+   * What the container printed, `since` and `tail` applied; with `follow`, then each new line
+   * until the container exits or is removed, or `signal` aborts (as `docker logs -f` does).
+   */
+  async *logs(id: string, options: LogOptions = {}): AsyncIterable<LogLine> {
+    const output = this.#output.get(id);
+    if (!output) throw new Error(`Cannot read the logs of container ${id}: the memory driver has no such container`);
+    const wanted = (line: LogLine) => options.since === undefined || line.time >= options.since;
+    const existing = output.filter(wanted);
+    let sent = output.length;
+    yield* options.tail === undefined ? existing : existing.slice(Math.max(0, existing.length - options.tail));
+    if (options.follow !== true) return;
+    for (;;) {
+      while (sent < output.length) {
+        const line = output[sent++]!;
+        if (wanted(line)) yield line;
+      }
+      // no await from the last line read to the wait below: nothing printed meanwhile is missed
+      const status = this.containers.get(id)?.status;
+      if ((status !== 'running' && status !== 'created') || options.signal?.aborted === true) return;
+      await this.#changed(options.signal);
+    }
+  }
+
+  /** Resolves on the next line, exit or removal, or when `signal` aborts. */
+  #changed(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.#waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#waiters]) wake();
   }
 
   #set(id: string, change: Partial<ObservedContainer>): void {
     const c = this.containers.get(id);
     if (c) this.containers.set(id, { ...c, ...change });
+    this.#wake();
   }
 }

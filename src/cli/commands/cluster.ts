@@ -77,7 +77,7 @@ export const joinCommand: CommandSpec = {
     if (context.output === 'json') context.stdout.write(toJson(result));
     else
       context.stdout.write(
-        `Joined cluster ${result.clusterId} as node ${result.nodeId} (${result.members} members).\n`,
+        `Joined cluster ${result.clusterId} as node ${result.nodeId} (Raft members: ${result.members}).\n`,
       );
     return ExitCode.ok;
   },
