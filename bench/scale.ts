@@ -161,7 +161,13 @@ async function main(): Promise<void> {
     const count = (role: string) => shape.body.members.filter((m) => m.raftRole === role).length;
     console.log(`${count('voter')} voters, ${count('learner')} learners, ${count('observer')} observers`);
     const rss = big.agents.map((a) => rssMb(a.pid!));
+    // Every agent's CPU over the same idle window: 100 processes share this machine's cores.
+    const ticks0 = big.agents.map((a) => cpuTicks(a.pid!));
+    const idleStart = performance.now();
     const idle = await cpuPct(leader.pid!, SECONDS * 1000);
+    const idleMs = performance.now() - idleStart;
+    const agentPct = big.agents.map((a, i) => (((cpuTicks(a.pid!) - ticks0[i]!) / CLK_TCK) * 100_000) / idleMs);
+    const allIdle = agentPct.reduce((sum, x) => sum + x, 0);
     let latencies: number[] = [];
     const busy = await cpuPct(
       leader.pid!,
@@ -177,10 +183,13 @@ async function main(): Promise<void> {
       commit_p50_ms: Number(median(latencies).toFixed(1)),
       commit_p50_ms_3nodes: Number(commit3.toFixed(1)),
       rss_mb_median: Number(median(rss).toFixed(0)),
+      all_agents_cpu_idle_pct: Number(allIdle.toFixed(0)),
+      agent_cpu_idle_pct_median: Number(median(agentPct).toFixed(1)),
     };
     console.log(
       `RSS median ${result.rss_mb_median} MB (all agents ${(totalIdle / 1024).toFixed(1)} GB); leader CPU idle ${result.leader_cpu_idle_pct} %, ` +
-        `under 100 writes/s ${result.leader_cpu_100wps_pct} %; commit p50 ${result.commit_p50_ms} ms (${latencies.length} writes) vs ${commit3.toFixed(1)} ms on 3 nodes`,
+        `under 100 writes/s ${result.leader_cpu_100wps_pct} %; all agents idle ${result.all_agents_cpu_idle_pct} % ` +
+        `(median agent ${result.agent_cpu_idle_pct_median} %); commit p50 ${result.commit_p50_ms} ms (${latencies.length} writes) vs ${commit3.toFixed(1)} ms on 3 nodes`,
     );
     console.log(JSON.stringify(result));
   } finally {

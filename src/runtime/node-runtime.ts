@@ -116,7 +116,11 @@ export class NodeRuntime {
 
   /** The tasks assigned to this node, with their services (the whole set, each time it changes). */
   setAssignments(assignments: readonly RuntimeAssignment[]): void {
-    this.#assignments = assignments.filter((a) => a.task.nodeId === this.nodeId);
+    const mine = assignments.filter((a) => a.task.nodeId === this.nodeId);
+    // Unchanged (assignmentsFor keeps an unchanged task's object): no pass, so a change elsewhere
+    // in the cluster (a label write) costs this node no engine call. The interval pass still runs.
+    if (this.#assignments && sameObjects(this.#assignments, mine)) return;
+    this.#assignments = mine;
     this.#records = new Map(this.#assignments.map((a) => [a.task.id, a.task]));
     for (const id of this.#sent.keys()) if (!this.#records.has(id)) this.#sent.delete(id);
     this.#requestPass();
@@ -422,4 +426,8 @@ export class NodeRuntime {
       });
     }
   }
+}
+
+function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
