@@ -29,6 +29,8 @@ export interface AgentConfig {
   readonly join?: { readonly address: string; readonly token: string };
   /** How long a voter may be silent before a learner takes its seat. */
   readonly voterReplaceGraceMs: number;
+  /** How often the leader's membership loop makes its one change (default 500 ms; tests go faster). */
+  readonly membershipIntervalMs?: number;
   readonly targetVoters: 3 | 5 | 'auto';
   /**
    * Raft learners kept beside the voters, ready to take a dead voter's seat; every other node is

@@ -26,7 +26,10 @@ export interface MembershipLoopDeps {
   readonly selfId: NodeId;
   readonly raft: () => RaftNode | null;
   readonly state: Pick<ClusterStateMachine, 'nodes' | 'isRevoked' | 'settings'>;
-  readonly config: Pick<AgentConfig, 'targetVoters' | 'voterReplaceGraceMs' | 'standbyLearners'>;
+  readonly config: Pick<
+    AgentConfig,
+    'targetVoters' | 'voterReplaceGraceMs' | 'standbyLearners' | 'membershipIntervalMs'
+  >;
   readonly health: Pick<MemberHealthTracker, 'health'>;
   /** When this node last heard each observer's presence (src/follow/presence.ts), on `clock`. */
   readonly presence: () => ReadonlyMap<NodeId, number>;
@@ -46,7 +49,10 @@ export class MembershipLoop {
 
   start(): void {
     if (this.#timer) return;
-    this.#timer = this.#deps.clock.setInterval(() => void this.pass(), INTERVAL_MS);
+    this.#timer = this.#deps.clock.setInterval(
+      () => void this.pass(),
+      this.#deps.config.membershipIntervalMs ?? INTERVAL_MS,
+    );
   }
 
   stop(): void {
