@@ -9,7 +9,7 @@
  *
  * Presence (`/shoal/presence/1.0.0`): the observer sends a {@link PresenceFrame} each second.
  */
-import { MAX_NODE_ID_LENGTH } from '../p2p/raft-wire.js';
+import { describeWireValue, MAX_NODE_ID_LENGTH } from '../p2p/raft-wire.js';
 import { EntryType } from '../raft/types.js';
 import type { ConfState, Entry, NodeId } from '../raft/types.js';
 import { FeedProtocolError } from './errors.js';
@@ -68,18 +68,8 @@ export interface PresenceFrame {
 
 type Obj = Record<string, unknown>;
 
-function show(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
 function fail(what: string, path: string, expected: string, got: unknown): never {
-  throw new FeedProtocolError(`Cannot accept ${what}: ${path}: expected ${expected}, got ${show(got)}`);
+  throw new FeedProtocolError(`Cannot accept ${what}: ${path}: expected ${expected}, got ${describeWireValue(got)}`);
 }
 
 /** A small typed reader over one decoded frame; every failure names the frame and the field. */

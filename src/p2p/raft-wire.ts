@@ -13,7 +13,8 @@ export const MAX_NODE_ID_LENGTH = 256;
 
 type Obj = Record<string, unknown>;
 
-function show(value: unknown): string {
+/** A received value as an error message names it: its kind, a short string, never a dump. */
+export function describeWireValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'nothing';
   if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
@@ -24,7 +25,9 @@ function show(value: unknown): string {
 }
 
 function fail(path: string, expected: string, got: unknown): never {
-  throw new MalformedFrameError(`Cannot accept raft message: ${path}: expected ${expected}, got ${show(got)}`);
+  throw new MalformedFrameError(
+    `Cannot accept raft message: ${path}: expected ${expected}, got ${describeWireValue(got)}`,
+  );
 }
 
 function obj(value: unknown, path: string): Obj {
