@@ -71,11 +71,17 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
         log.info({ clusterId: result.clusterId }, 'joined the cluster');
       }
     } catch (error) {
-      log.fatal({ err: error }, config.init ? 'init failed' : 'join failed');
-      process.stderr.write(`shoal agent: ${config.init ? 'init' : 'join'} failed: ${(error as Error).message}\n`);
-      await server.stop().catch(() => undefined);
-      await agent.stop().catch(() => undefined);
-      return 1;
+      if (config.init && agent.membership()) {
+        // The cluster exists here: a later step timed out (a loaded machine). Self-registration
+        // finishes the init in the background; exiting would take a working cluster down.
+        log.warn({ err: error }, 'init did not finish in time; finishing it in the background');
+      } else {
+        log.fatal({ err: error }, config.init ? 'init failed' : 'join failed');
+        process.stderr.write(`shoal agent: ${config.init ? 'init' : 'join'} failed: ${(error as Error).message}\n`);
+        await server.stop().catch(() => undefined);
+        await agent.stop().catch(() => undefined);
+        return 1;
+      }
     }
   }
 

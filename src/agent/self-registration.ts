@@ -48,7 +48,8 @@ export class SelfRegistration {
       await this.#sleep(attempt === 0 ? 200 : 1000, signal);
       if (signal.aborted || !store.joined()) return;
       try {
-        if (store.membership()?.origin === 'init' && !store.state.cluster()) {
+        // An init cut short before its cluster.init, or between it and this node's registration.
+        if (store.membership()?.origin === 'init' && (!store.state.cluster() || !store.state.node(selfId))) {
           if (!store.isLeader()) continue;
           await this.#deps.completeInit('shoal');
           return;

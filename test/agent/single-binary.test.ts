@@ -4,7 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './support/agents.js';
@@ -44,8 +44,11 @@ describe('dist/shoal (single executable)', () => {
         '--log-level',
         'warn',
       ],
-      { env: bareEnv, stdio: 'ignore' },
+      // Its log, to say why when it stops answering (it once did, on CI only).
+      { env: bareEnv, stdio: ['ignore', openSync(join(dir, 'agent.log'), 'w'), openSync(join(dir, 'agent.log'), 'a')] },
     );
+    const agentLog = () =>
+      `${readFileSync(join(dir, 'agent.log'), 'utf8').slice(-3000)}\n(agent exit: ${agent.exitCode ?? agent.signalCode ?? 'running'})`;
     try {
       let out = '';
       await waitFor(
@@ -79,7 +82,11 @@ describe('dist/shoal (single executable)', () => {
         ],
         { env: bareEnv, cwd: dir, encoding: 'utf8' },
       );
-      expect({ code: deploy.status, stderr: deploy.stderr }).toEqual({ code: 0, stderr: '' });
+      expect({ code: deploy.status, stderr: deploy.stderr, agent: deploy.status === 0 ? '' : agentLog() }).toEqual({
+        code: 0,
+        stderr: '',
+        agent: '',
+      });
       expect(JSON.parse(deploy.stdout)).toMatchObject({
         stack: 'demo',
         services: [{ name: 'web', change: 'created' }],
