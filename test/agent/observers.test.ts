@@ -4,8 +4,7 @@
  * state feed, report presence, forward writes and read through the leader's read index.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { InProcessAgent } from './support/in-process-cluster.js';
-import { ObserverCluster } from './support/observer-cluster.js';
+import { InProcessCluster, type InProcessAgent } from './support/in-process-cluster.js';
 
 const COMPOSE = (hostname: string): string => `
 services:
@@ -17,10 +16,13 @@ services:
 `;
 
 describe('observers (7 agents: 3 voters, 2 standby learners, 2 observers)', () => {
-  let cluster: ObserverCluster;
+  let cluster: InProcessCluster;
   beforeAll(async () => {
-    cluster = await ObserverCluster.start({
+    cluster = await InProcessCluster.start({
       nodes: 7,
+      awaitVoters: false,
+      // the production pace: the shape the tests expect settles pass by pass
+      membershipIntervalMs: 500,
       targetVoters: 3,
       standbyLearners: 2,
       voterReplaceGraceMs: 1_500,
