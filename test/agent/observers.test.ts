@@ -4,7 +4,8 @@
  * state feed, report presence, forward writes and read through the leader's read index.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { InProcessCluster, type InProcessAgent } from './support/in-process-cluster.js';
+import type { InProcessAgent } from './support/in-process-cluster.js';
+import { ObserverCluster } from './support/observer-cluster.js';
 
 const COMPOSE = (hostname: string): string => `
 services:
@@ -16,13 +17,10 @@ services:
 `;
 
 describe('observers (7 agents: 3 voters, 2 standby learners, 2 observers)', () => {
-  let cluster: InProcessCluster;
+  let cluster: ObserverCluster;
   beforeAll(async () => {
-    cluster = await InProcessCluster.start({
+    cluster = await ObserverCluster.start({
       nodes: 7,
-      awaitVoters: false,
-      // the production pace: the shape the tests expect settles pass by pass
-      membershipIntervalMs: 500,
       targetVoters: 3,
       standbyLearners: 2,
       voterReplaceGraceMs: 1_500,

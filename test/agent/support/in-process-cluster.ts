@@ -2,9 +2,7 @@
  * A whole shoal cluster in one jest process: N real agents (the production Agent, every part of
  * it) on the in-memory libp2p transport, memory Raft storage and a fake container driver, with a
  * fast Raft tick. The first agent inits the cluster, the others join it with its token, exactly
- * as `shoal init` / `shoal join` do. No sockets, no child processes, no Docker. The membership
- * settings (target voters, standby learners, graces) are the test's to pick, for the observer
- * design (docs/ARCHITECTURE.md, "100 nodes").
+ * as `shoal init` / `shoal join` do. No sockets, no child processes, no Docker.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +13,6 @@ import { Agent } from '../../../src/agent/agent.js';
 import type { AgentConfig } from '../../../src/agent/config.js';
 import type { HostResources } from '../../../src/host/index.js';
 import { realClock } from '../../../src/raft/driver/clock.js';
-import type { ConfState } from '../../../src/raft/types.js';
 import { MemoryRaftStorage } from '../../../src/raft/storage/index.js';
 import { MemoryDriver } from '../../runtime/memory-driver.js';
 import { memoryHost } from './memory-host.js';
@@ -44,14 +41,6 @@ export interface InProcessOptions {
   readonly clusterName?: string;
   /** Raft tick; default 20 ms (elections after 200-400 ms). */
   readonly tickMs?: number;
-  /** Wait, once formed, for the voters the leader aims at; default true. False: every node registered. */
-  readonly awaitVoters?: boolean;
-  readonly targetVoters?: 3 | 5 | 'auto';
-  readonly standbyLearners?: number;
-  readonly voterReplaceGraceMs?: number;
-  readonly nodeDownGraceMs?: number;
-  /** The leader's membership pass; default 50 ms (production: 500). */
-  readonly membershipIntervalMs?: number;
 }
 
 const HOSTNAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -73,7 +62,7 @@ export class InProcessCluster {
     const cluster = new InProcessCluster(root, agents);
     try {
       for (let i = 0; i < count; i++) agents.push(await startAgent(root, i, options));
-      if (options.form !== false) await cluster.#form(options.clusterName, options.awaitVoters ?? true);
+      if (options.form !== false) await cluster.#form(options.clusterName);
     } catch (error) {
       await cluster.stop();
       throw error;
@@ -88,19 +77,6 @@ export class InProcessCluster {
     return found;
   }
 
-  /** The leader's Raft configuration, or null during an election. */
-  conf(): ConfState | null {
-    const leader = this.agents.find((a) => a.agent.raft()?.leader === a.agent.id);
-    return leader?.agent.raft()?.status().conf ?? null;
-  }
-
-  /** The agents that are not in the Raft configuration. */
-  observers(): InProcessAgent[] {
-    const conf = this.conf();
-    if (!conf) return [];
-    return this.agents.filter((a) => !conf.voters.includes(a.agent.id) && !conf.learners.includes(a.agent.id));
-  }
-
   /** The agent whose node id is `id`. */
   byId(id: string): InProcessAgent {
     const found = this.agents.find((a) => a.agent.id === id);
@@ -109,7 +85,7 @@ export class InProcessCluster {
   }
 
   /** Resolves once `check` holds, polling every 10 ms; fails after `timeoutMs` naming `what`. */
-  async until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  async until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
       if (Date.now() > deadline) throw new Error(`in-process cluster: ${what} did not happen within ${timeoutMs} ms`);
@@ -122,7 +98,7 @@ export class InProcessCluster {
     await rm(this.#root, { recursive: true, force: true });
   }
 
-  async #form(name: string | undefined, awaitVoters: boolean): Promise<void> {
+  async #form(name?: string): Promise<void> {
     const [first, ...rest] = this.agents;
     const { token } = await first!.agent.admin.init(name === undefined ? {} : { clusterName: name });
     const address = first!.agent.advertisedAddresses()[0]!;
@@ -131,7 +107,6 @@ export class InProcessCluster {
     await this.until(`${count} registered nodes on every agent`, () =>
       this.agents.every((a) => a.agent.store.state.nodes().length === count),
     );
-    if (!awaitVoters) return;
     await this.until('a leader', () => this.agents.some((a) => a.agent.raft()?.leader === a.agent.id));
     // the leader's membership loop promotes learners one a pass: wait for the voters it aims at
     const voters = count >= 5 ? 5 : Math.min(count, 3);
@@ -155,17 +130,16 @@ async function startAgent(root: string, index: number, options: InProcessOptions
     labels: options.labels?.[index] ?? {},
     logLevel: 'silent',
     init: false,
-    voterReplaceGraceMs: options.voterReplaceGraceMs ?? 30_000,
+    voterReplaceGraceMs: 30_000,
     // Learners are promoted one a pass: at 500 ms a 3-node cluster takes seconds to form.
-    membershipIntervalMs: options.membershipIntervalMs ?? 50,
-    targetVoters: options.targetVoters ?? 'auto',
-    standbyLearners: options.standbyLearners ?? 2,
-    ...(options.nodeDownGraceMs === undefined ? {} : { nodeDownGraceMs: options.nodeDownGraceMs }),
+    membershipIntervalMs: 50,
+    targetVoters: 'auto',
     snapshotEvery: 10_000,
     mdns: false,
     runtime: 'process',
   };
   const driver = new MemoryDriver(realClock, { firstLine: null });
+  const storage = new MemoryRaftStorage();
   const host: HostResources = {
     hostname: name,
     cpus: 8,
@@ -175,10 +149,9 @@ async function startAgent(root: string, index: number, options: InProcessOptions
     warnings: [],
   };
   const agent = new Agent(config, {
-    logger: pino({ level: process.env.SHOAL_TEST_LOG ?? 'silent' }),
+    logger: pino({ level: 'silent' }),
     createHost: memoryHost,
-    // a node made a member again starts on empty storage, as FileRaftStorage does with `fresh`
-    openRaftStorage: async () => new MemoryRaftStorage(),
+    openRaftStorage: async () => storage,
     openDrivers: async () => ({ driver, close: () => undefined }),
     detectHost: async () => host,
   });
