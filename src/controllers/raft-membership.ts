@@ -108,7 +108,7 @@ export interface ClusterMembershipObservation extends MembershipObservation {
   readonly isRevoked: (id: NodeId) => boolean;
   /**
    * How long each observer has been silent on the presence protocol (src/follow/presence.ts),
-   * in ms; an observer missing from the map was never heard from.
+   * in ms; an observer missing from the map has not been heard from yet.
    */
   readonly observerSilentForMs: ReadonlyMap<NodeId, number>;
 }
