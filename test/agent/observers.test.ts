@@ -23,8 +23,10 @@ describe('observers (7 agents: 3 voters, 2 standby learners, 2 observers)', () =
       nodes: 7,
       targetVoters: 3,
       standbyLearners: 2,
-      voterReplaceGraceMs: 1_500,
-      nodeDownGraceMs: 2_000,
+      // Graces well above the 1 s presence beat: on a loaded CI machine a shorter one made
+      // healthy members look dead and churned the configuration.
+      voterReplaceGraceMs: 3_000,
+      nodeDownGraceMs: 3_000,
     });
     await cluster.until('3 voters, 2 learners and 2 observers', () => {
       const conf = cluster.conf();
@@ -110,7 +112,7 @@ describe('observers (7 agents: 3 voters, 2 standby learners, 2 observers)', () =
         const promoted = conf.learners.filter((id) => observersBefore.includes(id));
         return newVoter !== undefined && before.learners.includes(newVoter) && promoted.length >= 1;
       },
-      30_000,
+      45_000,
     );
     const promoted = cluster.agents.find(
       (a) => cluster.conf()!.learners.includes(a.agent.id) && observersBefore.includes(a.agent.id),
@@ -123,7 +125,7 @@ describe('observers (7 agents: 3 voters, 2 standby learners, 2 observers)', () =
     const store = promoted.agent.store;
     await store.propose({ type: 'node.labels', id: promoted.agent.id, add: { now: 'learner' } });
     expect(store.state.node(promoted.agent.id)?.labels.now).toBe('learner');
-  }, 60_000);
+  }, 90_000);
 
   it('marks a silent observer down after the node grace', async () => {
     const target = cluster.observers()[0]!;
