@@ -53,6 +53,7 @@ export class AgentProcess {
     if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: jest's global setup could not bundle src/main.ts`);
     const listen = extraArgs.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0'];
     const args = [
+      ...nodeFlags(),
       BUNDLE,
       'agent',
       '--data-dir',
@@ -159,7 +160,9 @@ export function makeAgents(
     root,
     agents,
     cleanup: async () => {
-      await Promise.all(agents.map((agent) => agent.kill()));
+      // A profiled agent writes its profile on a graceful exit only.
+      const signal = nodeFlags().length > 0 ? 'SIGTERM' : 'SIGKILL';
+      await Promise.all(agents.map((agent) => agent.kill(signal)));
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -240,3 +243,12 @@ export async function bootstrapCluster(
 }
 
 export type { StatusBody };
+
+/**
+ * Extra Node.js flags for the agents, from `SHOAL_AGENT_NODE_FLAGS` (space-separated), for
+ * profiling: `--cpu-prof` is not allowed in NODE_OPTIONS.
+ * @example SHOAL_AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:scale -- --nodes 12
+ */
+function nodeFlags(): string[] {
+  return (process.env.SHOAL_AGENT_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+}
