@@ -7,6 +7,7 @@
  */
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
+import { buildUiAssets } from './ui-assets.mjs';
 
 const common = {
   bundle: true,
@@ -53,11 +54,31 @@ module.exports = Object.assign(fail, { Client: fail });`,
   },
 };
 
+/**
+ * The agent's web UI (src/ui/embedded.ts) becomes a module holding its compiled files as
+ * strings: the single executable serves them from memory and reads nothing from disk.
+ */
+const uiInlined = {
+  name: 'ui-inlined',
+  setup(b) {
+    b.onResolve({ filter: /\/ui\/embedded\.js$/ }, () => ({ path: 'ui-embedded', namespace: 'ui-inlined' }));
+    b.onLoad({ filter: /^ui-embedded$/, namespace: 'ui-inlined' }, async () => ({
+      contents: `export async function loadUiAssets() { return ${JSON.stringify(await buildUiAssets())}; }`,
+      loader: 'js',
+    }));
+  },
+};
+
 export async function bundle(outfile = 'build/shoal.cjs') {
   const agentFile = join(dirname(outfile), 'agent.cjs');
   await Promise.all([
     build({ ...common, entryPoints: ['src/main.ts'], outfile, plugins: [agentAsSeparateBundle] }),
-    build({ ...common, entryPoints: ['src/agent/run.ts'], outfile: agentFile, plugins: [withoutUnusedDockerParts] }),
+    build({
+      ...common,
+      entryPoints: ['src/agent/run.ts'],
+      outfile: agentFile,
+      plugins: [withoutUnusedDockerParts, uiInlined],
+    }),
   ]);
   return { cli: outfile, agent: agentFile };
 }

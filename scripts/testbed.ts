@@ -59,7 +59,8 @@ async function up(count: number): Promise<void> {
     process.stderr.write(`starting ${count} namespaces and Docker Engines...\n`);
     await bed.up([IMAGE]);
     process.stderr.write('starting the agents...\n');
-    bed.startAgent(0, [NODE, BUNDLE], ['--init']);
+    // Each node is a machine of its own: the service mesh runs on every one.
+    bed.startAgent(0, [NODE, BUNDLE], ['--init', '--mesh']);
     const first = await waitFor('the first agent to lead', async () => {
       const status = await bed.api<Status>(0, '/v1/status');
       return status?.leader ? status : null;
@@ -67,7 +68,7 @@ async function up(count: number): Promise<void> {
     const { token } = await waitFor('the join token', () => bed.api<{ token: string }>(0, '/v1/token'));
     const address = first.members.find((m) => m.id === first.leader)?.addresses[0];
     if (!address) throw new Error('the first agent names no leader address');
-    for (let i = 1; i < count; i++) bed.startAgent(i, [NODE, BUNDLE], ['--join', address, '--token', token]);
+    for (let i = 1; i < count; i++) bed.startAgent(i, [NODE, BUNDLE], ['--join', address, '--token', token, '--mesh']);
     const voters = Math.min(count, 3);
     await waitFor(`${count} members and ${voters} voters`, async () => {
       const status = await bed.api<Status>(0, '/v1/status');

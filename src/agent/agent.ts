@@ -6,6 +6,7 @@
  *     └► ClusterStore (state machine; a Raft node on a member, the state feed on an observer;
  *          │           CommandWriter, reads)
  *          ├► NodeWorkloads (this node's runtime on the injected drivers; task logs)
+ *          ├► MeshNode (with --mesh: service addresses, names and published ports; mesh-node.ts)
  *          ├► LeaderScope ─ started on `leader:change` to this node, stopped on any other:
  *          │     MemberHealthTracker → MembershipLoop → ControllerLoop (workloads.ts)
  *          ├► SelfRegistration (keeps this node's record current; finishes an interrupted init)
@@ -13,14 +14,13 @@
  *
  * Start: network → the services register their RPC methods → RPC listens → if the data dir
  * belongs to a cluster (cluster.json), enter it: Raft (or the feed, on an observer), peer
- * addresses, hello, self-registration, runtime; else wait for `init` or `join`. Stop, in reverse:
- * leader scope, self-registration, runtime, Raft or feed, presence, RPC and host.
+ * addresses, hello, self-registration, service mesh, runtime; else wait for `init` or `join`.
+ * Stop, in reverse: leader scope, self-registration, runtime, service mesh, Raft or feed,
+ * presence, RPC and host.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { BatchApi } from '../api/job-types.js';
-import type { ClusterApi, WorkloadApi } from '../api/types.js';
 import { detectResources, type HostResources } from '../host/index.js';
 import { createHost } from '../p2p/index.js';
 import { PresenceTracker } from '../follow/index.js';
@@ -29,7 +29,8 @@ import type { RaftStorage } from '../raft/interfaces.js';
 import { FileRaftStorage } from '../raft/storage/index.js';
 import { ClusterStateMachine } from '../state/index.js';
 import { AdminService } from './admin.js';
-import { agentApi } from './api-facade.js';
+import { autoscaleParts, type AutoscaleParts } from './autoscale-parts.js';
+import { agentApi, type AgentApi } from './api-facade.js';
 import { completeInit } from './cluster-init.js';
 import { ClusterStore } from './cluster-store.js';
 import type { AgentConfig } from './config.js';
@@ -42,7 +43,15 @@ import { MembershipLoop } from './membership-loop.js';
 import { AgentNetwork, type HostFactory } from './network.js';
 import { nodeFacts } from './node-facts.js';
 import { NodeWorkloads } from './node-workloads.js';
-import { hostDrivers, type OpenDrivers } from './runtime-drivers.js';
+import { MeshNode } from './mesh-node.js';
+import { VipAllocator } from './mesh-vips.js';
+import { execRunner, type CommandRunner } from '../mesh/index.js';
+import { AgentObservability } from './observability.js';
+import { timedRaftStorage } from '../metrics/timed-storage.js';
+import { hostDrivers, withTaskFiles, type OpenDrivers } from './runtime-drivers.js';
+import { DataKeyStore } from './data-key-store.js';
+import { SecretDelivery } from './secret-delivery.js';
+import { SecretService } from './secret-api.js';
 import { SelfRegistration } from './self-registration.js';
 import { WorkloadService } from './workload-api.js';
 import type { NodeHealth } from './views.js';
@@ -68,6 +77,8 @@ export interface AgentComponents {
   /** This host's name and resources: `detectResources` (nvidia-smi for GPUs) by default. */
   readonly detectHost?: () => Promise<HostResources>;
   readonly clock?: Clock;
+  /** Runs `ip` for the service mesh (with `--mesh`): on this machine by default. */
+  readonly meshRunner?: CommandRunner;
 }
 
 /** The parts of a started agent. */
@@ -76,10 +87,13 @@ interface Parts {
   readonly presence: PresenceTracker;
   readonly store: ClusterStore;
   readonly workloads: NodeWorkloads;
+  /** This node's service mesh; null without `--mesh`. */
+  readonly mesh: MeshNode | null;
   readonly leaderScope: LeaderScope;
+  readonly autoscale: AutoscaleParts;
   readonly selfRegistration: SelfRegistration;
   readonly admin: AdminService;
-  readonly api: ClusterApi & WorkloadApi & BatchApi;
+  readonly api: AgentApi;
 }
 
 export class Agent {
@@ -102,7 +116,7 @@ export class Agent {
   }
 
   /** The admin API this agent serves (cluster, workloads, batch). */
-  get api(): ClusterApi & WorkloadApi & BatchApi {
+  get api(): AgentApi {
     return this.#started().api;
   }
 
@@ -146,7 +160,9 @@ export class Agent {
     if (!parts) return;
     parts.leaderScope.stop();
     parts.selfRegistration.stop();
+    parts.autoscale.sampler.stop();
     await parts.workloads.stop().catch((error: unknown) => this.log.warn({ err: error }, 'runtime stop failed'));
+    await parts.mesh?.stop().catch((error: unknown) => this.log.warn({ err: error }, 'service mesh stop failed'));
     await parts.store.stop().catch((error: unknown) => this.log.warn({ err: error }, 'raft stop failed'));
     await parts.presence.stop();
     await parts.network.stop();
@@ -173,6 +189,23 @@ export class Agent {
     });
     const selfId = network.peerId;
     const raftDir = join(config.dataDir, 'raft');
+    // Events and metrics read the store, made next; they are made first so that the store's
+    // writer and storage report to them from the start.
+    const observability: AgentObservability = new AgentObservability({
+      selfId,
+      state,
+      raftStatus: () => cluster.raft()?.status() ?? null,
+      appliedIndex: () => cluster.appliedIndex,
+      isLeader: () => cluster.isLeader(),
+      now: () => Date.now(),
+      log: log.child({ component: 'events' }),
+    });
+    const openStorage =
+      components.openRaftStorage ??
+      (async ({ fresh }: { readonly fresh: boolean }) => {
+        if (fresh) await rm(raftDir, { recursive: true, force: true });
+        return FileRaftStorage.open(raftDir);
+      });
     const cluster = new ClusterStore({
       selfId,
       state,
@@ -182,12 +215,8 @@ export class Agent {
       addressesOf: (peer) => network.addressesOf(peer),
       // before the feed names the configuration: the members the join answer or peers.json named
       knownMembers: () => network.bootstrapPeers(),
-      openStorage:
-        components.openRaftStorage ??
-        (async ({ fresh }) => {
-          if (fresh) await rm(raftDir, { recursive: true, force: true });
-          return FileRaftStorage.open(raftDir);
-        }),
+      openStorage: async (options) => timedRaftStorage(await openStorage(options), observability.raft.walSynced),
+      onProposed: observability.raft.proposed,
       tickMs: config.tickMs,
       snapshotEvery: config.snapshotEvery,
       clock,
@@ -230,21 +259,59 @@ export class Agent {
       clock,
       log,
     });
+    const autoscale = autoscaleParts({
+      selfId,
+      rpc: network.rpc,
+      store: cluster,
+      workloads: () => workloads,
+      clock,
+      log,
+    });
+    // Services from an older snapshot get their address from the leader (mesh-vips.ts).
+    const vipAllocator = new VipAllocator({
+      state: cluster.state,
+      propose: (command, options) => cluster.propose(command, options),
+      log,
+    });
     const leaderScope = new LeaderScope({
       selfId,
       leadership: cluster,
-      tasks: [health, membershipLoop, controllers],
+      tasks: [health, membershipLoop, controllers, autoscale.loop, vipAllocator],
       log,
     });
+    const resolvConf = join(config.dataDir, 'mesh', 'resolv.conf');
+    const meshContainers = config.mesh === true ? { resolvConf } : null;
+    // The runtime drains a task through the mesh before stopping it; the mesh reads what it observes.
+    let mesh: MeshNode | null = null;
+    // Secrets and configs (issue 14): the data key, handing tasks their secrets, the admin API.
+    const dataKeys = new DataKeyStore({ selfId, dataDir: config.dataDir, store: cluster, rpc: network.rpc, log });
+    const secretDelivery = new SecretDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
+    const secrets = new SecretService({ store: cluster, keys: dataKeys });
     const workloads = new NodeWorkloads({
       selfId,
       rpc: network.rpc,
       store: cluster,
       config,
-      openDrivers: components.openDrivers ?? hostDrivers(config.runtime, config.dataDir),
+      openDrivers: withTaskFiles(
+        components.openDrivers ?? hostDrivers(config.runtime, config.dataDir, meshContainers),
+        (nodeId, a, signal) => secretDelivery.resolve(nodeId, a, signal),
+      ),
       clock,
       log,
+      beforeStop: (taskId, options) => mesh?.drain(taskId, options) ?? Promise.resolve(),
     });
+    if (config.mesh === true)
+      mesh = new MeshNode({
+        selfId,
+        host: network.host,
+        state: cluster.state,
+        propose: (command, options) => cluster.propose(command, options),
+        observed: () => workloads.observed(),
+        addressesOf: (peer) => network.addressesOf(peer),
+        run: components.meshRunner ?? execRunner(),
+        resolvConfPath: resolvConf,
+        log,
+      });
     const facts = nodeFacts({
       detect: components.detectHost ?? (() => detectResources()),
       addresses: () => network.advertisedAddresses(),
@@ -283,11 +350,17 @@ export class Agent {
         taskLogs: workloads.taskLogs,
         nodeHealth,
         raftView: () => cluster.raftView(),
+        prepareStack: (spec, options) => secrets.prepareStack(spec, options),
+        autoscaleLive: () => autoscale.live(),
+        namesAcrossNodes: config.mesh === true,
       }),
       new BatchService({ store: cluster, taskLogs: workloads.taskLogs }),
+      observability,
+      secrets,
     );
 
     // Events between parts, in the order they must see them.
+    cluster.on('leader:change', (leader, term) => observability.leaderChanged(leader, term));
     cluster.on('conf:change', (conf) => {
       // an observer restarts with no state: it remembers whom to follow
       if (cluster.role !== 'observer') return;
@@ -300,6 +373,8 @@ export class Agent {
       network.syncPeerAddresses();
       workloads.stateChanged();
       controllers.stateChanged();
+      vipAllocator.stateChanged();
+      mesh?.stateChanged();
     });
     network.onDisconnect((peer) => {
       controllers.memberDisconnected();
@@ -311,7 +386,20 @@ export class Agent {
     joins.register();
     admin.register();
     workloads.register();
-    return { network, presence, store: cluster, workloads, leaderScope, selfRegistration, admin, api };
+    dataKeys.register();
+    secretDelivery.register();
+    return {
+      network,
+      presence,
+      store: cluster,
+      workloads,
+      mesh,
+      leaderScope,
+      autoscale,
+      selfRegistration,
+      admin,
+      api,
+    };
   }
 
   /**
@@ -332,7 +420,17 @@ export class Agent {
     parts.network.syncPeerAddresses();
     parts.network.announceSelf();
     parts.selfRegistration.start();
+    // Before the runtime: containers it creates bind-mount the mesh's resolv.conf.
+    await parts.mesh
+      ?.start()
+      .catch((error: unknown) =>
+        this.log.error(
+          { err: error },
+          'the service mesh cannot start: service names and published ports do not work here',
+        ),
+      );
     await parts.workloads.start();
+    parts.autoscale.sampler.start();
   }
 }
 

@@ -52,6 +52,8 @@ export interface ClusterStoreDeps {
   readonly snapshotEvery: number;
   readonly clock?: Clock;
   readonly log: Logger;
+  /** Told how long each proposal this node made took (metrics). */
+  readonly onProposed?: (seconds: number) => void;
 }
 
 export interface ClusterStoreEvents {
@@ -105,6 +107,7 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
       leader: () => this.leader,
       leaderChanges: this,
       applied: this.#applied,
+      ...(deps.onProposed ? { onProposed: deps.onProposed } : {}),
     });
   }
 

@@ -49,6 +49,11 @@ export interface AgentConfig {
   readonly runtime: 'docker' | 'process' | 'none';
   /** Override of the cluster setting: a node silent this long is marked down and its tasks move. */
   readonly nodeDownGraceMs?: number;
+  /**
+   * Run the service mesh on this node (needs root: it adds the link `shoal0`, and the DNS listens
+   * on 10.253.0.1:53). Off by default while several agents may share one machine (tests, demo).
+   */
+  readonly mesh?: boolean;
 }
 
 export class AgentConfigError extends Error {
@@ -80,6 +85,8 @@ Options:
                         only, no Docker) or none (control plane only, runs no tasks)
   --node-grace-ms MS    a node silent this long is marked down and its tasks move (default: the
                         cluster setting, 5000)
+  --mesh                run the service mesh: service names and published ports on every node
+                        (needs root; one agent per machine; env SHOAL_MESH=1)
   --log-level LEVEL     trace|debug|info|warn|error (default info)
 
 Examples:
@@ -111,6 +118,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       'node-grace-ms': { type: 'string' },
       runtime: { type: 'string' },
       mdns: { type: 'boolean' },
+      mesh: { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -152,6 +160,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     nodeDownGraceMs: values['node-grace-ms']
       ? positiveInt(values['node-grace-ms'], '--node-grace-ms', WEEK_MS)
       : undefined,
+    mesh: values.mesh ?? env.SHOAL_MESH === '1',
   };
 }
 

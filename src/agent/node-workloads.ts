@@ -9,7 +9,16 @@ import type { Logger } from 'pino';
 import type { LogLine, LogsRequest } from '../api/types.js';
 import type { RpcService } from '../p2p/index.js';
 import type { Clock } from '../raft/driver/index.js';
-import { assignmentsFor, fenceAfterMs, NodeRuntime, stopsOnDisconnect, type RuntimeLogger } from '../runtime/index.js';
+import {
+  assignmentsFor,
+  fenceAfterMs,
+  NodeRuntime,
+  stopsOnDisconnect,
+  type LiveUsage,
+  type NodeRuntimeOptions,
+  type ObservedContainer,
+  type RuntimeLogger,
+} from '../runtime/index.js';
 import { isTerminal, type ServiceRecord, type TaskRecord } from '../state/workloads.js';
 import type { ClusterStore } from './cluster-store.js';
 import type { AgentConfig } from './config.js';
@@ -33,6 +42,8 @@ export interface NodeWorkloadsDeps {
   readonly openDrivers: OpenDrivers;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Awaited before a task's container is stopped (the mesh drains it). */
+  readonly beforeStop?: NodeRuntimeOptions['beforeStop'];
 }
 
 export class NodeWorkloads {
@@ -74,6 +85,7 @@ export class NodeWorkloads {
       // The engine creates containers fastest with about 8-16 requests in flight.
       concurrency: 8,
       logger,
+      ...(this.#deps.beforeStop === undefined ? {} : { beforeStop: this.#deps.beforeStop }),
     });
     this.#runtime.onReports((reports) => this.#reports.queue(reports));
     await this.#runtime.start();
@@ -102,6 +114,11 @@ export class NodeWorkloads {
     this.#drivers?.close();
   }
 
+  /** This node's containers and processes as the runtime last observed them (none before it starts). */
+  observed(): readonly ObservedContainer[] {
+    return this.#runtime?.observed ?? [];
+  }
+
   /** The replicated state changed (called once per burst of applied entries). */
   stateChanged(): void {
     const state = this.#deps.store.state.view();
@@ -110,6 +127,11 @@ export class NodeWorkloads {
         assignmentsFor(this.#deps.selfId, { tasks: state.tasks, services: state.services }),
       );
     if (this.#quorum?.fenced) this.#applyHeld();
+  }
+
+  /** A running container's CPU time and memory, when its driver measures them (the autoscaler's samples). */
+  async liveUsage(containerId: string): Promise<LiveUsage | null> {
+    return (await this.#drivers?.driver.liveUsage?.(containerId)) ?? null;
   }
 
   /** Logs of one task, from the node that runs it. */

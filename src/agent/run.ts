@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { createApiServer } from '../api/index.js';
+import { loadUiAssets } from '../ui/embedded.js';
 import { Agent } from './agent.js';
 import { AGENT_USAGE, AgentConfigError, parseAgentArgs, type AgentConfig } from './config.js';
 
@@ -35,11 +36,17 @@ export async function runAgentCommand(argv: readonly string[]): Promise<number> 
     await agent.stop().catch(() => undefined);
     return 1;
   }
+  // From source the UI is compiled on first use and could fail; the API is served regardless.
+  const ui = await loadUiAssets().catch((error: unknown) => {
+    log.warn({ err: error }, 'the web UI could not be loaded: serving the admin API without /ui');
+    return undefined;
+  });
   const server = createApiServer(agent.api, {
     socketPath: config.apiSocket || undefined,
     listen: config.apiListen.map(parseHostPort),
     adminToken: config.adminToken,
     logger: log.child({ component: 'api' }),
+    ui,
   });
   try {
     await server.start();

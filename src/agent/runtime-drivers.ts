@@ -4,10 +4,13 @@
  * are then rejected on this node with that reason). Injected into the agent, so tests run whole
  * agents on a fake driver.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DriverRouter } from '../runtime/driver-router.js';
-import { DockerDriver, type ContainerDriver, type RuntimeLogger } from '../runtime/index.js';
+import { HostFilesDriver, tmpfsBase } from '../runtime/host-task-files.js';
+import { TaskFilesDriver, type ResolveTaskFiles } from '../runtime/task-files.js';
+import { DockerDriver, type ContainerDriver, type MeshCreateOptions, type RuntimeLogger } from '../runtime/index.js';
 import { ProcessDriver } from '../runtime/process/index.js';
 
 /** The drivers of a started runtime, and how to let go of them (containers keep running). */
@@ -22,13 +25,20 @@ export type OpenDrivers = (context: {
   readonly logger: RuntimeLogger;
 }) => Promise<RuntimeDrivers | null>;
 
-/** The production drivers for `mode`, keeping their state under `dataDir`. */
-export function hostDrivers(mode: 'docker' | 'process' | 'none', dataDir: string): OpenDrivers {
+/**
+ * The production drivers for `mode`, keeping their state under `dataDir`; `mesh` when the service
+ * mesh is on (containers use its DNS; it publishes `ingress` ports).
+ */
+export function hostDrivers(
+  mode: 'docker' | 'process' | 'none',
+  dataDir: string,
+  mesh: MeshCreateOptions | null = null,
+): OpenDrivers {
   return async ({ log, logger }) => {
     if (mode === 'none') return null;
     let docker: DockerDriver | null = null;
     if (mode === 'docker') {
-      docker = new DockerDriver({});
+      docker = new DockerDriver(mesh === null ? {} : { mesh });
       try {
         await docker.ping();
       } catch (error) {
@@ -40,12 +50,27 @@ export function hostDrivers(mode: 'docker' | 'process' | 'none', dataDir: string
       }
     }
     const processes = new ProcessDriver({ stateDir: join(dataDir, 'processes'), logger });
+    // Secrets and configs: per-task directories on tmpfs, one tree per agent (several may share a host).
+    const files = await tmpfsBase(`shoal-files-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+    if (files === null) log.warn('no tmpfs at /run or /dev/shm: tasks that use secrets or configs are refused here');
     const support = processes.limitsSupport();
     if (!support.cpu || !support.memory)
       log.info(
         { cpu: support.cpu, memory: support.memory, reason: support.reason },
         'the process runtime cannot enforce every limit on this host',
       );
-    return { driver: new DriverRouter({ docker, process: processes }), close: () => processes.close() };
+    const driver = new DriverRouter({
+      docker: docker && new HostFilesDriver(docker, { baseDir: files && join(files, 'docker'), mode: 'bind' }),
+      process: new HostFilesDriver(processes, { baseDir: files && join(files, 'process'), mode: 'env' }),
+    });
+    return { driver, close: () => processes.close() };
+  };
+}
+
+/** `open` with each task's secrets and configs resolved at create (src/runtime/task-files.ts). */
+export function withTaskFiles(open: OpenDrivers, resolve: ResolveTaskFiles): OpenDrivers {
+  return async (context) => {
+    const drivers = await open(context);
+    return drivers && { driver: new TaskFilesDriver(drivers.driver, resolve), close: () => drivers.close() };
   };
 }

@@ -130,6 +130,7 @@ export function buildNodes(raft: RaftView | null, state: ClusterStateMachine, he
       },
       version: node.version,
       joinedAt: node.registeredAt,
+      ...(node.message === undefined ? {} : { message: node.message }),
     };
   });
 }

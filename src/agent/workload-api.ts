@@ -20,6 +20,7 @@ import {
   type WriteOptions,
 } from '../api/types.js';
 import { describeRefusal, formatStackError, hashService } from '../stack/index.js';
+import type { StackSpec } from '../stack/spec.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal } from '../state/workloads.js';
 import type { ClusterStore } from './cluster-store.js';
@@ -27,6 +28,9 @@ import { ComposeParser, ComposeParseTimeoutError, sharedComposeParser } from './
 import type { TaskLogs } from './node-workloads.js';
 import { buildNodes, type NodeHealth, type RaftView } from './views.js';
 import { crossNodeNamingWarning } from './naming-warning.js';
+import { anyAutoscaled, autoscaleView, type AutoscaleLiveMap } from './autoscale-view.js';
+import { RolloutService, rolloutView } from './rollout-api.js';
+import type { RolloutApi, ServiceHistoryView, ServiceUpdateRequest } from '../api/rollout-routes.js';
 
 export interface WorkloadServiceDeps {
   readonly store: Pick<ClusterStore, 'state' | 'requireJoined' | 'read' | 'propose'>;
@@ -37,17 +41,46 @@ export interface WorkloadServiceDeps {
   readonly raftView: () => RaftView | null;
   /** Parses Compose files off the main thread; one shared worker by default. */
   readonly parser?: ComposeParser;
+  /** This node runs the service mesh (`--mesh`): names resolve across nodes, so no naming warning. */
+  readonly namesAcrossNodes?: boolean;
+  /** Creates the file's secrets and configs before its services (secret-api.ts); none by default. */
+  readonly prepareStack?: (spec: StackSpec, options: WriteOptions) => Promise<void>;
+  /** The leader's current autoscaling values (autoscale-parts.ts); none by default. */
+  readonly autoscaleLive?: () => Promise<AutoscaleLiveMap>;
 }
 
-export class WorkloadService implements WorkloadApi {
+export class WorkloadService implements WorkloadApi, RolloutApi {
   readonly #deps: WorkloadServiceDeps;
   readonly #store: WorkloadServiceDeps['store'];
   readonly #parser: ComposeParser;
+  readonly #rollouts: RolloutService;
 
   constructor(deps: WorkloadServiceDeps) {
     this.#deps = deps;
     this.#store = deps.store;
     this.#parser = deps.parser ?? sharedComposeParser();
+    this.#rollouts = new RolloutService({
+      read: (signal) => this.#read(signal),
+      requireJoined: () => this.#store.requireJoined(),
+      findService: (idOrName) => this.#findService(idOrName),
+      service: (id) => this.#store.state.service(id),
+      propose: (command, options) => this.#store.propose(command, options),
+      view: (service) => this.#serviceView(service),
+    });
+  }
+
+  // Rollouts (issue 15): rollout-api.ts.
+  serviceHistory(idOrName: string, options?: ReadOptions): Promise<ServiceHistoryView> {
+    return this.#rollouts.serviceHistory(idOrName, options);
+  }
+  rollbackService(idOrName: string, request: { to?: number }, options?: WriteOptions): Promise<ServiceView> {
+    return this.#rollouts.rollbackService(idOrName, request, options);
+  }
+  promoteService(idOrName: string, options?: WriteOptions): Promise<ServiceView> {
+    return this.#rollouts.promoteService(idOrName, options);
+  }
+  updateService(idOrName: string, request: ServiceUpdateRequest, options?: WriteOptions): Promise<ServiceView> {
+    return this.#rollouts.updateService(idOrName, request, options);
   }
 
   async deployStack(request: StackDeployRequest, options: WriteOptions = {}): Promise<StackDeployResult> {
@@ -65,6 +98,7 @@ export class WorkloadService implements WorkloadApi {
     }
     const spec = parsed.spec;
     await this.#read(options.signal);
+    await this.#deps.prepareStack?.(spec, options);
     const before = new Map(this.#store.state.servicesOfStack(spec.name).map((s) => [s.name, s.specHash]));
     const services = Object.entries(spec.services).map(([name, serviceSpec]) => ({
       name,
@@ -77,7 +111,9 @@ export class WorkloadService implements WorkloadApi {
       change: !before.has(s.name) ? 'created' : before.get(s.name) === s.specHash ? 'unchanged' : 'updated',
     }));
     for (const name of before.keys()) if (!(name in spec.services)) changes.push({ name, change: 'removed' });
-    const naming = crossNodeNamingWarning(spec.name, Object.values(spec.services), this.#store.state.nodes().length);
+    const naming = this.#deps.namesAcrossNodes
+      ? null
+      : crossNodeNamingWarning(spec.name, Object.values(spec.services), this.#store.state.nodes().length);
     return {
       stack: spec.name,
       services: changes.sort((a, b) => a.name.localeCompare(b.name)),
@@ -121,14 +157,16 @@ export class WorkloadService implements WorkloadApi {
   async listServices(options: ReadOptions & { stack?: string } = {}): Promise<ServiceView[]> {
     await this.#maybeRead(options);
     const services = options.stack ? this.#store.state.servicesOfStack(options.stack) : this.#store.state.services();
-    return services.map((s) => this.#serviceView(s));
+    const live = anyAutoscaled(services) ? ((await this.#deps.autoscaleLive?.()) ?? null) : null;
+    return services.map((s) => this.#serviceView(s, live));
   }
 
   async inspectService(idOrName: string, options: ReadOptions = {}): Promise<ServiceInspectView> {
     await this.#maybeRead(options);
     const service = this.#findService(idOrName);
+    const live = anyAutoscaled([service]) ? ((await this.#deps.autoscaleLive?.()) ?? null) : null;
     return {
-      ...this.#serviceView(service),
+      ...this.#serviceView(service, live),
       spec: service.spec,
       replicas: service.replicas,
       tasks: this.#taskViews(service, true),
@@ -152,7 +190,9 @@ export class WorkloadService implements WorkloadApi {
     }
     await this.#store.propose({ type: 'service.scale', serviceId: service.id, replicas }, options);
     const stackServices = this.#store.state.servicesOfStack(service.stack).map((s) => s.spec);
-    const naming = crossNodeNamingWarning(service.stack, stackServices, this.#store.state.nodes().length);
+    const naming = this.#deps.namesAcrossNodes
+      ? null
+      : crossNodeNamingWarning(service.stack, stackServices, this.#store.state.nodes().length);
     const view = this.#serviceView(this.#store.state.service(service.id) ?? service);
     return naming === null ? view : { ...view, warnings: [naming] };
   }
@@ -196,7 +236,7 @@ export class WorkloadService implements WorkloadApi {
     return this.#nodeView(node);
   }
 
-  #serviceView(service: ServiceRecord): ServiceView {
+  #serviceView(service: ServiceRecord, live: AutoscaleLiveMap = null): ServiceView {
     const tasks = this.#store.state.tasksOfService(service.id);
     return {
       id: service.id,
@@ -209,6 +249,8 @@ export class WorkloadService implements WorkloadApi {
       ports: service.spec.ports.map((p) => `${p.published ?? ''}:${p.target}/${p.protocol}`),
       version: service.version,
       updatedAt: service.updatedAt,
+      ...(service.rollout === undefined ? {} : { update: rolloutView(service.rollout) }),
+      ...autoscaleView(service, live),
     };
   }
 

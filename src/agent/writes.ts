@@ -14,6 +14,7 @@
  * - a write that ran out of time after an attempt that may have reached a leader fails with
  *   `outcome_unknown` (exit 5): sending it again with the same request id is safe.
  */
+import { performance } from 'node:perf_hooks';
 import { ApiError, type ApiErrorCode } from '../api/types.js';
 import { nextWriteId } from '../api/request-scope.js';
 import { RemoteError } from '../p2p/index.js';
@@ -82,6 +83,8 @@ export interface CommandWriterDeps {
   readonly leader: () => NodeId | null;
   readonly leaderChanges: LeaderChanges;
   readonly applied: AppliedIndex;
+  /** Told how long each proposal made here took, from propose to applied (the proposal latency metric). */
+  readonly onProposed?: (seconds: number) => void;
 }
 
 export class CommandWriter {
@@ -294,7 +297,10 @@ export class CommandWriter {
     } catch (error) {
       throw new ApiError(400, 'bad_request', (error as Error).message);
     }
-    return (await raft.propose(encodeCommand(command), { signal })) as ApplyResult;
+    const started = performance.now();
+    const result = (await raft.propose(encodeCommand(command), { signal })) as ApplyResult;
+    this.#deps.onProposed?.((performance.now() - started) / 1000);
+    return result;
   }
 
   async #changeHere(change: ConfChange, signal?: AbortSignal): Promise<null> {

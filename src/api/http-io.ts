@@ -103,6 +103,18 @@ export function sendJson(
   res.end(bytes);
 }
 
+/** Send `text` as is with `contentType` (the Prometheus exposition). */
+export function sendText(res: ServerResponse, status: number, text: string, contentType: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const bytes = Buffer.from(text, 'utf8');
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': bytes.byteLength,
+    'cache-control': 'no-store',
+  });
+  res.end(bytes);
+}
+
 /** Send an {@link ApiError} as `{ error: { code, message } }` with its status. */
 export function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
   const body: ErrorBody = { error: { code: error.code, message: error.message } };

@@ -17,3 +17,6 @@ export { SocketInUseError, clearStaleSocket } from './unix-socket.js';
 export { MAX_BODY_BYTES, NDJSON_TYPE, type ErrorBody } from './http-io.js';
 export { jobRoutes, isBatchApi } from './job-routes.js';
 export type * from './job-types.js';
+export { createStaticSite, type StaticFiles, type StaticFile, type StaticSite } from './static-files.js';
+export { eventRoutes, isEventsApi, type EventsApi } from './event-routes.js';
+export { metricsRoutes, isMetricsApi, PROMETHEUS_TEXT, type MetricsApi } from './metrics-routes.js';

@@ -38,6 +38,8 @@ export interface Route {
    * JSON as they come (`application/x-ndjson`, chunked) until it ends or the client goes away.
    */
   readonly stream?: boolean;
+  /** When set, `handle` resolves to a string sent as is with this content type (`/metrics`). */
+  readonly contentType?: string;
   /** Returns the JSON to send back (or, for a `stream` route, the iterable of JSON lines). */
   handle(request: RouteRequest): Promise<unknown>;
 }

@@ -10,7 +10,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createTokenCheck, isLoopbackHost, type TokenCheck } from './auth.js';
-import { readJsonBody, sendError, sendJson, sendNdjson } from './http-io.js';
+import { browserRefusal } from './browser-guard.js';
+import { readJsonBody, sendError, sendJson, sendNdjson, sendText } from './http-io.js';
 import { Router, type Route } from './router.js';
 import { CLIENT_REQUEST_ID, REQUEST_ID_HEADER, withRequestId } from './request-scope.js';
 import { clusterRoutes } from './routes.js';
@@ -18,7 +19,12 @@ import { ApiError, type ClusterApi, type WorkloadApi } from './types.js';
 import { clearStaleSocket } from './unix-socket.js';
 import { validateBody, validateQuery } from './validate.js';
 import { isWorkloadApi, workloadRoutes } from './workload-routes.js';
+import { isRolloutApi, rolloutRoutes } from './rollout-routes.js';
 import { isBatchApi, jobRoutes } from './job-routes.js';
+import { eventRoutes, isEventsApi } from './event-routes.js';
+import { isSecretApi, secretRoutes } from './secret-routes.js';
+import { isMetricsApi, metricsRoutes } from './metrics-routes.js';
+import { createStaticSite, type StaticFiles } from './static-files.js';
 
 /** A TCP address to listen on. */
 export interface ApiListenAddress {
@@ -56,6 +62,8 @@ export interface ApiServerOptions {
   readonly logger?: ApiLogger;
   /** More routes next to the cluster routes (stacks, services, jobs in later milestones). */
   readonly routes?: readonly Route[];
+  /** The web UI's files, served at `/ui` (static-files.ts); none: no UI. */
+  readonly ui?: StaticFiles;
 }
 
 /** A running (or startable) admin API server. */
@@ -105,7 +113,11 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
   const router = new Router([
     ...clusterRoutes(api),
     ...(isWorkloadApi(api) ? workloadRoutes(api) : []),
+    ...(isRolloutApi(api) ? rolloutRoutes(api) : []),
     ...(isBatchApi(api) ? jobRoutes(api) : []),
+    ...(isSecretApi(api) ? secretRoutes(api) : []),
+    ...(isEventsApi(api) ? eventRoutes(api) : []),
+    ...(isMetricsApi(api) ? metricsRoutes(api) : []),
     ...(options.routes ?? []),
   ]);
   const hasToken = options.adminToken !== undefined || options.adminTokenHash !== undefined;
@@ -121,6 +133,7 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
       );
     }
   }
+  const site = options.ui === undefined ? undefined : createStaticSite(options.ui);
   const tokenCheck: TokenCheck | undefined = hasToken
     ? createTokenCheck({ token: options.adminToken, tokenHash: options.adminTokenHash })
     : undefined;
@@ -136,7 +149,8 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
     return new ApiError(500, 'internal', `internal error: ${message} (details in the agent's log)`);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, requireToken: boolean): Promise<void> => {
+  /** `tcp`: the listener is reachable by browsers (browser-guard.ts); the unix socket is not. */
+  const handle = async (req: IncomingMessage, res: ServerResponse, requireToken: boolean, tcp: boolean) => {
     const controller = new AbortController();
     // 'close' before the answer is finished means the client went away: stop the work it asked for.
     res.once('close', () => {
@@ -151,13 +165,16 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
       });
     }
     try {
+      const url = parseTarget(req.url ?? '/');
+      if (site?.serve(method, url.pathname, res)) return;
+      const refusal = tcp ? browserRefusal(req.headers, { tokenRequired: requireToken }) : undefined;
+      if (refusal !== undefined) throw new ApiError(403, 'unauthorized', refusal);
       if (requireToken && !tokenCheck!.accepts(req.headers.authorization)) {
         const message =
           'admin token missing or wrong: send "Authorization: Bearer <token>" (the CLI reads SHOAL_TOKEN or --token-file)';
         sendError(res, new ApiError(401, 'unauthorized', message), { 'www-authenticate': 'Bearer realm="shoal"' });
         return;
       }
-      const url = parseTarget(req.url ?? '/');
       const match = router.match(method, url.pathname);
       if (match.kind === 'none') throw new ApiError(404, 'not_found', `no such endpoint: ${method} ${url.pathname}`);
       if (match.kind === 'method') {
@@ -186,6 +203,10 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
         await sendNdjson(res, route.status ?? 200, lines, controller.signal, (e) => toApiError(e, method, req.url));
         return;
       }
+      if (route.contentType !== undefined) {
+        sendText(res, route.status ?? 200, String(result), route.contentType);
+        return;
+      }
       sendJson(res, route.status ?? 200, result);
     } catch (error) {
       if (controller.signal.aborted) {
@@ -198,8 +219,8 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
     }
   };
 
-  const makeServer = (tls: boolean, requireToken: boolean): Server => {
-    const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res, requireToken);
+  const makeServer = (tls: boolean, requireToken: boolean, tcp: boolean): Server => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res, requireToken, tcp);
     return tls && options.tls
       ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) as unknown as Server)
       : createHttpServer(onRequest);
@@ -221,7 +242,7 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
   const listeners: Listener[] = [];
   const socketPath = options.socketPath;
   if (socketPath !== undefined) {
-    const server = makeServer(false, false);
+    const server = makeServer(false, false, false);
     // The socket file is created with the process umask and only then narrowed to 0600: a
     // connection accepted in between would outlive the chmod, so it is cut.
     let secured = false;
@@ -247,7 +268,7 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
     if (requireToken && !tokenCheck) {
       throw new ApiServerConfigError(`Cannot require a token on ${address.host}:${address.port}: no admin token given`);
     }
-    const server = makeServer(options.tls !== undefined, requireToken);
+    const server = makeServer(options.tls !== undefined, requireToken, true);
     const label = `${formatHost(address.host)}:${address.port}`;
     const listener: Listener = {
       server,

@@ -2,6 +2,7 @@
  * The admin API as the agent implements it and the HTTP layer serves it. Everything here is
  * plain JSON-able data: the CLI receives exactly these shapes (`-o json` prints them as is).
  */
+import type { AutoscaleView } from './autoscale-types.js';
 
 /** How fresh a read must be. `linearizable` (default) confirms with a quorum (ReadIndex); `stale` reads local state. */
 export type ReadConsistency = 'linearizable' | 'stale';
@@ -68,6 +69,8 @@ export interface NodeView {
   readonly resources: { readonly cpus: number; readonly memoryBytes: number; readonly gpus: number };
   readonly version: string;
   readonly joinedAt: number;
+  /** What the node says needs a person (a service port it cannot listen on); absent when nothing. */
+  readonly message?: string;
 }
 
 export interface InitRequest {
@@ -197,8 +200,27 @@ export interface ServiceView {
   readonly ports: readonly string[];
   readonly version: number;
   readonly updatedAt: number;
+  /** Its current or last rollout (issue 15); absent for services from before rollouts, jobs and cron. */
+  readonly update?: ServiceUpdateView;
   /** What the user should know about the change just made (scale). */
   readonly warnings?: readonly string[];
+  /** Autoscaled services: bounds, targets, current values, the last decision (autoscale-types.ts). */
+  readonly autoscale?: AutoscaleView;
+}
+
+/** Where a service's rollout stands (`shoal service ls` UPDATE column). */
+export interface ServiceUpdateView {
+  /** updating, awaiting_promotion, paused, rolling_back, rollback_paused, completed, rolled_back. */
+  readonly state: string;
+  readonly reason: string;
+  readonly fromVersion: number;
+  readonly toVersion: number;
+  /** Tasks of the new version updated (healthy), failed, and wanted. */
+  readonly updated: number;
+  readonly failed: number;
+  readonly total: number;
+  readonly startedAt: number;
+  readonly updatedAt: number;
 }
 
 export interface TaskView {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, posix, resolve } from 'node:path';
 import type { StackDeployRequest } from '../api/types.js';
+import { findObjectFiles } from './compose-object-files.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -165,5 +166,10 @@ export function buildDeployRequest(
   if (compose.includes('~')) env.HOME = merged.HOME ?? options.home ?? homedir();
   const name = options.name ?? topLevelName(compose) ?? defaultStackName(dir);
   if (name === '') throw new UsageError(`cannot derive a stack name from the directory of ${path}: give --name NAME`);
+  // Secret and config files go along too, after the scan above: their words pick no variables.
+  for (const file of findObjectFiles(compose, (text) => substitute(text, merged))) {
+    const text = read(isAbsolute(file) ? file : resolve(dir, file));
+    if (text !== undefined) files[posix.normalize(file)] = files[file] = text;
+  }
   return { name, compose, file: basename(path), env, files };
 }

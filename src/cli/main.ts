@@ -22,6 +22,13 @@ import {
 } from './commands/node-update.js';
 import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceScaleCommand } from './commands/service.js';
 import { serviceLogsCommand } from './commands/service-logs.js';
+import {
+  serviceHistoryCommand,
+  servicePromoteCommand,
+  serviceRollbackCommand,
+  serviceUpdateCommand,
+} from './commands/service-rollout.js';
+import { eventsCommand } from './commands/events.js';
 import { stackDeployCommand, stackLsCommand, stackPsCommand, stackRmCommand } from './commands/stack.js';
 import { statusCommand } from './commands/status.js';
 import { tokenRotateCommand, tokenShowCommand } from './commands/token.js';
@@ -32,6 +39,16 @@ import { jobHistoryCommand } from './commands/job-history.js';
 import { jobSubmitCommand } from './commands/job-submit.js';
 import { queueCommand } from './commands/queue.js';
 import { quotaLsCommand, quotaRmCommand, quotaSetCommand } from './commands/quota.js';
+import {
+  configCreateCommand,
+  configInspectCommand,
+  configLsCommand,
+  configRmCommand,
+  secretCreateCommand,
+  secretInspectCommand,
+  secretLsCommand,
+  secretRmCommand,
+} from './commands/secret.js';
 import {
   AgentTimeoutError,
   AgentUnreachableError,
@@ -63,7 +80,12 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   servicePsCommand,
   serviceInspectCommand,
   serviceScaleCommand,
+  serviceUpdateCommand,
+  serviceRollbackCommand,
+  servicePromoteCommand,
+  serviceHistoryCommand,
   serviceLogsCommand,
+  eventsCommand,
   jobSubmitCommand,
   queueCommand,
   jobCancelCommand,
@@ -73,6 +95,14 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   quotaLsCommand,
   quotaSetCommand,
   quotaRmCommand,
+  secretCreateCommand,
+  secretLsCommand,
+  secretInspectCommand,
+  secretRmCommand,
+  configCreateCommand,
+  configLsCommand,
+  configInspectCommand,
+  configRmCommand,
   tokenShowCommand,
   tokenRotateCommand,
   discoverCommand,

@@ -23,7 +23,9 @@ import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import { constraintsOf, toNodeView } from './placement.js';
 import { keepsReplicated, sortedServices } from './replicated.js';
-import { isLive, planRollingUpdate, planSlot, type UpdateSlot } from './slots.js';
+import { currentVersions } from '../state/rollout.js';
+import { planRollout } from './rollout/plan.js';
+import { isLive, planSlot, type UpdateSlot } from './slots.js';
 import type { IdGenerator, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
 
 export interface GlobalInput {
@@ -61,7 +63,7 @@ export function constraintMatcher(
  * const { shutdown, create } = reconcileGlobal({ state, now, newId });
  */
 export function reconcileGlobal(input: GlobalInput): OrchestratorPlan {
-  const plan: OrchestratorPlan = { shutdown: [], create: [] };
+  const plan: OrchestratorPlan = { shutdown: [], create: [], rollouts: [], wakes: [] };
   const tasks = tableOf(input.state.tasks);
   const nodeIds = Object.keys(input.state.nodes).sort();
   for (const service of sortedServices(input.state, 'global', input.services)) {
@@ -78,6 +80,8 @@ function planService(
   plan: OrchestratorPlan,
 ): void {
   const matches = constraintMatcher(service, input.managers);
+  const versions = currentVersions(service);
+  const current = (t: TaskRecord): boolean => versions.has(t.serviceVersion);
   const eligible = (node: WorkloadNode | undefined): boolean =>
     node !== undefined && keepsReplicated(node) && matches(node);
 
@@ -107,6 +111,7 @@ function planService(
       backoff: input.backoff ?? DEFAULT_BACKOFF,
       keepOn: eligible,
       mayCreate: eligible(node) && node!.availability === 'active',
+      current,
     });
     for (const t of decision.shutdown) plan.shutdown.push(t.id);
     if (decision.create) plan.create.push(newTask(service, nodeId, input.newId));
@@ -114,9 +119,11 @@ function planService(
     if (node?.availability !== 'pause') decisions.push({ key: nodeId, decision });
   }
 
-  const update = planRollingUpdate(decisions, service, input.now);
+  const update = planRollout({ service, slots: decisions, tasks, current, now: input.now });
   for (const t of update.shutdown) plan.shutdown.push(t.id);
   for (const nodeId of update.create) plan.create.push(newTask(service, nodeId, input.newId));
+  if (update.command !== null) plan.rollouts.push(update.command);
+  if (update.wakeAt !== null) plan.wakes.push(update.wakeAt);
 }
 
 function newTask(service: ServiceRecord, nodeId: string, newId: IdGenerator) {

@@ -14,7 +14,8 @@ export {
   slotReadyAt,
   wantsReplacement,
 } from './backoff.js';
-export { isLive, planRollingUpdate, planSlot, type SlotDecision, type SlotInput, type SlotStatus } from './slots.js';
+export { isLive, planSlot, type SlotDecision, type SlotInput, type SlotStatus } from './slots.js';
+export * from './rollout/index.js';
 export { keepsReplicated, reconcileReplicated, type ReplicatedInput } from './replicated.js';
 export { constraintMatcher, reconcileGlobal, type GlobalInput } from './global.js';
 export {

@@ -8,7 +8,8 @@
  * 2. the replicated and global orchestrators decide which tasks to stop and which to create;
  * 3. placement schedules every pending task plus the ones created in this pass (the `task.create`
  *    is proposed before the `task.assign`, so the tasks exist when their assignment applies);
- * 4. garbage collection of ended tasks.
+ * 4. garbage collection of ended tasks;
+ * 5. rollout transitions and automatic rollbacks the orchestrators decided (rollout/plan.ts).
  *
  * The result is at most one command of each type, in the order
  * `task.desire`, `task.create`, `task.assign`, `task.pending`, `task.remove`, each bounded
@@ -158,6 +159,7 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   if (removals.length > 0) out.push({ type: 'task.remove', taskIds: removals });
   if (jobs.updates.length > 0) out.push({ type: 'job.update', updates: jobs.updates });
   if (forgotten.length > 0) out.push({ type: 'job.remove', jobIds: forgotten });
+  out.push(...replicated.rollouts, ...global.rollouts);
   return out;
 }
 

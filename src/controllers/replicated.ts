@@ -8,7 +8,7 @@
  * - tasks on `down` nodes were made `orphaned` by `node.setStatus` and are replaced at once;
  *   tasks on `drain` nodes (or gone nodes, or nodes that take no workloads) are stopped and
  *   replaced; tasks on `pause` nodes stay (the scheduler places nothing new there);
- * - a changed service version is rolled out by the simple rolling update of slots.ts.
+ * - a changed service version is rolled out by the rollout controller (rollout/plan.ts).
  *
  * Pure: the same state, `now` and id sequence give the same plan.
  * @module
@@ -18,7 +18,9 @@ import { sortedById } from '../state/queries.js';
 import type { TaskGroup, TaskTable } from '../state/task-table.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
-import { isLive, planRollingUpdate, planSlot, type SlotDecision, type SlotInput, type UpdateSlot } from './slots.js';
+import { currentVersions } from '../state/rollout.js';
+import { planRollout } from './rollout/plan.js';
+import { isLive, planSlot, type SlotDecision, type SlotInput, type UpdateSlot } from './slots.js';
 import type { IdGenerator, NewTask, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
 
 export interface ReplicatedInput {
@@ -63,7 +65,7 @@ export function sortedServices(
  * const { shutdown, create } = reconcileReplicated({ state, now, newId: () => randomId() });
  */
 export function reconcileReplicated(input: ReplicatedInput): OrchestratorPlan {
-  const plan: OrchestratorPlan = { shutdown: [], create: [] };
+  const plan: OrchestratorPlan = { shutdown: [], create: [], rollouts: [], wakes: [] };
   const tasks = tableOf(input.state.tasks);
   const slots = input.services === undefined ? undefined : input.slots;
   const only = slots === undefined ? input.services : new Set([...(input.services ?? []), ...slots.keys()]);
@@ -94,7 +96,9 @@ function planSlots(
 }
 
 function slotInput(service: ServiceRecord, tasks: readonly TaskRecord[], input: ReplicatedInput): SlotInput {
+  const versions = currentVersions(service);
   return {
+    current: (t) => versions.has(t.serviceVersion),
     tasks,
     service,
     nodes: input.state.nodes,
@@ -131,9 +135,13 @@ function planService(service: ServiceRecord, tasks: TaskGroup, input: Replicated
     decisions.push({ key: slot, decision });
   }
 
-  const update = planRollingUpdate(decisions, service, input.now);
+  const versions = currentVersions(service);
+  const current = (t: TaskRecord): boolean => versions.has(t.serviceVersion);
+  const update = planRollout({ service, slots: decisions, tasks, current, now: input.now });
   for (const t of update.shutdown) plan.shutdown.push(t.id);
   for (const slot of update.create) plan.create.push(newTask(service, slot, input.newId));
+  if (update.command !== null) plan.rollouts.push(update.command);
+  if (update.wakeAt !== null) plan.wakes.push(update.wakeAt);
 }
 
 function newTask(service: ServiceRecord, slot: number, newId: IdGenerator): NewTask {

@@ -8,6 +8,7 @@
  */
 import type { ChangeSet } from '../state/changes.js';
 import { isJobEnded } from '../state/jobs.js';
+import { isRolloutActive } from '../state/rollout.js';
 import type { TaskTable } from '../state/task-table.js';
 import { isTerminal } from '../state/workloads.js';
 import type { WorkloadState } from './workload-types.js';
@@ -50,6 +51,14 @@ export function scopeOf(changes: ChangeSet, state: WorkloadState & { readonly ta
     )
       slots.set(id, touched);
     else services.add(id);
+  }
+  // A rollout under way moves on with time (monitor windows, delays, its deadline) and ties its
+  // slots together: its service is planned whole in every pass.
+  for (const s of Object.values(state.services)) {
+    if (s.rollout !== undefined && isRolloutActive(s.rollout.state)) {
+      services.add(s.id);
+      slots.delete(s.id);
+    }
   }
   if (changes.nodes.size > 0) {
     // A node's change (status, availability, labels, resources) moves or keeps the tasks on it,

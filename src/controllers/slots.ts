@@ -33,6 +33,11 @@ export interface SlotInput {
   readonly keepOn: (node: WorkloadNode | undefined) => boolean;
   /** Whether a new task may be created for this slot now (global: the node takes new tasks). */
   readonly mayCreate: boolean;
+  /**
+   * Whether a task runs the service's current spec; default: its version is the service's. A
+   * rollback makes a new version with an older spec, whose tasks are current too (rollout.ts).
+   */
+  readonly current?: (task: TaskRecord) => boolean;
 }
 
 export interface SlotDecision {
@@ -72,25 +77,27 @@ function holdsSlot(task: TaskRecord, nodes: Readonly<Record<string, WorkloadNode
 export function planSlot(input: SlotInput): SlotDecision {
   const { tasks, service, nodes } = input;
   const shutdown: TaskRecord[] = [];
+  const current = input.current ?? ((t: TaskRecord) => t.serviceVersion >= service.version);
   const readyAt = slotReadyAt(tasks, service.spec.deploy.restartPolicy, input.backoff);
   let live = tasks.filter(isLive).sort(newestFirst);
 
-  // Tasks that cannot stay where they are, and outdated ones that have not started anywhere yet
-  // (stopping those costs nothing, so they are not held to the update's parallelism).
+  // Tasks that cannot stay where they are, and outdated ones that do not run (not started yet,
+  // or crash-looping: a rolled back version's): stopping those costs nothing, so they are not
+  // held to the update's parallelism.
   live = live.filter((t) => {
     const moved = t.nodeId !== null && !input.keepOn(nodes[t.nodeId]);
-    const unstartedOld = t.serviceVersion < service.version && taskStateRank(t.state) < ASSIGNED;
+    const unstartedOld = !current(t) && t.state !== 'running';
     if (moved || unstartedOld) shutdown.push(t);
     return !(moved || unstartedOld);
   });
 
-  if (live.length >= 2) live = resolveDuplicates(live, service.version, shutdown);
+  if (live.length >= 2) live = resolveDuplicates(live, current, shutdown);
 
   if (live.length === 2) return { shutdown, create: false, status: 'busy', readyAt };
   const only = live[0];
   if (only !== undefined) {
     if (only.state !== 'running') return { shutdown, create: false, status: 'busy', readyAt };
-    const status = only.serviceVersion < service.version ? 'outdated' : 'settled';
+    const status = current(only) ? 'settled' : 'outdated';
     return { shutdown, create: false, status, running: only, readyAt };
   }
 
@@ -111,12 +118,16 @@ export function planSlot(input: SlotInput): SlotDecision {
  * bug or a lost race could produce) is reduced to one task, keeping the most useful.
  * Returns the tasks kept (one, or the old/new pair); the others are pushed to `shutdown`.
  */
-function resolveDuplicates(live: TaskRecord[], version: number, shutdown: TaskRecord[]): TaskRecord[] {
+function resolveDuplicates(
+  live: TaskRecord[],
+  isCurrent: (t: TaskRecord) => boolean,
+  shutdown: TaskRecord[],
+): TaskRecord[] {
   const rank = (t: TaskRecord): number => (t.state === 'running' ? 1 : 0);
   const best = (list: TaskRecord[]): TaskRecord | undefined =>
     [...list].sort((a, b) => rank(b) - rank(a) || newestFirst(a, b))[0];
-  const current = live.filter((t) => t.serviceVersion >= version);
-  const old = live.filter((t) => t.serviceVersion < version);
+  const current = live.filter(isCurrent);
+  const old = live.filter((t) => !isCurrent(t));
   const newestCurrent = best(current);
   let keep: TaskRecord[];
   if (newestCurrent === undefined) keep = [best(old)!];
@@ -130,37 +141,4 @@ function resolveDuplicates(live: TaskRecord[], version: number, shutdown: TaskRe
 export interface UpdateSlot<K> {
   readonly key: K;
   readonly decision: SlotDecision;
-}
-
-/**
- * The simple rolling update: replace outdated running tasks, at most `parallelism` slots at a
- * time (0: all), and only while every other slot is running. `start-first` creates the new task
- * beside the old one (the old one stops once the new one runs, see {@link planSlot});
- * `stop-first` stops the old one and the slot is refilled once it has stopped.
- *
- * This is deliberately not the full rollout: no health gate beyond "running", no `monitor`
- * window, no `delay` between batches, no failure ratio, no rollback. A slot whose new task keeps
- * failing stays `waiting`/`busy` and so holds the update back (a crude pause on failure). The
- * health-gated rollout with rollback is a later issue.
- */
-export function planRollingUpdate<K>(
-  slots: readonly UpdateSlot<K>[],
-  service: ServiceRecord,
-  now: number,
-): { readonly shutdown: TaskRecord[]; readonly create: K[] } {
-  const { parallelism, order } = service.spec.deploy.updateConfig;
-  const inFlight = slots.filter((s) => s.decision.status === 'busy' || s.decision.status === 'waiting').length;
-  let budget = parallelism === 0 ? Infinity : parallelism - inFlight;
-  const shutdown: TaskRecord[] = [];
-  const create: K[] = [];
-  for (const { key, decision } of slots) {
-    if (budget <= 0) break;
-    if (decision.status !== 'outdated') continue;
-    budget--;
-    // A new version that just failed in this slot: wait out its back-off (it still counts).
-    if (now < decision.readyAt) continue;
-    if (order === 'start-first') create.push(key);
-    else shutdown.push(decision.running!);
-  }
-  return { shutdown, create };
 }

@@ -1,7 +1,8 @@
 /**
  * When the passing of time alone changes what a pass decides: a job's begin time or retry
  * back-off ending, a replicated slot's or global service's restart back-off ending, an ended job
- * reaching the age past which the history limits may collect it. A scoped pass reacts to
+ * reaching the age past which the history limits may collect it, a rollout's monitor window,
+ * delay or progress deadline ending. A scoped pass reacts to
  * commands only, so the leader schedules a pass at {@link nextWakeAt} instead of waiting up to
  * one full-pass period (5 s) for the safety net to notice.
  * @module
@@ -14,6 +15,9 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { DEFAULT_JOB_HISTORY, DEFAULT_MIN_JOB_AGE_MS, DEFAULT_TASK_BUDGET, type JobHistoryLimits } from './job-gc.js';
 import { reconcileJobs } from './jobs.js';
 import { isLive, planSlot } from './slots.js';
+import { isRolloutActive } from '../state/rollout.js';
+import { reconcileGlobal } from './global.js';
+import { reconcileReplicated } from './replicated.js';
 import type { WorkloadState } from './workload-types.js';
 
 /** The options of the pass whose wake-up this is (they set the delays). */
@@ -53,7 +57,22 @@ export function nextWakeAt(state: WorkloadState, now: number, options: WakeOptio
     }
   }
   consider(jobAgeing(state, tasks, now, options.jobHistory ?? {}));
+  for (const at of rolloutWakes(view, now, backoff)) consider(at);
   return wake;
+}
+
+/**
+ * When rollouts under way decide something new with time alone: a monitor window or a delay
+ * ending, a progress deadline passing. The orchestrators know (rollout/plan.ts): they plan just
+ * those services here and their plans are dropped.
+ */
+function rolloutWakes(state: WorkloadState, now: number, backoff: BackoffOptions): number[] {
+  const rolling = new Set<string>();
+  for (const s of Object.values(state.services))
+    if (s.rollout !== undefined && isRolloutActive(s.rollout.state)) rolling.add(s.id);
+  if (rolling.size === 0) return [];
+  const input = { state, now, newId: () => '', backoff, services: rolling };
+  return [...reconcileReplicated(input).wakes, ...reconcileGlobal(input).wakes];
 }
 
 /** When a slot (or a global service's node) waiting on its back-off may get its replacement. */

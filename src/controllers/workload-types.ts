@@ -14,6 +14,7 @@ import type { NamespaceQuota } from '../scheduler/queue/types.js';
 import type { JobUpdate, PreemptedBy } from '../state/job-commands.js';
 import type { JobRecord, UsageRecord } from '../state/jobs.js';
 import type { NodeStatus, ServiceRecord } from '../state/workloads.js';
+import type { RolloutCommandInput } from './rollout/plan.js';
 
 /** A node record, with the health status (`ready`/`down`) the node-health controller keeps. */
 export type WorkloadNode = NodeRecord;
@@ -58,7 +59,8 @@ export type WorkloadCommandInput =
   | { readonly type: 'job.remove'; readonly jobIds: readonly string[] }
   | { readonly type: 'job.start'; readonly serviceId: string; readonly scheduledAt: number | null }
   | { readonly type: 'cron.skip'; readonly serviceId: string; readonly scheduledAt: number }
-  | { readonly type: 'task.preempt'; readonly taskIds: readonly string[]; readonly by?: readonly PreemptedBy[] };
+  | { readonly type: 'task.preempt'; readonly taskIds: readonly string[]; readonly by?: readonly PreemptedBy[] }
+  | RolloutCommandInput;
 
 /**
  * What one orchestrator (replicated or global) decided for the services it owns. The
@@ -70,6 +72,10 @@ export interface OrchestratorPlan {
   readonly shutdown: string[];
   /** Tasks to create; ids come from the injected generator. */
   readonly create: NewTask[];
+  /** Rollout transitions and automatic rollbacks (rollout/plan.ts). */
+  readonly rollouts: RolloutCommandInput[];
+  /** Times at which time alone changes a rollout's decision (a monitor window, a delay, a deadline). */
+  readonly wakes: number[];
 }
 
 /** Fresh ids: injected so that the controllers stay pure (the leader passes a random id source). */

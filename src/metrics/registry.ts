@@ -23,6 +23,8 @@ type MetricType = 'counter' | 'gauge' | 'histogram';
 interface MetricOptions {
   readonly labelNames?: readonly string[];
   readonly maxSeries?: number;
+  /** Rendered only while this says so (the cluster's metrics, on the leader alone). */
+  readonly enabled?: () => boolean;
 }
 
 /** Latency buckets in seconds, 100 µs to 10 s: Raft fsyncs and proposals both fit. */
@@ -35,6 +37,7 @@ abstract class Metric<Series> {
   readonly labelNames: readonly string[];
   readonly #maxSeries: number;
   readonly #onDrop: () => void;
+  readonly enabled: () => boolean;
 
   constructor(
     readonly name: string,
@@ -50,6 +53,7 @@ abstract class Metric<Series> {
         throw new Error(`invalid label name ${JSON.stringify(label)} on ${name}`);
     this.#maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
     this.#onDrop = onDrop;
+    this.enabled = options.enabled ?? (() => true);
   }
 
   protected abstract initial(): Series;
@@ -66,6 +70,11 @@ abstract class Metric<Series> {
     const value = this.initial();
     this.#series.set(key, { labels: { ...labels }, value });
     return value;
+  }
+
+  /** A metric without labels shows 0 from the start (Prometheus prefers a 0 to a missing series). */
+  seedUnlabelled(): void {
+    if (this.labelNames.length === 0) this.series({});
   }
 
   /** Forget every series: gauges recomputed at each scrape start from nothing. */
@@ -176,6 +185,7 @@ export class MetricRegistry {
     for (const collect of this.#collectors) collect();
     const lines: string[] = [];
     for (const metric of this.#metrics.values()) {
+      if (!metric.enabled()) continue;
       lines.push(`# HELP ${metric.name} ${escapeHelp(metric.help)}`, `# TYPE ${metric.name} ${metric.type}`);
       if (metric instanceof Histogram) renderHistogram(metric, lines);
       else for (const { labels, value } of metric.entries()) lines.push(sample(metric.name, labels, value.n));
@@ -186,6 +196,7 @@ export class MetricRegistry {
   #add<M extends AnyMetric>(metric: M): M {
     if (this.#metrics.has(metric.name)) throw new Error(`metric ${metric.name} is registered twice`);
     this.#metrics.set(metric.name, metric);
+    metric.seedUnlabelled();
     return metric;
   }
 }

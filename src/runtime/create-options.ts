@@ -32,17 +32,38 @@ export function volumeName(stack: string, source: string): string {
   return `${stack}_${source}`;
 }
 
+/** How this node's service mesh changes a container (src/agent/mesh-node.ts); none when it is off. */
+export interface MeshCreateOptions {
+  /**
+   * A resolv.conf naming the mesh DNS, bind-mounted read-only over the container's own, so that
+   * names are answered by the mesh and not by Docker's embedded DNS in front of it.
+   */
+  readonly resolvConf: string;
+}
+
 /**
  * The options of `docker create` for a task. Docker's own restart policy is `no`: shoal restarts
- * containers itself, with back-off, and reports each restart.
+ * containers itself, with back-off, and reports each restart. With the mesh, ports published in
+ * `ingress` mode are the mesh's (every node listens on them), so the container publishes only
+ * its `host` ones.
  */
-export function containerCreateOptions(nodeId: string, a: RunnableAssignment): Docker.ContainerCreateOptions {
+export function containerCreateOptions(
+  nodeId: string,
+  a: RunnableAssignment,
+  mesh: MeshCreateOptions | null = null,
+): Docker.ContainerCreateOptions {
   const { spec } = a.service;
   const gpus = a.task.gpus;
   const env: Record<string, string> = { ...spec.env, ...taskEnvironment(nodeId, a.task) };
   const labels = taskLabels(nodeId, a);
   const { limits, reservations } = spec.deploy.resources;
-  const { exposed, bindings } = portOptions(spec);
+  const { exposed, bindings } = portOptions(spec, mesh !== null);
+  const mounts = spec.volumes.map((m) => mountOption(a.service.stack, m));
+  // With `network_mode: host` the container has the node's own resolver; the user's `dns:` or
+  // resolv.conf mount wins over the mesh's.
+  const ownResolver = spec.dns.length > 0 || spec.volumes.some((m) => m.target === '/etc/resolv.conf');
+  if (mesh !== null && spec.networkMode === undefined && !ownResolver)
+    mounts.push({ Type: 'bind', Source: mesh.resolvConf, Target: '/etc/resolv.conf', ReadOnly: true });
   const hostConfig: Docker.HostConfig = {
     RestartPolicy: { Name: 'no' },
     Init: spec.init,
@@ -55,7 +76,7 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
     Sysctls: { ...spec.sysctls },
     PortBindings: bindings,
     // The typings demand fields the engine does not (Source of a tmpfs, Mode of its options).
-    Mounts: spec.volumes.map((m) => mountOption(a.service.stack, m)) as unknown as Docker.MountConfig,
+    Mounts: mounts as unknown as Docker.MountConfig,
   };
   if (limits.cpuMillis > 0) hostConfig.NanoCpus = limits.cpuMillis * MS_TO_NS;
   if (limits.memoryBytes > 0) hostConfig.Memory = limits.memoryBytes;
@@ -83,6 +104,7 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
   } else {
     const networks = stackNetworks(nodeId, a);
     hostConfig.NetworkMode = networks[0]!.name;
+
     options.NetworkingConfig = {
       EndpointsConfig: Object.fromEntries(networks.map((n) => [n.name, { Aliases: n.aliases }])),
     };
@@ -100,10 +122,14 @@ export function containerCreateOptions(nodeId: string, a: RunnableAssignment): D
 }
 
 /**
- * Published ports. shoal has no routing mesh: `ingress` ports are published on the node that
- * runs the task, like `host` ports (the scheduler keeps two tasks off one host port).
+ * Published ports. Without the mesh, `ingress` ports are published on the node that runs the
+ * task, like `host` ports (the scheduler keeps two tasks off one host port); with it, only `host`
+ * ports are (every node's mesh listens on the `ingress` ones).
  */
-function portOptions(spec: ServiceSpec): {
+function portOptions(
+  spec: ServiceSpec,
+  meshIngress: boolean,
+): {
   exposed: Record<string, object>;
   bindings: Record<string, { HostIp: string; HostPort: string }[]>;
 } {
@@ -112,6 +138,7 @@ function portOptions(spec: ServiceSpec): {
   for (const p of spec.ports) {
     const key = `${p.target}/${p.protocol}`;
     exposed[key] = {};
+    if (meshIngress && p.mode === 'ingress' && p.protocol === 'tcp') continue;
     (bindings[key] ??= []).push({ HostIp: p.hostIp ?? '', HostPort: p.published === null ? '' : String(p.published) });
   }
   return { exposed, bindings };

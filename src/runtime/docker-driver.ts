@@ -8,7 +8,7 @@
 import Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { InspectCache, type ContainerSummary } from './inspect-cache.js';
-import { containerCreateOptions, namedVolumes, stackNetworks } from './create-options.js';
+import { containerCreateOptions, namedVolumes, stackNetworks, type MeshCreateOptions } from './create-options.js';
 import { StackNetworks } from './stack-networks.js';
 import {
   EngineUnavailableError,
@@ -19,6 +19,7 @@ import {
 } from './errors.js';
 import { LogDecoder } from './log-decoder.js';
 import { UsageSampler, sampleOf } from './usage-sampler.js';
+import { liveUsageOf } from './live-usage.js';
 import {
   LABELS,
   type CallOptions,
@@ -26,6 +27,7 @@ import {
   type ContainerEvent,
   type ContainerStatus,
   type HealthStatus,
+  type LiveUsage,
   type LogLine,
   type LogOptions,
   type ObservedContainer,
@@ -48,6 +50,8 @@ export interface DockerDriverOptions {
   readonly inspectMaxAgeMs?: number;
   /** Sample a running container's CPU time and peak memory at most this often (usage-sampler.ts). Default 5 s. */
   readonly usageSampleMs?: number;
+  /** This node's service mesh, when on: containers use its DNS, and it publishes `ingress` ports. */
+  readonly mesh?: MeshCreateOptions;
 }
 
 const STATUSES = new Set<ContainerStatus>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
@@ -74,6 +78,7 @@ export class DockerDriver implements ContainerDriver {
   readonly #inspected: InspectCache;
   readonly #usage: UsageSampler;
   readonly #networks: StackNetworks;
+  readonly #mesh: MeshCreateOptions | null;
 
   constructor(options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker();
@@ -84,6 +89,7 @@ export class DockerDriver implements ContainerDriver {
     this.#pullTimeoutMs = options.pullTimeoutMs ?? 15_000;
     this.#pollMs = options.pollMs ?? 100;
     this.#networks = new StackNetworks(this.docker);
+    this.#mesh = options.mesh ?? null;
     this.#usage = new UsageSampler(
       async (id) => sampleOf(await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true })),
       options.usageSampleMs === undefined ? {} : { intervalMs: options.usageSampleMs },
@@ -116,6 +122,12 @@ export class DockerDriver implements ContainerDriver {
     return this.#usage.observe(out.filter((c): c is ObservedContainer => c !== null));
   }
 
+  /** CPU time and memory in use now, from one stats call (live-usage.ts). */
+  async liveUsage(containerId: string, options: CallOptions = {}): Promise<LiveUsage | null> {
+    options.signal?.throwIfAborted();
+    return liveUsageOf(await this.docker.getContainer(containerId).stats({ stream: false, 'one-shot': true }));
+  }
+
   async #observe(summary: ContainerSummary, options: CallOptions): Promise<ObservedContainer | null> {
     const epoch = this.#inspected.epoch(summary.Id);
     let info: Docker.ContainerInspectInfo;
@@ -136,7 +148,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async #createContainer(nodeId: string, a: RunnableAssignment, options: CallOptions): Promise<string> {
-    const createOptions = containerCreateOptions(nodeId, a);
+    const createOptions = containerCreateOptions(nodeId, a, this.#mesh);
     try {
       const c = await this.docker.createContainer({ ...createOptions, abortSignal: options.signal });
       return c.id;
@@ -428,7 +440,18 @@ export function observedFrom(info: Docker.ContainerInspectInfo): ObservedContain
     oomKilled: state.OOMKilled,
     stopSignal: config.StopSignal || null,
     stopGraceMs: typeof config.StopTimeout === 'number' ? config.StopTimeout * 1000 : null,
+    address: networkAddress(info),
   };
+}
+
+/** The container's IPv4 address on the first of its networks (by name) that gave it one. */
+function networkAddress(info: Docker.ContainerInspectInfo): string | null {
+  const networks = info.NetworkSettings?.Networks ?? {};
+  for (const name of Object.keys(networks).sort()) {
+    const address = networks[name]?.IPAddress;
+    if (typeof address === 'string' && address !== '') return address;
+  }
+  return null;
 }
 
 function healthStatus(s: string | undefined): HealthStatus {

@@ -11,6 +11,7 @@ import type {
   CallOptions,
   ContainerDriver,
   ContainerEvent,
+  LiveUsage,
   LogLine,
   LogOptions,
   ObservedContainer,
@@ -91,6 +92,11 @@ export class DriverRouter implements ContainerDriver {
 
   async removeNetwork(network: ObservedNetwork, options?: CallOptions): Promise<boolean> {
     return (await this.#docker?.removeNetwork?.(network, options)) ?? false;
+  }
+
+  async liveUsage(containerId: string, options?: CallOptions): Promise<LiveUsage | null> {
+    const driver = containerId.startsWith(PROCESS_ID_PREFIX) ? this.#process : this.#docker;
+    return (await driver?.liveUsage?.(containerId, options)) ?? null;
   }
 
   /** Both drivers' events, merged as they come; ends when `signal` aborts. */

@@ -31,7 +31,14 @@ export {
   type ExitEvent,
   type TerminalOutcome,
 } from './restart-policy.js';
-export { containerCreateOptions, containerName, shortNodeId, volumeName, namedVolumes } from './create-options.js';
+export {
+  containerCreateOptions,
+  containerName,
+  shortNodeId,
+  volumeName,
+  namedVolumes,
+  type MeshCreateOptions,
+} from './create-options.js';
 export { LogDecoder, decodeLogs, parseLine } from './log-decoder.js';
 export { DockerDriver, observedFrom, type DockerDriverOptions } from './docker-driver.js';
 export { NodeRuntime, type NodeRuntimeOptions, type ReportHandler, type RuntimeLogger } from './node-runtime.js';

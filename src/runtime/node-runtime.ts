@@ -45,6 +45,11 @@ export interface NodeRuntimeOptions {
    * most this often, in a pass. Default 5000 ms.
    */
   readonly networkGcIntervalMs?: number;
+  /**
+   * Called before a task's container is stopped, and awaited (bounded by the caller): the service
+   * mesh takes the task out of rotation and lets its open connections finish (mesh-node.ts).
+   */
+  readonly beforeStop?: (taskId: string, options: { readonly signal: AbortSignal }) => Promise<void>;
 }
 
 /** Receives the reports that changed; the agent turns them into one `task.report` command. */
@@ -72,6 +77,7 @@ export class NodeRuntime {
   readonly #concurrency: number;
   readonly #resendAfter: number;
   readonly #networkGcInterval: number;
+  readonly #beforeStop: NodeRuntimeOptions['beforeStop'];
   readonly #handlers = new Set<ReportHandler>();
 
   /** `null` until the agent said what is assigned: until then nothing is touched. */
@@ -112,6 +118,7 @@ export class NodeRuntime {
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#resendAfter = options.resendAfterMs ?? 10_000;
     this.#networkGcInterval = options.networkGcIntervalMs ?? 5000;
+    this.#beforeStop = options.beforeStop;
   }
 
   /** The tasks assigned to this node, with their services (the whole set, each time it changes). */
@@ -363,6 +370,11 @@ export class NodeRuntime {
             { task: action.taskId, container: action.containerId, reason: action.reason },
             'runtime: stopping',
           );
+          if (action.taskId !== null && this.#beforeStop !== undefined) {
+            await this.#beforeStop(action.taskId, { signal }).catch((error: unknown) =>
+              this.#log.warn({ task: action.taskId, err: errorMessage(error) }, 'runtime: draining before stop failed'),
+            );
+          }
           await this.#driver.stop(action.containerId, { graceMs: action.graceMs, signal: action.signal }, { signal });
           return;
         case 'remove':

@@ -32,6 +32,21 @@ export interface RuntimeAssignment {
 /** An assignment that can be run: its service is known. */
 export interface RunnableAssignment extends RuntimeAssignment {
   readonly service: RuntimeService;
+  /** The task's secrets and configs, resolved at create (task-files.ts); absent when it uses none. */
+  readonly files?: readonly TaskFile[];
+}
+
+/** A secret or config as a task receives it: a file at `target` with this owner and mode. */
+export interface TaskFile {
+  readonly kind: 'secret' | 'config';
+  /** The cluster object's name. */
+  readonly name: string;
+  /** Absolute path in the task. */
+  readonly target: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: number;
+  readonly data: Uint8Array;
 }
 
 /** What the runtime observed of one task: exactly an entry of a `task.report` command. */
@@ -66,6 +81,11 @@ export interface ObservedContainer {
   /** How the container asked to be stopped when created (used for strays, whose spec is unknown). */
   readonly stopSignal: string | null;
   readonly stopGraceMs: number | null;
+  /**
+   * Where this node reaches the container: its IPv4 address on its first stack network (by name),
+   * when it has one (the service mesh connects to it). Absent for drivers without networks.
+   */
+  readonly address?: string | null;
   /** CPU time and peak memory of the finished or running process tree, when the driver knows them (0 = unknown). */
   readonly usage?: { readonly cpuMs: number; readonly peakMemoryBytes: number } | null;
 }
@@ -137,6 +157,19 @@ export interface ContainerDriver {
    * Resolves to whether it removed the network.
    */
   removeNetwork?(network: ObservedNetwork, options?: CallOptions): Promise<boolean>;
+  /**
+   * A running container's CPU time so far and memory in use now, for the autoscaler's samples
+   * (src/agent/task-stats.ts); `null` when it has no such measure (stopped, gone). Optional.
+   */
+  liveUsage?(containerId: string, options?: CallOptions): Promise<LiveUsage | null>;
+}
+
+/** What {@link ContainerDriver.liveUsage} measured. */
+export interface LiveUsage {
+  /** CPU time used since the container started (the caller turns two readings into a rate). */
+  readonly cpuMs: number;
+  /** Memory in use now (without the page cache the kernel can reclaim), bytes. */
+  readonly memoryBytes: number;
 }
 
 /** A stack network of this node, as the driver sees it. */

@@ -37,3 +37,13 @@ export {
   isAdminTokenShape,
   verifyAdminToken,
 } from './admin-token.js';
+export {
+  DATA_KEY_BYTES,
+  SecretSealError,
+  configDigest,
+  createDataKey,
+  dataKeyId,
+  openSecret,
+  sealSecret,
+  secretDigest,
+} from './data-key.js';

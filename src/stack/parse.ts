@@ -9,10 +9,18 @@ import { posix } from 'node:path';
 import { StackValidationError, type StackError } from './errors.js';
 import { interpolateTree } from './interpolate.js';
 import { MAX_STACK_FILE_BYTES } from './limits.js';
+import { readFileObjects, resolveFileRefs } from './file-objects.js';
 import { join, Reader } from './reader.js';
 import { readService, type ServiceRefs } from './service.js';
 import { readName } from './shoal.js';
-import { MAX_STACK_SERVICES, type NetworkSpec, type ServiceSpec, type StackSpec, type VolumeSpec } from './spec.js';
+import {
+  MAX_STACK_SERVICES,
+  type FileObjectSpec,
+  type NetworkSpec,
+  type ServiceSpec,
+  type StackSpec,
+  type VolumeSpec,
+} from './spec.js';
 import { readStackGraph } from './stack-refs.js';
 import { parseYamlTree, type PMap, type PNode } from './tree.js';
 
@@ -82,17 +90,10 @@ export function parseStack(text: string, options: ParseStackOptions): ParseStack
   const get = (k: string) => top.entries.get(k);
   if (get('version'))
     r.warn(get('version')!.keyPos, 'version', 'version is obsolete in the Compose format and ignored');
-  for (const k of ['configs', 'secrets']) {
-    const e = get(k);
-    if (e)
-      r.error(
-        e.keyPos,
-        k,
-        `${k} are not supported by shoal yet; pass the data through environment, env_file or a bind mount`,
-      );
-  }
-
   const name = stackName(r, options, get('name')?.value, baseDir);
+  const objectContext = { stack: name, env, baseDir, readFile: options.readFile };
+  const secrets = get('secrets') ? readFileObjects(r, get('secrets')!.value, 'secret', objectContext) : {};
+  const configs = get('configs') ? readFileObjects(r, get('configs')!.value, 'config', objectContext) : {};
   const xs = get('x-shoal') ? r.map(get('x-shoal')!.value, 'x-shoal', true) : undefined;
   if (xs) r.checkKeys(xs, 'x-shoal', ['namespace', 'owner']);
   const nsNode = xs?.entries.get('namespace')?.value;
@@ -131,7 +132,7 @@ export function parseStack(text: string, options: ParseStackOptions): ParseStack
     if (sname.startsWith('x-')) continue; // extension fields are allowed among services too
     const res = readService(r, entry, ctx, { namespace, owner });
     if (!res) continue;
-    services[sname] = res.spec;
+    services[sname] = withClusterNames(r, res.spec, res.refs, secrets, configs);
     refs.set(sname, res.refs);
   }
   readStackGraph(r, services, refs, Object.keys(networks), Object.keys(volumes));
@@ -147,6 +148,8 @@ export function parseStack(text: string, options: ParseStackOptions): ParseStack
     services: sorted(services),
     networks: sorted(networks),
     volumes: sorted(volumes),
+    ...(Object.keys(secrets).length > 0 ? { secrets: sorted(secrets) } : {}),
+    ...(Object.keys(configs).length > 0 ? { configs: sorted(configs) } : {}),
     namespace,
     owner,
   });
@@ -157,6 +160,22 @@ export function parseStackOrThrow(text: string, options: ParseStackOptions): Sta
   const res = parseStack(text, options);
   if (!res.ok) throw new StackValidationError(res.errors);
   return res.spec;
+}
+
+/** The service's secret and config references named by cluster name instead of Compose key. */
+function withClusterNames(
+  r: Reader,
+  spec: ServiceSpec,
+  refs: ServiceRefs,
+  secrets: Readonly<Record<string, FileObjectSpec>>,
+  configs: Readonly<Record<string, FileObjectSpec>>,
+): ServiceSpec {
+  if (spec.secrets === undefined && spec.configs === undefined) return spec;
+  return {
+    ...spec,
+    ...(spec.secrets ? { secrets: resolveFileRefs(r, spec.secrets, refs.secrets, secrets, 'secret') } : {}),
+    ...(spec.configs ? { configs: resolveFileRefs(r, spec.configs, refs.configs, configs, 'config') } : {}),
+  };
 }
 
 function done(r: Reader, spec: StackSpec | undefined): ParseStackResult {

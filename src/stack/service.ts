@@ -6,6 +6,7 @@
  * @module
  */
 import { DEFAULT_RESTART, readDeploy } from './deploy.js';
+import { readServiceFileRefs, type FileObjectRef } from './file-objects.js';
 import { finishMounts, readMounts, readTmpfs } from './mounts.js';
 import { readPorts } from './ports.js';
 import { join, Reader } from './reader.js';
@@ -21,7 +22,8 @@ import {
   type ServiceContext,
 } from './service-parts.js';
 import { DEFAULT_PRIORITY, readAutoscale, readCron, readJob, readShoal, type DependencyRef } from './shoal.js';
-import type { ServiceKind, ServiceSpec } from './spec.js';
+import { readRolloutSpec } from './rollout-spec.js';
+import type { RolloutSpec, ServiceKind, ServiceSpec } from './spec.js';
 import type { PEntry, PNode } from './tree.js';
 
 /** Keys shoal reads in a service. Anything else (but `x-*`) is reported. */
@@ -61,6 +63,8 @@ export const SERVICE_KEYS = [
   'platform',
   'network_mode',
   'runtime',
+  'secrets',
+  'configs',
   'x-shoal',
   // Accepted with a warning: meaningless for a cluster deployment.
   'build',
@@ -75,6 +79,9 @@ export interface ServiceRefs {
   readonly volumes: { name: string; node: PNode; path: string }[];
   readonly affinity: { service: string; node: PNode; path: string }[];
   readonly jobDeps: DependencyRef[];
+  /** `secrets:`/`configs:` items, in order: their sources are Compose keys until parse.ts resolves them. */
+  readonly secrets: FileObjectRef[];
+  readonly configs: FileObjectRef[];
 }
 
 /** Stack-wide defaults a service inherits. */
@@ -104,7 +111,15 @@ export function readService(
   r.checkKeys(m, path, SERVICE_KEYS, true);
   const get = (k: string) => m.entries.get(k)?.value;
   const p = (k: string) => join(path, k);
-  const refs: ServiceRefs = { dependsOn: [], networks: [], volumes: [], affinity: [], jobDeps: [] };
+  const refs: ServiceRefs = {
+    dependsOn: [],
+    networks: [],
+    volumes: [],
+    affinity: [],
+    jobDeps: [],
+    secrets: [],
+    configs: [],
+  };
 
   // Warn about keys that make sense for one Docker host but not a cluster.
   if (get('build')) {
@@ -211,6 +226,13 @@ export function readService(
   }
   const cron = kind === 'cron' ? readCron(r, shoal.cron, get('x-shoal') ?? entry.value, p('x-shoal.cron')) : null;
   const autoscale = kind === 'replicated' && shoal.autoscale ? readAutoscale(r, shoal.autoscale) : null;
+  const memory = dr.deploy.resources;
+  if (autoscale && autoscale.targetMemoryPercent > 0 && !memory.reservations.memoryBytes && !memory.limits.memoryBytes)
+    r.error(
+      shoal.autoscale!.node,
+      p('x-shoal.autoscale.target_memory'),
+      'target_memory is a percent of the memory reservation or limit: set deploy.resources.reservations.memory',
+    );
   if (autoscale && dr.replicasNode && (dr.deploy.replicas < autoscale.min || dr.deploy.replicas > autoscale.max)) {
     r.error(
       dr.replicasNode,
@@ -279,9 +301,31 @@ export function readService(
     cron,
     autoscale,
     ...host,
+    ...rolloutOf(r, shoal.update),
+    ...fileRefs(r, get('secrets'), p('secrets'), 'secret', refs.secrets),
+    ...fileRefs(r, get('configs'), p('configs'), 'config', refs.configs),
   };
   refs.affinity.push(...shoal.affinityRefs);
   return { spec, refs };
+}
+
+/** `{ rollout }` when `x-shoal.update` is given, else nothing (older specs hash the same). */
+function rolloutOf(r: Reader, at: { node: PNode; path: string } | undefined): { rollout?: RolloutSpec } {
+  const rollout = readRolloutSpec(r, at);
+  return rollout === undefined ? {} : { rollout };
+}
+
+/** `{ secrets: [...] }` when the service lists some, else nothing (older specs hash the same). */
+function fileRefs(
+  r: Reader,
+  node: PNode | undefined,
+  path: string,
+  kind: 'secret' | 'config',
+  refs: FileObjectRef[],
+): { secrets?: ServiceSpec['secrets']; configs?: ServiceSpec['configs'] } {
+  if (node === undefined || (node.kind === 'scalar' && node.value === null)) return {};
+  const list = readServiceFileRefs(r, node, path, kind, refs);
+  return list.length === 0 ? {} : { [`${kind}s`]: list };
 }
 
 function resolveKind(

@@ -25,6 +25,7 @@ const SHOAL_KEYS = [
   'job',
   'cron',
   'autoscale',
+  'update',
 ];
 const JOB_KEYS = ['completions', 'parallelism', 'retries', 'backoff', 'time_limit', 'array', 'dependencies', 'requeue'];
 const CRON_KEYS = [
@@ -37,7 +38,21 @@ const CRON_KEYS = [
   'failed_history',
   'suspend',
 ];
-const AUTOSCALE_KEYS = ['min', 'max', 'target_cpu', 'target_memory', 'scale_up_cooldown', 'scale_down_cooldown'];
+const AUTOSCALE_KEYS = [
+  'min',
+  'max',
+  'target_cpu',
+  'target_memory',
+  'scale_up_cooldown',
+  'scale_down_cooldown',
+  'scale_up_window',
+  'scale_down_window',
+  'scale_up_pods',
+  'scale_up_percent',
+  'scale_down_percent',
+  'sync_period',
+  'tolerance',
+];
 const DEP_TYPES = ['afterok', 'afterany', 'afternotok'] as const;
 
 /** Highest priority; services default to {@link DEFAULT_PRIORITY}.service, batch to .batch. */
@@ -63,6 +78,7 @@ export interface ShoalRead {
   readonly job: { node: PNode; path: string } | undefined;
   readonly cron: { node: PNode; path: string } | undefined;
   readonly autoscale: { node: PNode; path: string } | undefined;
+  readonly update: { node: PNode; path: string } | undefined;
 }
 
 /** Reads a service's `x-shoal` mapping (absent: all undefined). */
@@ -103,6 +119,7 @@ export function readShoal(r: Reader, node: PNode | undefined, path: string): Sho
     job: at('job'),
     cron: at('cron'),
     autoscale: at('autoscale'),
+    update: at('update'),
   };
 }
 
@@ -331,7 +348,10 @@ export function readCron(
   };
 }
 
-/** Reads `x-shoal.autoscale`; `max` is required. */
+/**
+ * Reads `x-shoal.autoscale`; `max` is required. Defaults are Kubernetes' HPA's (src/autoscale/policy.ts):
+ * the optional settings are kept only when given, so a file that does not use them keeps its spec hash.
+ */
 export function readAutoscale(r: Reader, at: { node: PNode; path: string }): AutoscaleSpec | null {
   const path = at.path;
   const m = r.map(at.node, path);
@@ -339,7 +359,14 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   r.checkKeys(m, path, AUTOSCALE_KEYS);
   const get = (k: string) => m.entries.get(k)?.value;
   const p = (k: string) => join(path, k);
-  const min = (get('min') && r.int(get('min')!, p('min'))) ?? 1;
+  const minNode = get('min');
+  const min = (minNode && r.int(minNode, p('min'))) ?? 1;
+  if (minNode && min === 0)
+    r.error(
+      minNode,
+      p('min'),
+      'min: 0 (scale to zero) is not supported yet: it needs the service mesh to hold the first connection (issue 16); use min: 1',
+    );
   const maxNode = get('max');
   if (!maxNode) r.error(m, path, 'max is required: the most replicas autoscaling may run');
   const max = (maxNode && r.int(maxNode, p('max'), 1)) ?? min;
@@ -349,14 +376,33 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   const targetMemoryPercent = pct('target_memory');
   if (!get('target_cpu') && !get('target_memory'))
     r.error(m, path, 'set target_cpu and/or target_memory (percent), e.g. target_cpu: 70');
+  const window = (name: string, alias: string, fallback: number): number => {
+    if (get(name) && get(alias)) r.error(get(alias)!, p(alias), `${alias} is another name for ${name}: give one`);
+    const node = get(name) ?? get(alias);
+    return (node && r.duration(node, get(name) ? p(name) : p(alias))) ?? fallback;
+  };
+  const optional = <T>(k: string, read: (node: PNode, at: string) => T | undefined): T | undefined => {
+    const node = get(k);
+    return node && read(node, p(k));
+  };
+  const syncPeriodMs = optional('sync_period', (n, at) => r.duration(n, at));
+  if (syncPeriodMs !== undefined && syncPeriodMs < 1000)
+    r.error(get('sync_period')!, p('sync_period'), `expected at least 1s, got ${syncPeriodMs}ms`);
+  const tolerance = optional('tolerance', (n, at) => r.num(n, at, 0, 0.9));
+  const scaleUpPods = optional('scale_up_pods', (n, at) => r.int(n, at, 1, 1000));
+  const scaleUpPercent = optional('scale_up_percent', (n, at) => r.int(n, at, 1, 1000));
+  const scaleDownPercent = optional('scale_down_percent', (n, at) => r.int(n, at, 1, 100));
   return {
     min,
     max,
     targetCpuPercent,
     targetMemoryPercent,
-    scaleUpCooldownMs:
-      (get('scale_up_cooldown') && r.duration(get('scale_up_cooldown')!, p('scale_up_cooldown'))) ?? 60_000,
-    scaleDownCooldownMs:
-      (get('scale_down_cooldown') && r.duration(get('scale_down_cooldown')!, p('scale_down_cooldown'))) ?? 300_000,
+    scaleUpCooldownMs: window('scale_up_window', 'scale_up_cooldown', 0),
+    scaleDownCooldownMs: window('scale_down_window', 'scale_down_cooldown', 300_000),
+    ...(syncPeriodMs === undefined ? {} : { syncPeriodMs }),
+    ...(tolerance === undefined ? {} : { tolerance }),
+    ...(scaleUpPods === undefined ? {} : { scaleUpPods }),
+    ...(scaleUpPercent === undefined ? {} : { scaleUpPercent }),
+    ...(scaleDownPercent === undefined ? {} : { scaleDownPercent }),
   };
 }

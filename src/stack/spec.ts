@@ -21,6 +21,9 @@ export interface StackSpec {
   readonly networks: Readonly<Record<string, NetworkSpec>>;
   /** Named volumes declared at top level, keys sorted. */
   readonly volumes: Readonly<Record<string, VolumeSpec>>;
+  /** Top-level `secrets:` and `configs:` by Compose key; absent when the file has none. */
+  readonly secrets?: Readonly<Record<string, FileObjectSpec>>;
+  readonly configs?: Readonly<Record<string, FileObjectSpec>>;
   /** Stack-wide shoal settings from the top-level `x-shoal`. */
   readonly namespace: string;
   readonly owner: string | null;
@@ -97,6 +100,34 @@ export interface ServiceSpec {
   readonly networkMode?: 'host' | 'none';
   /** `runtime:`: the engine's OCI runtime for the container (`nvidia`, `runsc`…); the engine default when absent. */
   readonly ociRuntime?: string;
+  /** `x-shoal.update` (canaries, progress deadline); absent when the file does not set it. */
+  readonly rollout?: RolloutSpec;
+  /** `secrets:`: files on tmpfs in the task (`/run/secrets/<name>` by default); absent when none. */
+  readonly secrets?: readonly FileRefSpec[];
+  /** `configs:`: files in the task at their target (`/<name>` by default); absent when none. */
+  readonly configs?: readonly FileRefSpec[];
+}
+
+/** A service's use of a secret or config (Compose's long syntax, defaults filled in). */
+export interface FileRefSpec {
+  /** The cluster object's name (`<stack>_<key>`, the `name:` given, or the external name). */
+  readonly source: string;
+  /** Absolute path in the task. */
+  readonly target: string;
+  readonly uid: number;
+  readonly gid: number;
+  /** Permission bits, e.g. 0o444. */
+  readonly mode: number;
+}
+
+/** A top-level `secrets:` or `configs:` entry. */
+export interface FileObjectSpec {
+  /** The cluster object's name: `name:`, else `<stack>_<key>` (external: `name:`, else the key). */
+  readonly name: string;
+  /** Created outside the stack (`shoal secret create`): must exist when the stack is deployed. */
+  readonly external: boolean;
+  /** The content (UTF-8 text) from `file:` or `environment:`; `null` when external. Never stored as is. */
+  readonly content: string | null;
 }
 
 /** `platform: os[/arch[/variant]]`, normalized as Docker does (`x86_64` → `amd64`, `arm64/v8` → `arm64`). */
@@ -261,6 +292,16 @@ export interface RestartPolicySpec {
   readonly windowMs: number;
 }
 
+/** `x-shoal.update`: what Compose's update_config lacks (see docs/ARCHITECTURE.md, Rollouts). */
+export interface RolloutSpec {
+  /** New tasks started first and held until promoted (0: no canary phase). */
+  readonly canary: number;
+  /** Promote once the canaries have been healthy for `monitor`. */
+  readonly autoPromote: boolean;
+  /** A rollout with no task updated for this long fails (default 600 s). */
+  readonly progressDeadlineMs: number;
+}
+
 /** `deploy.update_config` / `deploy.rollback_config`. */
 export interface UpdateConfigSpec {
   /** Tasks updated at once; 0 = all at once. */
@@ -360,14 +401,29 @@ export interface CronSpec {
   readonly suspended: boolean;
 }
 
-/** Autoscaling (`x-shoal.autoscale`). */
+/**
+ * Autoscaling (`x-shoal.autoscale`), read by the leader's autoscaler (src/autoscale). The optional
+ * fields are absent when not given: src/autoscale/policy.ts holds their defaults (Kubernetes' HPA's).
+ */
 export interface AutoscaleSpec {
+  /** At least 1: scale to zero needs the service mesh (issue 16). */
   readonly min: number;
   readonly max: number;
-  /** Target average CPU use, percent of the reservation (or limit); 0 = not used. */
+  /** Target average CPU use, percent of the reservation (or limit, or one core); 0 = not used. */
   readonly targetCpuPercent: number;
-  /** Target average memory use, percent; 0 = not used. */
+  /** Target average memory use, percent of the reservation (or limit); 0 = not used. */
   readonly targetMemoryPercent: number;
+  /** Scale-up stabilisation window (`scale_up_window`): the lowest recommendation in it wins. Default 0. */
   readonly scaleUpCooldownMs: number;
+  /** Scale-down stabilisation window (`scale_down_window`): the highest recommendation in it wins. Default 5 min. */
   readonly scaleDownCooldownMs: number;
+  /** How often the leader decides (`sync_period`); default 15 s. */
+  readonly syncPeriodMs?: number;
+  /** No change while value/target is within 1 ± tolerance; default 0.1. */
+  readonly tolerance?: number;
+  /** Scale up by at most max(scaleUpPods, scaleUpPercent %) per sync period; defaults 4 and 100. */
+  readonly scaleUpPods?: number;
+  readonly scaleUpPercent?: number;
+  /** Scale down by at most this percent per sync period; default 100. */
+  readonly scaleDownPercent?: number;
 }

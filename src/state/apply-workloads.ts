@@ -29,6 +29,9 @@ import type {
   WorkloadCommand,
 } from './workload-commands.js';
 import { serviceId } from './workload-checks.js';
+import { redeployReplicas } from './autoscale-commands.js';
+import { nextVersion } from './rollout.js';
+import { allocateVips, servicesWithoutVip } from './service-vips.js';
 import { isTerminal, taskStateRank, type ServiceRecord, type StackRecord, type TaskRecord } from './workloads.js';
 import { cancelJob, chargeUsage, resolveServiceDependencies, startServiceJob } from './apply-jobs.js';
 import { SUBMITTED_JOB_STACK, type JobRecord, type UsageRecord } from './jobs.js';
@@ -62,7 +65,16 @@ export function applyWorkload(state: IndexedState, command: WorkloadCommand): Ap
       return setStatus(state, command);
     case 'task.remove':
       return removeTasks(state, command);
+    case 'service.vips':
+      return giveVips(state);
   }
+}
+
+/** Give every long-running service without an address one (service-vips.ts). */
+function giveVips(state: IndexedState): ApplyOutcome {
+  const services = new RecordEdit(state.services);
+  allocateVips(services, Object.keys(state.services), servicesWithoutVip(state.services));
+  return services.changed ? ok({ ...state, services: services.result() }) : ok(state);
 }
 
 function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome {
@@ -77,7 +89,7 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
     wanted.add(id);
     const previous = services.get(id);
     if (previous === undefined) {
-      services.set(id, {
+      const created: ServiceRecord = {
         id,
         stack: name,
         name: serviceName,
@@ -87,7 +99,8 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
         replicas: spec.deploy.replicas,
         createdAt: at,
         updatedAt: at,
-      });
+      };
+      services.set(id, nextVersion(undefined, created, at));
     } else if (previous.stack !== name) {
       // "a_b" + "c" and "a" + "b_c" both make "a_b_c": ids must stay unique.
       return refuse(
@@ -95,14 +108,14 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
         `service ${serviceName} would have the id ${id}, which service ${previous.name} of stack ${previous.stack} has: rename the service or the stack`,
       );
     } else if (previous.specHash !== specHash) {
-      services.set(id, {
+      const next = {
         ...previous,
         spec,
         specHash,
         version: previous.version + 1,
-        replicas: spec.deploy.replicas,
-        updatedAt: at,
-      });
+        replicas: redeployReplicas(previous, spec),
+      };
+      services.set(id, nextVersion(previous, { ...next, updatedAt: at }, at));
     }
   }
   const existing = lookup(state.stacks, name);
@@ -110,11 +123,14 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
   for (const id of existing?.services ?? []) {
     if (!wanted.has(id)) removeService(services, tasks, state, id, at, jobs);
   }
+  const sortedWanted = [...wanted].sort();
+  if (!allocateVips(services, [...Object.keys(state.services), ...wanted], sortedWanted))
+    return refuse(command, 'no service address is free in 10.253.0.0/16: remove a stack first');
   if (existing !== undefined && !services.changed && !tasks.changed) return ok(state);
   const counters = { ...state.counters };
   const runs = startJobRuns(state, services, jobs, counters, wanted, at);
   if (runs) state = { ...state, counters };
-  const ids = [...wanted].sort();
+  const ids = sortedWanted;
   const stack: StackRecord = existing
     ? { ...existing, services: ids, updatedAt: at }
     : { name, services: ids, createdAt: at, updatedAt: at };

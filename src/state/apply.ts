@@ -12,7 +12,10 @@ import type {
   SettingsSetCommand,
 } from './commands.js';
 import { applyJobCommand } from './apply-jobs.js';
+import { applyRollout } from './apply-rollout.js';
+import { applyAutoscale } from './apply-autoscale.js';
 import { applyWorkload, orphanTasks } from './apply-workloads.js';
+import { applySecretCommand } from './secrets.js';
 import { FieldIssue } from './check.js';
 import type { IndexedState } from './indexed-state.js';
 import { TaskEdit } from './task-table.js';
@@ -84,6 +87,17 @@ export function applyCommand(state: IndexedState, command: Command): ApplyOutcom
       });
     case 'settings.set':
       return setSettings(state, command);
+    case 'service.update':
+    case 'service.rollback':
+    case 'service.promote':
+    case 'service.rollout': {
+      const outcome = applyRollout(state, command);
+      return outcome.ok ? done(outcome.state) : outcome;
+    }
+    case 'service.autoscale': {
+      const outcome = applyAutoscale(state, command);
+      return outcome.ok ? done(outcome.state) : outcome;
+    }
     case 'job.submit':
     case 'job.start':
     case 'cron.skip':
@@ -93,6 +107,14 @@ export function applyCommand(state: IndexedState, command: Command): ApplyOutcom
     case 'task.preempt':
     case 'quota.set': {
       const outcome = applyJobCommand(state, command);
+      return outcome.ok ? done(outcome.state) : outcome;
+    }
+    case 'secret.key':
+    case 'secret.create':
+    case 'config.create':
+    case 'secret.remove':
+    case 'config.remove': {
+      const outcome = applySecretCommand(state, command);
       return outcome.ok ? done(outcome.state) : outcome;
     }
     default: {
@@ -132,7 +154,7 @@ function register(state: IndexedState, command: NodeRegisterCommand): ApplyOutco
 }
 
 function update(node: NodeRecord, command: NodeUpdateCommand): NodeRecord {
-  return {
+  const next: NodeRecord = {
     ...node,
     hostname: command.hostname ?? node.hostname,
     addresses: command.addresses ?? node.addresses,
@@ -140,8 +162,12 @@ function update(node: NodeRecord, command: NodeUpdateCommand): NodeRecord {
     resources: command.resources ?? node.resources,
     version: command.version ?? node.version,
     ...(command.platform ? { platform: command.platform } : {}),
+    ...(command.message === undefined ? {} : { message: command.message }),
     updatedAt: command.at,
   };
+  if (next.message !== '') return next;
+  const { message: _cleared, ...rest } = next; // '' clears it: absent when nothing to say
+  return rest;
 }
 
 function relabel(labels: Readonly<Record<string, string>>, command: NodeLabelsCommand): Record<string, string> {

@@ -39,6 +39,24 @@ import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 export type { ClusterState } from './model.js';
 
+/** One command that changed the state: what it was, at which index, and the state around it. */
+export interface AppliedCommand {
+  readonly index: number;
+  readonly command: Command;
+  readonly before: IndexedState;
+  readonly after: IndexedState;
+}
+
+/**
+ * Told of every applied command and every restore, on every peer alike (src/events derives the
+ * event stream from it). It must not throw and must stay O(change): it runs inside apply.
+ */
+export interface AppliedObserver {
+  applied(change: AppliedCommand): void;
+  /** A snapshot replaced the state: what happened up to `index` is not known in detail. */
+  restored(index: number): void;
+}
+
 /**
  * What applying one entry gave, returned to the proposer on this node.
  * - `type` is the command's type, or null for an entry that carries no command (Noop, ConfChange);
@@ -74,6 +92,7 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
   #applied = 0;
   #requests = new RequestLedger();
   readonly #changes = new ChangeTracker();
+  readonly #observers: AppliedObserver[] = [];
 
   /** The index of the last entry applied (or restored from a snapshot). */
   get appliedIndex(): number {
@@ -140,8 +159,10 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
     }
     if (!outcome.ok) return { ok: false, index, reason: 'refused', error: outcome.error };
     const before = this.#state.counters.job;
+    const previous = this.#state;
     this.#changes.record(this.#state, outcome.state);
     this.#state = outcome.state;
+    for (const observer of this.#observers) observer.applied({ index, command, before: previous, after: this.#state });
     const created = this.#state.counters.job;
     return created === before
       ? { ok: true, index, type: command.type }
@@ -166,6 +187,12 @@ export class ClusterStateMachine implements StateMachine<ApplyResult> {
     this.#applied = appliedIndex;
     this.#requests = requests;
     this.#changes.markFull();
+    for (const observer of this.#observers) observer.restored(appliedIndex);
+  }
+
+  /** Tell `observer` of every command applied and every restore from now on. */
+  observeApplied(observer: AppliedObserver): void {
+    this.#observers.push(observer);
   }
 
   /**

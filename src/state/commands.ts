@@ -33,6 +33,7 @@ import {
   checkTime,
   checkTokenKey,
   checkVersion,
+  checkNodeMessage,
   checkPlatform,
   type NodePlatform,
   type Availability,
@@ -43,6 +44,9 @@ import { canonicalize } from './canonical.js';
 import { checkRequestId } from './request-ledger.js';
 import { JOB_PAYLOADS, type JobCommand } from './job-commands.js';
 import { WORKLOAD_PAYLOADS, type PayloadCheck, type WorkloadCommand } from './workload-commands.js';
+import { SECRET_COMMAND_TYPES, SECRET_PAYLOADS, type SecretCommand } from './secret-commands.js';
+import { ROLLOUT_PAYLOADS, type RolloutCommand } from './rollout-commands.js';
+import { AUTOSCALE_PAYLOADS, type ServiceAutoscaleCommand } from './autoscale-commands.js';
 
 /** Fields every command has. */
 export interface CommandBase {
@@ -86,6 +90,8 @@ export interface NodeUpdateCommand extends CommandBase {
   readonly resources?: NodeResources;
   readonly version?: string;
   readonly platform?: NodePlatform;
+  /** The node's own message (NodeRecord.message); '' clears it. */
+  readonly message?: string;
 }
 
 export interface NodeSetAvailabilityCommand extends CommandBase {
@@ -125,7 +131,10 @@ export interface SettingsSetCommand extends CommandBase {
 
 export type Command =
   | WorkloadCommand
+  | RolloutCommand
+  | ServiceAutoscaleCommand
   | JobCommand
+  | SecretCommand
   | ClusterInitCommand
   | NodeRegisterCommand
   | NodeUpdateCommand
@@ -162,6 +171,7 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'task.report',
   'node.setStatus',
   'task.remove',
+  'service.vips',
   'job.submit',
   'job.start',
   'cron.skip',
@@ -170,6 +180,12 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'job.remove',
   'task.preempt',
   'quota.set',
+  'service.update',
+  'service.rollback',
+  'service.promote',
+  'service.rollout',
+  'service.autoscale',
+  ...SECRET_COMMAND_TYPES,
 ];
 
 const BASE = ['v', 'type', 'at'] as const;
@@ -188,7 +204,10 @@ function checkKeyAndFingerprint(c: Fields): { tokenKey: string; fingerprint: str
 /** Validators of each command's payload, given the object with its base fields checked. */
 const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
   ...WORKLOAD_PAYLOADS,
+  ...ROLLOUT_PAYLOADS,
+  ...AUTOSCALE_PAYLOADS,
   ...JOB_PAYLOADS,
+  ...SECRET_PAYLOADS,
   'cluster.init': {
     fields: ['clusterId', 'name', 'tokenKey', 'fingerprint'],
     check: (c) => ({
@@ -213,7 +232,7 @@ const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
   },
   'node.update': {
     fields: ['id'],
-    optional: ['hostname', 'addresses', 'labels', 'resources', 'version', 'platform'],
+    optional: ['hostname', 'addresses', 'labels', 'resources', 'version', 'platform', 'message'],
     check: (c) => {
       const out: Fields = { id: checkPeerId(c.id, 'id') };
       if (c.hostname !== undefined) out.hostname = checkHostname(c.hostname, 'hostname');
@@ -222,8 +241,12 @@ const PAYLOADS: { readonly [T in CommandType]: PayloadCheck } = {
       if (c.resources !== undefined) out.resources = checkResources(c.resources, 'resources');
       if (c.version !== undefined) out.version = checkVersion(c.version, 'version');
       if (c.platform !== undefined) out.platform = checkPlatform(c.platform, 'platform');
+      if (c.message !== undefined) out.message = checkNodeMessage(c.message, 'message');
       if (Object.keys(out).length === 1)
-        fail('', 'nothing to update: give at least one of hostname, addresses, labels, resources, version, platform');
+        fail(
+          '',
+          'nothing to update: give at least one of hostname, addresses, labels, resources, version, platform, message',
+        );
       return out;
     },
   },

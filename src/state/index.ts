@@ -106,7 +106,11 @@ export {
 export { TaskEdit, TaskTable, isPlaced, isWaiting, type TaskGroup } from './task-table.js';
 export { ChangeTracker, FULL_CHANGES, type ChangeSet, type TakeOptions } from './changes.js';
 export { SNAPSHOT_FORMAT, decodeIndexedState, decodeState, encodeState } from './snapshot.js';
-export { ClusterStateMachine, type ApplyResult } from './cluster-state.js';
+export { ClusterStateMachine, type ApplyResult, type AppliedCommand, type AppliedObserver } from './cluster-state.js';
 export * from './jobs.js';
+export { MESH_DNS_ADDRESS, isServiceVip, needsVip, servicesWithoutVip, vipAddress } from './service-vips.js';
+export type { ServiceVipsCommand } from './workload-commands.js';
 export type * from './job-commands.js';
 export { checkJobId, checkNamespace, checkJobName, checkOwner } from './job-checks.js';
+export * from './rollout.js';
+export type * from './rollout-commands.js';

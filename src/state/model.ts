@@ -8,6 +8,7 @@ import { CLUSTER_ID_PATTERN } from '../security/join-token.js';
 import { at, boolean, fail, integer, list, map, object, oneOf, string, unique } from './check.js';
 import type { NamespaceQuota } from '../scheduler/queue/types.js';
 import type { JobRecord, UsageRecord } from './jobs.js';
+import type { FileObjects } from './secrets.js';
 import type { NodeStatus, ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 
 /** Version of the state layout (snapshots) and of the command format. */
@@ -56,6 +57,11 @@ export interface NodeRecord {
   readonly version: string;
   /** OS and architecture, Docker's names (`linux`, `amd64`); absent for nodes that never said. */
   readonly platform?: NodePlatform;
+  /**
+   * What the node says about itself that needs a person (service ports it cannot listen on:
+   * mesh-node.ts); absent when it has nothing to say.
+   */
+  readonly message?: string;
   readonly availability: Availability;
   /** Health as the node-health controller decided it: `ready` on registration. */
   readonly status: NodeStatus;
@@ -135,6 +141,8 @@ export interface ClusterState {
   /** Cron services' last handled schedule time. */
   readonly cronMarks: Readonly<Record<string, number>>;
   readonly counters: ClusterCounters;
+  /** Secrets and configs (issue 14); absent until the first one, and in states of earlier builds. */
+  readonly fileObjects?: FileObjects;
 }
 
 /** The state before `cluster.init`. */
@@ -280,6 +288,11 @@ export function checkResources(v: unknown, path: string): NodeResources {
 export interface NodePlatform {
   readonly os: string;
   readonly arch: string;
+}
+
+/** A node's message about itself: at most 1,000 characters. */
+export function checkNodeMessage(v: unknown, path: string): string {
+  return string(v, path, { max: 1000 });
 }
 
 export function checkPlatform(v: unknown, path: string): NodePlatform {

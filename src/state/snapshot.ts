@@ -15,6 +15,7 @@ import { RequestLedger } from './request-ledger.js';
 import { TaskTable } from './task-table.js';
 import type { TaskRecord } from './workloads.js';
 import { checkWorkloads } from './workload-snapshot.js';
+import { checkFileObjectsSnapshot } from './secrets.js';
 import {
   STATE_VERSION,
   checkAddresses,
@@ -34,6 +35,7 @@ import {
   checkTime,
   checkTokenKey,
   checkVersion,
+  checkNodeMessage,
   checkPlatform,
   deepFreeze,
   type ClusterInfo,
@@ -156,6 +158,24 @@ function decodeChecked(data: Uint8Array, expectedIndex: number | undefined): Che
   }
 }
 
+/** The keys every snapshot's state has (`fileObjects` is optional). */
+const STATE_KEYS = [
+  'version',
+  'cluster',
+  'token',
+  'settings',
+  'nodes',
+  'revoked',
+  'stacks',
+  'services',
+  'tasks',
+  'jobs',
+  'quotas',
+  'usage',
+  'cronMarks',
+  'counters',
+];
+
 function checkState(v: unknown, path: string): Checked['state'] {
   const s = object(v, path, [
     'version',
@@ -172,7 +192,8 @@ function checkState(v: unknown, path: string): Checked['state'] {
     'usage',
     'cronMarks',
     'counters',
-  ]);
+    'fileObjects', // optional: absent in snapshots of earlier builds
+  ], STATE_KEYS);
   if (s.version !== STATE_VERSION) fail(at(path, 'version'), `expected ${STATE_VERSION}, got ${show(s.version)}`);
   const cluster = s.cluster === null ? null : checkCluster(s.cluster, at(path, 'cluster'));
   const token = s.token === null ? null : checkToken(s.token, at(path, 'token'));
@@ -202,6 +223,7 @@ function checkState(v: unknown, path: string): Checked['state'] {
     revoked,
     ...checkWorkloads(s, path),
     ...checkBatch(s, path),
+    ...checkFileObjectsSnapshot(s, path),
   };
 }
 
@@ -250,7 +272,7 @@ const NODE_FIELDS = [
 ] as const;
 
 function checkNode(v: unknown, path: string): NodeRecord {
-  const n = object(v, path, [...NODE_FIELDS, 'platform'], NODE_FIELDS);
+  const n = object(v, path, [...NODE_FIELDS, 'platform', 'message'], NODE_FIELDS);
   return {
     id: checkPeerId(n.id, at(path, 'id')),
     hostname: checkHostname(n.hostname, at(path, 'hostname')),
@@ -260,6 +282,7 @@ function checkNode(v: unknown, path: string): NodeRecord {
     roles: checkRoles(n.roles, at(path, 'roles')),
     version: checkVersion(n.version, at(path, 'version')),
     ...(n.platform === undefined ? {} : { platform: checkPlatform(n.platform, at(path, 'platform')) }),
+    ...(n.message === undefined ? {} : { message: checkNodeMessage(n.message, at(path, 'message')) }),
     availability: checkAvailability(n.availability, at(path, 'availability')),
     status: checkNodeStatus(n.status, at(path, 'status')),
     statusChangedAt: checkTime(n.statusChangedAt, at(path, 'statusChangedAt')),

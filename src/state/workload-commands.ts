@@ -135,6 +135,14 @@ export interface NodeSetStatusCommand extends CommandBase {
   readonly status: NodeStatus;
 }
 
+/**
+ * Give every long-running service without an address one (services restored from a snapshot
+ * older than service addresses); the leader proposes it when it sees such a service.
+ */
+export interface ServiceVipsCommand extends CommandBase {
+  readonly type: 'service.vips';
+}
+
 /** Garbage-collect terminal tasks. */
 export interface TaskRemoveCommand extends CommandBase {
   readonly type: 'task.remove';
@@ -151,7 +159,8 @@ export type WorkloadCommand =
   | TaskDesireCommand
   | TaskReportCommand
   | NodeSetStatusCommand
-  | TaskRemoveCommand;
+  | TaskRemoveCommand
+  | ServiceVipsCommand;
 
 /** How one command's payload is checked: its fields, and a check returning a clean copy. */
 export interface PayloadCheck {
@@ -299,4 +308,5 @@ export const WORKLOAD_PAYLOADS: { readonly [T in WorkloadCommand['type']]: Paylo
     check: (c) => ({ id: checkPeerId(c.id, 'id'), status: checkNodeStatus(c.status, 'status') }),
   },
   'task.remove': { fields: ['taskIds'], check: (c) => ({ taskIds: taskIds(c.taskIds, 'taskIds') }) },
+  'service.vips': { fields: [], check: () => ({}) },
 };

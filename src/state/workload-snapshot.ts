@@ -25,7 +25,10 @@ import {
 } from './workload-checks.js';
 import { checkOutcome, checkTaskJobRef, checkUsage } from './job-checks.js';
 import { SUBMITTED_JOB_STACK } from './jobs.js';
+import { checkHistory, checkRolloutStatus } from './rollout.js';
+import { checkAutoscaleStatus } from './autoscale-commands.js';
 import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
+import { isServiceVip } from './service-vips.js';
 
 const MAX_RECORDS = 1_000_000;
 
@@ -60,6 +63,7 @@ export function checkWorkloads(
         fail(at(at(where, 'services'), i), `service ${show(id)} is not a service of this stack`);
     });
   }
+  const vipHolders = new Map<string, string>();
   for (const [id, service] of Object.entries(services)) {
     const where = at(at(path, 'services'), id);
     if (service.id !== id) fail(at(where, 'id'), `does not match the key it is filed under, got ${show(service.id)}`);
@@ -67,6 +71,10 @@ export function checkWorkloads(
       fail(where, `id, stack and name disagree: expected id ${show(serviceId(service.stack, service.name))}`);
     if (service.stack !== SUBMITTED_JOB_STACK && !stacks[service.stack]?.services.includes(id))
       fail(at(where, 'stack'), `stack ${show(service.stack)} does not list it`);
+    const holder = service.vip === undefined ? undefined : vipHolders.get(service.vip);
+    if (holder !== undefined)
+      fail(at(where, 'vip'), `${show(service.vip)} is the address of service ${show(holder)} too`);
+    if (service.vip !== undefined) vipHolders.set(service.vip, id);
   }
   return { stacks, services, tasks, counters };
 }
@@ -107,18 +115,11 @@ function checkStack(v: unknown, path: string): StackRecord {
   };
 }
 
+const SERVICE_FIELDS = ['id', 'stack', 'name', 'spec', 'specHash', 'version', 'replicas', 'createdAt', 'updatedAt'];
+
 function checkService(v: unknown, path: string): ServiceRecord {
-  const s = object(v, path, [
-    'id',
-    'stack',
-    'name',
-    'spec',
-    'specHash',
-    'version',
-    'replicas',
-    'createdAt',
-    'updatedAt',
-  ]);
+  // rollout, history: absent in snapshots made before rollouts (issue 15).
+  const s = object(v, path, [...SERVICE_FIELDS, 'vip', 'rollout', 'history', 'autoscale'], SERVICE_FIELDS);
   const name = checkServiceName(s.name, at(path, 'name'));
   const spec = checkServiceSpec(s.spec, at(path, 'spec'));
   if (spec.name !== name) fail(at(at(path, 'spec'), 'name'), `expected ${show(name)}, got ${show(spec.name)}`);
@@ -132,7 +133,18 @@ function checkService(v: unknown, path: string): ServiceRecord {
     replicas: checkReplicas(s.replicas, at(path, 'replicas')),
     createdAt: checkTime(s.createdAt, at(path, 'createdAt')),
     updatedAt: checkTime(s.updatedAt, at(path, 'updatedAt')),
+    ...(s.vip === undefined ? {} : { vip: checkVip(s.vip, at(path, 'vip')) }),
+    ...(s.rollout === undefined ? {} : { rollout: checkRolloutStatus(s.rollout, at(path, 'rollout')) }),
+    ...(s.history === undefined ? {} : { history: checkHistory(s.history, at(path, 'history')) }),
+    // autoscale: absent in snapshots made before the autoscaler (issue 16).
+    ...(s.autoscale === undefined ? {} : { autoscale: checkAutoscaleStatus(s.autoscale, at(path, 'autoscale')) }),
   };
+}
+
+function checkVip(v: unknown, path: string): string {
+  if (typeof v !== 'string' || !isServiceVip(v))
+    fail(path, `expected a service address in 10.253.0.0/16, got ${show(v)}`);
+  return v;
 }
 
 const TASK_FIELDS = [

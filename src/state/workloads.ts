@@ -16,6 +16,8 @@
  */
 import type { ServiceSpec } from '../stack/spec.js';
 import type { TaskJobRef, TaskOutcome, TaskUsage } from './jobs.js';
+import type { RolloutStatus, VersionEntry } from './rollout.js';
+import type { AutoscaleStatus } from './autoscale-commands.js';
 
 export type { ServiceSpec };
 
@@ -107,8 +109,16 @@ export interface ServiceRecord {
   readonly version: number;
   /** Desired replicas for replicated services (starts at spec.deploy.replicas; `service scale` changes it). */
   readonly replicas: number;
+  /** The service's address (service-vips.ts); absent only on services restored from an older snapshot. */
+  readonly vip?: string;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** Its current or last rollout (replicated and global services; absent in older states). */
+  readonly rollout?: RolloutStatus;
+  /** Its last versions, oldest first, the current one last (absent in older states). */
+  readonly history?: readonly VersionEntry[];
+  /** The autoscaler's last decision (autoscaled services, once it changed the replicas). */
+  readonly autoscale?: AutoscaleStatus;
 }
 
 export interface StackRecord {

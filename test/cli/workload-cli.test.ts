@@ -131,7 +131,7 @@ describe('shoal stack deploy', () => {
       '.env': 'TAG=1.0\nPASSWORD="s3 cret"\nUNUSED=x\n',
       'config/app.env': 'MODE=prod\n',
     });
-    const run = await cli(['stack', 'deploy', '-f', join(dir, 'compose.yml')], {
+    const run = await cli(['stack', 'deploy', '-f', join(dir, 'compose.yml'), '--detach'], {
       TAG: '2.0',
       OPTIONAL: 'extra',
       AWS_SECRET_ACCESS_KEY: 'not for the agent',
@@ -151,9 +151,11 @@ describe('shoal stack deploy', () => {
   it('takes --name (or the argument) and the top-level name:, and prints unchanged services', async () => {
     const dir = await project({ 'compose.yml': 'name: fromfile\nservices:\n  api:\n    image: nginx\n' });
     const file = join(dir, 'compose.yml');
-    expect((await cli(['stack', 'deploy', '-f', file])).out).toBe('Creating service fromfile_api\n');
+    expect((await cli(['stack', 'deploy', '-f', file, '-d'])).out).toBe('Creating service fromfile_api\n');
     expect((await cli(['stack', 'deploy', '-f', file])).out).toBe('Unchanged service fromfile_api\n');
-    expect((await cli(['stack', 'deploy', '-f', file, '--name', 'other'])).out).toBe('Creating service other_api\n');
+    expect((await cli(['stack', 'deploy', '-f', file, '--name', 'other', '-d'])).out).toBe(
+      'Creating service other_api\n',
+    );
     const json = await cli(['stack', 'up', '-f', file, 'third', '-o', 'json']);
     expect(JSON.parse(json.out)).toEqual({
       stack: 'third',

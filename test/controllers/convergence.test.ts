@@ -24,10 +24,20 @@ function simulate(seed: number): { world: World; trace: string[] } {
   const w = new World();
   const trace: string[] = [];
   const nodes = Array.from({ length: NODES }, (_, i) => w.addNode(i + 1));
+  // The storm crashes new versions on purpose: with the default failure_action (pause) their
+  // rollouts would rightly stop for good, so these go on despite failures.
   const options: Record<string, SpecOptions> = {
-    app_web: { replicas: 3, restart: { delayMs: 1000 }, update: { parallelism: 1, order: 'stop-first' } },
-    app_api: { replicas: 2, restart: { delayMs: 1000 }, update: { parallelism: 2, order: 'start-first' } },
-    app_agent: { kind: 'global', restart: { delayMs: 1000 } },
+    app_web: {
+      replicas: 3,
+      restart: { delayMs: 1000 },
+      update: { parallelism: 1, order: 'stop-first', failureAction: 'continue' },
+    },
+    app_api: {
+      replicas: 2,
+      restart: { delayMs: 1000 },
+      update: { parallelism: 2, order: 'start-first', failureAction: 'continue' },
+    },
+    app_agent: { kind: 'global', restart: { delayMs: 1000 }, update: { failureAction: 'continue' } },
   };
   for (const [id, o] of Object.entries(options)) w.deploy(id.slice(4), spec(o));
   const partitioned = new Set<string>();

@@ -219,3 +219,38 @@ describe('taskEnvironment()', () => {
     expect(env.SHOAL_JOB_ID).toBeUndefined();
   });
 });
+
+describe('containerCreateOptions() with the service mesh', () => {
+  const mesh = { resolvConf: '/var/lib/shoal/mesh/resolv.conf' };
+  const spec = serviceFromCompose(
+    'image: shoal-test/busybox:latest\nports: ["8080:80", { target: 81, published: 9081, mode: host }]',
+  );
+
+  it('publishes only host-mode ports (the mesh listens on ingress ones) and mounts the mesh resolv.conf', () => {
+    const o = containerCreateOptions(NODE, assignment(task({ id: 't1' }), spec), mesh);
+    expect(o.HostConfig!.PortBindings).toEqual({ '81/tcp': [{ HostIp: '', HostPort: '9081' }] });
+    expect(Object.keys(o.ExposedPorts!).sort()).toEqual(['80/tcp', '81/tcp']);
+    expect(o.HostConfig!.Mounts).toContainEqual({
+      Type: 'bind',
+      Source: mesh.resolvConf,
+      Target: '/etc/resolv.conf',
+      ReadOnly: true,
+    });
+  });
+
+  it('publishes ingress ports on the task’s node, as before, without the mesh', () => {
+    const o = containerCreateOptions(NODE, assignment(task({ id: 't1' }), spec));
+    expect(Object.keys(o.HostConfig!.PortBindings!).sort()).toEqual(['80/tcp', '81/tcp']);
+    expect(o.HostConfig!.Mounts).toEqual([]);
+  });
+
+  it.each([
+    ['dns:', 'dns: [10.0.0.2]'],
+    ['its own resolv.conf mount', 'volumes: ["/etc/my-resolv.conf:/etc/resolv.conf:ro"]'],
+    ['network_mode: host', 'network_mode: host'],
+  ])('leaves the resolver alone for a service with %s', (_what, line) => {
+    const own = serviceFromCompose(`image: shoal-test/busybox:latest\n${line}`);
+    const o = containerCreateOptions(NODE, assignment(task({ id: 't1' }), own), mesh);
+    expect(o.HostConfig!.Mounts).not.toContainEqual(expect.objectContaining({ Source: mesh.resolvConf }));
+  });
+});

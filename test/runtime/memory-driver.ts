@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../../src/raft/driver/clock.js';
 import {
   LABELS,
   type ContainerDriver,
+  type LiveUsage,
   type LogLine,
   type LogOptions,
   type ObservedContainer,
@@ -65,12 +66,25 @@ export class MemoryDriver implements ContainerDriver {
   readonly name = 'memory';
   readonly containers = new Map<string, ObservedContainer>();
   readonly calls: string[] = [];
+  /** The assignment each task's latest create was given (its secrets and configs in `files`). */
+  readonly created = new Map<string, RuntimeAssignment>();
   /** Makes the next create throw this. */
   createError: Error | null = null;
   /** While set, creates wait for it. */
   gate: Promise<void> | null = null;
   concurrent = 0;
   maxConcurrent = 0;
+  /** Images whose containers exit with code 1 as soon as they start (a version that crashes). */
+  readonly failImages = new Set<string>();
+  /** The image each container was created from. */
+  readonly #images = new Map<string, string>();
+  /**
+   * Synthetic usage of running containers, for `liveUsage` (the autoscaler's samples): CPU cores
+   * in use now and memory; null or unset: the driver measures nothing.
+   */
+  load: ((c: ObservedContainer) => { readonly cpuCores: number; readonly memoryBytes: number } | null) | null = null;
+  /** CPU time each container used, integrated over the clock between `liveUsage` calls. */
+  readonly #cpu = new Map<string, { cpuMs: number; at: number }>();
   #next = 0;
   readonly #firstLine: string | null;
   /** What each container printed, kept after it exits (as an engine does) until it is removed. */
@@ -92,6 +106,7 @@ export class MemoryDriver implements ContainerDriver {
 
   async create(nodeId: string, a: RuntimeAssignment): Promise<string> {
     this.calls.push(`create ${a.task.id}`);
+    this.created.set(a.task.id, a);
     this.concurrent++;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
     try {
@@ -103,6 +118,7 @@ export class MemoryDriver implements ContainerDriver {
       }
       const id = `m${++this.#next}`;
       this.containers.set(id, this.container(id, nodeId, a.task.id, a.task.generation, 'created'));
+      this.#images.set(id, a.service?.spec.image ?? '');
       this.#output.set(id, []);
       if (this.#firstLine !== null) this.print(id, this.#firstLine);
       return id;
@@ -141,6 +157,7 @@ export class MemoryDriver implements ContainerDriver {
   async start(id: string): Promise<void> {
     this.calls.push(`start ${id}`);
     this.#set(id, { status: 'running', startedAt: this.clock.now(), exitCode: null });
+    if (this.failImages.has(this.#images.get(id) ?? '')) this.exit(id, 1);
   }
 
   async stop(id: string, stop: StopOptions): Promise<void> {
@@ -152,7 +169,20 @@ export class MemoryDriver implements ContainerDriver {
     this.calls.push(`remove ${id}`);
     this.containers.delete(id);
     this.#output.delete(id);
+    this.#images.delete(id);
     this.#wake();
+  }
+
+  async liveUsage(id: string): Promise<LiveUsage | null> {
+    const c = this.containers.get(id);
+    const load = c?.status === 'running' ? this.load?.(c) : null;
+    if (!c || !load) return null;
+    const now = this.clock.now();
+    const cpu = this.#cpu.get(id) ?? { cpuMs: 0, at: now };
+    cpu.cpuMs += load.cpuCores * (now - cpu.at);
+    cpu.at = now;
+    this.#cpu.set(id, cpu);
+    return { cpuMs: cpu.cpuMs, memoryBytes: load.memoryBytes };
   }
 
   /** The container's process ends with `exitCode` (followers of its logs see the stream end). */

@@ -29,6 +29,35 @@ describe('NodeRuntime', () => {
     await runtime.stop();
   });
 
+  it('NodeRuntime awaits beforeStop (the mesh drain) before it stops a task’s container', async () => {
+    const clock = new ManualClock();
+    const driver = new MemoryDriver(clock);
+    let release: () => void = () => undefined;
+    const drained: string[] = [];
+    const runtime = new NodeRuntime({
+      nodeId: NODE,
+      driver,
+      clock,
+      beforeStop: async (taskId) => {
+        drained.push(taskId);
+        await new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await runtime.start();
+    const t1 = task({ id: 't1' });
+    runtime.setAssignments([assignment(t1)]);
+    await runtime.reconcile();
+    runtime.setAssignments([assignment({ ...t1, state: 'running', desiredState: 'shutdown' })]);
+    const stopping = runtime.reconcile();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toEqual(['t1']);
+    expect(driver.calls.filter((c) => c.startsWith('stop'))).toEqual([]); // held by the drain
+    release();
+    await stopping;
+    expect(driver.calls.filter((c) => c.startsWith('stop'))).toHaveLength(1);
+    await runtime.stop();
+  });
+
   it('NodeRuntime.stop() leaves the containers running', async () => {
     const { driver, runtime } = setup();
     await runtime.start();

@@ -42,7 +42,7 @@ describe('parseStack() on a file with several mistakes', () => {
       'compose.yml:17 services.worker: image is required (or x-shoal.runtime: process to run a command on the host)',
       'compose.yml:19 services.worker.depends_on[0]: service "cache" is not defined; services are: api, worker',
       'compose.yml:22 services.worker.deploy.update_config.paralelism: unsupported key "paralelism"; did you mean "parallelism"?',
-      'compose.yml:23 configs: configs are not supported by shoal yet; pass the data through environment, env_file or a bind mount',
+      'compose.yml:25 configs.app_config.file: cannot read "./app.conf": no file access was given to the parser (pass readFile)',
     ]);
   });
 
@@ -80,9 +80,9 @@ describe('parseStack() on a file with several mistakes', () => {
 describe('parseStack() unsupported keys', () => {
   it.each([
     [
-      'top level',
-      'services:\n  s:\n    image: i\nsecrets:\n  pw:\n    file: ./pw',
-      'compose.yml:4 secrets: secrets are not supported by shoal yet; pass the data through environment, env_file or a bind mount',
+      'top level, a secret with no value',
+      'services:\n  s:\n    image: i\nsecrets:\n  pw: {}',
+      'compose.yml:5 secrets.pw: give one of file, environment or external: true (`shoal secret create` makes an external one)',
     ],
     [
       'top level, unknown',

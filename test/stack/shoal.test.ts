@@ -323,8 +323,28 @@ describe('parseStack() autoscale', () => {
       max: 10,
       targetCpuPercent: 70,
       targetMemoryPercent: 0,
-      scaleUpCooldownMs: 60_000,
+      scaleUpCooldownMs: 0,
       scaleDownCooldownMs: 600_000,
+    });
+  });
+
+  it('reads the optional HPA settings only when given', () => {
+    expect(
+      service(
+        'x-shoal:\n  autoscale: {max: 10, target_cpu: 70, scale_up_window: 30s, sync_period: 1s, tolerance: 0.2, scale_up_pods: 2, scale_up_percent: 50, scale_down_percent: 25}',
+      ).autoscale,
+    ).toEqual({
+      min: 1,
+      max: 10,
+      targetCpuPercent: 70,
+      targetMemoryPercent: 0,
+      scaleUpCooldownMs: 30_000,
+      scaleDownCooldownMs: 300_000,
+      syncPeriodMs: 1000,
+      tolerance: 0.2,
+      scaleUpPods: 2,
+      scaleUpPercent: 50,
+      scaleDownPercent: 25,
     });
   });
 
@@ -332,6 +352,12 @@ describe('parseStack() autoscale', () => {
     ['x-shoal:\n  autoscale: {min: 5, max: 2, target_cpu: 50}', /max \(2\) is below min \(5\)/],
     ['x-shoal:\n  autoscale: {max: 4}', /set target_cpu and\/or target_memory/],
     ['x-shoal:\n  autoscale: {target_cpu: 50}', /max is required/],
+    ['x-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50}', /min: 0 \(scale to zero\) is not supported yet/],
+    ['x-shoal:\n  autoscale: {max: 3, target_memory: 50}', /target_memory is a percent of the memory reservation/],
+    [
+      'x-shoal:\n  autoscale: {max: 3, target_cpu: 50, scale_down_window: 1m, scale_down_cooldown: 2m}',
+      /scale_down_cooldown is another name for scale_down_window/,
+    ],
     [
       'deploy:\n  replicas: 12\nx-shoal:\n  autoscale: {max: 10, target_cpu: 50}',
       /replicas \(12\) must lie within x-shoal.autoscale min..max \(1..10\)/,

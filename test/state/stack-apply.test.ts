@@ -30,8 +30,12 @@ describe('stack.deploy', () => {
       specHash: deployOf(WEB, 0).services.find((s) => s.name === 'api')!.specHash,
       version: 1,
       replicas: 2,
+      vip: '10.253.0.3',
       createdAt: T0 + 10,
       updatedAt: T0 + 10,
+      // Its first rollout, and its history (issue 15).
+      rollout: expect.objectContaining({ state: 'updating', fromVersion: 0, toVersion: 1, startedAt: T0 + 10 }),
+      history: [{ version: 1, spec: api, specHash: expect.any(String), force: 0, createdAt: T0 + 10, stable: false }],
     });
     expect(machine.services().map((s) => [s.id, s.spec.kind, s.replicas])).toEqual([
       ['web_agent', 'global', 0],

@@ -13,7 +13,7 @@ const NO_TRUNC = { type: 'boolean', description: 'show full node ids' } as const
 /** The human table of nodes, docker-style; `wide` adds resources, version and labels. */
 export function renderNodes(nodes: readonly NodeView[], options: { noTrunc: boolean; wide: boolean }): string {
   const headers = ['ID', 'HOSTNAME', 'STATUS', 'REACHABLE', 'AVAILABILITY', 'RAFT', 'LEADER', 'ADDRESS'];
-  if (options.wide) headers.push('CPUS', 'MEMORY', 'GPUS', 'VERSION', 'LABELS');
+  if (options.wide) headers.push('CPUS', 'MEMORY', 'GPUS', 'VERSION', 'LABELS', 'MESSAGE');
   const rows = [...nodes]
     .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id))
     .map((node) => {
@@ -35,6 +35,7 @@ export function renderNodes(nodes: readonly NodeView[], options: { noTrunc: bool
           String(node.resources.gpus),
           node.version,
           labels.join(',') || '-',
+          node.message ?? '-',
         );
       }
       return row;

@@ -7,6 +7,7 @@ import type { ServiceInspectView, ServiceView, TaskView } from '../../api/types.
 import { STALE_OPTION, outputOption, type CommandContext, type CommandSpec } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { renderTable, toJson } from '../format.js';
+import { autoscaleCell } from './autoscale-cell.js';
 import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, TASK_OUTPUTS, printTasks } from './tasks.js';
 
 /** The path of one service. */
@@ -19,18 +20,41 @@ export function serviceName(service: Pick<ServiceView, 'stack' | 'name'>): strin
   return `${service.stack}_${service.name}`;
 }
 
-/** The human table of services, docker's columns; MODE is the kind (replicated, global, job, cron). */
+/**
+ * The human table of services, docker's columns; MODE is the kind (replicated, global, job, cron).
+ * An UPDATE column is added while some service's rollout is not completed (issue 15).
+ */
 export function renderServices(services: readonly ServiceView[]): string {
-  const rows = [...services]
-    .sort((a, b) => serviceName(a).localeCompare(serviceName(b)))
-    .map((service) => [
-      serviceName(service),
-      service.kind,
-      `${service.running}/${service.desired}`,
-      service.image,
-      service.ports.join(',') || '',
-    ]);
-  return renderTable(['NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'], rows);
+  const sorted = [...services].sort((a, b) => serviceName(a).localeCompare(serviceName(b)));
+  const rows = sorted.map((service) => [
+    serviceName(service),
+    service.kind,
+    `${service.running}/${service.desired}`,
+    service.image,
+    service.ports.join(',') || '',
+  ]);
+  const headers = ['NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'];
+  if (sorted.some((s) => s.autoscale !== undefined)) {
+    headers.push('AUTOSCALE'); // issue 16: value/target, bounds, last decision
+    rows.forEach((row, i) => row.push(autoscaleCell(sorted[i]!)));
+  }
+  if (!sorted.some((s) => updateCell(s) !== '')) return renderTable(headers, rows);
+  return renderTable(
+    [...headers, 'UPDATE'],
+    rows.map((row, i) => [...row, updateCell(sorted[i]!)]),
+  );
+}
+
+/**
+ * `updating 2/5`, `paused: 1 of 5 new tasks failed ...` (reasons cut at 80 characters); empty
+ * once completed, and while a new service starts (it updates nothing).
+ */
+export function updateCell(service: ServiceView): string {
+  const u = service.update;
+  if (u === undefined || u.state === 'completed' || (u.state === 'updating' && u.fromVersion === 0)) return '';
+  const counts = u.state === 'rolled_back' ? '' : ` ${u.updated}/${u.total}`;
+  const reason = u.reason === '' ? '' : `: ${u.reason.length > 80 ? `${u.reason.slice(0, 79)}…` : u.reason}`;
+  return `${u.state.replace(/_/g, ' ')}${counts}${reason}`;
 }
 
 /** `shoal service ls`. */
@@ -38,7 +62,9 @@ export const serviceLsCommand: CommandSpec = {
   words: ['service', 'ls'],
   aliases: ['list'],
   summary: 'List the services',
-  description: 'REPLICAS is running/desired; for a global service desired is the number of eligible nodes.',
+  description:
+    'REPLICAS is running/desired; for a global service desired is the number of eligible nodes.\n' +
+    'UPDATE (shown while a rollout is not completed): its state, tasks updated/wanted, and why.',
   options: {
     stack: { type: 'string', value: 'STACK', description: 'only the services of this stack' },
     output: outputOption(['table', 'json']),

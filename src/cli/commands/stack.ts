@@ -8,6 +8,7 @@ import { buildDeployRequest } from '../compose-files.js';
 import { tooLargeMessage } from '../agent-errors.js';
 import { ApiRequestError, ExitCode } from '../errors.js';
 import { ago, renderTable, toJson } from '../format.js';
+import { waitForRollouts } from './deploy-progress.js';
 import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, TASK_OUTPUTS, printTasks } from './tasks.js';
 
 const VERBS: Readonly<Record<StackDeployResult['services'][number]['change'], string>> = {
@@ -35,10 +36,14 @@ export const stackDeployCommand: CommandSpec = {
     'only variables whose names appear in the file or its env files are sent to the agent.\n' +
     'Every `env_file:` the services name is read here, relative to the Compose file, and sent along\n' +
     '(the CLI finds them with a line scan: keep `env_file:` paths literal or simple `${VAR}`s).\n' +
-    'Services no longer in the file are removed. Deploying an unchanged file changes nothing.',
+    'Services no longer in the file are removed. Deploying an unchanged file changes nothing.\n' +
+    'Then it waits for the rollouts of the created and changed services and shows their progress\n' +
+    '(tasks updated/wanted, failed): exit 0 once all completed (or await `shoal service promote`),\n' +
+    'exit 1 with the reason when one paused or rolled back. --detach (and -o json) return at once.',
   options: {
     file: { type: 'string', short: 'f', value: 'FILE', description: 'the Compose file (default: compose.yml)' },
     name: { type: 'string', value: 'NAME', description: 'the stack name (default: see above)' },
+    detach: { type: 'boolean', short: 'd', description: 'return once the change is accepted, without waiting' },
     output: outputOption(['table', 'json']),
   },
   outputs: ['table', 'json'],
@@ -49,6 +54,7 @@ export const stackDeployCommand: CommandSpec = {
     'shoal stack deploy -f deploy/compose.yml --name shop',
     'TAG=1.4.2 shoal stack deploy -f compose.yml web',
     'shoal stack deploy -f compose.yml -o json | jq \'.services[] | select(.change != "unchanged")\'',
+    'shoal stack deploy -f compose.yml --detach',
   ],
   async run(context) {
     const file = (context.options.file as string | undefined) ?? 'compose.yml';
@@ -69,7 +75,11 @@ export const stackDeployCommand: CommandSpec = {
     }
     for (const warning of result.warnings) context.stderr.write(`WARNING: ${warning}\n`);
     context.stdout.write(renderDeploy(result));
-    return ExitCode.ok;
+    const started = result.services
+      .filter((s) => s.change === 'created' || s.change === 'updated')
+      .map((s) => `${result.stack}_${s.name}`);
+    if (context.options.detach === true || started.length === 0) return ExitCode.ok;
+    return waitForRollouts(context, { stack: result.stack, services: started });
   },
 };
 

@@ -1,0 +1,19 @@
+/**
+ * The check of a service spec's `rollout` field (`x-shoal.update`), apart from rollout.ts so
+ * the spec checks can use it without an import cycle.
+ * @module
+ * @private
+ */
+import type { RolloutSpec } from '../stack/spec.js';
+import { at, boolean, fail, integer, isPlainObject, object, show } from './check.js';
+
+/** The spec's `rollout` (from `x-shoal.update`). */
+export function checkRolloutSpec(v: unknown, path: string): RolloutSpec {
+  if (!isPlainObject(v)) fail(path, `expected an object, got ${show(v)}`);
+  const r = object(v, path, ['canary', 'autoPromote', 'progressDeadlineMs']);
+  return {
+    canary: integer(r.canary, at(path, 'canary'), 0, 1_000_000),
+    autoPromote: boolean(r.autoPromote, at(path, 'autoPromote')),
+    progressDeadlineMs: integer(r.progressDeadlineMs, at(path, 'progressDeadlineMs'), 1000),
+  };
+}
