@@ -351,6 +351,7 @@ export class Agent {
         nodeHealth,
         raftView: () => cluster.raftView(),
         prepareStack: (spec, options) => secrets.prepareStack(spec, options),
+        afterStackRemove: (stack, options) => secrets.removeStackObjects(stack, options),
         autoscaleLive: () => autoscale.live(),
         namesAcrossNodes: config.mesh === true,
       }),

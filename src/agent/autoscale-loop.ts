@@ -35,7 +35,7 @@ import type { CommandWriter } from './writes.js';
 const TICK_MS = 250;
 
 export interface AutoscaleLoopDeps {
-  readonly state: Pick<ClusterStateMachine, 'services' | 'task' | 'service' | 'tasksOfService'>;
+  readonly state: Pick<ClusterStateMachine, 'services' | 'task' | 'service' | 'tasksOfService' | 'view'>;
   readonly writer: Pick<CommandWriter, 'submit'>;
   readonly clock: Clock;
   readonly log: Logger;
@@ -164,7 +164,9 @@ export class AutoscaleLoop {
     const memory = last !== undefined && last.replicas === service.replicas ? last.memory : null;
     const samples = this.#window.samples(service.id);
     const tasks = live.map((t) => ({ taskId: t.id, ready: t.state === 'running', samples: samples.get(t.id) ?? [] }));
-    const { decision, memory: next } = decide({ now, policy, current: service.replicas, tasks, memory });
+    const pending = policy.targets.find((t) => t.kind === 'pending');
+    const pendingJobs = pending ? this.#pendingJobs(pending.namespace) : null;
+    const { decision, memory: next } = decide({ now, policy, current: service.replicas, tasks, memory, pendingJobs });
     this.#memory.set(service.id, { memory: next, replicas: decision.replicas });
     const metrics: AutoscaleMetric[] = decision.metrics.map((m) => ({
       kind: m.kind,
@@ -195,6 +197,15 @@ export class AutoscaleLoop {
       this.#forget(service.id);
       this.#deps.log.info({ ...fields, err: error }, `autoscale ${service.id}: decision not applied`);
     }
+  }
+
+  /** Jobs waiting in a namespace's queue (O(jobs), once per sync of a service that scales on it). */
+  #pendingJobs(namespace: string): number {
+    let count = 0;
+    for (const job of Object.values(this.#deps.state.view().jobs)) {
+      if (job.namespace === namespace && job.state === 'PENDING') count++;
+    }
+    return count;
   }
 
   #forget(serviceId: string): void {

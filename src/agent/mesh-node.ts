@@ -105,9 +105,28 @@ export class MeshNode {
     return this.#problems;
   }
 
+  /**
+   * Write the containers' resolv.conf, put the DNS address on `shoal0`, start the DNS and the mesh
+   * stream service, then sync. On a failure (no root, no `ip`, port 53 taken) it undoes what it
+   * started and throws: the agent runs on without the mesh.
+   */
   async start(): Promise<void> {
     if (this.#started) return;
+    try {
+      await this.#start();
+    } catch (err) {
+      await this.#dns?.stop();
+      this.#dns = null;
+      await this.#mesh.stop();
+      throw err;
+    }
     this.#started = true;
+    this.#timer = setInterval(() => this.stateChanged(), this.#deps.syncIntervalMs ?? 1_000);
+    this.#timer.unref();
+    await this.sync();
+  }
+
+  async #start(): Promise<void> {
     await mkdir(join(this.#deps.resolvConfPath, '..'), { recursive: true });
     await writeFile(this.#deps.resolvConfPath, `# shoal service mesh\nnameserver ${MESH_DNS_ADDRESS}\n`);
     await this.#vips.sync(new Set([MESH_DNS_ADDRESS]));
@@ -123,10 +142,7 @@ export class MeshNode {
     });
     await this.#dns.start();
     await this.#mesh.start();
-    this.#timer = setInterval(() => this.stateChanged(), this.#deps.syncIntervalMs ?? 1_000);
-    this.#timer.unref();
     this.#log.info({ dns: MESH_DNS_ADDRESS, upstream }, 'service mesh started');
-    await this.sync();
   }
 
   async stop(): Promise<void> {

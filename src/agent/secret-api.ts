@@ -100,6 +100,20 @@ export class SecretService {
     }
   }
 
+  /**
+   * After `stack rm`: remove the secrets and configs its deploys created, as `docker stack rm`
+   * does, unless another stack's service uses one. Objects made with the CLI stay.
+   */
+  async removeStackObjects(stack: string, options: WriteOptions = {}): Promise<void> {
+    const services = this.#deps.store.state.view().services;
+    for (const kind of ['secret', 'config'] as const) {
+      for (const record of Object.values(this.#group(kind))) {
+        if (record.stack !== stack || servicesUsing(services, kind, record.name).length > 0) continue;
+        await this.#deps.store.propose({ type: `${kind}.remove`, name: record.name }, options);
+      }
+    }
+  }
+
   async #prepare(
     kind: FileObjectKind,
     stack: string,

@@ -45,6 +45,8 @@ export interface WorkloadServiceDeps {
   readonly namesAcrossNodes?: boolean;
   /** Creates the file's secrets and configs before its services (secret-api.ts); none by default. */
   readonly prepareStack?: (spec: StackSpec, options: WriteOptions) => Promise<void>;
+  /** Removes what `prepareStack` created for a stack, once the stack is gone; nothing by default. */
+  readonly afterStackRemove?: (stack: string, options: WriteOptions) => Promise<void>;
   /** The leader's current autoscaling values (autoscale-parts.ts); none by default. */
   readonly autoscaleLive?: () => Promise<AutoscaleLiveMap>;
 }
@@ -144,6 +146,7 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
     if (!this.#store.state.stack(name))
       throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
     await this.#store.propose({ type: 'stack.remove', name }, options);
+    await this.#deps.afterStackRemove?.(name, options);
     return { removed: name, services };
   }
 

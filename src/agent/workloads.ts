@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { nextWakeAt, reconcileWorkloads } from '../controllers/index.js';
+import { nextWakeAt, reconcileWorkloads, type WorkloadCommandInput } from '../controllers/index.js';
 import type { Clock, RaftNode, TimerHandle } from '../raft/driver/index.js';
 import type { ClusterStateMachine } from '../state/index.js';
 import { isTerminal } from '../state/workloads.js';
@@ -115,6 +115,7 @@ export class ControllerLoop {
         if (commands[0]?.type === 'node.setStatus') this.#agent.state.resetChanges(); // acted on nothing else
         for (const command of commands) {
           if (command.type === 'node.setStatus') this.#logNodeStatus(command.id, command.status);
+          if (command.type === 'service.rollout' || command.type === 'service.rollback') this.#logRollout(command);
           const result = await this.#writer.submit(command, { deadlineMs: 5_000 }).catch((error: unknown) => {
             this.#agent.log.warn({ err: error, type: command.type }, 'controller command refused');
             return null;
@@ -155,6 +156,18 @@ export class ControllerLoop {
       },
       wake - now + 1,
     );
+  }
+
+  /** A rollout's transitions and automatic rollbacks, at info level: an operator wants to see them. */
+  #logRollout(command: Extract<WorkloadCommandInput, { type: 'service.rollout' | 'service.rollback' }>): void {
+    if (command.type === 'service.rollback') {
+      const { serviceId, to, reason } = command;
+      this.#agent.log.warn({ service: serviceId, to, reason }, `rolling ${serviceId} back to version ${to}: ${reason}`);
+      return;
+    }
+    const { serviceId, version, state, reason, updated, failed, total } = command;
+    const fields = { service: serviceId, version, state, reason, updated, failed, total };
+    this.#agent.log.info(fields, `rollout of ${serviceId} version ${version}: ${state}${reason ? ` (${reason})` : ''}`);
   }
 
   /** Marking a node down moves its replicas: that is worth a line at info level (warn), with why. */

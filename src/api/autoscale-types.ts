@@ -1,8 +1,11 @@
 /** What `service ls` and `service inspect` show of an autoscaled service (issue 16). */
 
-/** One metric: its target and, when measured, the average over the service's tasks (percent). */
+/**
+ * One metric: its target and, when measured, its value: cpu and memory in percent (the average
+ * over the service's tasks), pending as jobs waiting against jobs per task.
+ */
 export interface AutoscaleMetricView {
-  readonly kind: 'cpu' | 'memory';
+  readonly kind: 'cpu' | 'memory' | 'pending';
   readonly target: number;
   /** The value at the leader's last sync; null when unmeasured or the leader could not be asked. */
   readonly value: number | null;

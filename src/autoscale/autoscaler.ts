@@ -17,7 +17,7 @@
  * @module
  */
 import type { AutoscalePolicy } from './policy.js';
-import { recommend, type MetricRecommendation, type TaskObservation } from './replica-calc.js';
+import { recommend, recommendPending, type MetricRecommendation, type TaskObservation } from './replica-calc.js';
 
 /** What the autoscaler remembers of one service between syncs (leader memory, not replicated). */
 export interface AutoscalerMemory {
@@ -36,6 +36,8 @@ export interface AutoscaleInput {
   readonly tasks: readonly TaskObservation[];
   /** From the last sync; `null` on the first sync of this leader. */
   readonly memory: AutoscalerMemory | null;
+  /** Jobs pending in the namespace of the policy's `pending` target (from the state). */
+  readonly pendingJobs?: number | null;
 }
 
 export interface AutoscaleDecision {
@@ -68,7 +70,11 @@ export function decide(input: AutoscaleInput): AutoscaleResult {
   // those since count (a task with none is unmeasured, which counts against a further change).
   const lastChange = memory.changes.at(-1)?.at ?? -Infinity;
   const sampledSince = Math.max(since, lastChange + 1);
-  const metrics = policy.targets.map((t) => recommend(t, current, input.tasks, sampledSince, policy.tolerance));
+  const metrics = policy.targets.map((t) =>
+    t.kind === 'pending'
+      ? recommendPending(t, current, input.pendingJobs ?? null, policy.tolerance)
+      : recommend(t, current, input.tasks, sampledSince, policy.tolerance),
+  );
   const explained = metrics.map(describe).join('; ');
   const decided = (replicas: number, reason: string, recommendations = memory.recommendations): AutoscaleResult => {
     const changes = memory.changes.filter((c) => c.at > since);
@@ -140,15 +146,26 @@ export function decide(input: AutoscaleInput): AutoscaleResult {
   return decided(replicas, reason, recommendations);
 }
 
-/** `cpu 92 % of 70 % over 3 tasks` (+ the tasks it could not count). */
+/** `cpu 92 % of 70 % over 3 tasks` (+ the tasks it could not count); `40 jobs pending in batch, 5 per task`. */
 function describe(m: MetricRecommendation): string {
+  if (m.kind === 'pending')
+    return `${m.value === null ? 'unknown' : m.value} jobs pending in ${m.namespace ?? '?'}, ${m.target} per task`;
   const tasks = `${m.measured} task${m.measured === 1 ? '' : 's'}`;
   const extra = [
     ...(m.missing > 0 ? [`${m.missing} unmeasured`] : []),
     ...(m.unready > 0 ? [`${m.unready} starting`] : []),
   ];
+  if (m.kind === 'metric') {
+    const value = m.value === null ? 'unmeasured' : `${round(m.value)}`;
+    return `${m.name ?? 'metric'} ${value} of ${m.target} over ${tasks}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`;
+  }
   const value = m.value === null ? 'unmeasured' : `${Math.round(m.value)} %`;
   return `${m.kind} ${value} of ${m.target} % over ${tasks}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`;
+}
+
+/** At most 3 significant decimals: 12.35, 0.123, 1200. */
+function round(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Number(v.toPrecision(3));
 }
 
 function seconds(ms: number): string {

@@ -6,7 +6,13 @@
  * @module
  */
 export { HPA_DEFAULTS, policyOf, type AutoscalePolicy, type MetricTarget } from './policy.js';
-export { recommend, type MetricRecommendation, type TaskObservation, type TaskSample } from './replica-calc.js';
+export {
+  recommend,
+  recommendPending,
+  type MetricRecommendation,
+  type TaskObservation,
+  type TaskSample,
+} from './replica-calc.js';
 export {
   decide,
   type AutoscaleDecision,

@@ -12,7 +12,11 @@ export type MetricTarget =
   /** CPU in use, percent of `requestCores` (the reservation, else the limit, else one core). */
   | { readonly kind: 'cpu'; readonly percent: number; readonly requestCores: number }
   /** Memory in use, percent of `requestBytes` (the reservation, else the limit). */
-  | { readonly kind: 'memory'; readonly percent: number; readonly requestBytes: number };
+  | { readonly kind: 'memory'; readonly percent: number; readonly requestBytes: number }
+  /** Jobs waiting in a namespace's queue: one task per `perTask` of them (read from the state). */
+  | { readonly kind: 'pending'; readonly namespace: string; readonly perTask: number }
+  /** A metric the tasks expose (Prometheus text, scraped by their nodes): `value` per task on average. */
+  | { readonly kind: 'metric'; readonly name: string; readonly value: number };
 
 export interface AutoscalePolicy {
   readonly min: number;
@@ -67,6 +71,9 @@ export function policyOf(spec: ServiceSpec): AutoscalePolicy | null {
     targets.push({ kind: 'cpu', percent: a.targetCpuPercent!, requestCores: cpuMillis / 1000 });
   if ((a.targetMemoryPercent ?? 0) > 0 && memoryBytes > 0)
     targets.push({ kind: 'memory', percent: a.targetMemoryPercent!, requestBytes: memoryBytes });
+  if (a.metric) targets.push({ kind: 'metric', name: a.metric.name, value: a.metric.value });
+  if (a.pendingJobs)
+    targets.push({ kind: 'pending', namespace: a.pendingJobs.namespace, perTask: a.pendingJobs.perTask });
   const min = Math.max(1, a.min ?? 1);
   return {
     min,

@@ -14,6 +14,8 @@ export interface TaskSample {
   /** CPU in use over the node's last sampling interval, in cores. */
   readonly cpuCores: number | null;
   readonly memoryBytes: number | null;
+  /** The scraped metric's value (the sum of its series); absent or null: not scraped. */
+  readonly metric?: number | null;
 }
 
 /** A live task of the service and its recent samples. */
@@ -27,9 +29,17 @@ export interface TaskObservation {
 /** What one metric recommends, with the numbers that explain it. */
 export interface MetricRecommendation {
   readonly kind: MetricTarget['kind'];
-  /** Average over the measured ready tasks, percent of the request; null when none was measured. */
+  /**
+   * cpu, memory: the average over the measured ready tasks, percent of the request; pending: the
+   * jobs waiting. Null when nothing was measured.
+   */
   readonly value: number | null;
+  /** cpu, memory: percent; pending: jobs per task; metric: the value per task. */
   readonly target: number;
+  /** pending: the namespace counted. */
+  readonly namespace?: string;
+  /** metric: the scraped metric's name. */
+  readonly name?: string;
   /** Ready tasks with a measurement. */
   readonly measured: number;
   /** Ready tasks without one (none in the last sync period). */
@@ -40,15 +50,25 @@ export interface MetricRecommendation {
   readonly replicas: number | null;
 }
 
+/** The per-task metrics (measured on the nodes). */
+type TaskMetric = Extract<MetricTarget, { kind: 'cpu' | 'memory' | 'metric' }>;
+
+/** The target of a per-task metric: percent for cpu and memory, the value per task for a scraped metric. */
+function targetOf(target: TaskMetric): number {
+  return target.kind === 'metric' ? target.value : target.percent;
+}
+
 /** A task's value of the metric: the mean of its samples since `since`, percent of the request. */
-function taskValue(target: MetricTarget, samples: readonly TaskSample[], since: number): number | null {
+function taskValue(target: TaskMetric, samples: readonly TaskSample[], since: number): number | null {
   let sum = 0;
   let count = 0;
   for (const s of samples) {
     if (s.at < since) continue;
-    const raw = target.kind === 'cpu' ? s.cpuCores : s.memoryBytes;
+    const raw = target.kind === 'cpu' ? s.cpuCores : target.kind === 'memory' ? s.memoryBytes : (s.metric ?? null);
     if (raw === null) continue;
-    sum += target.kind === 'cpu' ? (raw / target.requestCores) * 100 : (raw / target.requestBytes) * 100;
+    if (target.kind === 'cpu') sum += (raw / target.requestCores) * 100;
+    else if (target.kind === 'memory') sum += (raw / target.requestBytes) * 100;
+    else sum += raw;
     count++;
   }
   return count === 0 ? null : sum / count;
@@ -68,7 +88,7 @@ function taskValue(target: MetricTarget, samples: readonly TaskSample[], since: 
  * ```
  */
 export function recommend(
-  target: MetricTarget,
+  target: TaskMetric,
   current: number,
   tasks: readonly TaskObservation[],
   since: number,
@@ -83,23 +103,56 @@ export function recommend(
     else if (value === null) missing++;
     else values.push(value);
   }
-  const base = { kind: target.kind, target: target.percent, measured: values.length, missing, unready };
+  const goal = targetOf(target);
+  const base = {
+    kind: target.kind,
+    target: goal,
+    ...(target.kind === 'metric' ? { name: target.name } : {}),
+    measured: values.length,
+    missing,
+    unready,
+  };
   if (values.length === 0) return { ...base, value: null, replicas: null };
   const average = values.reduce((a, b) => a + b, 0) / values.length;
-  const ratio = average / target.percent;
+  const ratio = average / goal;
   const scaleUpWithUnready = unready > 0 && ratio > 1;
   if (missing === 0 && !scaleUpWithUnready) {
     if (Math.abs(ratio - 1) <= tolerance) return { ...base, value: average, replicas: current };
     return { ...base, value: average, replicas: Math.ceil(ratio * values.length) };
   }
   const filled = [...values];
-  for (let i = 0; i < missing; i++) filled.push(ratio < 1 ? target.percent : 0);
+  for (let i = 0; i < missing; i++) filled.push(ratio < 1 ? goal : 0);
   if (scaleUpWithUnready) for (let i = 0; i < unready; i++) filled.push(0);
-  const newRatio = filled.reduce((a, b) => a + b, 0) / filled.length / target.percent;
+  const newRatio = filled.reduce((a, b) => a + b, 0) / filled.length / goal;
   if (Math.abs(newRatio - 1) <= tolerance || (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1))
     return { ...base, value: average, replicas: current };
   const replicas = Math.ceil(newRatio * filled.length);
   if ((newRatio < 1 && replicas > current) || (newRatio > 1 && replicas < current))
     return { ...base, value: average, replicas: current };
   return { ...base, value: average, replicas };
+}
+
+/**
+ * The replicas a queue asks for: one task per `perTask` pending jobs (HPA's external metric with
+ * an AverageValue target: ceil(total / per task), no change within the tolerance of the current
+ * replicas' capacity). `null` pending: no opinion.
+ */
+export function recommendPending(
+  target: Extract<MetricTarget, { kind: 'pending' }>,
+  current: number,
+  pending: number | null,
+  tolerance: number,
+): MetricRecommendation {
+  const base = {
+    kind: target.kind,
+    target: target.perTask,
+    namespace: target.namespace,
+    measured: current,
+    missing: 0,
+    unready: 0,
+  };
+  if (pending === null) return { ...base, value: null, replicas: null };
+  const ratio = pending / (target.perTask * Math.max(1, current));
+  if (Math.abs(ratio - 1) <= tolerance) return { ...base, value: pending, replicas: current };
+  return { ...base, value: pending, replicas: Math.ceil(pending / target.perTask) };
 }

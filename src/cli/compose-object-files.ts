@@ -25,7 +25,8 @@ export function findObjectFiles(compose: string, substitute: (text: string) => s
       inSection = /^["']?(secrets|configs)["']?\s*:/.test(line);
       continue;
     }
-    const match = inSection ? /^\s+["']?file["']?\s*:\s*(.+)$/.exec(line) : null;
+    // `file: x` on its own line, or inside a flow mapping (`db: {file: ./db.txt}`).
+    const match = inSection ? /(?:^\s+|[{,]\s*)["']?file["']?\s*:\s*("[^"]*"|'[^']*'|[^,}#\s]+)/.exec(line) : null;
     if (match) found.push(substitute(unquote(match[1]!)));
   }
   return [...new Set(found.filter((path) => path !== ''))];

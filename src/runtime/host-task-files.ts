@@ -6,7 +6,8 @@
  *   default), with the uid, gid and mode asked for.
  * - Host processes: the files are under `$SHOAL_FILES_DIR/<target>` (a secret's default target
  *   is then `$SHOAL_SECRETS_DIR/<name>`), since a host process shares the host's file system and
- *   cannot be given `/run/secrets` of its own.
+ *   cannot be given `/run/secrets` of its own. The directories are 0700: a process running as
+ *   another user than the agent reaches them when its files name that user (`uid`, `gid`).
  *
  * Level-triggered cleanup: each `list` removes the directories of containers that no longer exist
  * (also after an agent restart), except those being created.
@@ -103,6 +104,7 @@ export class HostFilesDriver implements ContainerDriver {
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { mode: 0o700 });
       const paths = await Promise.all(files.map((f, i) => this.#write(dir, f, i, a.task.id)));
+      if (this.#mode === 'env') await shareDirs(dir, files);
       return await this.#inner.create(nodeId, this.#deliver(a, dir, files, paths), options);
     } catch (error) {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -131,7 +133,7 @@ export class HostFilesDriver implements ContainerDriver {
   /** Writes one file; returns its host path. */
   async #write(dir: string, file: TaskFile, index: number, taskId: string): Promise<string> {
     const path = this.#mode === 'bind' ? join(dir, String(index)) : join(dir, 'root', file.target);
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writeFile(path, file.data, { mode: 0o600 });
     await chmod(path, file.mode);
     try {
@@ -184,6 +186,24 @@ export class HostFilesDriver implements ContainerDriver {
       await rm(join(this.#base, entry), { recursive: true, force: true }).catch(() => undefined);
     }
   }
+}
+
+/**
+ * A host process walks the host's directories to its files, unlike a container: when every file
+ * of the task has one owner other than root, the task's directories become that owner's (still
+ * 0700), so a process running as that user reaches them and other users still do not.
+ */
+async function shareDirs(dir: string, files: readonly TaskFile[]): Promise<void> {
+  const owners = new Set(files.map((f) => `${f.uid}:${f.gid}`));
+  const { uid, gid } = files[0]!;
+  if (owners.size !== 1 || (uid === 0 && gid === 0)) return;
+  const walk = async (path: string): Promise<void> => {
+    await chown(path, uid, gid).catch(() => undefined); // without root: the agent's own, as before
+    await chmod(path, 0o700);
+    for (const entry of await readdir(path, { withFileTypes: true }))
+      if (entry.isDirectory()) await walk(join(path, entry.name));
+  };
+  await walk(dir);
 }
 
 function dirKey(taskId: string, generation: number): string {

@@ -7,7 +7,7 @@
  */
 import { ARRAY_LIMITS, cronError, isTimeZone, parseArray } from './batch-syntax.js';
 import { join, Reader, show } from './reader.js';
-import type { AffinitySpec, ArraySpec, AutoscaleSpec, CronSpec, JobDependencySpec, JobSpec } from './spec.js';
+import type { AffinitySpec, ArraySpec, AutoscaleMetricSource, AutoscaleSpec, CronSpec, JobDependencySpec, JobSpec } from './spec.js';
 import type { PMap, PNode } from './tree.js';
 
 const SHOAL_KEYS = [
@@ -52,6 +52,8 @@ const AUTOSCALE_KEYS = [
   'scale_down_percent',
   'sync_period',
   'tolerance',
+  'target_pending_jobs',
+  'metric',
 ];
 const DEP_TYPES = ['afterok', 'afterany', 'afternotok'] as const;
 
@@ -374,8 +376,9 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   const pct = (k: string) => (get(k) && r.int(get(k)!, p(k), 1, 100)) ?? 0;
   const targetCpuPercent = pct('target_cpu');
   const targetMemoryPercent = pct('target_memory');
-  if (!get('target_cpu') && !get('target_memory'))
-    r.error(m, path, 'set target_cpu and/or target_memory (percent), e.g. target_cpu: 70');
+  if (!get('target_cpu') && !get('target_memory') && !get('target_pending_jobs') && !get('metric'))
+    r.error(m, path, 'set target_cpu, target_memory (percent), target_pending_jobs or metric, e.g. target_cpu: 70');
+
   const window = (name: string, alias: string, fallback: number): number => {
     if (get(name) && get(alias)) r.error(get(alias)!, p(alias), `${alias} is another name for ${name}: give one`);
     const node = get(name) ?? get(alias);
@@ -385,6 +388,8 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
     const node = get(k);
     return node && read(node, p(k));
   };
+  const pendingJobs = optional('target_pending_jobs', (n, at) => readPendingJobs(r, n, at));
+  const metric = optional('metric', (n, at) => readMetricSource(r, n, at));
   const syncPeriodMs = optional('sync_period', (n, at) => r.duration(n, at));
   if (syncPeriodMs !== undefined && syncPeriodMs < 1000)
     r.error(get('sync_period')!, p('sync_period'), `expected at least 1s, got ${syncPeriodMs}ms`);
@@ -404,5 +409,45 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
     ...(scaleUpPods === undefined ? {} : { scaleUpPods }),
     ...(scaleUpPercent === undefined ? {} : { scaleUpPercent }),
     ...(scaleDownPercent === undefined ? {} : { scaleDownPercent }),
+    ...(pendingJobs === undefined ? {} : { pendingJobs }),
+    ...(metric === undefined ? {} : { metric }),
   };
+}
+
+/** `metric: {port: 9100, path: /metrics, name: jobs_in_flight, value: 10}`. */
+function readMetricSource(r: Reader, node: PNode, path: string): AutoscaleMetricSource | undefined {
+  const m = r.map(node, path);
+  if (!m) return undefined;
+  r.checkKeys(m, path, ['port', 'path', 'name', 'value']);
+  const get = (k: string) => m.entries.get(k)?.value;
+  if (!get('port') || !get('name') || !get('value')) {
+    r.error(node, path, 'expected {port, name, value} (and path, default /metrics): value is the target per task');
+    return undefined;
+  }
+  const port = r.int(get('port')!, join(path, 'port'), 1, 65_535);
+  const name = r.str(get('name')!, join(path, 'name'));
+  if (name !== undefined && !/^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/.test(name))
+    r.error(get('name')!, join(path, 'name'), `expected a Prometheus metric name, got ${JSON.stringify(name)}`);
+  const metricPath = get('path') ? r.str(get('path')!, join(path, 'path')) : '/metrics';
+  if (metricPath !== undefined && !/^\/[\x21-\x7e]{0,255}$/.test(metricPath))
+    r.error(get('path')!, join(path, 'path'), `expected an absolute URL path such as /metrics, got ${JSON.stringify(metricPath)}`);
+  const value = r.num(get('value')!, join(path, 'value'), 1e-9, 1e12);
+  if (port === undefined || name === undefined || metricPath === undefined || value === undefined) return undefined;
+  return { port, path: metricPath, name, value };
+}
+
+/** `target_pending_jobs: {namespace: batch, per_task: 5}`: one task per 5 jobs waiting in `batch`. */
+function readPendingJobs(r: Reader, node: PNode, path: string): { namespace: string; perTask: number } | undefined {
+  const m = r.map(node, path);
+  if (!m) return undefined;
+  r.checkKeys(m, path, ['namespace', 'per_task']);
+  const ns = m.entries.get('namespace')?.value;
+  const per = m.entries.get('per_task')?.value;
+  if (!ns || !per) {
+    r.error(node, path, 'expected {namespace: NAME, per_task: N}: one task per N jobs pending in NAME');
+    return undefined;
+  }
+  const namespace = readName(r, ns, join(path, 'namespace'));
+  const perTask = r.int(per, join(path, 'per_task'), 1, 1_000_000);
+  return namespace === undefined || perTask === undefined ? undefined : { namespace, perTask };
 }

@@ -426,4 +426,21 @@ export interface AutoscaleSpec {
   readonly scaleUpPercent?: number;
   /** Scale down by at most this percent per sync period; default 100. */
   readonly scaleDownPercent?: number;
+  /** One task per `perTask` jobs pending in `namespace` (a worker service; HPA's external AverageValue). */
+  readonly pendingJobs?: { readonly namespace: string; readonly perTask: number };
+  /**
+   * A metric the tasks expose in Prometheus text format (`metric: {port, path, name, value}`):
+   * the sum of the series named `name` at `http://<task>:<port><path>`, `value` per task on average.
+   */
+  readonly metric?: AutoscaleMetricSource;
+}
+
+/** Where and what the nodes scrape for `x-shoal.autoscale.metric`. */
+export interface AutoscaleMetricSource {
+  readonly port: number;
+  /** Default `/metrics`. */
+  readonly path: string;
+  readonly name: string;
+  /** The target average per task. */
+  readonly value: number;
 }

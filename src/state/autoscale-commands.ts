@@ -12,9 +12,12 @@ import { checkTime } from './model.js';
 import { checkReplicas, checkServiceId } from './workload-checks.js';
 import type { PayloadCheck } from './workload-commands.js';
 
-/** One metric of a decision: its value and target, percent (null: no task was measured). */
+/**
+ * One metric of a decision: its value and target (cpu, memory: percent; pending: jobs waiting,
+ * and jobs per task); value null when nothing was measured.
+ */
 export interface AutoscaleMetric {
-  readonly kind: 'cpu' | 'memory';
+  readonly kind: 'cpu' | 'memory' | 'pending';
   readonly value: number | null;
   readonly target: number;
 }
@@ -44,7 +47,7 @@ export interface ServiceAutoscaleCommand extends CommandBase {
 }
 
 const MAX_REASON = 500;
-const METRIC_KINDS = ['cpu', 'memory'] as const;
+const METRIC_KINDS = ['cpu', 'memory', 'pending'] as const;
 
 function checkReason(v: unknown, path: string): string {
   return string(v, path, { max: MAX_REASON });
@@ -58,7 +61,7 @@ function checkMetric(v: unknown, path: string): AutoscaleMetric {
   return {
     kind: oneOf(m.kind, at(path, 'kind'), METRIC_KINDS),
     value,
-    target: integer(m.target, at(path, 'target'), 1, 100),
+    target: integer(m.target, at(path, 'target'), 1, 1_000_000),
   };
 }
 

@@ -250,12 +250,3 @@ export function checkHistory(v: unknown, path: string): VersionEntry[] {
   });
   return entries;
 }
-
-/** Text for people: `updating 3/10 (1 failed)`, `paused: 1 of 10 new tasks failed ...`. */
-export function describeRollout(r: RolloutStatus | undefined): string {
-  if (r === undefined) return '';
-  const counts = r.state === 'completed' || r.state === 'rolled_back' ? '' : ` ${r.updated}/${r.total}`;
-  const failed = r.failed > 0 ? ` (${r.failed} failed)` : '';
-  const reason = r.reason === '' ? '' : `: ${r.reason}`;
-  return `${r.state.replace('_', ' ')}${counts}${failed}${reason}`;
-}

@@ -177,23 +177,8 @@ const STATE_KEYS = [
 ];
 
 function checkState(v: unknown, path: string): Checked['state'] {
-  const s = object(v, path, [
-    'version',
-    'cluster',
-    'token',
-    'settings',
-    'nodes',
-    'revoked',
-    'stacks',
-    'services',
-    'tasks',
-    'jobs',
-    'quotas',
-    'usage',
-    'cronMarks',
-    'counters',
-    'fileObjects', // optional: absent in snapshots of earlier builds
-  ], STATE_KEYS);
+  // `fileObjects` is optional: snapshots of earlier builds have none.
+  const s = object(v, path, [...STATE_KEYS, 'fileObjects'], STATE_KEYS);
   if (s.version !== STATE_VERSION) fail(at(path, 'version'), `expected ${STATE_VERSION}, got ${show(s.version)}`);
   const cluster = s.cluster === null ? null : checkCluster(s.cluster, at(path, 'cluster'));
   const token = s.token === null ? null : checkToken(s.token, at(path, 'token'));

@@ -11,6 +11,8 @@ import { ClusterStateMachine, type CommandInput } from '../../src/state/index.js
 import { ManualClock } from '../runtime/memory-driver.js';
 import { T0, init, peerId, register } from '../state/helpers.js';
 import { applyAll, applyNext, deployOf, reportOf, stackSpec, stamp } from '../state/workload-helpers.js';
+import { jobSubmit } from '../controllers/batch/sim.js';
+import { hashService } from '../../src/stack/index.js';
 
 const SHOP = stackSpec(
   `
@@ -169,6 +171,37 @@ describe('AutoscaleLoop.pass()', () => {
       await loop.pass();
     }
     expect(proposed.map((c) => c.type === 'service.autoscale' && [c.from, c.replicas])).toEqual([[6, 1]]);
+    loop.stop();
+  });
+
+  it('scales a worker service on the jobs pending in a namespace (from the state, no samples)', async () => {
+    const { clock, machine, loop, proposed } = world();
+    const workers = stackSpec(
+      `
+services:
+  worker:
+    image: worker:1
+    x-shoal:
+      autoscale: {max: 10, target_pending_jobs: {namespace: batch, per_task: 4}}
+`,
+      'q',
+    ).services.worker!;
+    applyAll(machine, [
+      stamp(
+        {
+          type: 'stack.deploy',
+          name: 'q',
+          services: [{ name: 'worker', spec: workers, specHash: hashService(workers) }],
+        },
+        clock.now(),
+      ),
+      ...Array.from({ length: 12 }, (_, i) => stamp(jobSubmit({ name: `j${i}`, namespace: 'batch' }), clock.now())),
+      stamp(jobSubmit({ name: 'elsewhere', namespace: 'other' }), clock.now()),
+    ]);
+    loop.start();
+    await loop.pass();
+    const decision = proposed.find((c) => c.type === 'service.autoscale' && c.serviceId === 'q_worker');
+    expect(decision).toMatchObject({ from: 1, replicas: 3, reason: '12 jobs pending in batch, 4 per task → 3' });
     loop.stop();
   });
 });

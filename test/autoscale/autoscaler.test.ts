@@ -263,3 +263,41 @@ describe('decide() over time (virtual time, seeded noise)', () => {
     expect(later.decision.replicas).toBe(2);
   });
 });
+
+describe('decide() on pending jobs (a worker service)', () => {
+  const workers = policy({ targets: [{ kind: 'pending', namespace: 'batch', perTask: 5 }], downWindowMs: 0 });
+
+  it('asks one task per `perTask` jobs waiting, within the rate limit and max', () => {
+    const now = 100_000;
+    const { decision } = decide({
+      now,
+      policy: workers,
+      current: 2,
+      tasks: tasksAt(now, 50, 50),
+      memory: null,
+      pendingJobs: 40,
+    });
+    expect(decision).toMatchObject({
+      replicas: 6,
+      reason: '40 jobs pending in batch, 5 per task → 8, limited to 6: at most max(4, 100 %) more per 15 s',
+    });
+  });
+
+  it('keeps the count within the tolerance, and goes to min when the queue is empty', () => {
+    const now = 100_000;
+    expect(
+      decide({ now, policy: workers, current: 4, tasks: [], memory: null, pendingJobs: 21 }).decision.replicas,
+    ).toBe(4);
+    expect(
+      decide({ now, policy: workers, current: 4, tasks: [], memory: null, pendingJobs: 0 }).decision.replicas,
+    ).toBe(1);
+  });
+
+  it('has no opinion when the count is unknown', () => {
+    const now = 100_000;
+    expect(decide({ now, policy: workers, current: 3, tasks: [], memory: null }).decision).toMatchObject({
+      replicas: 3,
+      reason: 'no measurements from any of 0 tasks: keeping 3',
+    });
+  });
+});

@@ -4,6 +4,8 @@
  * `failImages`) is rolled back automatically to the last stable version; history, rollback --to,
  * promote and update behave as their help says.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runCli } from '../../src/cli/index.js';
 import { startHarness, type Harness } from '../api/harness.js';
 
@@ -113,5 +115,29 @@ describe('shoal service update / rollback / history / promote', () => {
     expect(runningImages()).toEqual(['nginx:2', 'nginx:2']);
     const json = JSON.parse((await cli(['service', 'history', 'web_api', '-o', 'json'])).out);
     expect(json.versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3, 4, 5]);
+  }, 60_000);
+
+  it('stack deploy waits for its rollouts: exit 0 once completed, 1 with the reason when paused', async () => {
+    const file = join(h.dir, 'shop.yml');
+    const compose = (image: string) =>
+      `services:\n  front:\n    image: ${image}\n    deploy:\n      replicas: 2\n` +
+      '      restart_policy: {condition: any, delay: 1s}\n      update_config: {monitor: 1s}\n';
+    await writeFile(file, compose('nginx:10'));
+    const first = await cli(['stack', 'deploy', '-f', file, '--name', 'shop']);
+    expect(first).toMatchObject({ code: 0, err: '' });
+    const lines = first.out.trimEnd().split('\n');
+    expect(lines[0]).toBe('Creating service shop_front');
+    expect(lines.at(-1)).toBe('shop_front   completed 2/2');
+
+    await writeFile(file, compose('nginx:bad'));
+    const bad = await cli(['stack', 'deploy', '-f', file, '--name', 'shop']);
+    expect(bad.code).toBe(1);
+    expect(bad.out.split('\n')[0]).toBe('Updating service shop_front');
+    expect(bad.out).toMatch(/^shop_front {3}updating 0\/2$/m);
+    expect(bad.err).toMatch(/^shoal: shop_front: rollout paused: 1 of 2 new tasks failed, above max_failure_ratio 0/);
+
+    await writeFile(file, compose('nginx:11'));
+    const detached = await cli(['stack', 'deploy', '-f', file, '--name', 'shop', '--detach']);
+    expect(detached).toEqual({ code: 0, out: 'Updating service shop_front\n', err: '' });
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import {
   type LogLine,
   type LogOptions,
   type ObservedContainer,
-  type RuntimeAssignment,
+  type RunnableAssignment,
   type StopOptions,
 } from '../../src/runtime/index.js';
 
@@ -67,7 +67,7 @@ export class MemoryDriver implements ContainerDriver {
   readonly containers = new Map<string, ObservedContainer>();
   readonly calls: string[] = [];
   /** The assignment each task's latest create was given (its secrets and configs in `files`). */
-  readonly created = new Map<string, RuntimeAssignment>();
+  readonly created = new Map<string, RunnableAssignment>();
   /** Makes the next create throw this. */
   createError: Error | null = null;
   /** While set, creates wait for it. */
@@ -104,7 +104,7 @@ export class MemoryDriver implements ContainerDriver {
     return [...this.containers.values()].filter((c) => c.nodeId === nodeId);
   }
 
-  async create(nodeId: string, a: RuntimeAssignment): Promise<string> {
+  async create(nodeId: string, a: RunnableAssignment): Promise<string> {
     this.calls.push(`create ${a.task.id}`);
     this.created.set(a.task.id, a);
     this.concurrent++;

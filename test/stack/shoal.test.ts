@@ -328,6 +328,12 @@ describe('parseStack() autoscale', () => {
     });
   });
 
+  it('reads a pending-jobs target (a worker service)', () => {
+    expect(
+      service('x-shoal:\n  autoscale: {max: 10, target_pending_jobs: {namespace: batch, per_task: 5}}').autoscale,
+    ).toMatchObject({ targetCpuPercent: 0, pendingJobs: { namespace: 'batch', perTask: 5 } });
+  });
+
   it('reads the optional HPA settings only when given', () => {
     expect(
       service(
@@ -350,8 +356,12 @@ describe('parseStack() autoscale', () => {
 
   it.each([
     ['x-shoal:\n  autoscale: {min: 5, max: 2, target_cpu: 50}', /max \(2\) is below min \(5\)/],
-    ['x-shoal:\n  autoscale: {max: 4}', /set target_cpu and\/or target_memory/],
+    ['x-shoal:\n  autoscale: {max: 4}', /set target_cpu, target_memory \(percent\) or target_pending_jobs/],
     ['x-shoal:\n  autoscale: {target_cpu: 50}', /max is required/],
+    [
+      'x-shoal:\n  autoscale: {max: 3, target_pending_jobs: {namespace: batch}}',
+      /expected \{namespace: NAME, per_task: N\}/,
+    ],
     ['x-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50}', /min: 0 \(scale to zero\) is not supported yet/],
     ['x-shoal:\n  autoscale: {max: 3, target_memory: 50}', /target_memory is a percent of the memory reservation/],
     [

@@ -4,7 +4,7 @@
  * TCP with the admin token required: pages show what the API says, actions taken in the UI show
  * in the CLI, events appear without a reload, and a thousand tasks render (the time is logged,
  * not asserted). It also takes the README's screenshot: tmp/ui.png, and docs/ui.png when
- * SHOAL_UPDATE_SCREENSHOT=1.
+ * SHOAL_UPDATE_SCREENSHOT=1 (SHOAL_UI_SHOTS=DIR: one of every page it opens).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -12,8 +12,9 @@ import type { Browser, Page } from 'puppeteer-core';
 import type { NodeView, ServiceView, TaskView } from '../../src/api/index.js';
 import { runCli } from '../../src/cli/index.js';
 import { loadUiAssets } from '../../src/ui/embedded.js';
-import { send, startHarness, type Harness } from '../api/harness.js';
-import { ALPHA_LABELS, deployWeb, until } from '../api/web-stack.js';
+import { createApiServer } from '../../src/api/index.js';
+import { RecordingLogger, send, startHarness, type Harness } from '../api/harness.js';
+import { ALPHA_LABELS, deployWeb, print, until } from '../api/web-stack.js';
 import { attributes, findChromium, launchBrowser, openTab, texts } from './support/browser.js';
 
 jest.setTimeout(120_000);
@@ -78,6 +79,12 @@ if (CHROMIUM === undefined) {
     }
   };
 
+  /** SHOAL_UI_SHOTS=DIR keeps a screenshot of every page the test opens, to look at UI changes. */
+  const shot = async (name: string) => {
+    const dir = process.env.SHOAL_UI_SHOTS;
+    if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+  };
+
   /** Open the page of `hash` without reloading, and wait until it has drawn. */
   const go = async (hash: string, name: string) => {
     await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
@@ -86,6 +93,7 @@ if (CHROMIUM === undefined) {
         .waitForSelector(`main [data-page="${name}"]`, { timeout: 15_000 })
         .then(() => page.waitForSelector('body[data-state="ready"]', { timeout: 15_000 })),
     );
+    await shot(`${name}-${hash.replace(/\W+/g, '_')}`);
   };
 
   const confirmDialog = async (value?: number) => {
@@ -111,6 +119,7 @@ if (CHROMIUM === undefined) {
     );
     const leader = status.members.find((m) => m.id === status.leader)!;
     expect(await texts(page, '[data-fact="leader"]')).toEqual([leader.hostname]);
+    await shot('cluster');
     expect(problems).toEqual([]);
   });
 
@@ -173,11 +182,34 @@ if (CHROMIUM === undefined) {
     );
 
     await page.$$eval('.notice', (notices) => notices.forEach((n) => n.remove())); // transient
-    await page.screenshot({ path: 'tmp/ui.png' });
-    if (process.env.SHOAL_UPDATE_SCREENSHOT === '1') {
-      await mkdir('docs', { recursive: true });
-      await copyFile('tmp/ui.png', 'docs/ui.png');
-    }
+    await mkdir('tmp', { recursive: true });
+    await page.screenshot({ path: 'tmp/ui.png', clip: { x: 0, y: 0, width: 1280, height: 540 } });
+    if (process.env.SHOAL_UPDATE_SCREENSHOT === '1') await copyFile('tmp/ui.png', 'docs/ui.png');
+  });
+
+  it("follows a task's log from its row's link", async () => {
+    const task = (await api().serviceTasks('web_api')).find((t) => t.state === 'running')!;
+    await page.click(`[data-task="${task.id}"] a`);
+    await waitFor('the logs page', () => page.waitForSelector('main [data-page="logs"] pre[data-log]'));
+    await waitFor('the stream to open', () =>
+      page.waitForFunction(`document.querySelector('main [data-page="logs"] p')?.textContent.startsWith('Following')`, {
+        timeout: 15_000,
+      }),
+    );
+    print(h, task, 'hello from the browser test');
+    const other = (await api().serviceTasks('web_api')).find((t) => t.state === 'running' && t.id !== task.id)!;
+    print(h, other, 'a line of another task');
+    await waitFor('the line', () =>
+      page.waitForFunction(
+        `document.querySelector('pre[data-log]').textContent.includes('hello from the browser test')`,
+        {
+          timeout: 15_000,
+        },
+      ),
+    );
+    const log = await page.$eval('pre[data-log]', (pre) => pre.textContent ?? '');
+    expect(log).toContain(`${task.name} | hello from the browser test`);
+    expect(log).not.toContain('a line of another task'); // only this task's lines
   });
 
   it('shows the queue with the reason a job waits, and cancels it after a confirmation', async () => {
@@ -231,6 +263,33 @@ if (CHROMIUM === undefined) {
     expect(await page.evaluate('window.shoalTestMarker')).toBe('no reload');
   });
 
+  it('without the event stream, says so and keeps the page current by polling', async () => {
+    const { events: _events, ...withoutEvents } = h.agent.agent.api;
+    const server = createApiServer(withoutEvents, {
+      listen: [{ host: '127.0.0.1', port: 0 }],
+      ui: await loadUiAssets(),
+      logger: new RecordingLogger(),
+    });
+    await server.start();
+    const tab = await openTab(browser);
+    try {
+      await tab.page.goto(`${server.addresses()[0]}/ui/#/services/web_api`);
+      await tab.page.waitForSelector('[data-live="polling"] ', { timeout: 15_000 });
+      const wanted = (await api().inspectService('web_api')).desired + 1;
+      await api().scaleService('web_api', wanted);
+      await waitFor('the polled page to show the new count', () =>
+        tab.page.waitForFunction(
+          `document.querySelector('[data-fact="replicas"]')?.textContent === '${wanted}/${wanted}'`,
+          { timeout: 15_000 },
+        ),
+      );
+      expect(tab.problems).toEqual([]);
+    } finally {
+      await tab.page.close();
+      await server.stop();
+    }
+  });
+
   it('renders a service of a thousand tasks (the time is logged)', async () => {
     await api().deployStack({
       name: 'big',
@@ -245,14 +304,14 @@ if (CHROMIUM === undefined) {
     );
     await go('#/services/big_app', 'service');
     expect(await attributes(page, '[data-task-count]', 'data-task-count')).toEqual([String(BIG_REPLICAS)]);
-    const inApp = await page.evaluate('document.body.dataset.renderMs');
+    const inApp = (await page.evaluate('({ ...document.body.dataset })')) as Record<string, string>;
     // A cold load: the document, the script, the API reads and the table.
     await page.reload();
     await waitFor('the reloaded page', () => page.waitForSelector('body[data-state="ready"] [data-task-count]'));
     const cold = (await page.evaluate('({ ...document.body.dataset })')) as Record<string, string>;
     expect(await page.$$eval('[data-task]', (rows) => rows.length)).toBe(BIG_REPLICAS);
     console.info(
-      `web UI, ${BIG_REPLICAS} tasks on loopback: page drawn in ${inApp} ms from the link; after a reload ` +
+      `web UI, ${BIG_REPLICAS} tasks on loopback: page drawn in ${inApp.renderMs} ms from the link (the read ${inApp.readMs} ms); after a reload ` +
         `${cold.renderMs} ms for the read (${cold.readMs} ms) and the table, ${cold.sinceLoadMs} ms from the request of the document`,
     );
     expect(problems).toEqual([]);

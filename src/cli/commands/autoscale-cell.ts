@@ -9,7 +9,10 @@ import type { ServiceView } from '../../api/types.js';
 export function autoscaleCell(service: ServiceView, now = Date.now()): string {
   const a = service.autoscale;
   if (!a) return '';
-  const metrics = a.metrics.map((m) => `${m.kind} ${m.value === null ? '?' : Math.round(m.value)}/${m.target} %`);
+  const metrics = a.metrics.map((m) => {
+    const value = m.value === null ? '?' : Math.round(m.value);
+    return m.kind === 'pending' ? `pending ${value}/${m.target} a task` : `${m.kind} ${value}/${m.target} %`;
+  });
   const last = a.lastDecision;
   const decided = last ? ` · ${last.from}→${last.to} (${ago(now - last.at)})` : '';
   return `${metrics.join(', ')} · ${a.min}..${a.max}${decided}`;

@@ -6,17 +6,23 @@
  * @module
  */
 import type { ServiceView } from '../../api/types.js';
-import type { CliOutput, CommandContext } from '../command.js';
+import type { CliOutput } from '../command.js';
 import { ExitCode } from '../errors.js';
 
 /** Rollout states the wait ends on. */
 const SUCCESS = new Set(['completed', 'awaiting_promotion']);
 const FAILURE = new Set(['paused', 'rolled_back', 'rollback_paused']);
 
+/** Where the wait reads and writes: the stack's services now, and the command's output. */
+export interface WaitIo {
+  readonly fetchServices: () => Promise<ServiceView[]>;
+  readonly stdout: CliOutput;
+  readonly stderr: CliOutput;
+}
+
 export interface WaitOptions {
   /** The services (ids) whose rollouts the deploy started. */
   readonly services: readonly string[];
-  readonly stack: string;
   /** Poll period; default 1 s. */
   readonly intervalMs?: number;
   /** Redraw in place (a terminal); default: whether stdout is a TTY. */
@@ -30,7 +36,10 @@ export function progressLine(view: ServiceView, width: number): string {
   const u = view.update!;
   const name = view.id.padEnd(width);
   const state = u.state.replace(/_/g, ' ');
-  const counts = u.state === 'rolled_back' ? '' : ` ${u.updated}/${u.total}${u.failed > 0 ? `, ${u.failed} failed` : ''}`;
+  // Before the controller's first count, the wanted tasks are the service's desired ones.
+  const total = u.total > 0 ? u.total : view.desired;
+  const failed = u.failed > 0 ? `, ${u.failed} failed` : '';
+  const counts = u.state === 'rolled_back' ? '' : ` ${u.updated}/${total}${failed}`;
   const reason = u.reason === '' ? '' : ` (${u.reason})`;
   return `${name}   ${state}${counts}${reason}`;
 }
@@ -50,35 +59,36 @@ function isTty(out: CliOutput): boolean {
  * Poll the stack's services until every rollout in `services` has ended; print progress.
  * @returns the exit code: 0 when every rollout completed (or awaits promotion), 1 otherwise.
  * @example
- * return await waitForRollouts(context, { stack: 'web', services: ['web_api'] });
+ * const fetchServices = () => client.call<ServiceView[]>('GET', '/v1/services', { query: { stack: 'web' } });
+ * return await waitForRollouts({ fetchServices, stdout, stderr }, { services: ['web_api'] });
  */
-export async function waitForRollouts(context: CommandContext, options: WaitOptions): Promise<number> {
-  const tty = options.tty ?? isTty(context.stdout);
+export async function waitForRollouts(io: WaitIo, options: WaitOptions): Promise<number> {
+  const tty = options.tty ?? isTty(io.stdout);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const wanted = new Set(options.services);
   const width = Math.max(0, ...options.services.map((s) => s.length));
   const printed = new Map<string, string>();
   let drawn = 0;
   for (;;) {
-    const views = await context.client().call<ServiceView[]>('GET', '/v1/services', { query: { stack: options.stack } });
+    const views = await io.fetchServices();
     const watched = views.filter((v) => wanted.has(v.id) && v.update !== undefined);
     const lines = watched.map((v) => progressLine(v, width));
     if (tty) {
       // Move up over the last drawing and write the lines again, each cleared first.
       const up = drawn > 0 ? `\x1b[${drawn}A` : '';
-      context.stdout.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+      io.stdout.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
       drawn = lines.length;
     } else {
       for (const [i, view] of watched.entries()) {
         if (printed.get(view.id) === lines[i]) continue;
         printed.set(view.id, lines[i]!);
-        context.stdout.write(`${lines[i]}\n`);
+        io.stdout.write(`${lines[i]}\n`);
       }
     }
     if (watched.every(ended)) {
       const failed = watched.filter((v) => FAILURE.has(v.update!.state));
       for (const v of failed)
-        context.stderr.write(
+        io.stderr.write(
           `shoal: ${v.id}: rollout ${v.update!.state.replace(/_/g, ' ')}${v.update!.reason === '' ? '' : `: ${v.update!.reason}`}\n`,
         );
       return failed.length === 0 ? ExitCode.ok : ExitCode.failed;

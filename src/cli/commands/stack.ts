@@ -2,7 +2,7 @@
  * `shoal stack deploy|ls|ps|rm`: groups of services from a Compose file, like `docker stack`.
  * @module
  */
-import type { StackDeployResult, StackView, TaskView } from '../../api/types.js';
+import type { ServiceView, StackDeployResult, StackView, TaskView } from '../../api/types.js';
 import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { buildDeployRequest } from '../compose-files.js';
 import { tooLargeMessage } from '../agent-errors.js';
@@ -79,7 +79,9 @@ export const stackDeployCommand: CommandSpec = {
       .filter((s) => s.change === 'created' || s.change === 'updated')
       .map((s) => `${result.stack}_${s.name}`);
     if (context.options.detach === true || started.length === 0) return ExitCode.ok;
-    return waitForRollouts(context, { stack: result.stack, services: started });
+    const fetchServices = () =>
+      context.client().call<ServiceView[]>('GET', '/v1/services', { query: { stack: result.stack } });
+    return waitForRollouts({ fetchServices, stdout: context.stdout, stderr: context.stderr }, { services: started });
   },
 };
 

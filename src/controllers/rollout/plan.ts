@@ -133,8 +133,9 @@ export function planRollout<K>(input: RolloutInput<K>): RolloutPlan<K> {
     else shutdown.push(decision.running!);
   }
   const state = rollout.state === 'awaiting_promotion' && !canaryPhase ? 'updating' : rollout.state;
+  // Without the failed task's message, which changes with every restart: one transition per failure.
   const reason = failing
-    ? `continuing despite: ${progress.failed} new tasks failed (${progress.failure})`
+    ? `continuing despite ${progress.failed} failed new tasks (failure_action continue)`
     : rollout.reason;
   const command = changed(rollout, progress, state, reason) ? record(state, reason) : null;
   return { shutdown, create, command, wakeAt: earliest(wakes, now) };

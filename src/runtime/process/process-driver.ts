@@ -24,6 +24,7 @@ import {
   type CallOptions,
   type ContainerDriver,
   type ContainerEvent,
+  type LiveUsage,
   type LogLine,
   type LogOptions,
   type ObservedContainer,
@@ -31,6 +32,7 @@ import {
   type StopOptions,
 } from '../types.js';
 import { CgroupManager, type LimitsSupport } from './cgroups.js';
+import { cgroupLiveUsage } from './live-usage.js';
 import { readLogs } from './log-file.js';
 import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
 import { processEvents } from './process-events.js';
@@ -164,6 +166,13 @@ export class ProcessDriver implements ContainerDriver {
     return out;
   }
 
+  /** A running task's CPU time and memory from its cgroups (live-usage.ts); `null` without cgroups. */
+  async liveUsage(containerId: string, options: CallOptions = {}): Promise<LiveUsage | null> {
+    options.signal?.throwIfAborted();
+    const dirs = this.#metas.get(containerId)?.cgroupDirs ?? [];
+    return dirs.length === 0 ? null : cgroupLiveUsage(dirs);
+  }
+
   /**
    * Brings the cached metas in line with the task directories (others' tasks, those of a previous
    * agent), only when the state directory changed since the last look: list() is called often.
@@ -197,7 +206,9 @@ export class ProcessDriver implements ContainerDriver {
     // Until then its own (empty) directory is not there: check a relative command against the
     // state directory, which holds no task's command either.
     checkRunnable(a.task.id, plan.argv, plan.env, plan.cwd ?? this.stateDir);
-    const cgroupDirs = this.#createCgroup(id, a.task.id, plan.limits, plan.user);
+    // An autoscaled service's tasks get a cgroup even without limits: its live usage is read there.
+    const measured = a.service.spec.kind === 'replicated' && a.service.spec.autoscale !== null;
+    const cgroupDirs = this.#createCgroup(id, a.task.id, plan.limits, plan.user, measured);
     const { name, labels, argv, env, cwd, user, stopSignal, stopGraceMs, limits } = plan;
     this.#metas.set(id, {
       ...{ id, name, labels, argv, env, cwd, user, stopSignal, stopGraceMs, limits, cgroupDirs },
@@ -207,7 +218,13 @@ export class ProcessDriver implements ContainerDriver {
   }
 
   /** A cgroup with the task's limits, when the host allows; says once when it cannot enforce them. */
-  #createCgroup(id: string, taskId: string, limits: ProcessMeta['limits'], user: ProcessMeta['user']): string[] {
+  #createCgroup(
+    id: string,
+    taskId: string,
+    limits: ProcessMeta['limits'],
+    user: ProcessMeta['user'],
+    measured = false,
+  ): string[] {
     const support = this.cgroups.support;
     const wanted = (limits.cpuMillis > 0 && !support.cpu) || (limits.memoryBytes > 0 && !support.memory);
     if (wanted && !this.#warnedLimits) {
@@ -218,7 +235,7 @@ export class ProcessDriver implements ContainerDriver {
       );
     }
     const limited = limits.cpuMillis > 0 || limits.memoryBytes > 0 || (limits.pids ?? 0) > 0;
-    if (this.cgroups.version === null || (!limited && !this.#cgroupEveryTask)) return [];
+    if (this.cgroups.version === null || (!limited && !this.#cgroupEveryTask && !measured)) return [];
     const { dirs, error } = this.cgroups.tryCreate(id, limits, user ?? undefined);
     if (error !== null)
       this.#log.warn({ task: taskId, err: error }, 'process runtime: cannot create the task cgroup; running without');

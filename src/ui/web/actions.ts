@@ -1,7 +1,7 @@
 /**
  * The actions the UI offers, each confirmed first, each one admin API call: what the CLI's
- * `service scale`, `node update --availability`, `job cancel` (and, with rollouts, `service
- * rollback`) send. A refusal is shown as the agent words it.
+ * `service scale`, `node drain|pause|activate`, `job cancel` and `service rollback` send. A refusal
+ * is shown as the agent words it.
  * @module
  */
 import type { Api } from './api.js';
@@ -14,8 +14,8 @@ export const ACTION_PATHS = {
   availability: (node: string) => `/v1/nodes/${encodeURIComponent(node)}/availability`,
   cancelJobs: '/v1/jobs/cancel',
   /**
-   * Roll a service back to its previous version: the route comes with rollouts (issue 15,
-   * `shoal service rollback`). Until an agent serves it, the button says so (404).
+   * Roll a service back to its previous version: the rollouts' route (issue 15, `shoal service
+   * rollback`, src/api/rollout-routes.ts). An agent without it answers 404, and the UI says so.
    */
   rollback: (service: string) => `/v1/services/${encodeURIComponent(service)}/rollback`,
 } as const;
@@ -110,7 +110,7 @@ export async function rollbackService(api: Api, service: { id: string; version: 
     const missing = error instanceof ApiFailure && error.status === 404 && /no such endpoint/.test(error.message);
     notify(
       missing
-        ? 'Roll back is not served by this agent yet: it comes with rollouts (issue 15).'
+        ? 'Roll back is not available on this agent: it has no rollouts (issue 15); upgrade it.'
         : `Rolling back ${service.id} failed: ${(error as Error).message}`,
       'error',
     );

@@ -131,20 +131,23 @@ let refreshing = false;
 /** Refresh the open page soon: one refresh for a burst of events, never two at once. */
 function refresh(): void {
   if (refreshTimer !== undefined || page === undefined || !page.live) return;
-  refreshTimer = setTimeout(async () => {
-    if (refreshing) {
+  refreshTimer = setTimeout(
+    async () => {
+      if (refreshing) {
+        refreshTimer = undefined;
+        refresh();
+        return;
+      }
+      refreshing = true;
+      const target = page;
+      const started = performance.now();
+      if (target) await draw(target);
+      lastDrawMs = performance.now() - started;
+      refreshing = false;
       refreshTimer = undefined;
-      refresh();
-      return;
-    }
-    refreshing = true;
-    const target = page;
-    const started = performance.now();
-    if (target) await draw(target);
-    lastDrawMs = performance.now() - started;
-    refreshing = false;
-    refreshTimer = undefined;
-  }, Math.max(REFRESH_EVERY_MS, 3 * lastDrawMs));
+    },
+    Math.max(REFRESH_EVERY_MS, 3 * lastDrawMs),
+  );
 }
 
 function navKey(route: UiRoute): string {

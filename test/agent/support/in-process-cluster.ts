@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { Agent } from '../../../src/agent/agent.js';
 import type { AgentConfig } from '../../../src/agent/config.js';
+import type { OpenDrivers } from '../../../src/agent/runtime-drivers.js';
 import type { HostResources } from '../../../src/host/index.js';
 import { realClock } from '../../../src/raft/driver/clock.js';
 import { MemoryRaftStorage } from '../../../src/raft/storage/index.js';
@@ -41,6 +42,8 @@ export interface InProcessOptions {
   readonly clusterName?: string;
   /** Raft tick; default 20 ms (elections after 200-400 ms). */
   readonly tickMs?: number;
+  /** The agents' real drivers (e.g. `hostDrivers('process', dataDir)`); default the memory driver. */
+  readonly drivers?: (name: string, dataDir: string) => OpenDrivers;
 }
 
 const HOSTNAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -152,7 +155,7 @@ async function startAgent(root: string, index: number, options: InProcessOptions
     logger: pino({ level: 'silent' }),
     createHost: memoryHost,
     openRaftStorage: async () => storage,
-    openDrivers: async () => ({ driver, close: () => undefined }),
+    openDrivers: options.drivers?.(name, dataDir) ?? (async () => ({ driver, close: () => undefined })),
     detectHost: async () => host,
   });
   await agent.start();

@@ -7,6 +7,7 @@
 import type { ServiceRollbackCommand, ServiceRolloutCommand } from '../../../src/state/index.js';
 import { hashService } from '../../../src/stack/index.js';
 import { decodeState, encodeState, HISTORY_LIMIT } from '../../../src/state/index.js';
+import { stackOf } from '../batch/sim.js';
 import { WEB, images, liveTasks, rolloutSim, runUntilState, service, web } from './support.js';
 
 /** A sim with app_web v1 (web:1) deployed and its rollout completed. */
@@ -243,6 +244,28 @@ describe('planRollout() canaries', () => {
       ok: false,
       error: expect.stringMatching(/has no canaries to promote/),
     });
+  });
+});
+
+describe('planRollout() on a global service', () => {
+  it('replaces one node at a time and completes', () => {
+    const sim = rolloutSim();
+    const global = (image: string) =>
+      stackOf(`services:\n  agent:\n    image: ${image}\n    deploy:\n      mode: global\n`, 'app');
+    sim.deploy(global('agent:1'));
+    sim.runUntil(() => sim.state.services.app_agent?.rollout?.state === 'completed', 100);
+    sim.deploy(global('agent:2'));
+    let most = 0;
+    sim.runUntil(() => {
+      const v2 = Object.values(sim.state.tasks).filter(
+        (t) => t.serviceId === 'app_agent' && t.serviceVersion === 2 && t.desiredState === 'running',
+      );
+      const young = v2.filter((t) => t.state !== 'running' || sim.now - (t.startedAt ?? sim.now) < 5000);
+      most = Math.max(most, young.length);
+      return sim.state.services.app_agent?.rollout?.state === 'completed';
+    }, 100);
+    expect(most).toBe(1); // parallelism 1: one node's task under way (or monitored) at a time
+    expect(sim.state.services.app_agent?.rollout).toMatchObject({ updated: 3, total: 3 });
   });
 });
 

@@ -61,7 +61,12 @@ export function clusterPage(ctx: PageContext): Page {
                 cell: (m) =>
                   m.reachable === null ? '-' : badge(m.reachable ? 'yes' : 'no', m.reachable ? 'ok' : 'bad'),
               },
-              { title: 'Addresses', cell: (m) => h('span', { class: 'muted' }, m.addresses.join(' ')) },
+              {
+                title: 'Addresses',
+                // the peer id ending each address is in the ID column already
+                cell: (m) =>
+                  h('span', { class: 'muted' }, m.addresses.map((a) => a.replace(/\/p2p\/[^/]+$/, '')).join(' ')),
+              },
             ],
             status.members,
             { empty: 'No members.', rowAttrs: (m) => ({ 'data-member': m.id }) },

@@ -23,7 +23,7 @@ export function nodesPage(ctx: PageContext): Page {
         table<NodeView>(
           [
             { title: 'Hostname', cell: (n) => [n.hostname, n.leader ? h('span', { class: 'tag' }, 'leader') : null] },
-            { title: 'ID', cell: (n) => h('code', { title: n.id }, shortId(n.id, 16)) },
+            { title: 'ID', cell: (n) => h('code', { title: n.id }, shortId(n.id)) },
             { title: 'Status', cell: (n) => stateBadge(n.status) },
             {
               title: 'Reachable',

@@ -3,7 +3,7 @@
  * pass, and the filter and "include finished" narrow it without asking the agent again), scale
  * and roll back, each task's logs.
  */
-import type { ServiceInspectView, TaskView } from '../../../api/types.js';
+import type { ServiceInspectView, ServiceUpdateView, TaskView } from '../../../api/types.js';
 import { rollbackService, scaleService } from '../actions.js';
 import { fact, h, replace, section, table } from '../dom.js';
 import { ago, shortId } from '../format.js';
@@ -68,6 +68,7 @@ export function servicePage(ctx: PageContext, id: string): Page {
     replace(stackLink, h('a', { href: href({ page: 'stack', name: inspected.stack }) }, inspected.stack), ' / ');
     scale.disabled = inspected.kind !== 'replicated';
     scale.title = scale.disabled ? `a ${inspected.kind} service has no replica count` : '';
+    const update = inspected.update;
     replace(
       summary,
       h(
@@ -79,14 +80,13 @@ export function servicePage(ctx: PageContext, id: string): Page {
         fact('Ports', inspected.ports.join(', ') || '-'),
         fact('Version', inspected.version),
         fact('Updated', ago(inspected.updatedAt, ctx.now())),
+        update ? fact('Rollout', rolloutText(update), 'rollout') : null,
       ),
-      inspected.warnings?.length
-        ? h(
-            'ul',
-            { class: 'warnings' },
-            inspected.warnings.map((w) => h('li', null, w)),
-          )
-        : null,
+      h(
+        'ul',
+        { class: 'warnings' },
+        [...(inspected.warnings ?? []), ...(update?.reason ? [update.reason] : [])].map((w) => h('li', null, w)),
+      ),
     );
     return drawTasks() + 1;
   };
@@ -137,6 +137,12 @@ export function servicePage(ctx: PageContext, id: string): Page {
     ),
     refresh,
   };
+}
+
+/** `rolling back: 2/3 updated, 1 failed`. */
+function rolloutText(update: ServiceUpdateView): string {
+  const failed = update.failed > 0 ? `, ${update.failed} failed` : '';
+  return `${update.state.replace(/_/g, ' ')}: ${update.updated}/${update.total} updated${failed}`;
 }
 
 /** Finished states, as the agent orders them (src/state/workloads.ts): complete and after. */
