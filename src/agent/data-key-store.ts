@@ -93,10 +93,14 @@ export class DataKeyStore {
       // No key yet: offer ours (or a new one); the first id committed wins.
       const key = local ?? createDataKey();
       if (local === null) await this.#save(key);
-      await this.#deps.store.propose({ type: 'secret.key', keyId: dataKeyId(key) }).catch((error: unknown) => {
-        this.#deps.log.info({ err: error }, 'another member recorded the data key first; fetching it');
-      });
-      if (fileObjectsOf(this.#deps.store.state.view()).keyId === dataKeyId(key)) return key;
+      const failure = await this.#deps.store.propose({ type: 'secret.key', keyId: dataKeyId(key) }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      const now = fileObjectsOf(this.#deps.store.state.view()).keyId;
+      if (now === dataKeyId(key)) return key;
+      if (now === null) throw failure; // not recorded at all (no leader in time): the caller retries
+      this.#deps.log.info({ keyId: now }, 'another member recorded the data key first; fetching it');
     } else if (local !== null && dataKeyId(local) === recorded) return local;
     return this.#fetch();
   }

@@ -100,7 +100,7 @@ describe('shoal node', () => {
     expect((await cli(['node', 'ls', '-q', '--addr', addr])).out).toBe(ids.map((id) => `${id}\n`).join(''));
     await h.agent.agent.api.updateNodeLabels(h.idOf('alpha'), { add: { zone: 'a', gpu: 'h100' } });
     const wide = await cli(['node', 'list', '-o', 'wide', '--addr', addr]);
-    expect(wide.out).toMatch(/CPUS +MEMORY +GPUS +VERSION +LABELS$/m);
+    expect(wide.out).toMatch(/CPUS +MEMORY +GPUS +VERSION +LABELS +MESSAGE$/m);
     expect(wide.out).toContain('16.0GiB');
     expect(wide.out).toContain('gpu=h100,zone=a');
     const asJson = await cli(['node', 'ls', '--output=json', '--addr', addr]);
