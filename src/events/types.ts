@@ -7,10 +7,20 @@
  */
 
 /** What an event is about. `leader` events are local observations of the agent that answers. */
-export type EventType = 'cluster' | 'node' | 'leader' | 'stack' | 'service' | 'task' | 'job';
+export type EventType = 'cluster' | 'node' | 'leader' | 'stack' | 'service' | 'task' | 'job' | 'secret' | 'config';
 
 /** Every type, for validating filters. */
-export const EVENT_TYPES: readonly EventType[] = ['cluster', 'node', 'leader', 'stack', 'service', 'task', 'job'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'cluster',
+  'node',
+  'leader',
+  'stack',
+  'service',
+  'task',
+  'job',
+  'secret',
+  'config',
+];
 
 /**
  * One event. Events derived from the replicated log are the same on every agent: `index` is the

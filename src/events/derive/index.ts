@@ -6,6 +6,7 @@
  */
 import type { AppliedCommand } from '../../state/cluster-state.js';
 import type { EventDraft } from '../types.js';
+import { fileObjectEvents } from './file-objects.js';
 import { jobEvents } from './jobs.js';
 import { clusterEvents, nodeEvents } from './nodes.js';
 import { preemptionEvents, taskEvents } from './tasks.js';
@@ -26,6 +27,7 @@ export const DERIVERS: readonly Deriver[] = [
   preemptionEvents,
   taskEvents,
   jobEvents,
+  fileObjectEvents,
 ];
 
 /**
