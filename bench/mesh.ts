@@ -17,6 +17,9 @@
  * The last line is JSON: mesh_rps, direct_rps, docker_proxy_rps, mesh_mbps, direct_mbps,
  * docker_proxy_mbps, mesh_p50_ms, direct_p50_ms (and docker_proxy_p50_ms). Requests/s with 64
  * keep-alive connections; p50 of requests sent one at a time; MB/s of one 128 MiB response.
+ *
+ * Profiling: `SHOAL_AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:mesh`
+ * (the agents are then stopped with SIGTERM, so that they write their profiles).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,9 @@ const REPO = resolve(import.meta.dirname, '..');
 const NODE = join(REPO, 'node_modules/.bin/node');
 const BUNDLE = join(REPO, 'build/shoal.cjs');
 const IMAGE = 'shoal-test/busybox:latest';
+/** Extra Node.js flags for the agents (space-separated), e.g. `--cpu-prof`. */
+const AGENT_NODE_FLAGS = (process.env.SHOAL_AGENT_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+const AGENT = [NODE, ...AGENT_NODE_FLAGS, BUNDLE];
 
 interface Status {
   leader: string | null;
@@ -94,13 +100,13 @@ async function main(): Promise<void> {
     await bundle(BUNDLE);
     execFileSync('bash', [join(REPO, 'scripts/build-test-image.sh'), IMAGE], { stdio: 'ignore' });
     await bed.up([IMAGE]);
-    bed.startAgent(0, [NODE, BUNDLE], ['--init', '--mesh']);
+    bed.startAgent(0, AGENT, ['--init', '--mesh']);
     const address = await waitFor('the first agent to lead', async () => {
       const status = await bed.api<Status>(0, '/v1/status');
       return status?.members.find((m) => m.id === status.leader)?.addresses[0] ?? null;
     });
     const { token } = await waitFor('the join token', () => bed.api<{ token: string }>(0, '/v1/token'));
-    bed.startAgent(1, [NODE, BUNDLE], ['--join', address, '--token', token, '--mesh']);
+    bed.startAgent(1, AGENT, ['--join', address, '--token', token, '--mesh']);
     await waitFor('two members', async () =>
       (await bed.api<Status>(0, '/v1/status'))?.members.length === 2 ? 1 : null,
     );
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
     }
     throw error;
   } finally {
+    if (AGENT_NODE_FLAGS.length > 0) await Promise.all(bed.nodes.map((_, i) => bed.stopAgent(i)));
     await bed.down();
   }
 }

@@ -79,6 +79,8 @@ interface PhaseResult {
   readonly receiverWrites: number;
   readonly perSecond: number;
   readonly cpuMsPer1k: number;
+  /** The kernel's share of it (the write syscalls and loopback TCP are most of it). */
+  readonly sysMsPer1k: number;
 }
 
 async function measure(count: number, receiverPort: number, body: () => Promise<void>): Promise<PhaseResult> {
@@ -94,6 +96,7 @@ async function measure(count: number, receiverPort: number, body: () => Promise<
     receiverWrites: writes.receiver / count,
     perSecond: (count / elapsedMs) * 1000,
     cpuMsPer1k: ((used.user + used.system) / 1000 / count) * 1000,
+    sysMsPer1k: (used.system / 1000 / count) * 1000,
   };
 }
 
@@ -181,15 +184,17 @@ for (const mode of MODES) {
       receiver: of((r) => r.receiverWrites),
       perSecond: of((r) => r.perSecond),
       cpu: of((r) => r.cpuMsPer1k),
+      sys: of((r) => r.sysMsPer1k),
     };
     console.log(
       `${mode.padEnd(3)} ${phase.padEnd(5)} writes/${unit}: sender ${row.sender.toFixed(2)} + receiver ` +
         `${row.receiver.toFixed(2)} = ${(row.sender + row.receiver).toFixed(2)}; ${Math.round(row.perSecond)} ${unit}s/s; ` +
-        `${row.cpu.toFixed(1)} CPU ms per 1,000 (both hosts)`,
+        `${row.cpu.toFixed(1)} CPU ms per 1,000 (both hosts; ${row.sys.toFixed(1)} of it system)`,
     );
     summary[`${phase}_writes_per_${unit}_${mode}`] = round(row.sender + row.receiver);
     summary[`${phase}_per_s_${mode}`] = Math.round(row.perSecond);
     summary[`${phase}_cpu_ms_per_1k_${mode}`] = round(row.cpu, 1);
+    summary[`${phase}_sys_ms_per_1k_${mode}`] = round(row.sys, 1);
   }
 }
 console.log(JSON.stringify(summary));

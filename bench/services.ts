@@ -9,6 +9,7 @@
  *      replicas run elsewhere; 10 trials, p50 and max;
  *  (c) the scheduler alone (bench/scheduler.ts): 10,000 tasks on 1,000 simulated nodes.
  * Last line: JSON.   npm run bench:services -- [--replicas 30] [--trials 10]
+ * With `--testbed`: (b) only, on 3 machines with their own engines (bench/services-testbed.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,11 @@ import { bundle } from '../scripts/bundle.mjs';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../test/agent/support/agents.js';
 
 const { values } = parseArgs({
-  options: { replicas: { type: 'string', default: '30' }, trials: { type: 'string', default: '10' } },
+  options: {
+    replicas: { type: 'string', default: '30' },
+    trials: { type: 'string', default: '10' },
+    testbed: { type: 'boolean', default: false },
+  },
 });
 const replicas = Number(values.replicas);
 const trials = Number(values.trials);
@@ -113,6 +118,10 @@ function median(xs: readonly number[]): number {
 }
 
 async function main(): Promise<void> {
+  if (values.testbed) {
+    const { runTestbedFailover } = await import('./services-testbed.js');
+    return runTestbedFailover({ replicas, trials });
+  }
   execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'ignore' });
   execFileSync('bash', ['scripts/build-test-image.sh'], { stdio: 'ignore' });
   await bundle();

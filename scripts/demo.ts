@@ -1,14 +1,17 @@
 /**
- * `npm run demo`: a 3-node shoal cluster on this machine (loopback), showing what the admin sees:
- * init, two joins, the status table, a Compose stack deployed (3 web replicas and a global
- * service, on this machine's Docker Engine), then the leader's machine lost (kill -9 of its agent
- * and its containers gone): a new leader within a second, its replica back on the other nodes
- * within seconds, and the node rejoining from its own disk without duplicates. Cleaned up after.
+ * `npm run demo`: a 3-node shoal cluster on this machine, showing what the admin sees: init, two
+ * joins, the status table, a Compose stack deployed (3 web replicas and a global service), then
+ * the leader's machine lost (kill -9 of its agent and its containers gone): a new leader within a
+ * second, its replica back on the other nodes within seconds, and the node rejoining from its own
+ * disk without duplicates. Cleaned up after. As root, the three machines are the test bed's (each
+ * its own network namespace and Docker Engine: the lost machine's engine stops); otherwise, or
+ * with `npm run demo -- --loopback`, three agents on loopback share this machine's engine.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { demoMachines, type DemoMachines } from './demo-machines.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
@@ -23,26 +26,29 @@ interface DemoNode {
 }
 
 const nodes: DemoNode[] = ['n1', 'n2', 'n3'].map((name) => ({ name, dir: join(ROOT, name), proc: null }));
+let machines: DemoMachines | null = null;
 
 function step(text: string): void {
   process.stdout.write(`\n${bold(`==> ${text}`)}\n`);
 }
 
 function startAgent(node: DemoNode, extra: string[] = []): void {
+  const i = nodes.indexOf(node);
   const args = [
     BUNDLE,
     'agent',
     '--data-dir',
     node.dir,
     '--listen',
-    '/ip4/127.0.0.1/tcp/0',
+    machines!.listen(i),
     '--api',
     'none',
     '--log-level',
     'warn',
     ...extra,
   ];
-  node.proc = spawn(NODE, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const { file, args: argv, env } = machines!.command(i, node.name, args);
+  node.proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
 }
 
 /** Run a CLI command against a node and echo it like a shell session. */
@@ -90,6 +96,13 @@ async function main(): Promise<void> {
   }
   rmSync(ROOT, { recursive: true, force: true });
   mkdirSync(ROOT, { recursive: true });
+  const docker = dockerAvailable();
+  machines = await demoMachines({
+    root: ROOT,
+    image: docker ? 'shoal-test/busybox:latest' : null,
+    loopback: process.argv.includes('--loopback'),
+  });
+  step(`the machines: ${machines.description}`);
 
   step('start node 1 and create a cluster on it');
   startAgent(nodes[0]!, ['--init']);
@@ -108,7 +121,6 @@ async function main(): Promise<void> {
   shoal(nodes[1]!, ['status']);
   shoal(nodes[2]!, ['node', 'ls']);
 
-  const docker = dockerAvailable();
   if (docker) {
     step('deploy a stack from a Compose file: 3 web replicas spread over the nodes, and a global service');
     shoal(nodes[1]!, ['stack', 'deploy', '-f', join(REPO, 'examples/web/compose.yml'), '--name', 'web']);
@@ -118,6 +130,7 @@ async function main(): Promise<void> {
       90_000,
     );
     shoal(nodes[0]!, ['stack', 'ps', 'web']);
+    perMachine('web_web');
   } else {
     step('no Docker Engine answers here: skipping the services part (start dockerd for it)');
   }
@@ -127,11 +140,11 @@ async function main(): Promise<void> {
     nodes.find((n) => shoal(n, ['status', '-o', 'json'], true).stdout.includes(`"nodeId": "${before.leader}"`)),
   );
   step(
-    `the leader's machine dies: kill -9 its agent (${leaderNode.name})${docker ? ' and remove its containers' : ''}`,
+    `the leader's machine dies: kill -9 its agent (${leaderNode.name})${docker ? (machines.containersPerMachine('web_web') ? ', its engine stops with its containers' : ' and remove its containers') : ''}`,
   );
   const killedAt = Date.now();
   leaderNode.proc!.kill('SIGKILL');
-  if (docker) removeContainersOf(before.leader!);
+  await machines.die(nodes.indexOf(leaderNode), before.leader!);
   const survivor = nodes.find((n) => n !== leaderNode)!;
   const after = await until('a new leader', () => {
     const status = statusOf(survivor);
@@ -148,6 +161,7 @@ async function main(): Promise<void> {
       `3/3 web replicas running again ${Date.now() - killedAt} ms after the kill (the node was marked down after its 5 s grace period)\n`,
     );
     shoal(survivor, ['stack', 'ps', 'web']);
+    perMachine('web_web');
   }
   shoal(survivor, ['node', 'ls']);
 
@@ -155,6 +169,7 @@ async function main(): Promise<void> {
   shoal(survivor, ['token', 'rotate']);
 
   step(`restart ${leaderNode.name}: it rejoins from its own disk, no flags needed, and runs no duplicate`);
+  await machines.revive(nodes.indexOf(leaderNode));
   startAgent(leaderNode);
   await until(
     'the restarted node to be reachable',
@@ -243,38 +258,32 @@ function servicesRunning(node: DemoNode, service: string, exceptNode?: string): 
   }
 }
 
-function removeContainersOf(nodeId: string): void {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=shoal.node.id=${nodeId}`], {
-    encoding: 'utf8',
-  }).trim();
-  if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
+/** On separate engines: how many containers of `service` each machine's engine runs. */
+function perMachine(service: string): void {
+  const counts = machines?.containersPerMachine(service);
+  if (counts)
+    process.stdout.write(
+      `containers of ${service} on each machine's own engine: ${counts.map((n, i) => `${nodes[i]!.name} ${n}`).join(', ')}\n`,
+    );
 }
 
-function stopAll(): void {
+async function stopAll(): Promise<void> {
   for (const node of nodes) node.proc?.kill('SIGKILL');
-  // Containers outlive agents by design; the demo cleans up its own.
-  try {
-    const ids = execFileSync('docker', ['ps', '-aq', '--filter', 'label=shoal.stack=web'], { encoding: 'utf8' }).trim();
-    if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
-    execFileSync('docker', ['network', 'prune', '-f', '--filter', 'label=shoal.stack=web'], { stdio: 'ignore' });
-  } catch {
-    // no Docker Engine
-  }
+  await machines?.close().catch(() => undefined);
   rmSync(ROOT, { recursive: true, force: true });
 }
 
 process.on('SIGINT', () => {
-  stopAll();
-  process.exit(130);
+  void stopAll().then(() => process.exit(130));
 });
 main().then(
-  () => {
-    stopAll();
+  async () => {
+    await stopAll();
     process.exit(0);
   },
-  (error: unknown) => {
+  async (error: unknown) => {
     process.stderr.write(`${(error as Error).message}\n`);
-    stopAll();
+    await stopAll();
     process.exit(1);
   },
 );

@@ -51,6 +51,7 @@ import { timedRaftStorage } from '../metrics/timed-storage.js';
 import { hostDrivers, withTaskFiles, type OpenDrivers } from './runtime-drivers.js';
 import { DataKeyStore } from './data-key-store.js';
 import { SecretDelivery } from './secret-delivery.js';
+import { dockerImageLookup, ImageResolver, type ImageSources } from './image-resolver.js';
 import { SecretService } from './secret-api.js';
 import { SelfRegistration } from './self-registration.js';
 import { WorkloadService } from './workload-api.js';
@@ -79,6 +80,12 @@ export interface AgentComponents {
   readonly clock?: Clock;
   /** Runs `ip` for the service mesh (with `--mesh`): on this machine by default. */
   readonly meshRunner?: CommandRunner;
+  /**
+   * Where deploys pin images to digests (image-resolver.ts); `null`: images stay as written. By
+   * default the registry and the local Docker Engine with `--runtime docker` and the production
+   * drivers, else off (a fake driver's images are in no registry).
+   */
+  readonly images?: ImageSources | null;
 }
 
 /** The parts of a started agent. */
@@ -287,6 +294,22 @@ export class Agent {
     const dataKeys = new DataKeyStore({ selfId, dataDir: config.dataDir, store: cluster, rpc: network.rpc, log });
     const secretDelivery = new SecretDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
     const secrets = new SecretService({ store: cluster, keys: dataKeys });
+    // Images by digest (issue 15): deploys pin each tag once (image-pins.ts).
+    const imageSources =
+      components.images !== undefined
+        ? components.images
+        : config.runtime === 'docker' && components.openDrivers === undefined
+          ? { localImage: dockerImageLookup() }
+          : null;
+    const images =
+      imageSources &&
+      new ImageResolver({
+        selfId,
+        rpc: network.rpc,
+        nodes: () => cluster.state.nodes().map((n) => n.id),
+        sources: imageSources,
+        log,
+      });
     const workloads = new NodeWorkloads({
       selfId,
       rpc: network.rpc,
@@ -354,6 +377,7 @@ export class Agent {
         afterStackRemove: (stack, options) => secrets.removeStackObjects(stack, options),
         autoscaleLive: () => autoscale.live(),
         namesAcrossNodes: config.mesh === true,
+        ...(images ? { resolveImage: (image, signal) => images.resolve(image, signal) } : {}),
       }),
       new BatchService({ store: cluster, taskLogs: workloads.taskLogs }),
       observability,
@@ -389,6 +413,7 @@ export class Agent {
     workloads.register();
     dataKeys.register();
     secretDelivery.register();
+    images?.register();
     return {
       network,
       presence,

@@ -105,7 +105,12 @@ export class AutoscaleLoop {
       const task = this.#deps.state.task(s.taskId);
       const service = task?.nodeId === peerId ? this.#deps.state.service(task.serviceId) : undefined;
       if (!task || !service || policyOf(service.spec) === null) continue;
-      this.#window.add(service.id, task.id, { at: now, cpuCores: s.cpuCores, memoryBytes: s.memoryBytes });
+      this.#window.add(service.id, task.id, {
+        at: now,
+        cpuCores: s.cpuCores,
+        memoryBytes: s.memoryBytes,
+        ...(s.metric === undefined ? {} : { metric: s.metric }),
+      });
       accepted++;
     }
     return { accepted, ignored: frame.samples.length - accepted };

@@ -22,6 +22,7 @@ export function autoscaleView(service: ServiceRecord, live: AutoscaleLiveMap): {
     ...(spec.targetCpuPercent > 0 ? [{ kind: 'cpu' as const, target: spec.targetCpuPercent }] : []),
     ...(spec.targetMemoryPercent > 0 ? [{ kind: 'memory' as const, target: spec.targetMemoryPercent }] : []),
     ...(spec.pendingJobs ? [{ kind: 'pending' as const, target: spec.pendingJobs.perTask }] : []),
+    ...(spec.metric ? [{ kind: 'metric' as const, target: spec.metric.value, name: spec.metric.name }] : []),
   ];
   const last = service.autoscale;
   return {
@@ -54,9 +55,10 @@ export function parseLiveStatus(value: unknown): Record<string, AutoscaleLive> {
     if (typeof entry !== 'object' || entry === null) continue;
     const { at, reason, metrics } = entry as Record<string, unknown>;
     if (typeof at !== 'number' || typeof reason !== 'string' || !Array.isArray(metrics)) continue;
-    const clean = metrics.slice(0, 3).flatMap((m: unknown): AutoscaleMetric[] => {
+    const clean = metrics.slice(0, 4).flatMap((m: unknown): AutoscaleMetric[] => {
       const { kind, value: v, target } = (m ?? {}) as Record<string, unknown>;
-      if ((kind !== 'cpu' && kind !== 'memory' && kind !== 'pending') || typeof target !== 'number') return [];
+      const known = kind === 'cpu' || kind === 'memory' || kind === 'pending' || kind === 'metric';
+      if (!known || typeof target !== 'number') return [];
       return [{ kind, target, value: typeof v === 'number' && Number.isFinite(v) ? v : null }];
     });
     out[id] = { at, reason: reason.slice(0, 500), metrics: clean };

@@ -16,7 +16,10 @@ import type { Logger } from 'pino';
 import { policyOf, type StatsFrame, type StatsSample } from '../autoscale/index.js';
 import type { Clock, TimerHandle } from '../raft/driver/index.js';
 import type { LiveUsage, ObservedContainer } from '../runtime/index.js';
-import type { ServiceSpec } from '../stack/spec.js';
+import { metricSum } from '../autoscale/prometheus-text.js';
+import { PROCESS_ID_PREFIX } from '../runtime/process/process-driver.js';
+import type { AutoscaleMetricSource as MetricSource, ServiceSpec } from '../stack/spec.js';
+import { scrapeText } from './scrape.js';
 
 export interface TaskStatsDeps {
   /** This node's containers as its runtime last observed them (empty before it runs). */
@@ -29,6 +32,8 @@ export interface TaskStatsDeps {
     service(id: string): { readonly spec: ServiceSpec } | undefined;
   };
   readonly leader: () => string | null;
+  /** The text at a task's metrics URL (`x-shoal.autoscale.metric`): scrape.ts by default. */
+  readonly scrape?: (url: string) => Promise<string>;
   /** Delivers a frame to the leader (RPC; or this node's own receiver when it leads). */
   readonly send: (leader: string, frame: StatsFrame) => Promise<void>;
   readonly clock: Clock;
@@ -106,15 +111,16 @@ export class TaskStatsSampler {
 
   async #sample(): Promise<StatsSample[]> {
     const now = this.#deps.clock.now();
-    const due: { container: ObservedContainer; taskId: string; lastAt: number }[] = [];
+    const due: { container: ObservedContainer; taskId: string; lastAt: number; metric: MetricSource | null }[] = [];
     const listed = new Set<string>();
     for (const c of this.#deps.containers()) {
       if (c.status !== 'running' || c.taskId === null) continue;
-      const interval = this.#intervalOf(c.taskId);
-      if (interval === null) continue;
+      const target = this.#targetOf(c.taskId);
+      if (target === null) continue;
       listed.add(c.id);
       const lastAt = this.#last.get(c.id)?.at ?? -Infinity;
-      if (now - lastAt >= interval - this.#tickMs / 2) due.push({ container: c, taskId: c.taskId, lastAt });
+      if (now - lastAt >= target.intervalMs - this.#tickMs / 2)
+        due.push({ container: c, taskId: c.taskId, lastAt, metric: target.metric });
     }
     for (const id of [...this.#last.keys()]) if (!listed.has(id)) this.#last.delete(id);
     // The longest waiting first: with more due than a round takes, every task still gets its turn.
@@ -124,9 +130,12 @@ export class TaskStatsSampler {
     const started = performance.now();
     const cpu = process.cpuUsage();
     const read = await Promise.all(
-      batch.map(async ({ container, taskId }) => {
-        const usage = await this.#deps.liveUsage(container.id).catch(() => null);
-        return { id: container.id, taskId, usage, at: this.#deps.clock.now() };
+      batch.map(async ({ container, taskId, metric }) => {
+        const [usage, scraped] = await Promise.all([
+          this.#deps.liveUsage(container.id).catch(() => null),
+          metric === null ? undefined : this.#scrape(container, metric),
+        ]);
+        return { id: container.id, taskId, usage, scraped, at: this.#deps.clock.now() };
       }),
     );
     const spent = process.cpuUsage(cpu);
@@ -136,25 +145,55 @@ export class TaskStatsSampler {
       cpuMs: this.#cost.cpuMs + (spent.user + spent.system) / 1000,
     };
     const samples: StatsSample[] = [];
-    for (const { id, taskId, usage, at } of read) {
-      if (usage === null) continue;
+    for (const { id, taskId, usage, scraped, at } of read) {
+      if (usage === null) {
+        // The driver measures nothing here (no cgroup): the interval still holds, the metric alone goes.
+        this.#last.set(id, { cpuMs: NaN, at });
+        if (scraped !== undefined && scraped !== null)
+          samples.push({ taskId, cpuCores: null, memoryBytes: null, metric: scraped });
+        continue;
+      }
       const last = this.#last.get(id);
       this.#last.set(id, { cpuMs: usage.cpuMs, at });
       const cpuCores =
         last !== undefined && at > last.at && usage.cpuMs >= last.cpuMs
           ? (usage.cpuMs - last.cpuMs) / (at - last.at)
           : null;
-      samples.push({ taskId, cpuCores, memoryBytes: usage.memoryBytes });
+      samples.push({
+        taskId,
+        cpuCores,
+        memoryBytes: usage.memoryBytes,
+        ...(scraped === undefined ? {} : { metric: scraped }),
+      });
     }
     return samples;
   }
 
-  /** How often to sample a task, or `null` when its service is not autoscaled. */
-  #intervalOf(taskId: string): number | null {
+  /** How often to sample a task and what to scrape, or `null` when its service is not autoscaled. */
+  #targetOf(taskId: string): { intervalMs: number; metric: MetricSource | null } | null {
     const task = this.#deps.state.task(taskId);
     const service = task && this.#deps.state.service(task.serviceId);
     const policy = service ? policyOf(service.spec) : null;
-    if (!policy) return null;
-    return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(policy.syncPeriodMs / 3)));
+    if (!service || !policy) return null;
+    const intervalMs = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(policy.syncPeriodMs / 3)));
+    const metric = service.spec.kind === 'replicated' ? (service.spec.autoscale?.metric ?? null) : null;
+    return { intervalMs, metric };
+  }
+
+  /**
+   * The task's metric: the sum of its series at `http://<address>:<port><path>`, where the address
+   * is the container's on its network, or this host for a host process. `null` when it cannot be
+   * read (no address, an error, no such series): the leader then counts the task unmeasured.
+   */
+  async #scrape(container: ObservedContainer, source: MetricSource): Promise<number | null> {
+    const host = container.address ?? (container.id.startsWith(PROCESS_ID_PREFIX) ? '127.0.0.1' : null);
+    if (host === null) return null;
+    try {
+      const text = await (this.#deps.scrape ?? scrapeText)(`http://${host}:${source.port}${source.path}`);
+      return metricSum(text, source.name);
+    } catch (error) {
+      this.#deps.log.debug({ err: error, container: container.id }, 'autoscale: cannot scrape the task metric');
+      return null;
+    }
   }
 }

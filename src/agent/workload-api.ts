@@ -14,6 +14,7 @@ import {
   type ServiceView,
   type StackDeployRequest,
   type StackDeployResult,
+  type StackRemoveResult,
   type StackView,
   type TaskView,
   type WorkloadApi,
@@ -28,12 +29,14 @@ import { ComposeParser, ComposeParseTimeoutError, sharedComposeParser } from './
 import type { TaskLogs } from './node-workloads.js';
 import { buildNodes, type NodeHealth, type RaftView } from './views.js';
 import { crossNodeNamingWarning } from './naming-warning.js';
+import { liveTaskIds, waitForTaskEnds } from './task-ends.js';
 import { anyAutoscaled, autoscaleView, type AutoscaleLiveMap } from './autoscale-view.js';
 import { RolloutService, rolloutView } from './rollout-api.js';
+import { pinServiceImages, type ResolveImage } from './image-pins.js';
 import type { RolloutApi, ServiceHistoryView, ServiceUpdateRequest } from '../api/rollout-routes.js';
 
 export interface WorkloadServiceDeps {
-  readonly store: Pick<ClusterStore, 'state' | 'requireJoined' | 'read' | 'propose'>;
+  readonly store: Pick<ClusterStore, 'state' | 'requireJoined' | 'read' | 'propose' | 'on' | 'off'>;
   readonly taskLogs: TaskLogs;
   /** Who the leader hears while this node leads; null when it does not. */
   readonly nodeHealth: () => NodeHealth | null;
@@ -49,6 +52,8 @@ export interface WorkloadServiceDeps {
   readonly afterStackRemove?: (stack: string, options: WriteOptions) => Promise<void>;
   /** The leader's current autoscaling values (autoscale-parts.ts); none by default. */
   readonly autoscaleLive?: () => Promise<AutoscaleLiveMap>;
+  /** Resolves a tag to a pinned digest at deploy (image-pins.ts); images stay as written without it. */
+  readonly resolveImage?: ResolveImage;
 }
 
 export class WorkloadService implements WorkloadApi, RolloutApi {
@@ -94,15 +99,24 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
         if (e instanceof ComposeParseTimeoutError) throw new ApiError(400, 'bad_request', e.message, { cause: e });
         throw e;
       });
-    const warnings = parsed.warnings.map(formatStackError);
+    const warnings: string[] = parsed.warnings.map(formatStackError);
     if (!parsed.ok) {
       throw new ApiError(400, 'bad_request', describeRefusal(request.name, parsed.errors, parsed.warnings));
     }
     const spec = parsed.spec;
     await this.#read(options.signal);
     await this.#deps.prepareStack?.(spec, options);
-    const before = new Map(this.#store.state.servicesOfStack(spec.name).map((s) => [s.name, s.specHash]));
-    const services = Object.entries(spec.services).map(([name, serviceSpec]) => ({
+    const stackServices = this.#store.state.servicesOfStack(spec.name);
+    const before = new Map(stackServices.map((s) => [s.name, s.specHash]));
+    const pinned = this.#deps.resolveImage
+      ? await pinServiceImages(
+          spec.services,
+          (name) => stackServices.find((s) => s.name === name)?.spec,
+          this.#deps.resolveImage,
+          options,
+        )
+      : { services: spec.services, warnings: [] };
+    const services = Object.entries(pinned.services).map(([name, serviceSpec]) => ({
       name,
       spec: serviceSpec,
       specHash: hashService(serviceSpec),
@@ -113,6 +127,7 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
       change: !before.has(s.name) ? 'created' : before.get(s.name) === s.specHash ? 'unchanged' : 'updated',
     }));
     for (const name of before.keys()) if (!(name in spec.services)) changes.push({ name, change: 'removed' });
+    warnings.push(...pinned.warnings);
     const naming = this.#deps.namesAcrossNodes
       ? null
       : crossNodeNamingWarning(spec.name, Object.values(spec.services), this.#store.state.nodes().length);
@@ -140,14 +155,27 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
     });
   }
 
-  async removeStack(name: string, options: WriteOptions = {}): Promise<{ removed: string; services: number }> {
+  async removeStack(name: string, options: WriteOptions & { waitMs?: number } = {}): Promise<StackRemoveResult> {
     await this.#read(options.signal);
-    const services = this.#store.state.servicesOfStack(name).length;
-    if (!this.#store.state.stack(name))
+    const state = this.#store.state;
+    const services = state.servicesOfStack(name);
+    if (!state.stack(name))
       throw new ApiError(404, 'not_found', `No stack named ${name}: \`shoal stack ls\` lists them`);
+    const live = liveTaskIds(services.flatMap((s) => state.tasksOfService(s.id)));
     await this.#store.propose({ type: 'stack.remove', name }, options);
     await this.#deps.afterStackRemove?.(name, options);
-    return { removed: name, services };
+    if (options.waitMs === undefined) return { removed: name, services: services.length };
+    const watch = {
+      task: (id: string) => this.#store.state.task(id),
+      on: (event: 'state:change', listener: () => void) => this.#store.on(event, listener),
+      off: (event: 'state:change', listener: () => void) => this.#store.off(event, listener),
+    };
+    const ends = await waitForTaskEnds(watch, live, options.waitMs, options.signal);
+    const stillRunning = ends.stillRunning.map((t) => ({
+      id: t.id,
+      node: t.nodeId === null ? null : (this.#store.state.node(t.nodeId)?.hostname ?? t.nodeId),
+    }));
+    return { removed: name, services: services.length, tasks: ends.waited, stillRunning };
   }
 
   async stackTasks(name: string, options: ReadOptions & { all?: boolean } = {}): Promise<TaskView[]> {

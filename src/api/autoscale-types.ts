@@ -5,7 +5,9 @@
  * over the service's tasks), pending as jobs waiting against jobs per task.
  */
 export interface AutoscaleMetricView {
-  readonly kind: 'cpu' | 'memory' | 'pending';
+  readonly kind: 'cpu' | 'memory' | 'pending' | 'metric';
+  /** metric: the scraped metric's name. */
+  readonly name?: string;
   readonly target: number;
   /** The value at the leader's last sync; null when unmeasured or the leader could not be asked. */
   readonly value: number | null;

@@ -277,11 +277,22 @@ export interface LogsRequest {
   readonly since?: number;
 }
 
+/** What `DELETE /v1/stacks/:name` answers. */
+export interface StackRemoveResult {
+  readonly removed: string;
+  readonly services: number;
+  /** With `wait`: the tasks that were running when the stack was removed. */
+  readonly tasks?: number;
+  /** With `wait`: those still not ended when the wait's bound passed, and where they run. */
+  readonly stillRunning?: readonly { readonly id: string; readonly node: string | null }[];
+}
+
 /** The workload part of the admin API (the services milestone). */
 export interface WorkloadApi {
   deployStack(request: StackDeployRequest, options?: WriteOptions): Promise<StackDeployResult>;
   listStacks(options?: ReadOptions): Promise<StackView[]>;
-  removeStack(name: string, options?: WriteOptions): Promise<{ readonly removed: string; readonly services: number }>;
+  /** With `waitMs`, answers once the stack's tasks have ended, or with those still running past it. */
+  removeStack(name: string, options?: WriteOptions & { readonly waitMs?: number }): Promise<StackRemoveResult>;
   /** Tasks of every service of the stack. */
   stackTasks(name: string, options?: ReadOptions & { readonly all?: boolean }): Promise<TaskView[]>;
   listServices(options?: ReadOptions & { readonly stack?: string }): Promise<ServiceView[]>;

@@ -92,7 +92,13 @@ export function workloadRoutes(api: WorkloadApi): Route[] {
     {
       method: 'DELETE',
       path: '/v1/stacks/:name',
-      handle: ({ params, signal }) => api.removeStack(params.name!, { signal }),
+      // `wait=N`: answer once the stack's tasks have ended, or after N seconds with those left.
+      query: { wait: { type: 'integer', optional: true, min: 0, max: 3600 } },
+      handle: ({ params, query, signal }) =>
+        api.removeStack(params.name!, {
+          signal,
+          ...(typeof query.wait === 'number' ? { waitMs: query.wait * 1000 } : {}),
+        }),
     },
     {
       method: 'GET',

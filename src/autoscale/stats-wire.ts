@@ -13,6 +13,7 @@ export const STATS_METHOD = 'autoscale.stats';
 export const MAX_SAMPLES_PER_FRAME = 2_048;
 const MAX_CORES = 4_096;
 const MAX_BYTES = 2 ** 52;
+const MAX_METRIC = 1e15;
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** One task's measurement; `null` where the node could not measure. */
@@ -21,6 +22,8 @@ export interface StatsSample {
   /** Cores in use over the node's last sampling interval. */
   readonly cpuCores: number | null;
   readonly memoryBytes: number | null;
+  /** The scraped metric (`x-shoal.autoscale.metric`); absent when the service has none. */
+  readonly metric?: number | null;
 }
 
 export interface StatsFrame {
@@ -66,12 +69,13 @@ export function parseStatsFrame(payload: unknown): StatsFrame {
     samples: samples.map((s: unknown, i): StatsSample => {
       const path = `samples[${i}]`;
       if (typeof s !== 'object' || s === null) bad(path, 'expected an object');
-      const { taskId, cpuCores, memoryBytes } = s as Record<string, unknown>;
+      const { taskId, cpuCores, memoryBytes, metric } = s as Record<string, unknown>;
       if (typeof taskId !== 'string' || !TASK_ID.test(taskId)) bad(`${path}.taskId`, 'expected a task id');
       return {
         taskId,
         cpuCores: measure(cpuCores, `${path}.cpuCores`, MAX_CORES),
         memoryBytes: measure(memoryBytes, `${path}.memoryBytes`, MAX_BYTES),
+        ...(metric === undefined ? {} : { metric: measure(metric, `${path}.metric`, MAX_METRIC) }),
       };
     }),
   };

@@ -69,6 +69,19 @@ export class StreamDuplex extends Duplex {
     }
   }
 
+  /**
+   * Chunks queued while the stream waited for a drain go out as one `send`: one yamux frame (one
+   * window update back) and full Noise messages instead of one frame per socket read (a 64 KiB
+   * read plus the 12-byte yamux header is two Noise messages, the second of 29 bytes).
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const joined = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this._write(joined, 'binary', callback);
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.stream.close().then(() => callback(), callback);
   }

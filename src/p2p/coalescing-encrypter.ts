@@ -41,6 +41,8 @@ export class CoalescingEncrypter implements ConnectionEncrypter {
  * @example
  * createLibp2p({ connectionEncrypters: [coalesceEncrypterWrites(noise())], ... });
  */
-export function coalesceEncrypterWrites<Components>(factory: EncrypterFactory<Components>): EncrypterFactory<Components> {
+export function coalesceEncrypterWrites<Components>(
+  factory: EncrypterFactory<Components>,
+): EncrypterFactory<Components> {
   return (components) => new CoalescingEncrypter(factory(components));
 }

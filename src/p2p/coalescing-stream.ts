@@ -134,7 +134,10 @@ export class CoalescingMessageStream implements MessageStream {
   dispatchEvent(event: Event): boolean {
     return this.#inner.dispatchEvent(event);
   }
-  safeDispatchEvent(type: keyof MessageStreamEvents, detail?: Parameters<MessageStream['safeDispatchEvent']>[1]): boolean {
+  safeDispatchEvent(
+    type: keyof MessageStreamEvents,
+    detail?: Parameters<MessageStream['safeDispatchEvent']>[1],
+  ): boolean {
     return this.#inner.safeDispatchEvent(type, detail);
   }
 }

@@ -28,8 +28,9 @@ export interface WorkloadView {
  * the number of tasks in the cluster (and the sorted list is reused while the node's tasks are
  * unchanged). A plain record is indexed once per version: O(all tasks).
  *
- * Note: the state keeps only a service's current spec, so a task of an older `serviceVersion`
- * whose container must be recreated gets the current spec; the rollout replaces it anyway.
+ * A task of an older `serviceVersion` (a rollout paused, or waiting on its canaries) gets the
+ * spec of its own version from the service's history, so a container recreated for it runs what
+ * it ran before; the current spec when that version has left the history (the last 10 are kept).
  *
  * @example
  * ```ts
@@ -47,9 +48,12 @@ export function assignmentsFor(nodeId: string, state: WorkloadView): RuntimeAssi
       out.push(cached.assignment);
       continue;
     }
+    const own = s === undefined || task.serviceVersion === s.version ? undefined : versionOf(s, task.serviceVersion);
     const assignment: RuntimeAssignment = {
       task,
-      service: s ? { id: s.id, stack: s.stack, name: s.name, version: s.version, spec: s.spec } : null,
+      service: s
+        ? { id: s.id, stack: s.stack, name: s.name, version: own?.version ?? s.version, spec: own?.spec ?? s.spec }
+        : null,
     };
     built.set(task, { service: s, assignment });
     out.push(assignment);
@@ -63,3 +67,11 @@ export function assignmentsFor(nodeId: string, state: WorkloadView): RuntimeAssi
  * at a glance that nothing of it changed).
  */
 const built = new WeakMap<TaskRecord, { service: ServiceRecord | undefined; assignment: RuntimeAssignment }>();
+
+/** The history entry of `version` of `service`, if it is still kept. */
+function versionOf(
+  service: ServiceRecord,
+  version: number,
+): { version: number; spec: ServiceRecord['spec'] } | undefined {
+  return service.history?.find((e) => e.version === version);
+}

@@ -6,7 +6,6 @@
  * @module
  */
 import Docker from 'dockerode';
-import { Readable } from 'node:stream';
 import { InspectCache, type ContainerSummary } from './inspect-cache.js';
 import { containerCreateOptions, namedVolumes, stackNetworks, type MeshCreateOptions } from './create-options.js';
 import { StackNetworks } from './stack-networks.js';
@@ -18,6 +17,8 @@ import {
   TaskRejectedError,
 } from './errors.js';
 import { LogDecoder } from './log-decoder.js';
+import { engineImage, pullReference, type PullCredentials } from './image-lookup.js';
+import { pullImage } from './image-pull.js';
 import { UsageSampler, sampleOf } from './usage-sampler.js';
 import { liveUsageOf } from './live-usage.js';
 import {
@@ -42,8 +43,10 @@ export interface DockerDriverOptions {
   readonly docker?: Docker;
   /** Pull a missing image (`missing`, the default) or never (air-gapped nodes). */
   readonly pull?: 'never' | 'missing';
-  /** Give up a pull after this long (no registry may be reachable at all). Default 15 s. */
-  readonly pullTimeoutMs?: number;
+  /** Give up a pull when the engine reports no progress for this long (image-pull.ts). Default 60 s. */
+  readonly pullStallMs?: number;
+  /** Registry credentials for a task's pull (given at deploy with --with-registry-auth); none by default. */
+  readonly pullCredential?: PullCredentials;
   /** How often `stop` polls for the exit. Default 100 ms. */
   readonly pollMs?: number;
   /** Inspect a container again after this long even if nothing says it changed. Default 2 s. */
@@ -73,7 +76,8 @@ export class DockerDriver implements ContainerDriver {
   readonly name = 'docker';
   readonly docker: Docker;
   readonly #pull: 'never' | 'missing';
-  readonly #pullTimeoutMs: number;
+  readonly #pullStallMs: number;
+  readonly #pullCredential: PullCredentials | null;
   readonly #pollMs: number;
   readonly #inspected: InspectCache;
   readonly #usage: UsageSampler;
@@ -86,7 +90,8 @@ export class DockerDriver implements ContainerDriver {
       options.inspectMaxAgeMs === undefined ? {} : { maxAgeMs: options.inspectMaxAgeMs },
     );
     this.#pull = options.pull ?? 'missing';
-    this.#pullTimeoutMs = options.pullTimeoutMs ?? 15_000;
+    this.#pullStallMs = options.pullStallMs ?? 60_000;
+    this.#pullCredential = options.pullCredential ?? null;
     this.#pollMs = options.pollMs ?? 100;
     this.#networks = new StackNetworks(this.docker);
     this.#mesh = options.mesh ?? null;
@@ -141,14 +146,15 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async create(nodeId: string, a: RunnableAssignment, options: CallOptions = {}): Promise<string> {
-    await this.#ensureImage(a.service.spec.image, options);
+    const image = await this.#ensureImage(a, options);
     for (const name of namedVolumes(a)) await this.#ensureVolume(name, a, options);
     const networks = stackNetworks(nodeId, a).map((n) => n.name);
-    return this.#networks.around(networks, nodeId, a, () => this.#createContainer(nodeId, a, options));
+    return this.#networks.around(networks, nodeId, a, () => this.#createContainer(nodeId, a, image, options));
   }
 
-  async #createContainer(nodeId: string, a: RunnableAssignment, options: CallOptions): Promise<string> {
-    const createOptions = containerCreateOptions(nodeId, a, this.#mesh);
+  async #createContainer(nodeId: string, a: RunnableAssignment, image: string, options: CallOptions): Promise<string> {
+    // The engine's own reference for the image: a pinned one by digest or image id (image-lookup.ts).
+    const createOptions = { ...containerCreateOptions(nodeId, a, this.#mesh), Image: image };
     try {
       const c = await this.docker.createContainer({ ...createOptions, abortSignal: options.signal });
       return c.id;
@@ -189,42 +195,36 @@ export class DockerDriver implements ContainerDriver {
     );
   }
 
-  async #ensureImage(image: string, options: CallOptions): Promise<void> {
+  /** Makes sure the engine has the task's image (pulling it if allowed); resolves to the reference to create with. */
+  async #ensureImage(a: RunnableAssignment, options: CallOptions): Promise<string> {
+    const image = a.service.spec.image;
     // A burst of creates of one image (a deploy, an array job) asks the engine once.
     const seen = this.#imagesSeen.get(image);
-    if (seen !== undefined && Date.now() - seen < IMAGE_SEEN_MS) return;
-    try {
-      await this.docker.getImage(image).inspect();
-      this.#imagesSeen.set(image, Date.now());
-      return;
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+    if (seen !== undefined && Date.now() - seen.at < IMAGE_SEEN_MS) return seen.ref;
+    const found = await engineImage(this.docker, image);
+    if (found !== null) {
+      this.#imagesSeen.set(image, { at: Date.now(), ref: found });
+      return found;
     }
     if (this.#pull === 'never') throw new ImageMissingError(image, 'pulling is disabled on this node');
-    const timeout = AbortSignal.timeout(this.#pullTimeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const ref = pullReference(image);
     try {
-      const stream = (await this.docker.pull(image, { abortSignal: signal })) as Readable;
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => stream.destroy(new Error(`pull timed out after ${this.#pullTimeoutMs} ms`));
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
-          signal.removeEventListener('abort', onAbort);
-          const failed = err ?? (events ?? []).find((e) => e.error);
-          if (failed) reject(failed instanceof Error ? failed : new Error(failed.error));
-          else resolve();
-        });
+      const credential = await this.#pullCredential?.(a, options.signal);
+      await pullImage(this.docker, ref, {
+        stallMs: this.#pullStallMs,
+        ...(options.progress ? { onProgress: options.progress } : {}),
+        ...(credential ? { credential } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {
-      const detail = timeout.aborted
-        ? `pull timed out after ${this.#pullTimeoutMs} ms`
-        : `pull failed: ${engineMessage(error)}`;
-      throw new ImageMissingError(image, detail, { cause: error });
+      options.signal?.throwIfAborted();
+      throw new ImageMissingError(image, errorMessage(error), { cause: error });
     }
+    return (await engineImage(this.docker, image)) ?? ref;
   }
 
   /** When each image was last seen present on the engine. */
-  readonly #imagesSeen = new Map<string, number>();
+  readonly #imagesSeen = new Map<string, { at: number; ref: string }>();
 
   /** The stack networks of {@link list}'s node (network-gc.ts). */
   networks(nodeId: string, options: CallOptions = {}): Promise<ObservedNetwork[]> {

@@ -17,6 +17,7 @@ import type {
   LogLine,
   LogOptions,
   ObservedContainer,
+  RunnableAssignment,
   RuntimeAssignment,
   TaskReport,
 } from './types.js';
@@ -318,6 +319,22 @@ export class NodeRuntime {
     }
   }
 
+  /** A create under way says how it goes (an image pull's "pulling 45 %") in the task's message. */
+  #progress(a: RunnableAssignment, message: string): void {
+    if (!this.#started) return;
+    const mem = this.#memory[a.task.id];
+    const report: TaskReport = {
+      taskId: a.task.id,
+      generation: a.task.generation,
+      state: 'preparing',
+      message,
+      exitCode: null,
+      containerId: null,
+      restarts: mem?.generation === a.task.generation ? mem.restarts : a.task.restarts,
+    };
+    this.#emit([report], this.#clock.now());
+  }
+
   #wakeFor(at: number | null, now: number): void {
     if (at === this.#wakeAt) return;
     this.#wakeHandle?.clear();
@@ -358,7 +375,8 @@ export class NodeRuntime {
       switch (action.type) {
         case 'create': {
           this.#log.info({ task: action.taskId }, 'runtime: creating container');
-          const id = await this.#driver.create(this.nodeId, action.assignment, { signal });
+          const progress = (message: string) => this.#progress(action.assignment, message);
+          const id = await this.#driver.create(this.nodeId, action.assignment, { signal, progress });
           await this.#driver.start(id, { signal });
           return;
         }

@@ -127,6 +127,8 @@ export interface ContainerEvent {
 /** Common option of every async driver call. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /** `create` only: how its image pull is going ("pulling 45 %"), rate-limited by the driver. */
+  readonly progress?: (message: string) => void;
 }
 
 /**

@@ -7,7 +7,15 @@
  */
 import { ARRAY_LIMITS, cronError, isTimeZone, parseArray } from './batch-syntax.js';
 import { join, Reader, show } from './reader.js';
-import type { AffinitySpec, ArraySpec, AutoscaleMetricSource, AutoscaleSpec, CronSpec, JobDependencySpec, JobSpec } from './spec.js';
+import type {
+  AffinitySpec,
+  ArraySpec,
+  AutoscaleMetricSource,
+  AutoscaleSpec,
+  CronSpec,
+  JobDependencySpec,
+  JobSpec,
+} from './spec.js';
 import type { PMap, PNode } from './tree.js';
 
 const SHOAL_KEYS = [
@@ -430,7 +438,11 @@ function readMetricSource(r: Reader, node: PNode, path: string): AutoscaleMetric
     r.error(get('name')!, join(path, 'name'), `expected a Prometheus metric name, got ${JSON.stringify(name)}`);
   const metricPath = get('path') ? r.str(get('path')!, join(path, 'path')) : '/metrics';
   if (metricPath !== undefined && !/^\/[\x21-\x7e]{0,255}$/.test(metricPath))
-    r.error(get('path')!, join(path, 'path'), `expected an absolute URL path such as /metrics, got ${JSON.stringify(metricPath)}`);
+    r.error(
+      get('path')!,
+      join(path, 'path'),
+      `expected an absolute URL path such as /metrics, got ${JSON.stringify(metricPath)}`,
+    );
   const value = r.num(get('value')!, join(path, 'value'), 1e-9, 1e12);
   if (port === undefined || name === undefined || metricPath === undefined || value === undefined) return undefined;
   return { port, path: metricPath, name, value };

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ServiceSpec } from '../stack/spec.js';
-import { at, fail, integer, list, object, oneOf, show, string } from './check.js';
+import { at, fail, list, object, oneOf, show, string } from './check.js';
 import type { CommandBase } from './commands.js';
 import { checkTime } from './model.js';
 import { checkReplicas, checkServiceId } from './workload-checks.js';
@@ -14,10 +14,11 @@ import type { PayloadCheck } from './workload-commands.js';
 
 /**
  * One metric of a decision: its value and target (cpu, memory: percent; pending: jobs waiting,
- * and jobs per task); value null when nothing was measured.
+ * and jobs per task; metric: the scraped value, and the target per task); value null when nothing
+ * was measured.
  */
 export interface AutoscaleMetric {
-  readonly kind: 'cpu' | 'memory' | 'pending';
+  readonly kind: 'cpu' | 'memory' | 'pending' | 'metric';
   readonly value: number | null;
   readonly target: number;
 }
@@ -47,7 +48,7 @@ export interface ServiceAutoscaleCommand extends CommandBase {
 }
 
 const MAX_REASON = 500;
-const METRIC_KINDS = ['cpu', 'memory', 'pending'] as const;
+const METRIC_KINDS = ['cpu', 'memory', 'pending', 'metric'] as const;
 
 function checkReason(v: unknown, path: string): string {
   return string(v, path, { max: MAX_REASON });
@@ -56,13 +57,12 @@ function checkReason(v: unknown, path: string): string {
 function checkMetric(v: unknown, path: string): AutoscaleMetric {
   const m = object(v, path, ['kind', 'value', 'target']);
   const value = m.value;
-  if (value !== null && (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1e6))
-    fail(at(path, 'value'), `expected null or a percent from 0 to 1000000, got ${show(value)}`);
-  return {
-    kind: oneOf(m.kind, at(path, 'kind'), METRIC_KINDS),
-    value,
-    target: integer(m.target, at(path, 'target'), 1, 1_000_000),
-  };
+  if (value !== null && (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1e15))
+    fail(at(path, 'value'), `expected null or a number from 0 to 1e15, got ${show(value)}`);
+  const target = m.target;
+  if (typeof target !== 'number' || !Number.isFinite(target) || target <= 0 || target > 1e12)
+    fail(at(path, 'target'), `expected a number above 0 and at most 1e12, got ${show(target)}`);
+  return { kind: oneOf(m.kind, at(path, 'kind'), METRIC_KINDS), value, target };
 }
 
 function checkMetrics(v: unknown, path: string): AutoscaleMetric[] {

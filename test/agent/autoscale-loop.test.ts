@@ -102,6 +102,11 @@ describe('AutoscaleLoop.receive()', () => {
       /cpuCores: expected null or a number/,
     ],
     [
+      'a metric that is not a number',
+      { v: 1, samples: [{ taskId: 'a1', cpuCores: null, memoryBytes: null, metric: 'NaN' }] },
+      /samples\[0\]\.metric: expected null or a number/,
+    ],
+    [
       'a bad task id',
       { v: 1, samples: [{ taskId: '../x', cpuCores: 1, memoryBytes: null }] },
       /taskId: expected a task id/,

@@ -1,5 +1,7 @@
 /** The node's sampler on a manual clock and a memory driver with synthetic load. */
 import { describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { StatsFrame } from '../../src/autoscale/index.js';
 import { TaskStatsSampler } from '../../src/agent/task-stats.js';
@@ -74,5 +76,48 @@ describe('TaskStatsSampler', () => {
     clock.t += 1_000;
     await sampler.round();
     expect(sent).toHaveLength(1);
+  });
+
+  it('scrapes the task metric from its address and sends the sum of its series', async () => {
+    const server = createServer((request, response) => {
+      if (request.url !== '/metrics') return void response.writeHead(404).end();
+      response
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end('# TYPE q gauge\nq{a="1"} 3\nq{a="2"} 4\nq_other 9\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const spec = stackSpec(
+        `
+services:
+  api:
+    image: nginx
+    x-shoal:
+      autoscale: {max: 4, metric: {port: ${port}, name: q, value: 5}}
+`,
+        'shop',
+      ).services.api!;
+      const clock = new ManualClock();
+      const containers: ObservedContainer[] = [
+        { ...new MemoryDriver(clock).container('c1', 'n1', 'a1', 1, 'running'), address: '127.0.0.1' },
+        { ...new MemoryDriver(clock).container('c2', 'n1', 'a2', 1, 'running'), address: null },
+      ];
+      const sent: StatsFrame[] = [];
+      const sampler = new TaskStatsSampler({
+        containers: () => containers,
+        liveUsage: async () => null, // the driver measures nothing: the metric alone goes
+        state: { task: () => ({ serviceId: 'shop_api' }), service: () => ({ spec }) },
+        leader: () => 'leader',
+        send: async (_to, frame) => void sent.push(frame),
+        clock,
+        log: pino({ level: 'silent' }),
+      });
+      await sampler.round();
+      // c2 has no address: not scraped, nothing to send for it
+      expect(sent).toEqual([{ v: 1, samples: [{ taskId: 'a1', cpuCores: null, memoryBytes: null, metric: 7 }] }]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -301,3 +301,20 @@ describe('decide() on pending jobs (a worker service)', () => {
     });
   });
 });
+
+describe('decide() on a scraped metric (value per task)', () => {
+  it('scales on the average per task against the target value, missing ones against the change', () => {
+    const now = 100_000;
+    const metric = policy({ targets: [{ kind: 'metric', name: 'jobs_in_flight', value: 10 }] });
+    const tasks: TaskObservation[] = [18, 12, null].map((v, i) => ({
+      taskId: `t${i}`,
+      ready: true,
+      samples: v === null ? [] : [{ at: now - 1000, cpuCores: null, memoryBytes: null, metric: v }],
+    }));
+    // measured 15 per task (ratio 1.5); with the unmeasured one at 0: 10 → no change
+    expect(decide({ now, policy: metric, current: 3, tasks, memory: null }).decision.replicas).toBe(3);
+    const all = tasks.slice(0, 2);
+    const { decision } = decide({ now, policy: metric, current: 2, tasks: all, memory: null });
+    expect(decision).toMatchObject({ replicas: 3, reason: 'jobs_in_flight 15 of 10 over 2 tasks → 3' });
+  });
+});

@@ -107,9 +107,17 @@ describe('shoal stack', () => {
     expect(missing.err).toBe('shoal: No stack named nope: `shoal stack ls` lists them\n');
   });
 
-  it('rm removes the stack and exits 4 the second time', async () => {
-    expect(await cli(['stack', 'rm', 'web'])).toEqual({ code: 0, out: 'Removing stack web (2 services)\n', err: '' });
+  it('rm removes the stack, waits for its tasks to end, and exits 4 the second time', async () => {
+    const live = (await api().stackTasks('web')).length;
+    expect(live).toBeGreaterThan(0);
+    const removed = await cli(['stack', 'rm', 'web']);
+    expect(removed).toEqual({
+      code: 0,
+      out: `Removed stack web (2 services): ${live} task${live === 1 ? '' : 's'} ended\n`,
+      err: 'Removing stack web...\n',
+    });
     expect((await cli(['stack', 'rm', 'web'])).code).toBe(4);
+    expect((await cli(['stack', 'rm', 'web', '--timeout', 'soon'])).code).toBe(2);
   });
 });
 

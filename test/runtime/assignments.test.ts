@@ -35,6 +35,24 @@ describe('assignmentsFor()', () => {
     expect(out[0]!.service).toEqual({ id: 'app_web', stack: 'app', name: 'web', version: 3, spec: BASE_SPEC });
   });
 
+  it('assignmentsFor() gives a task of an older version the spec of its version while the history keeps it', () => {
+    const v2 = { ...BASE_SPEC, image: 'web:2' };
+    const entry = (version: number, spec: typeof BASE_SPEC) =>
+      ({ version, spec, specHash: `h${version}`, force: 0, createdAt: 0, stable: true }) as const;
+    const rolling: ServiceRecord = { ...service, history: [entry(2, v2), entry(3, BASE_SPEC)] };
+    const tasks = {
+      old: task({ id: 'old', nodeId: 'n1', serviceVersion: 2 }),
+      older: task({ id: 'older', nodeId: 'n1', serviceVersion: 1 }),
+      now: task({ id: 'now', nodeId: 'n1', serviceVersion: 3 }),
+    };
+    const out = assignmentsFor('n1', { tasks, services: { app_web: rolling } });
+    const byId = Object.fromEntries(out.map((a) => [a.task.id, a.service]));
+    expect(byId.old).toMatchObject({ version: 2, spec: v2 });
+    expect(byId.now).toMatchObject({ version: 3, spec: BASE_SPEC });
+    // version 1 has left the history: the current spec, as before rollouts
+    expect(byId.older).toMatchObject({ version: 3, spec: BASE_SPEC });
+  });
+
   it('assignmentsFor() of a task table reads only this node’s tasks, and none again while they are unchanged', () => {
     const NODES = 100;
     const records = Array.from({ length: 20_000 }, (_, i) =>

@@ -138,11 +138,11 @@ describe('NodeRuntime with Docker: nodes sharing one engine', () => {
   });
 
   it('NodeRuntime rejects a missing image once a pull attempt failed or timed out', async () => {
-    const node = await startNode({ driver: { pull: 'missing', pullTimeoutMs: 3000 } });
+    const node = await startNode({ driver: { pull: 'missing', pullStallMs: 3000 } });
     node.put('pull-1', serviceFromCompose('image: shoal-test/not-here:1'));
     const t = await node.until('pull-1', 'rejected');
     expect(t.message).toMatch(
-      /^image "shoal-test\/not-here:1" is not on this node and could not be pulled \(pull (failed|timed out).*\): load it with docker load or push it to a registry the node can reach$/,
+      /^image "shoal-test\/not-here:1" is not on this node and could not be pulled \(pull (failed|stalled).*\): load it with docker load or push it to a registry the node can reach$/,
     );
   });
 });

@@ -328,6 +328,12 @@ describe('parseStack() autoscale', () => {
     });
   });
 
+  it('reads a Prometheus metric target', () => {
+    expect(
+      service('x-shoal:\n  autoscale: {max: 10, metric: {port: 9100, name: jobs_in_flight, value: 2.5}}').autoscale,
+    ).toMatchObject({ metric: { port: 9100, path: '/metrics', name: 'jobs_in_flight', value: 2.5 } });
+  });
+
   it('reads a pending-jobs target (a worker service)', () => {
     expect(
       service('x-shoal:\n  autoscale: {max: 10, target_pending_jobs: {namespace: batch, per_task: 5}}').autoscale,
@@ -356,12 +362,17 @@ describe('parseStack() autoscale', () => {
 
   it.each([
     ['x-shoal:\n  autoscale: {min: 5, max: 2, target_cpu: 50}', /max \(2\) is below min \(5\)/],
-    ['x-shoal:\n  autoscale: {max: 4}', /set target_cpu, target_memory \(percent\) or target_pending_jobs/],
+    ['x-shoal:\n  autoscale: {max: 4}', /set target_cpu, target_memory \(percent\), target_pending_jobs or metric/],
     ['x-shoal:\n  autoscale: {target_cpu: 50}', /max is required/],
     [
       'x-shoal:\n  autoscale: {max: 3, target_pending_jobs: {namespace: batch}}',
       /expected \{namespace: NAME, per_task: N\}/,
     ],
+    [
+      'x-shoal:\n  autoscale: {max: 3, metric: {port: 9100, name: "a-b", value: 1}}',
+      /expected a Prometheus metric name/,
+    ],
+    ['x-shoal:\n  autoscale: {max: 3, metric: {port: 9100, name: q}}', /expected \{port, name, value\}/],
     ['x-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50}', /min: 0 \(scale to zero\) is not supported yet/],
     ['x-shoal:\n  autoscale: {max: 3, target_memory: 50}', /target_memory is a percent of the memory reservation/],
     [

@@ -122,6 +122,29 @@ export class TestBed {
     this.#save();
   }
 
+  /** SIGTERM node i's agent and wait (at most `timeoutMs`) until it exits: profiles get written. */
+  async stopAgent(i: number, timeoutMs = 10_000): Promise<void> {
+    const pid = this.#agentPids[i];
+    if (pid === undefined) return;
+    signal(pid, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+    delete this.#agentPids[i];
+    this.#save();
+  }
+
+  /** Pull node i's cable: its packets are dropped both ways, with no reset ({@link NetBed.cut}). */
+  cut(i: number): void {
+    this.#node(i);
+    this.#net.cut(i);
+  }
+
+  /** Plug node i's cable back in. */
+  heal(i: number): void {
+    this.#node(i);
+    this.#net.heal(i);
+  }
+
   /** kill -9 node i's agent (what a machine's crash does to it). */
   killAgent(i: number): void {
     const pid = this.#agentPids[i];
@@ -164,6 +187,15 @@ export class TestBed {
   #save(): void {
     const saved: SavedBed = { tag: this.#net.tag, count: this.nodes.length, agentPids: this.#agentPids };
     writeFileSync(join(this.root, 'testbed.json'), JSON.stringify(saved, null, 2));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -11,7 +11,9 @@ export function autoscaleCell(service: ServiceView, now = Date.now()): string {
   if (!a) return '';
   const metrics = a.metrics.map((m) => {
     const value = m.value === null ? '?' : Math.round(m.value);
-    return m.kind === 'pending' ? `pending ${value}/${m.target} a task` : `${m.kind} ${value}/${m.target} %`;
+    if (m.kind === 'pending') return `pending ${value}/${m.target} a task`;
+    if (m.kind === 'metric') return `${m.name ?? 'metric'} ${m.value === null ? '?' : m.value}/${m.target} a task`;
+    return `${m.kind} ${value}/${m.target} %`;
   });
   const last = a.lastDecision;
   const decided = last ? ` · ${last.from}→${last.to} (${ago(now - last.at)})` : '';

@@ -58,11 +58,9 @@ export const serviceHistoryCommand: CommandSpec = {
   remote: true,
   examples: ['shoal service history web_api', "shoal service history web_api -o json | jq '.versions[-1]'"],
   async run(context) {
-    const history = await context
-      .client()
-      .call<ServiceHistoryView>('GET', servicePath(context.args[0]!, '/history'), {
-        query: { stale: context.options.stale === true },
-      });
+    const history = await context.client().call<ServiceHistoryView>('GET', servicePath(context.args[0]!, '/history'), {
+      query: { stale: context.options.stale === true },
+    });
     context.stdout.write(context.output === 'json' ? toJson(history) : renderHistory(history));
     return ExitCode.ok;
   },

@@ -2,11 +2,11 @@
  * `shoal stack deploy|ls|ps|rm`: groups of services from a Compose file, like `docker stack`.
  * @module
  */
-import type { ServiceView, StackDeployResult, StackView, TaskView } from '../../api/types.js';
+import type { ServiceView, StackDeployResult, StackRemoveResult, StackView, TaskView } from '../../api/types.js';
 import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { buildDeployRequest } from '../compose-files.js';
 import { tooLargeMessage } from '../agent-errors.js';
-import { ApiRequestError, ExitCode } from '../errors.js';
+import { ApiRequestError, ExitCode, UsageError } from '../errors.js';
 import { ago, renderTable, toJson } from '../format.js';
 import { waitForRollouts } from './deploy-progress.js';
 import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, TASK_OUTPUTS, printTasks } from './tasks.js';
@@ -167,25 +167,59 @@ export const stackRmCommand: CommandSpec = {
   aliases: ['remove', 'down'],
   argsUsage: '<stack>...',
   summary: 'Remove stacks and all their services',
-  description: "The stacks' tasks are stopped on their nodes; removing a stack that does not exist exits 4.",
-  options: { output: outputOption(['table', 'json']) },
+  description:
+    "The stacks' tasks are stopped on their nodes, and the command waits until they have ended\n" +
+    '(--timeout seconds, default 60; exit 1 naming those still running then). --detach returns at once.\n' +
+    'Removing a stack that does not exist exits 4.',
+  options: {
+    output: outputOption(['table', 'json']),
+    detach: { type: 'boolean', short: 'd', description: 'return once the removal is accepted, without waiting' },
+    timeout: { type: 'string', description: 'seconds to wait for the tasks to end (default 60)' },
+  },
   outputs: ['table', 'json'],
   minArgs: 1,
   remote: true,
-  examples: ['shoal stack rm web', 'shoal stack rm web shop'],
+  examples: [
+    'shoal stack rm web',
+    'shoal stack rm web shop',
+    'shoal stack rm web --detach',
+    'shoal stack rm web --timeout 300',
+  ],
   async run(context) {
-    const results: { removed: string; services: number }[] = [];
+    const wait = context.options.detach === true ? null : waitSeconds(context.options.timeout);
+    const query = wait === null ? '' : `?wait=${wait}`;
+    const results: StackRemoveResult[] = [];
+    let left = 0;
     for (const name of context.args) {
+      if (context.output !== 'json' && wait !== null) context.stderr.write(`Removing stack ${name}...\n`);
       const result = await context
         .client()
-        .call<{ removed: string; services: number }>('DELETE', `/v1/stacks/${encodeURIComponent(name)}`);
+        .call<StackRemoveResult>('DELETE', `/v1/stacks/${encodeURIComponent(name)}${query}`);
       results.push(result);
-      if (context.output !== 'json') {
-        const count = `${result.services} service${result.services === 1 ? '' : 's'}`;
-        context.stdout.write(`Removing stack ${result.removed} (${count})\n`);
-      }
+      left += result.stillRunning?.length ?? 0;
+      if (context.output !== 'json') context.stdout.write(removalLine(result));
     }
     if (context.output === 'json') context.stdout.write(toJson(results));
-    return ExitCode.ok;
+    return left > 0 ? ExitCode.failed : ExitCode.ok;
   },
 };
+
+/** `--timeout`: whole seconds, 0..3600. */
+function waitSeconds(value: string | boolean | undefined): number {
+  if (value === undefined || typeof value === 'boolean') return 60;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
+    throw new UsageError(`--timeout: expected whole seconds from 0 to 3600, got ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+/** What `stack rm` says of one stack: its services, and whether its tasks ended. */
+export function removalLine(result: StackRemoveResult): string {
+  const count = `${result.services} service${result.services === 1 ? '' : 's'}`;
+  const head = `Removed stack ${result.removed} (${count})`;
+  if (result.tasks === undefined) return `Removing stack ${result.removed} (${count})\n`;
+  const still = result.stillRunning ?? [];
+  if (still.length === 0) return `${head}: ${result.tasks} task${result.tasks === 1 ? '' : 's'} ended\n`;
+  const where = still.map((t) => `${t.id} on ${t.node ?? 'no node'}`).join(', ');
+  return `${head}: ${still.length} of ${result.tasks} tasks still stopping (${where}); their nodes stop them when they can\n`;
+}

@@ -200,15 +200,18 @@ export async function bootstrapCluster(
   options: {
     voters?: number;
     flags?: readonly string[];
-    /** Per agent: extra flags (e.g. its --listen) and the network namespace it runs in. */
-    placeOf?: (index: number) => { flags: readonly string[]; netns?: string };
+    /**
+     * Per agent: extra flags (e.g. its --listen), the network namespace it runs in and extra
+     * environment (e.g. the DOCKER_HOST of its own engine on the test bed).
+     */
+    placeOf?: (index: number) => { flags: readonly string[]; netns?: string; env?: NodeJS.ProcessEnv };
   } = {},
 ): Promise<{ token: string; joinAddress: string; ids: string[] }> {
   const voters = options.voters ?? Math.min(agents.length, 3);
   const flags = options.flags ?? [];
   const place = (i: number) => options.placeOf?.(i) ?? { flags: [] };
   const [first, ...rest] = agents;
-  first!.start(['--init', ...flags, ...place(0).flags], {}, place(0).netns);
+  first!.start(['--init', ...flags, ...place(0).flags], place(0).env ?? {}, place(0).netns);
   await first!.waitForApi();
   let token = '';
   await waitFor(
@@ -224,7 +227,11 @@ export async function bootstrapCluster(
   const status = await first!.api<StatusBody>('GET', '/v1/status');
   const joinAddress = status.body.members.find((m) => m.id === status.body.leader)!.addresses[0]!;
   rest.forEach((agent, i) =>
-    agent.start(['--join', joinAddress, '--token', token, ...flags, ...place(i + 1).flags], {}, place(i + 1).netns),
+    agent.start(
+      ['--join', joinAddress, '--token', token, ...flags, ...place(i + 1).flags],
+      place(i + 1).env ?? {},
+      place(i + 1).netns,
+    ),
   );
   await Promise.all(rest.map((agent) => agent.waitForApi()));
   await waitFor(

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { Agent } from '../../../src/agent/agent.js';
+import { Agent, type AgentComponents } from '../../../src/agent/agent.js';
 import type { AgentConfig } from '../../../src/agent/config.js';
 import type { OpenDrivers } from '../../../src/agent/runtime-drivers.js';
 import type { HostResources } from '../../../src/host/index.js';
@@ -44,6 +44,8 @@ export interface InProcessOptions {
   readonly tickMs?: number;
   /** The agents' real drivers (e.g. `hostDrivers('process', dataDir)`); default the memory driver. */
   readonly drivers?: (name: string, dataDir: string) => OpenDrivers;
+  /** Where deploys pin images (AgentComponents.images); default none (images stay as written). */
+  readonly images?: AgentComponents['images'];
 }
 
 const HOSTNAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -157,6 +159,7 @@ async function startAgent(root: string, index: number, options: InProcessOptions
     openRaftStorage: async () => storage,
     openDrivers: options.drivers?.(name, dataDir) ?? (async () => ({ driver, close: () => undefined })),
     detectHost: async () => host,
+    ...(options.images === undefined ? {} : { images: options.images }),
   });
   await agent.start();
   return { name, agent, driver, dataDir };

@@ -11,7 +11,14 @@ function unused(): never {
 
 export function refusedWorkloadDeps(): WorkloadServiceDeps {
   return {
-    store: { state: new ClusterStateMachine(), requireJoined: unused, read: unused, propose: unused },
+    store: {
+      state: new ClusterStateMachine(),
+      requireJoined: unused,
+      read: unused,
+      propose: unused,
+      on: unused,
+      off: unused,
+    },
     taskLogs: unused,
     nodeHealth: () => null,
     raftView: () => null,

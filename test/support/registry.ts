@@ -1,0 +1,75 @@
+/**
+ * A real image registry for tests: Debian's `docker-registry` (distribution 2.8) on loopback,
+ * with a temporary config and storage (scripts/ensure-registry.sh installs it). The Docker Engine
+ * treats 127.0.0.0/8 as an insecure registry, so it pushes and pulls over plain HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BINARY = '/usr/bin/docker-registry';
+
+export interface TestRegistry {
+  /** `127.0.0.1:<port>`: the registry part of an image reference. */
+  readonly host: string;
+  stop(): Promise<void>;
+}
+
+/** Why no registry can run here (for a skip message), or null when one can. */
+export function registryUnavailable(): string | null {
+  return existsSync(BINARY)
+    ? null
+    : `${BINARY} is missing: install Debian's docker-registry (bash scripts/ensure-registry.sh, as CI does)`;
+}
+
+/** Starts a registry on a free loopback port and waits until it answers `GET /v2/`. */
+export async function startRegistry(): Promise<TestRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-registry-'));
+  const port = await freePort();
+  const config = join(dir, 'config.yml');
+  await writeFile(
+    config,
+    [
+      'version: 0.1',
+      'log: {level: error}',
+      `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
+      `http: {addr: "127.0.0.1:${port}"}`,
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(BINARY, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  const host = `127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break;
+    const ok = await fetch(`http://${host}/v2/`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return { host, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`docker-registry did not answer on ${host}: ${stderr.trim() || 'no output'}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
