@@ -67,6 +67,7 @@ describe('event derivation', () => {
     expect(messages).toEqual([
       'stack web deployed: 0 created, 1 updated, 0 removed',
       'service web_api updated (version 2)',
+      'service web_api rollout started (version 1 → 2)',
       'stack web deployed: no change',
     ]);
   });

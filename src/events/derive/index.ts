@@ -6,10 +6,12 @@
  */
 import type { AppliedCommand } from '../../state/cluster-state.js';
 import type { EventDraft } from '../types.js';
+import { autoscaleEvents } from './autoscale.js';
 import { fileObjectEvents } from './file-objects.js';
 import { jobEvents } from './jobs.js';
 import { clusterEvents, nodeEvents } from './nodes.js';
 import { preemptionEvents, taskEvents } from './tasks.js';
+import { rolloutEvents } from './rollouts.js';
 import { serviceEvents, stackEvents } from './workloads.js';
 
 /**
@@ -24,6 +26,8 @@ export const DERIVERS: readonly Deriver[] = [
   nodeEvents,
   stackEvents,
   serviceEvents,
+  rolloutEvents,
+  autoscaleEvents,
   preemptionEvents,
   taskEvents,
   jobEvents,
