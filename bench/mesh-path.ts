@@ -6,7 +6,9 @@
  * the load (bench/mesh-load.ts, against A's proxy, then directly against the task).
  *
  * Profile the nodes with `MESH_PATH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`.
- * The last line is JSON: mesh_rps, direct_rps, mesh_mbps, direct_mbps, mesh_p50_ms, direct_p50_ms.
+ * The last line is JSON: mesh_rps, direct_rps, mesh_mbps, direct_mbps, mesh_p50_ms, direct_p50_ms, and
+ * the CPU time the two nodes spent per request and per MB: on a busy machine the rates swing
+ * with other work, the CPU cost much less.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -64,6 +66,11 @@ async function node(): Promise<void> {
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     if (line.trim() === '') break;
+    if (line === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ cpuUs: user + system })}\n`);
+      continue;
+    }
     config = JSON.parse(line);
     gate.add(config!.peer);
     if (config!.proxyPort !== undefined) {
@@ -110,19 +117,37 @@ async function main(): Promise<void> {
   b.child.stdin!.write(`${JSON.stringify({ peer: ia!.peerId, addrs: ia!.addrs, taskPort })}\n`);
   a.child.stdin!.write(`${JSON.stringify({ peer: ib!.peerId, addrs: ib!.addrs, taskPort, proxyPort })}\n`);
   await Promise.all([a.next(), b.next()]);
+  /** CPU time both nodes spent (µs) while `run` ran. */
+  const cpuOf = async <T>(run: () => T): Promise<{ value: T; cpuUs: number }> => {
+    const ask = async (): Promise<number> => {
+      a.child.stdin!.write('cpu\n');
+      b.child.stdin!.write('cpu\n');
+      const [ca, cb] = (await Promise.all([a.next(), b.next()])) as { cpuUs: number }[];
+      return ca!.cpuUs + cb!.cpuUs;
+    };
+    const before = await ask();
+    const value = run();
+    return { value, cpuUs: (await ask()) - before };
+  };
   try {
-    const seconds = process.env.MESH_PATH_SECONDS ?? '5';
-    const mb = process.env.MESH_PATH_MB ?? '128';
-    const mesh = load(['--host', '127.0.0.1', '--port', String(proxyPort), '--seconds', seconds, '--mb', mb]);
-    const direct = load(['--host', '127.0.0.1', '--port', String(taskPort), '--seconds', seconds, '--mb', mb]);
+    const seconds = Number(process.env.MESH_PATH_SECONDS ?? '5');
+    const mb = Number(process.env.MESH_PATH_MB ?? '256');
+    const at = (port: number, more: string[]): string[] => ['--host', '127.0.0.1', '--port', String(port), ...more];
+    // Requests (64 warm-up, the timed ones, 500 one at a time), then one stream, each with the nodes' CPU time.
+    const requests = await cpuOf(() => load(at(proxyPort, ['--seconds', String(seconds), '--mb', '0'])));
+    const stream = await cpuOf(() => load(at(proxyPort, ['--seconds', '0', '--mb', String(mb)])));
+    const direct = load(at(taskPort, ['--seconds', String(seconds), '--mb', String(mb)]));
+    const count = requests.value.rps * seconds + 564;
     console.log(
       JSON.stringify({
-        mesh_rps: mesh.rps,
+        mesh_rps: requests.value.rps,
         direct_rps: direct.rps,
-        mesh_mbps: mesh.mbps,
+        mesh_mbps: stream.value.mbps,
         direct_mbps: direct.mbps,
-        mesh_p50_ms: mesh.p50_ms,
+        mesh_p50_ms: requests.value.p50_ms,
         direct_p50_ms: direct.p50_ms,
+        nodes_cpu_us_per_request: Math.round(requests.cpuUs / count),
+        nodes_cpu_ms_per_mb: Number((stream.cpuUs / 1000 / (mb * 1.048576)).toFixed(2)),
       }),
     );
   } finally {

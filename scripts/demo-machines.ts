@@ -109,7 +109,7 @@ class TestBedMachines implements DemoMachines {
 
 class LoopbackMachines implements DemoMachines {
   readonly description =
-    "3 agents on loopback sharing this machine's Docker Engine (run as root for one engine per machine)";
+    "3 agents on loopback sharing this machine's Docker Engine (as root, without --loopback, each machine has its own)";
 
   constructor(readonly docker: boolean) {}
 

@@ -11,8 +11,7 @@
  * object only forwards, so `send` returns exactly what the inner `send` returned and 'drain'
  * reaches listeners when the inner stream emits it. Private to the p2p layer.
  */
-import type { AbortOptions, MessageStream, MessageStreamEvents } from '@libp2p/interface';
-import type { EventHandler } from 'main-event';
+import type { AbortOptions, EventHandler, MessageStream, MessageStreamEvents } from '@libp2p/interface';
 
 type SendData = Parameters<MessageStream['send']>[0];
 type ListenOptions = Parameters<MessageStream['addEventListener']>[2];
