@@ -1,14 +1,16 @@
 /**
  * The cluster's metrics, rendered by the leader only (every agent would report the same
  * numbers): nodes by state, services' replicas, tasks by state, jobs, the queue wait,
- * placements and preemptions. Gauges are read from the indexed state at scrape time (task counts
- * incrementally, see task-counts.ts); counters are counted from what every agent applies, so a
- * new leader's counters go on from what it applied as a follower.
+ * placements and preemptions, rollouts by state and autoscaler decisions. Gauges are read from
+ * the indexed state at scrape time (task counts incrementally, see task-counts.ts); counters are
+ * counted from what every agent applies, so a new leader's counters go on from what it applied
+ * as a follower.
  * @module
  */
 import type { ClusterEvent } from '../events/types.js';
 import type { AppliedCommand } from '../state/cluster-state.js';
 import type { IndexedState } from '../state/indexed-state.js';
+import { ROLLOUT_STATES } from '../state/rollout.js';
 import type { MetricRegistry } from './registry.js';
 import { TaskCounts } from './task-counts.js';
 
@@ -67,10 +69,23 @@ export function registerClusterMetrics(registry: MetricRegistry, source: Cluster
       enabled,
     },
   );
+  const rollouts = registry.counter(
+    'shoal_rollout_transitions_total',
+    'Rollouts entering a state (updating, paused, rolling_back, completed...).',
+    { labelNames: ['state'], enabled },
+  );
+  const rolloutState = registry.gauge('shoal_services_rollout', 'Services by the state of their last rollout.', {
+    labelNames: ['state'],
+    enabled,
+  });
+  const autoscaled = registry.counter('shoal_autoscale_decisions_total', 'Replica changes the autoscaler made.', {
+    labelNames: ['direction'],
+    enabled,
+  });
 
   const counts = new TaskCounts();
   registry.onCollect(() => {
-    for (const metric of [nodes, tasks, desired, running, healthy, jobs]) metric.reset();
+    for (const metric of [nodes, tasks, desired, running, healthy, jobs, rolloutState]) metric.reset();
     if (!source.isLeader()) return;
     const state = source.view();
     for (const node of Object.values(state.nodes))
@@ -85,6 +100,7 @@ export function registerClusterMetrics(registry: MetricRegistry, source: Cluster
       desired.set(kind === 'global' ? (seen?.live ?? 0) : service.replicas, labels);
       running.set(seen?.running ?? 0, labels);
       healthy.set(seen?.healthy ?? 0, labels);
+      if (service.rollout !== undefined) rolloutState.inc(1, { state: service.rollout.state });
     }
     jobs.set(0, { state: 'PENDING' });
     jobs.set(0, { state: 'RUNNING' });
@@ -102,6 +118,10 @@ export function registerClusterMetrics(registry: MetricRegistry, source: Cluster
     },
     event(event) {
       if (event.type === 'task' && event.action === 'preempted') preemptions.inc();
+      if (event.type === 'service' && ROLLOUT_STATES.some((state) => state === event.action))
+        rollouts.inc(1, { state: event.action });
+      if (event.type === 'service' && event.action === 'autoscaled')
+        autoscaled.inc(1, { direction: Number(event.to) > Number(event.from) ? 'up' : 'down' });
       if (event.type === 'job' && event.action === 'ended' && event.to !== undefined) ended.inc(1, { state: event.to });
       if (event.type === 'job' && event.action === 'started' && event.queuedMs !== undefined)
         queueWait.observe(event.queuedMs / 1000);

@@ -82,3 +82,25 @@ describe('cluster metrics at 10,000 tasks', () => {
     expect(registry.render()).not.toContain('shoal_cluster_');
   });
 });
+
+describe('rollout and autoscaler metrics', () => {
+  it('counts rollout transitions and autoscaler decisions from their events', () => {
+    const machine = deployed();
+    const registry = new MetricRegistry();
+    const cluster = registerClusterMetrics(registry, { view: () => machine.view(), isLeader: () => true });
+    const event = (action: string, from = '', to = '') =>
+      cluster.event({ index: 9, sub: 0, time: T0, type: 'service', action, name: 'web_api', message: '', from, to });
+    event('updating');
+    event('paused');
+    event('updating');
+    event('autoscaled', '2', '5');
+    event('autoscaled', '5', '4');
+    event('scaled', '4', '1'); // a person's scale is not the autoscaler's
+    const text = registry.render();
+    expect(text).toContain('shoal_rollout_transitions_total{state="updating"} 2\n');
+    expect(text).toContain('shoal_rollout_transitions_total{state="paused"} 1\n');
+    expect(text).toContain('shoal_autoscale_decisions_total{direction="up"} 1\n');
+    expect(text).toContain('shoal_autoscale_decisions_total{direction="down"} 1\n');
+    if (PROMTOOL) expect(execFileSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' })).toBe('');
+  });
+});
