@@ -32,6 +32,8 @@ export interface ApiCallOptions {
   readonly query?: Readonly<Record<string, string | boolean | undefined>>;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /** This call's own bound, for requests that wait on purpose (`stack rm`); else the client's. */
+  readonly timeoutMs?: number;
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set([
@@ -132,7 +134,7 @@ export class ApiClient {
     const { address, token, ca } = this.#options;
     // node:https pulls in tls and crypto: load it only for https addresses, to keep plain calls fast.
     const send = address.kind === 'tcp' && address.tls ? (await import('node:https')).request : httpRequest;
-    const timeoutMs = this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string | number> = { accept: 'application/json' };
     if (body !== undefined) {

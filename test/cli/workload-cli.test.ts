@@ -117,7 +117,10 @@ describe('shoal stack', () => {
       err: 'Removing stack web...\n',
     });
     expect((await cli(['stack', 'rm', 'web'])).code).toBe(4);
-    expect((await cli(['stack', 'rm', 'web', '--timeout', 'soon'])).code).toBe(2);
+    expect(await cli(['stack', 'rm', 'web', '--wait', 'soon'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--wait: expected whole seconds/),
+    });
   });
 });
 

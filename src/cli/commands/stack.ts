@@ -5,6 +5,7 @@
 import type { ServiceView, StackDeployResult, StackRemoveResult, StackView, TaskView } from '../../api/types.js';
 import { STALE_OPTION, outputOption, type CommandSpec } from '../command.js';
 import { buildDeployRequest } from '../compose-files.js';
+import { registryAuthFor } from '../docker-auth.js';
 import { tooLargeMessage } from '../agent-errors.js';
 import { ApiRequestError, ExitCode, UsageError } from '../errors.js';
 import { ago, renderTable, toJson } from '../format.js';
@@ -44,6 +45,10 @@ export const stackDeployCommand: CommandSpec = {
     file: { type: 'string', short: 'f', value: 'FILE', description: 'the Compose file (default: compose.yml)' },
     name: { type: 'string', value: 'NAME', description: 'the stack name (default: see above)' },
     detach: { type: 'boolean', short: 'd', description: 'return once the change is accepted, without waiting' },
+    'with-registry-auth': {
+      type: 'boolean',
+      description: "send the registry credentials of your Docker config (docker login) to resolve the file's images",
+    },
     output: outputOption(['table', 'json']),
   },
   outputs: ['table', 'json'],
@@ -59,7 +64,11 @@ export const stackDeployCommand: CommandSpec = {
   async run(context) {
     const file = (context.options.file as string | undefined) ?? 'compose.yml';
     const name = (context.options.name as string | undefined) ?? context.args[0];
-    const request = buildDeployRequest(file, { name, env: context.env });
+    const built = buildDeployRequest(file, { name, env: context.env });
+    const auth =
+      context.options['with-registry-auth'] === true ? registryAuthFor(built.compose, { env: context.env }) : null;
+    for (const warning of auth?.warnings ?? []) context.stderr.write(`WARNING: ${warning}\n`);
+    const request = auth === null ? built : { ...built, registryAuth: auth.auth };
     const result = await context
       .client()
       .call<StackDeployResult>('POST', '/v1/stacks', { body: request })
@@ -169,12 +178,12 @@ export const stackRmCommand: CommandSpec = {
   summary: 'Remove stacks and all their services',
   description:
     "The stacks' tasks are stopped on their nodes, and the command waits until they have ended\n" +
-    '(--timeout seconds, default 60; exit 1 naming those still running then). --detach returns at once.\n' +
+    '(--wait seconds, default 60; exit 1 naming those still running then). --detach returns at once.\n' +
     'Removing a stack that does not exist exits 4.',
   options: {
     output: outputOption(['table', 'json']),
     detach: { type: 'boolean', short: 'd', description: 'return once the removal is accepted, without waiting' },
-    timeout: { type: 'string', description: 'seconds to wait for the tasks to end (default 60)' },
+    wait: { type: 'string', description: 'seconds to wait for the tasks to end (default 60)' },
   },
   outputs: ['table', 'json'],
   minArgs: 1,
@@ -183,10 +192,10 @@ export const stackRmCommand: CommandSpec = {
     'shoal stack rm web',
     'shoal stack rm web shop',
     'shoal stack rm web --detach',
-    'shoal stack rm web --timeout 300',
+    'shoal stack rm web --wait 300',
   ],
   async run(context) {
-    const wait = context.options.detach === true ? null : waitSeconds(context.options.timeout);
+    const wait = context.options.detach === true ? null : waitSeconds(context.options.wait);
     const query = wait === null ? '' : `?wait=${wait}`;
     const results: StackRemoveResult[] = [];
     let left = 0;
@@ -194,7 +203,10 @@ export const stackRmCommand: CommandSpec = {
       if (context.output !== 'json' && wait !== null) context.stderr.write(`Removing stack ${name}...\n`);
       const result = await context
         .client()
-        .call<StackRemoveResult>('DELETE', `/v1/stacks/${encodeURIComponent(name)}${query}`);
+        // The agent answers once the tasks ended or the wait passed: the request's bound is longer.
+        .call<StackRemoveResult>('DELETE', `/v1/stacks/${encodeURIComponent(name)}${query}`, {
+          ...(wait === null ? {} : { timeoutMs: (wait + 15) * 1000 }),
+        });
       results.push(result);
       left += result.stillRunning?.length ?? 0;
       if (context.output !== 'json') context.stdout.write(removalLine(result));
@@ -204,12 +216,12 @@ export const stackRmCommand: CommandSpec = {
   },
 };
 
-/** `--timeout`: whole seconds, 0..3600. */
+/** `--wait`: whole seconds, 0..3600. */
 function waitSeconds(value: string | boolean | undefined): number {
   if (value === undefined || typeof value === 'boolean') return 60;
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
-    throw new UsageError(`--timeout: expected whole seconds from 0 to 3600, got ${JSON.stringify(value)}`);
+    throw new UsageError(`--wait: expected whole seconds from 0 to 3600, got ${JSON.stringify(value)}`);
   return seconds;
 }
 
