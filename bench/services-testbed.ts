@@ -32,15 +32,25 @@ export interface TestbedFailoverOptions {
   readonly trials: number;
 }
 
-/** Running (wanted) replicas of `service` per node, as an agent sees them; null when it does not answer. */
-async function runningByNode(agent: AgentProcess, service: string): Promise<Map<string, number> | null> {
+/**
+ * Running (wanted) replicas of `service` per node, as an agent sees them, and how many wanted
+ * ones are placed away from `exceptNode`; null when it does not answer.
+ */
+async function runningByNode(
+  agent: AgentProcess,
+  service: string,
+  exceptNode?: string,
+): Promise<{ running: Map<string, number>; placedElsewhere: number } | null> {
   const reply = await agent.api<TaskRow[]>('GET', `/v1/services/${service}/tasks?stale=1`).catch(() => null);
   if (reply?.status !== 200) return null;
-  const counts = new Map<string, number>();
-  for (const t of reply.body)
-    if (t.desiredState === 'running' && t.state === 'running' && t.nodeId !== null)
-      counts.set(t.nodeId, (counts.get(t.nodeId) ?? 0) + 1);
-  return counts;
+  const running = new Map<string, number>();
+  let placedElsewhere = 0;
+  for (const t of reply.body) {
+    if (t.desiredState !== 'running' || t.nodeId === null) continue;
+    if (t.nodeId !== exceptNode) placedElsewhere++;
+    if (t.state === 'running') running.set(t.nodeId, (running.get(t.nodeId) ?? 0) + 1);
+  }
+  return { running, placedElsewhere };
 }
 
 const sum = (counts: Map<string, number>, except?: string): number =>
@@ -108,6 +118,8 @@ export async function runTestbedFailover({ replicas, trials }: TestbedFailoverOp
     const failovers: number[] = [];
     const floors: number[] = [];
     const lost: number[] = [];
+    /** When every replica had a node again (the machine declared down and its tasks rescheduled). */
+    const placements: number[] = [];
     for (let trial = 0; trial < trials; trial++) {
       // a fresh, balanced deployment: shoal does not move replicas back to a returning node
       if (trial > 0) {
@@ -125,7 +137,7 @@ export async function runTestbedFailover({ replicas, trials }: TestbedFailoverOp
       if (deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
       await waitFor(
         `${replicas} replicas running`,
-        async () => sum((await runningByNode(agents[0]!, 'bench_app')) ?? new Map()) === replicas,
+        async () => sum((await runningByNode(agents[0]!, 'bench_app'))?.running ?? new Map()) === replicas,
         180_000,
       );
       const leader = (await agents[0]!.api<{ leader: string }>('GET', '/v1/status')).body.leader;
@@ -133,7 +145,7 @@ export async function runTestbedFailover({ replicas, trials }: TestbedFailoverOp
       const index = followers[trial % followers.length]!;
       const victim = agents[index]!;
       const observer = agents.find((_, i) => i !== index)!;
-      const before = (await runningByNode(observer, 'bench_app'))!;
+      const before = (await runningByNode(observer, 'bench_app'))!.running;
       lost.push(before.get(ids[index]!) ?? 0);
 
       // The machine dies: its agent at once, its containers with it (killed on its own engine).
@@ -148,15 +160,19 @@ export async function runTestbedFailover({ replicas, trials }: TestbedFailoverOp
         ),
       );
       let after = new Map<string, number>();
+      let placedMs = NaN;
       await waitFor(
         'all replicas running on the survivors',
         async () => {
-          after = (await runningByNode(observer, 'bench_app')) ?? new Map();
+          const seen = await runningByNode(observer, 'bench_app', ids[index]);
+          if (Number.isNaN(placedMs) && seen?.placedElsewhere === replicas) placedMs = performance.now() - killedAt;
+          after = seen?.running ?? new Map();
           return sum(after, ids[index]) === replicas;
         },
         120_000,
       );
       failovers.push(performance.now() - killedAt);
+      placements.push(placedMs);
 
       // The floor: what each survivor took, started directly on its engine, survivors in parallel.
       const survivors = [0, 1, 2].filter((i) => i !== index);
@@ -169,7 +185,7 @@ export async function runTestbedFailover({ replicas, trials }: TestbedFailoverOp
         ),
       );
       console.log(
-        `failover ${trial + 1}: n${index + 1}'s ${lost.at(-1)} replicas running on the survivors ${failovers.at(-1)!.toFixed(0)} ms after its machine died (survivors took ${took.join(' + ')}); the same containers started directly: ${floors.at(-1)!.toFixed(0)} ms`,
+        `failover ${trial + 1}: n${index + 1}'s ${lost.at(-1)} replicas placed on the survivors after ${placedMs.toFixed(0)} ms, running ${failovers.at(-1)!.toFixed(0)} ms after its machine died (survivors took ${took.join(' + ')}); the same containers started directly: ${floors.at(-1)!.toFixed(0)} ms`,
       );
 
       // The machine comes back (its engine never stopped; its agent cleans up what it left).
@@ -203,6 +219,8 @@ export async function runTestbedFailover({ replicas, trials }: TestbedFailoverOp
         goal_ms: goal,
         goal_met: p50 <= goal,
         failover_samples_ms: failovers,
+        placed_p50_ms: median(placements),
+        placed_samples_ms: placements,
         direct_restart_samples_ms: floors,
         lost_replicas: lost,
       }),

@@ -150,6 +150,7 @@ const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]`;
     const stoppedAt = inspectTime(victim, old, 'FinishedAt');
     const startedAt = inspectTime(now, containers(now, 'fo_db')[0]!, 'StartedAt');
     expect(containers(victim, 'fo_db')).toEqual([]);
+    expect(stoppedAt).toBeGreaterThan(0); // it did stop (a running container's FinishedAt is year 1)
     expect(stoppedAt).toBeLessThan(startedAt);
     // Back in the cluster, the machine does not start its old copy again.
     await waitFor(

@@ -44,8 +44,8 @@ export interface InProcessOptions {
   readonly tickMs?: number;
   /** The agents' real drivers (e.g. `hostDrivers('process', dataDir)`); default the memory driver. */
   readonly drivers?: (name: string, dataDir: string) => OpenDrivers;
-  /** Where deploys pin images (AgentComponents.images); default none (images stay as written). */
-  readonly images?: AgentComponents['images'];
+  /** Where each agent's deploys pin images (AgentComponents.images); default none (images stay as written). */
+  readonly images?: (name: string) => AgentComponents['images'];
 }
 
 const HOSTNAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -159,7 +159,7 @@ async function startAgent(root: string, index: number, options: InProcessOptions
     openRaftStorage: async () => storage,
     openDrivers: options.drivers?.(name, dataDir) ?? (async () => ({ driver, close: () => undefined })),
     detectHost: async () => host,
-    ...(options.images === undefined ? {} : { images: options.images }),
+    ...(options.images === undefined ? {} : { images: options.images(name) }),
   });
   await agent.start();
   return { name, agent, driver, dataDir };
