@@ -168,6 +168,8 @@ describe('state feed over libp2p', () => {
     await waitFor(() => o.follower.source !== null, 'a source');
     const first = o.follower.source!;
     const [from, other] = first === a.host.peerId ? [a, b] : [b, a];
+    const sources: (string | null)[] = [];
+    o.follower.on('source:change', (source) => sources.push(source));
     for (let i = 0; i < 1_000; i += 50) {
       const part = entries.slice(i, i + 50);
       applyTo(from, part);
@@ -179,15 +181,16 @@ describe('state feed over libp2p', () => {
       }
       await tick();
     }
-    await waitFor(() => o.follower.appliedIndex === 1_000, 'observer at 1,000 after failover', 25_000);
-    expect(o.follower.source).toBe(other.host.peerId);
+    await waitFor(() => o.follower.appliedIndex === 1_000, 'observer at 1,000 after failover', 60_000);
+    // It went over to the other source (and, on a loaded machine, may have come back since).
+    expect(sources).toContain(other.host.peerId);
     // The only snapshot is the first answer (a fresh observer asks from 0); the failover
     // resumed from the second source's ring.
     expect(o.seen.filter((i) => i < 0)).toEqual(o.seen[0]! < 0 ? [o.seen[0]] : []);
     expectContiguous(o.seen);
     expect(o.machine.state()).toEqual(a.machine.state());
     await o.follower.stop();
-  });
+  }, 90_000);
 
   it('FeedSource answers a fresh observer at a member that has applied nothing with entries, not a snapshot at 0', async () => {
     // A snapshot at 0 is the empty state the observer already has, and no frame can carry it
