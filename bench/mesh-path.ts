@@ -47,12 +47,15 @@ async function node(): Promise<void> {
   const host = await createHost({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], gate });
   let config: { peer: string; addrs: string[]; taskPort: number; proxyPort?: number } | null = null;
   const mesh = new MeshService(host, {
-    resolveLocal: (taskId) =>
-      config === null ? { refused: 'unknown-task', reason: 'not configured' } : { host: '127.0.0.1', port: config.taskPort },
+    resolveLocal: () =>
+      config === null
+        ? { refused: 'unknown-task', reason: 'not configured' }
+        : { host: '127.0.0.1', port: config.taskPort },
     addressesOf: () => config?.addrs ?? [],
   });
   await mesh.start();
   const balancers = new Map<string, Balancer>();
+  let dials = 0;
   const proxy = new ServiceProxy({
     localNodeId: host.peerId,
     balancers,
@@ -61,7 +64,6 @@ async function node(): Promise<void> {
       return mesh.dial(nodeId, taskId, port, options);
     },
   });
-  let dials = 0;
   process.stdout.write(`${JSON.stringify({ peerId: host.peerId, addrs: host.multiaddrs() })}\n`);
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
@@ -109,7 +111,10 @@ function load(args: readonly string[]): Load {
 async function main(): Promise<void> {
   const taskPort = await freePort();
   const proxyPort = await freePort();
-  const task = spawn(NODE, ['bench/mesh-server.ts', String(taskPort)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const task = spawn(NODE, ['bench/mesh-server.ts', String(taskPort)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((r) => task.stdout!.once('data', r));
   const a = startNode();
   const b = startNode();

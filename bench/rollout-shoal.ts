@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../test/agent/support/agents.js';
 import { answers, startLoad, type LoadResult } from './rollout-load.js';
+import { recordPhases, type ContainerPhases } from './rollout-phases.js';
 import { composeFor, type RolloutPlan, type Timeline } from './rollout-plan.js';
 
 const STACK = 'rollout';
@@ -21,23 +22,35 @@ export interface ShoalResult {
   readonly completedS: number;
   readonly timeline: Timeline;
   readonly load: LoadResult;
+  readonly phases: readonly ContainerPhases[];
 }
 
 interface TaskRow {
-  readonly image: string;
   readonly state: string;
   readonly desiredState: string;
+  readonly containerId?: string | null;
 }
 
-/** Whether a task runs `tag`: shoal pins the digest it resolved (`tag@sha256:...`). */
-const runs = (task: TaskRow, tag: string) => task.image === tag || task.image.startsWith(`${tag}@`);
-
-/** Tasks wanted running, and how many of them run `image` (running means healthy here). */
-async function tasksOf(agent: AgentProcess, image: string): Promise<{ wanted: number; runningNew: number }> {
+/**
+ * Tasks wanted running, and how many of them run `image` (running means healthy here). The
+ * version comes from the task's container on the engine: the task view's `image` is the
+ * service's current image, not the one the task runs.
+ */
+async function tasksOf(
+  agent: AgentProcess,
+  docker: Docker,
+  image: string,
+  seenRunning?: Map<string, number>,
+): Promise<{ wanted: number; runningNew: number }> {
   const reply = await agent.api<TaskRow[]>('GET', `/v1/services/${SERVICE}/tasks?stale=1`).catch(() => null);
   if (reply?.status !== 200) return { wanted: -1, runningNew: -1 };
+  const imageId = ((await docker.getImage(image).inspect()) as { Id: string }).Id;
+  const containers = await docker.listContainers({ filters: { label: [`shoal.stack=${STACK}`] } });
+  const onImage = new Set(containers.filter((c) => c.ImageID === imageId).map((c) => c.Id));
   const wanted = reply.body.filter((t) => t.desiredState === 'running');
-  return { wanted: wanted.length, runningNew: wanted.filter((t) => t.state === 'running' && runs(t, image)).length };
+  const runningNew = wanted.filter((t) => t.state === 'running' && onImage.has(t.containerId ?? ''));
+  for (const t of runningNew) if (!seenRunning?.has(t.containerId!)) seenRunning?.set(t.containerId!, Date.now());
+  return { wanted: wanted.length, runningNew: runningNew.length };
 }
 
 async function removeStackContainers(docker: Docker): Promise<void> {
@@ -70,7 +83,7 @@ export async function runShoalRollout(plan: RolloutPlan, port: number): Promise<
     await waitFor(
       `shoal: ${plan.replicas} healthy replicas of v1`,
       async () => {
-        const { wanted, runningNew } = await tasksOf(agent, plan.imageV1);
+        const { wanted, runningNew } = await tasksOf(agent, docker, plan.imageV1);
         return wanted === plan.replicas && runningNew === plan.replicas;
       },
       180_000,
@@ -85,6 +98,9 @@ export async function runShoalRollout(plan: RolloutPlan, port: number): Promise<
     const load = startLoad({ port });
 
     const timeline: Record<number, number> = {};
+    const recorder = await recordPhases(docker, plan.imageV2);
+    const seenRunning = new Map<string, number>();
+    const commandAt = Date.now();
     const started = performance.now();
     const updated = await agent.api('POST', `/v1/services/${SERVICE}/update`, { image: plan.imageV2 });
     if (updated.status !== 200) throw new Error(`update failed: ${JSON.stringify(updated.body)}`);
@@ -92,7 +108,7 @@ export async function runShoalRollout(plan: RolloutPlan, port: number): Promise<
     await waitFor(
       'shoal: every replica on v2 and healthy',
       async () => {
-        const { wanted, runningNew } = await tasksOf(agent, plan.imageV2);
+        const { wanted, runningNew } = await tasksOf(agent, docker, plan.imageV2, seenRunning);
         const elapsed = (performance.now() - started) / 1000;
         timeline[runningNew] ??= elapsed;
         if (wanted === plan.replicas && runningNew === plan.replicas) allNewHealthyS = elapsed;
@@ -113,7 +129,8 @@ export async function runShoalRollout(plan: RolloutPlan, port: number): Promise<
       () => agent.output,
     );
     const completedS = (performance.now() - started) / 1000;
-    return { allNewHealthyS, completedS, timeline, load: await load.stop() };
+    const phases = recorder.stop(commandAt, seenRunning);
+    return { allNewHealthyS, completedS, timeline, load: await load.stop(), phases };
   } finally {
     await agent.api('DELETE', `/v1/stacks/${STACK}`).catch(() => undefined);
     await waitFor(

@@ -6,9 +6,11 @@
  * of the new image running. Images are local tags (`--no-resolve-image`: no registry here).
  */
 import { execFileSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import Docker from 'dockerode';
 import { waitFor } from '../test/agent/support/agents.js';
 import { answers, startLoad, type LoadResult } from './rollout-load.js';
+import { recordPhases, type ContainerPhases } from './rollout-phases.js';
 import type { RolloutPlan, Timeline } from './rollout-plan.js';
 
 const SERVICE = 'shoal-bench-rollout';
@@ -22,6 +24,7 @@ export interface SwarmResult {
   readonly timeline: Timeline;
   /** The same load through Swarm's ingress port; null when it did not answer before the update. */
   readonly load: LoadResult | null;
+  readonly phases: readonly ContainerPhases[];
 }
 
 function dockerCli(...args: string[]): string {
@@ -50,6 +53,16 @@ async function tasksOf(docker: Docker, image: string): Promise<{ wanted: number;
     wanted: tasks.length,
     runningNew: tasks.filter((t) => t.Status?.State === 'running' && t.Spec?.ContainerSpec?.Image === image).length,
   };
+}
+
+/** The first address where Swarm's published port answers: loopback, else an external IPv4. */
+async function ingressHost(port: number): Promise<string | null> {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
+  for (const host of ['127.0.0.1', ...external.slice(0, 1)]) if (await answers(port, host)) return host;
+  return null;
 }
 
 /**
@@ -105,12 +118,18 @@ export async function runSwarmRollout(plan: RolloutPlan, port: number): Promise<
       async () => (await healthy(docker, plan.imageV1)) === plan.replicas,
       180_000,
     );
-    // Swarm's ingress (IPVS) on loopback: measured as well when it answers here.
-    const loadWorks = await answers(port);
-    if (!loadWorks) console.log(`swarm: ingress port ${port} does not answer on 127.0.0.1; no load on Swarm`);
-    const load = loadWorks ? startLoad({ port }) : null;
+    // Swarm's ingress (IPVS): measured as well where it answers (loopback, else the host's address).
+    const host = await ingressHost(port);
+    console.log(
+      host === null
+        ? `swarm: ingress port ${port} does not answer here; no load on Swarm`
+        : `swarm: the same load through its ingress at ${host}:${port}`,
+    );
+    const load = host === null ? null : startLoad({ port, host });
 
     const timeline: Record<number, number> = {};
+    const recorder = await recordPhases(docker, plan.imageV2);
+    const commandAt = Date.now();
     const started = performance.now();
     dockerCli('service', 'update', '--detach', '--no-resolve-image', '--image', plan.imageV2, SERVICE);
     let allNewHealthyS = NaN;
@@ -129,7 +148,8 @@ export async function runSwarmRollout(plan: RolloutPlan, port: number): Promise<
       300_000,
     );
     const completedS = (performance.now() - started) / 1000;
-    return { completedS, allNewHealthyS, timeline, load: load ? await load.stop() : null };
+    const phases = recorder.stop(commandAt);
+    return { completedS, allNewHealthyS, timeline, load: load ? await load.stop() : null, phases };
   } finally {
     try {
       dockerCli('service', 'rm', SERVICE);

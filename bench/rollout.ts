@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { bundle } from '../scripts/bundle.mjs';
 import { buildImages, PLAN, type Timeline } from './rollout-plan.js';
+import { showPhases } from './rollout-phases.js';
 import { runShoalRollout, type ShoalResult } from './rollout-shoal.js';
 import { runSwarmRollout, type SwarmResult } from './rollout-swarm.js';
 
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     console.log(
       `shoal (1 node, --mesh): every replica v2 and healthy after ${shoal.allNewHealthyS.toFixed(2)} s, rollout completed after ${shoal.completedS.toFixed(2)} s; healthy v2 replicas over time: ${showTimeline(shoal.timeline)}`,
     );
+    console.log(`shoal's new containers, s after the update command:\n${showPhases(shoal.phases)}`);
     const l = shoal.load;
     console.log(
       `shoal load through the published port: ${l.sent} requests, ${l.failed} failed, answers ${JSON.stringify(l.bodies)}${l.errors.length ? `; first errors: ${l.errors.join('; ')}` : ''}`,
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
       console.log(
         `swarm (1 node): 10 healthy v2 containers after ${swarm.allNewHealthyS.toFixed(2)} s, UpdateStatus completed after ${swarm.completedS.toFixed(2)} s; healthy v2 containers over time: ${showTimeline(swarm.timeline)}`,
       );
+      console.log(`swarm's new containers, s after the update command:\n${showPhases(swarm.phases)}`);
       const l = swarm.load;
       if (l)
         console.log(

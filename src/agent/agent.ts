@@ -333,6 +333,7 @@ export class Agent {
         addressesOf: (peer) => network.addressesOf(peer),
         run: components.meshRunner ?? execRunner(),
         resolvConfPath: resolvConf,
+        autoscale: autoscale.meshLink,
         log,
       });
     const facts = nodeFacts({
@@ -377,7 +378,7 @@ export class Agent {
         afterStackRemove: (stack, options) => secrets.removeStackObjects(stack, options),
         autoscaleLive: () => autoscale.live(),
         namesAcrossNodes: config.mesh === true,
-        ...(images ? { resolveImage: (image, signal) => images.resolve(image, signal) } : {}),
+        ...(images ? { resolveImage: (image, signal, auth) => images.resolve(image, signal, auth) } : {}),
       }),
       new BatchService({ store: cluster, taskLogs: workloads.taskLogs }),
       observability,

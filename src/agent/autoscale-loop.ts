@@ -15,16 +15,27 @@
  * - a node failure: replacements keep the replica count (they are the replicated controller's),
  *   and the replaced tasks' missing samples count against any change.
  *
+ * Scale to zero (`min: 0`): nodes' meshes report their connections per service
+ * (`autoscale.activity`); a service without any for `idle` goes to zero, and a node holding a
+ * connection for it asks to wake it (`autoscale.wake`: one scale 0→1 however many ask). The HPA
+ * never takes such a service below 1 itself, and a woken service stays up at least `idle`.
+ *
  * @module
  */
 import type { Logger } from 'pino';
 import {
+  ActivityBook,
   decide,
+  idleDecision,
+  parseActivityFrame,
   parseStatsFrame,
+  parseWakeRequest,
   policyOf,
+  SingleFlight,
   StatsWindow,
   type AutoscalePolicy,
   type AutoscalerMemory,
+  type WakeReceipt,
 } from '../autoscale/index.js';
 import type { Clock, TimerHandle } from '../raft/driver/index.js';
 import type { AutoscaleMetric } from '../state/autoscale-commands.js';
@@ -62,6 +73,10 @@ export class AutoscaleLoop {
   readonly #memory = new Map<string, { memory: AutoscalerMemory; replicas: number }>();
   readonly #lastSync = new Map<string, number>();
   readonly #live = new Map<string, AutoscaleLive>();
+  readonly #activity = new ActivityBook();
+  readonly #wakes = new SingleFlight<string, WakeReceipt>();
+  /** The replicas of each scale-to-zero service at its last sync (a way back from zero is activity). */
+  readonly #replicasSeen = new Map<string, number>();
   #timer: TimerHandle | null = null;
   #passing = false;
 
@@ -86,6 +101,61 @@ export class AutoscaleLoop {
     this.#memory.clear();
     this.#lastSync.clear();
     this.#live.clear();
+    this.#activity.clear();
+    this.#replicasSeen.clear();
+  }
+
+  /**
+   * A node's connections per service (the RPC handler of `autoscale.activity`), stamped with this
+   * leader's clock.
+   * @throws when this node does not lead, or the frame is malformed (code `bad_request`).
+   */
+  receiveActivity(peerId: string, payload: unknown): void {
+    this.#leading('autoscale.activity');
+    this.#activity.report(peerId, this.#deps.clock.now(), parseActivityFrame(payload).services);
+  }
+
+  /**
+   * Node `peerId` holds a connection for a service (the RPC handler of `autoscale.wake`): scale it
+   * 0→1 with the reason "cold start: connection on <node>". Concurrent wakes share one proposal;
+   * a service already above zero is left as it is. Either way the wake counts as activity, so the
+   * service stays up at least `idle`. Resolves once the scale-up is committed.
+   * @throws when this node does not lead, the request is malformed or the service does not scale to zero.
+   */
+  async wake(peerId: string, payload: unknown): Promise<WakeReceipt> {
+    this.#leading('autoscale.wake');
+    const { serviceId } = parseWakeRequest(payload);
+    const service = this.#deps.state.service(serviceId);
+    const policy = service === undefined ? null : policyOf(service.spec);
+    if (service === undefined || policy?.min !== 0)
+      throw Object.assign(new Error(`autoscale.wake: service ${serviceId} does not scale to zero (min: 0)`), {
+        code: 'bad_request',
+      });
+    this.#activity.touch(serviceId, this.#deps.clock.now());
+    if (service.replicas > 0) return { replicas: service.replicas };
+    return this.#wakes.run(serviceId, async () => {
+      const reason = `cold start: connection on ${peerId}`;
+      try {
+        await this.#deps.writer.submit(
+          { type: 'service.autoscale', serviceId, from: 0, replicas: 1, reason, metrics: [] },
+          { deadlineMs: 5_000 },
+        );
+        this.#deps.log.info({ service: serviceId, from: 0, to: 1, reason }, `autoscale ${serviceId}: ${reason}`);
+      } catch (error) {
+        // Refused: someone scaled it meanwhile; the state says how many it has now.
+        const now = this.#deps.state.service(serviceId)?.replicas ?? 0;
+        if (now === 0) throw error;
+      }
+      this.#forget(serviceId);
+      this.#activity.touch(serviceId, this.#deps.clock.now());
+      this.#live.set(serviceId, { at: this.#deps.clock.now(), reason, metrics: [] });
+      return { replicas: this.#deps.state.service(serviceId)?.replicas ?? 1 };
+    });
+  }
+
+  #leading(method: string): void {
+    if (!this.running)
+      throw Object.assign(new Error(`${method}: this node does not lead: send to the leader`), { code: 'not_leader' });
   }
 
   /**
@@ -145,6 +215,8 @@ export class AutoscaleLoop {
         if (!this.running) return;
       }
       this.#window.retainServices(autoscaled);
+      this.#activity.retain(autoscaled);
+      for (const id of [...this.#replicasSeen.keys()]) if (!autoscaled.has(id)) this.#replicasSeen.delete(id);
       for (const id of [...this.#memory.keys()]) if (!autoscaled.has(id)) this.#forget(id);
       for (const id of [...this.#live.keys()]) if (!autoscaled.has(id)) this.#live.delete(id);
     } catch (error) {
@@ -164,6 +236,9 @@ export class AutoscaleLoop {
       this.#deps.log.debug({ service: service.id }, 'autoscale: skipped while a rollout replaces its tasks');
       return;
     }
+    if (policy.min === 0 && (await this.#scaleToZero(service, policy, now))) return;
+    // The HPA part never takes a scale-to-zero service below 1: idleness alone does.
+    const hpaPolicy: AutoscalePolicy = policy.min === 0 ? { ...policy, min: 1 } : policy;
     const last = this.#memory.get(service.id);
     // Scaled by someone else since (a manual scale, a redeploy): that count is the new base.
     const memory = last !== undefined && last.replicas === service.replicas ? last.memory : null;
@@ -171,7 +246,14 @@ export class AutoscaleLoop {
     const tasks = live.map((t) => ({ taskId: t.id, ready: t.state === 'running', samples: samples.get(t.id) ?? [] }));
     const pending = policy.targets.find((t) => t.kind === 'pending');
     const pendingJobs = pending ? this.#pendingJobs(pending.namespace) : null;
-    const { decision, memory: next } = decide({ now, policy, current: service.replicas, tasks, memory, pendingJobs });
+    const { decision, memory: next } = decide({
+      now,
+      policy: hpaPolicy,
+      current: service.replicas,
+      tasks,
+      memory,
+      pendingJobs,
+    });
     this.#memory.set(service.id, { memory: next, replicas: decision.replicas });
     const metrics: AutoscaleMetric[] = decision.metrics.map((m) => ({
       kind: m.kind,
@@ -202,6 +284,43 @@ export class AutoscaleLoop {
       this.#forget(service.id);
       this.#deps.log.info({ ...fields, err: error }, `autoscale ${service.id}: decision not applied`);
     }
+  }
+
+  /** Scale to zero's part of a sync; true when it decided (the HPA is then not asked). */
+  async #scaleToZero(service: ServiceRecord, policy: AutoscalePolicy, now: number): Promise<boolean> {
+    // Back from zero (a wake, a manual scale): its idle time starts now.
+    if (this.#replicasSeen.get(service.id) === 0 && service.replicas > 0) this.#activity.touch(service.id, now);
+    this.#replicasSeen.set(service.id, service.replicas);
+    const idle = idleDecision({
+      now,
+      policy,
+      current: service.replicas,
+      lastActivityAt: this.#activity.lastActivity(service.id, now),
+      meshReporting: this.#activity.meshReporting(now),
+    });
+    if (idle === null) return false;
+    this.#live.set(service.id, { at: now, reason: idle.reason, metrics: [] });
+    if (idle.replicas === service.replicas) return true;
+    const fields = { service: service.id, from: service.replicas, to: idle.replicas, reason: idle.reason };
+    try {
+      await this.#deps.writer.submit(
+        {
+          type: 'service.autoscale',
+          serviceId: service.id,
+          from: service.replicas,
+          replicas: 0,
+          reason: idle.reason,
+          metrics: [],
+        },
+        { deadlineMs: Math.min(5_000, policy.syncPeriodMs) },
+      );
+      this.#forget(service.id);
+      this.#replicasSeen.set(service.id, 0);
+      this.#deps.log.info(fields, `autoscale ${service.id}: ${idle.reason}`);
+    } catch (error) {
+      this.#deps.log.info({ ...fields, err: error }, `autoscale ${service.id}: decision not applied`);
+    }
+    return true;
   }
 
   /** Jobs waiting in a namespace's queue (O(jobs), once per sync of a service that scales on it). */

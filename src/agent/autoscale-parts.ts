@@ -7,7 +7,14 @@
  * @module
  */
 import type { Logger } from 'pino';
-import { STATS_METHOD, type StatsFrame } from '../autoscale/index.js';
+import {
+  ACTIVITY_METHOD,
+  STATS_METHOD,
+  WAKE_METHOD,
+  type ActivityFrame,
+  type StatsFrame,
+  type WakeReceipt,
+} from '../autoscale/index.js';
 import type { RpcService } from '../p2p/index.js';
 import type { Clock } from '../raft/driver/index.js';
 import { AutoscaleLoop } from './autoscale-loop.js';
@@ -21,6 +28,15 @@ export interface AutoscaleParts {
   readonly sampler: TaskStatsSampler;
   /** What the leader's last syncs concluded (for `service ls`); null when it cannot be asked. */
   live(): Promise<AutoscaleLiveMap>;
+  /** The mesh's line to the leader for scale to zero (mesh-node.ts). */
+  readonly meshLink: MeshAutoscaleLink;
+}
+
+/** How a node's mesh reports its connections and wakes a service at zero (to whoever leads). */
+export interface MeshAutoscaleLink {
+  report(frame: ActivityFrame): Promise<void>;
+  /** Resolves once the leader committed the wake (or the service was already up). */
+  wake(serviceId: string, options: { readonly signal?: AbortSignal }): Promise<WakeReceipt>;
 }
 
 const STATUS_METHOD = 'autoscale.status';
@@ -41,6 +57,8 @@ export function autoscaleParts(deps: AutoscalePartsDeps): AutoscaleParts {
   const loop = new AutoscaleLoop({ state: deps.store.state, writer: deps.store.writer, clock: deps.clock, log });
   deps.rpc.handle(STATS_METHOD, (payload, { peerId }) => loop.receive(peerId, payload));
   deps.rpc.handle(STATUS_METHOD, () => loop.status());
+  deps.rpc.handle(ACTIVITY_METHOD, (payload, { peerId }) => loop.receiveActivity(peerId, payload));
+  deps.rpc.handle(WAKE_METHOD, (payload, { peerId }) => loop.wake(peerId, payload));
   const live = async (): Promise<AutoscaleLiveMap> => {
     const leader = deps.store.leader;
     if (leader === null) return null;
@@ -64,5 +82,25 @@ export function autoscaleParts(deps: AutoscalePartsDeps): AutoscaleParts {
     clock: deps.clock,
     log,
   });
-  return { loop, sampler, live };
+  const toLeader = (): string => {
+    const leader = deps.store.leader;
+    if (leader === null) throw new Error('no leader to tell: the cluster is electing one');
+    return leader;
+  };
+  const meshLink: MeshAutoscaleLink = {
+    report: async (frame) => {
+      const leader = toLeader();
+      if (leader === deps.selfId) loop.receiveActivity(deps.selfId, frame);
+      else await deps.rpc.call(leader, ACTIVITY_METHOD, frame, { timeoutMs: 2_000 });
+    },
+    wake: async (serviceId, options) => {
+      const leader = toLeader();
+      const request = { v: 1, serviceId };
+      if (leader === deps.selfId) return loop.wake(deps.selfId, request);
+      const answer = await deps.rpc.call(leader, WAKE_METHOD, request, { timeoutMs: 10_000, ...options });
+      const replicas = (answer as { replicas?: unknown } | null)?.replicas;
+      return { replicas: typeof replicas === 'number' ? replicas : 0 };
+    },
+  };
+  return { loop, sampler, live, meshLink };
 }

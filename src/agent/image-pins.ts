@@ -10,10 +10,18 @@ import type { Logger } from 'pino';
 import { ApiError } from '../api/types.js';
 import { ImageUnresolvedError, type ResolvedImage } from '../runtime/resolve-image.js';
 import { parseImageRef, taggedRef } from '../runtime/image-ref.js';
+import type { RegistryCredential } from '../runtime/registry-digest.js';
 import type { ServiceSpec } from '../stack/spec.js';
 
-/** Resolves one image reference to a pinned one (resolveImageDigest with the agent's sources). */
-export type ResolveImage = (image: string, signal?: AbortSignal) => Promise<ResolvedImage>;
+/**
+ * Resolves one image reference to a pinned one (resolveImageDigest with the agent's sources), with
+ * the deploy's registry credentials (`--with-registry-auth`) if any.
+ */
+export type ResolveImage = (
+  image: string,
+  signal?: AbortSignal,
+  credentials?: Readonly<Record<string, RegistryCredential>>,
+) => Promise<ResolvedImage>;
 
 /** The specs with their images pinned, and what the caller should be told. */
 export interface PinnedServices {
@@ -32,7 +40,7 @@ export async function pinServiceImages(
   services: Readonly<Record<string, ServiceSpec>>,
   current: (name: string) => ServiceSpec | undefined,
   resolve: ResolveImage,
-  options: { signal?: AbortSignal; log?: Logger } = {},
+  options: { signal?: AbortSignal; log?: Logger; credentials?: Readonly<Record<string, RegistryCredential>> } = {},
 ): Promise<PinnedServices> {
   const images = new Set(Object.values(services).flatMap((s) => (s.runtime === 'process' ? [] : [s.image])));
   const answers = new Map<string, ResolvedImage | Error>();
@@ -40,7 +48,7 @@ export async function pinServiceImages(
     [...images].map(async (image) => {
       answers.set(
         image,
-        await resolve(image, options.signal).catch((error: unknown) => {
+        await resolve(image, options.signal, options.credentials).catch((error: unknown) => {
           options.signal?.throwIfAborted();
           if (error instanceof ImageUnresolvedError) return error;
           throw asApiError(image, error);
@@ -83,7 +91,11 @@ export async function pinServiceImages(
  * resolved once, as at deploy.
  * @throws {ApiError} 400 when the image cannot be read or resolved.
  */
-export async function pinServiceImage(spec: ServiceSpec, resolve: ResolveImage, signal?: AbortSignal): Promise<ServiceSpec> {
+export async function pinServiceImage(
+  spec: ServiceSpec,
+  resolve: ResolveImage,
+  signal?: AbortSignal,
+): Promise<ServiceSpec> {
   if (spec.runtime === 'process') return spec;
   try {
     return { ...spec, image: (await resolve(spec.image, signal)).image };
@@ -102,6 +114,25 @@ function samePinnedTag(pinned: string, image: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The deploy's `registryAuth` (base64 `user:password` by registry, as in a Docker config) decoded.
+ * @throws {ApiError} 400 naming the registry whose value is not `user:password`.
+ */
+export function decodeRegistryAuth(
+  auth: Readonly<Record<string, string>> | undefined,
+): Record<string, RegistryCredential> {
+  const out: Record<string, RegistryCredential> = {};
+  for (const [registry, value] of Object.entries(auth ?? {})) {
+    const text = Buffer.from(value, 'base64').toString('utf8');
+    const colon = text.indexOf(':');
+    // The value itself is never echoed: it is a password.
+    if (colon <= 0)
+      throw new ApiError(400, 'bad_request', `registryAuth.${registry}: expected base64 of user:password`);
+    out[registry] = { username: text.slice(0, colon), password: text.slice(colon + 1) };
+  }
+  return out;
 }
 
 function asApiError(image: string, error: unknown): ApiError {

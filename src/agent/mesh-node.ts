@@ -24,9 +24,11 @@ import {
   type ListenFailure,
   type LocalTarget,
 } from '../mesh/index.js';
+import { policyOf, SingleFlight, type WakeReceipt } from '../autoscale/index.js';
 import type { P2PHost } from '../p2p/index.js';
 import type { ObservedContainer } from '../runtime/index.js';
 import { MESH_DNS_ADDRESS, type CommandInput, type IndexedState } from '../state/index.js';
+import type { MeshAutoscaleLink } from './autoscale-parts.js';
 import { EndpointCache, buildMeshTable, inZone, lookupName, type MeshTable } from './mesh-table.js';
 
 export interface MeshNodeDeps {
@@ -49,6 +51,10 @@ export interface MeshNodeDeps {
   readonly syncIntervalMs?: number;
   /** The longest a task's drain may hold its stop. Default 5 000 ms. */
   readonly drainMs?: number;
+  /** Scale to zero: report connections to the leader and wake services at zero. */
+  readonly autoscale?: MeshAutoscaleLink;
+  /** How often connections are reported. Default 2 000 ms. */
+  readonly activityIntervalMs?: number;
   readonly log: Logger;
 }
 
@@ -78,6 +84,8 @@ export class MeshNode {
   #problems: MeshProblem[] = [];
   #problemKey = '';
   #timer: NodeJS.Timeout | null = null;
+  #activityTimer: NodeJS.Timeout | null = null;
+  readonly #wakes = new SingleFlight<string, WakeReceipt>();
   #telling = false;
   #syncing: Promise<void> | null = null;
   #again = false;
@@ -96,6 +104,7 @@ export class MeshNode {
       localNodeId: deps.selfId,
       balancers: this.#balancers,
       dialRemote: (nodeId, taskId, port, options) => this.#mesh.dial(nodeId, taskId, port, options),
+      onHold: (service) => this.#wake(service),
       logger: deps.log,
     });
   }
@@ -123,6 +132,10 @@ export class MeshNode {
     this.#started = true;
     this.#timer = setInterval(() => this.stateChanged(), this.#deps.syncIntervalMs ?? 1_000);
     this.#timer.unref();
+    if (this.#deps.autoscale !== undefined) {
+      this.#activityTimer = setInterval(() => void this.#reportActivity(), this.#deps.activityIntervalMs ?? 2_000);
+      this.#activityTimer.unref();
+    }
     await this.sync();
   }
 
@@ -149,7 +162,8 @@ export class MeshNode {
     if (!this.#started) return;
     this.#started = false;
     if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
+    if (this.#activityTimer !== null) clearInterval(this.#activityTimer);
+    this.#timer = this.#activityTimer = null;
     await this.#syncing?.catch(() => undefined);
     await this.#proxy.stop();
     await this.#dns?.stop();
@@ -239,6 +253,44 @@ export class MeshNode {
     }
     this.#report(failed);
     this.#tellCluster();
+    // A wake that failed (no leader yet) is asked again while connections wait.
+    for (const id of table.services.keys()) if (this.#proxy.held(id) > 0) this.#wake(id);
+  }
+
+  /**
+   * Ask the leader to wake a service at zero for the connections held here (one request at a
+   * time per service). A service the state already gives replicas needs none: its task is coming.
+   */
+  #wake(serviceId: string): void {
+    const link = this.#deps.autoscale;
+    const service = this.#deps.state.view().services[serviceId];
+    if (link === undefined || service === undefined || service.replicas > 0 || this.#wakes.has(serviceId)) return;
+    if (policyOf(service.spec)?.min !== 0) return;
+    this.#log.info(
+      { service: serviceId, held: this.#proxy.held(serviceId) },
+      'cold start: asking the leader to wake a service at zero',
+    );
+    this.#wakes
+      .run(serviceId, () => link.wake(serviceId, { signal: AbortSignal.timeout(15_000) }))
+      .catch((err: unknown) =>
+        this.#log.warn(
+          { service: serviceId, err },
+          'cold start: cannot wake the service yet; asking again while connections wait',
+        ),
+      );
+  }
+
+  /** Tell the leader this node's connections to scale-to-zero services (an empty report still says the mesh runs). */
+  async #reportActivity(): Promise<void> {
+    const link = this.#deps.autoscale;
+    if (link === undefined || !this.#started) return;
+    const services = this.#deps.state.view().services;
+    const scaleToZero = new Set(Object.keys(services).filter((id) => policyOf(services[id]!.spec)?.min === 0));
+    this.#proxy.retainActivity(scaleToZero);
+    const activity = this.#proxy.activity().filter((a) => scaleToZero.has(a.serviceId));
+    await link
+      .report({ v: 1, services: activity })
+      .catch((err: unknown) => this.#log.debug({ err }, 'cannot report mesh activity to the leader; next round'));
   }
 
   /**

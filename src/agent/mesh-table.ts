@@ -12,6 +12,7 @@
  * mesh stream to that node, so the address is not replicated.
  * @module
  */
+import { policyOf } from '../autoscale/index.js';
 import type { Endpoint, ProxyListener } from '../mesh/index.js';
 import type { ObservedContainer } from '../runtime/index.js';
 import { MESH_DNS_ADDRESS, type IndexedState, type ServiceRecord, type TaskGroup } from '../state/index.js';
@@ -81,14 +82,28 @@ export function buildMeshTable(input: MeshTableInput, cache: EndpointCache = new
     services.set(id, { service, vip: service.vip, endpoints });
     const name = service.name.toLowerCase();
     byName.set(name, [...(byName.get(name) ?? []), id]);
-    for (const port of servicePorts(service)) listeners.push({ service: id, address: service.vip, port });
+    const hold = coldStartHold(service);
+    for (const port of servicePorts(service)) listeners.push({ service: id, address: service.vip, port, ...hold });
     for (const p of service.spec.ports) {
       if (p.mode !== 'ingress' || p.protocol !== 'tcp' || p.published === null) continue;
-      listeners.push({ service: id, address: p.hostIp ?? '0.0.0.0', port: p.published, targetPort: p.target });
+      listeners.push({
+        service: id,
+        address: p.hostIp ?? '0.0.0.0',
+        port: p.published,
+        targetPort: p.target,
+        ...hold,
+      });
     }
   }
   const stacks = new Set(Object.keys(state.stacks).map((s) => s.toLowerCase()));
   return { vips, listeners, services, local, stackOfAddress, byName, stacks };
+}
+
+/** A scale-to-zero service's connections wait for a cold start (x-shoal.autoscale), others the proxy's default. */
+function coldStartHold(service: ServiceRecord): { holdMs?: number; maxHeld?: number } {
+  const policy = policyOf(service.spec);
+  if (policy?.min !== 0) return {};
+  return { holdMs: policy.coldStartTimeoutMs, maxHeld: policy.coldStartQueue };
 }
 
 /** The TCP ports a service's VIP listens on: its published ports' targets and its `expose:` entries. */

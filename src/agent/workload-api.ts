@@ -32,7 +32,7 @@ import { crossNodeNamingWarning } from './naming-warning.js';
 import { liveTaskIds, waitForTaskEnds } from './task-ends.js';
 import { anyAutoscaled, autoscaleView, type AutoscaleLiveMap } from './autoscale-view.js';
 import { RolloutService, rolloutView } from './rollout-api.js';
-import { pinServiceImages, type ResolveImage } from './image-pins.js';
+import { decodeRegistryAuth, pinServiceImages, type ResolveImage } from './image-pins.js';
 import type { RolloutApi, ServiceHistoryView, ServiceUpdateRequest } from '../api/rollout-routes.js';
 
 export interface WorkloadServiceDeps {
@@ -113,7 +113,7 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
           spec.services,
           (name) => stackServices.find((s) => s.name === name)?.spec,
           this.#deps.resolveImage,
-          options,
+          { ...options, credentials: decodeRegistryAuth(request.registryAuth) },
         )
       : { services: spec.services, warnings: [] };
     const services = Object.entries(pinned.services).map(([name, serviceSpec]) => ({

@@ -167,6 +167,11 @@ export interface StackDeployRequest {
   readonly env?: Readonly<Record<string, string>>;
   /** Files `env_file:` may read, by path relative to the Compose file, sent by the CLI. */
   readonly files?: Readonly<Record<string, string>>;
+  /**
+   * `--with-registry-auth`: base64 `user:password` by registry host (`docker.io`, `ghcr.io`), from
+   * the CLI user's Docker config; used to resolve the file's tags, never stored, logged or shown.
+   */
+  readonly registryAuth?: Readonly<Record<string, string>>;
 }
 
 export interface StackDeployResult {

@@ -70,6 +70,7 @@ export function workloadRoutes(api: WorkloadApi): Route[] {
         file: { type: 'string', maxLength: 1024 },
         env: { type: 'stringMap', optional: true },
         files: { type: 'stringMap', optional: true },
+        registryAuth: { type: 'stringMap', optional: true },
       },
       handle: ({ body, signal }) =>
         api.deployStack(
@@ -79,6 +80,7 @@ export function workloadRoutes(api: WorkloadApi): Route[] {
             file: body.file as string,
             env: body.env as Record<string, string> | undefined,
             files: body.files as Record<string, string> | undefined,
+            ...(body.registryAuth === undefined ? {} : { registryAuth: body.registryAuth as Record<string, string> }),
           },
           { signal },
         ),

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { HPA_DEFAULTS, policyOf, type AutoscalePolicy, type MetricTarget } from './policy.js';
+export { HPA_DEFAULTS, policyOf, SCALE_TO_ZERO_DEFAULTS, type AutoscalePolicy, type MetricTarget } from './policy.js';
 export {
   recommend,
   recommendPending,
@@ -29,3 +29,21 @@ export {
   type StatsFrame,
   type StatsSample,
 } from './stats-wire.js';
+export {
+  ActivityBook,
+  idleDecision,
+  MESH_REPORT_STALE_MS,
+  SingleFlight,
+  type IdleDecision,
+  type IdleInput,
+  type ServiceActivity,
+} from './scale-to-zero.js';
+export {
+  ACTIVITY_METHOD,
+  parseActivityFrame,
+  parseWakeRequest,
+  WAKE_METHOD,
+  type ActivityFrame,
+  type WakeReceipt,
+  type WakeRequest,
+} from './activity-wire.js';

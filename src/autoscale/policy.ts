@@ -38,8 +38,19 @@ export interface AutoscalePolicy {
   readonly upPods: number;
   readonly upPercent: number;
   /** A scale-down removes at most this percent of the replicas per `syncPeriodMs`. HPA: 100 per 15 s. */
-  readonly downPercent: number;
+  readonly downPercent: number; /**
+   * Scale to zero (min 0; HPA cannot): no connection through any node's mesh proxy for this long
+   * takes the service to zero, and a woken service stays up at least this long. Default 5 min.
+   */
+  readonly idleMs: number;
+  /** With min 0: how long a node holds a connection while the service wakes. Default 60 s. */
+  readonly coldStartTimeoutMs: number;
+  /** With min 0: connections a node holds at once per service while it wakes; more are refused. Default 256. */
+  readonly coldStartQueue: number;
 }
+
+/** Scale-to-zero defaults (shoal's own: HPA has no zero). */
+export const SCALE_TO_ZERO_DEFAULTS = { idleMs: 300_000, coldStartTimeoutMs: 60_000, coldStartQueue: 256 } as const;
 
 export const HPA_DEFAULTS = {
   tolerance: 0.1,
@@ -74,10 +85,10 @@ export function policyOf(spec: ServiceSpec): AutoscalePolicy | null {
   if (a.metric) targets.push({ kind: 'metric', name: a.metric.name, value: a.metric.value });
   if (a.pendingJobs)
     targets.push({ kind: 'pending', namespace: a.pendingJobs.namespace, perTask: a.pendingJobs.perTask });
-  const min = Math.max(1, a.min ?? 1);
+  const min = a.min === 0 ? 0 : Math.max(1, a.min ?? 1);
   return {
     min,
-    max: Math.max(min, a.max),
+    max: Math.max(1, min, a.max),
     targets,
     tolerance: a.tolerance ?? HPA_DEFAULTS.tolerance,
     syncPeriodMs: a.syncPeriodMs ?? HPA_DEFAULTS.syncPeriodMs,
@@ -86,5 +97,8 @@ export function policyOf(spec: ServiceSpec): AutoscalePolicy | null {
     upPods: a.scaleUpPods ?? HPA_DEFAULTS.upPods,
     upPercent: a.scaleUpPercent ?? HPA_DEFAULTS.upPercent,
     downPercent: a.scaleDownPercent ?? HPA_DEFAULTS.downPercent,
+    idleMs: a.idleMs ?? SCALE_TO_ZERO_DEFAULTS.idleMs,
+    coldStartTimeoutMs: a.coldStartTimeoutMs ?? SCALE_TO_ZERO_DEFAULTS.coldStartTimeoutMs,
+    coldStartQueue: a.coldStartQueue ?? SCALE_TO_ZERO_DEFAULTS.coldStartQueue,
   };
 }

@@ -20,6 +20,14 @@ export function shortId(id: string, noTrunc = false): string {
  * one machine (they share the hostname), or the id alone when the hostname is unknown.
  * @example nodeCell('lab1', '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo') // "lab1 (12D3KooWQYhTNQdm)"
  */
+/**
+ * An image in a table: a pinned reference shows as its tag (`app:v1@sha256:…` → `app:v1`), as
+ * `docker service ls` does; `inspect`, `-o json` and `--no-trunc` show the digest.
+ */
+export function imageCell(image: string, noTrunc = false): string {
+  return noTrunc ? image : image.replace(/@sha256:[0-9a-f]{64}$/, '');
+}
+
 export function nodeCell(hostname: string | null, id: string | null, noTrunc = false): string {
   if (id === null) return hostname ?? '';
   return hostname === null || hostname === '' ? shortId(id, noTrunc) : `${hostname} (${shortId(id, noTrunc)})`;

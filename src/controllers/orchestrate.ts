@@ -5,7 +5,8 @@
  * 1. node health. If any node changes status, the pass returns only those commands: a node going
  *    down orphans its tasks when the command applies, and the orchestrators must see that before
  *    they plan (the next pass does, one reconcile period later).
- * 2. the replicated and global orchestrators decide which tasks to stop and which to create;
+ * 2. the replicated and global orchestrators decide which tasks to stop and which to create
+ *    (rollouts, and rebalancing moves onto nodes that joined or came back: rebalance.ts);
  * 3. placement schedules every pending task plus the ones created in this pass (the `task.create`
  *    is proposed before the `task.assign`, so the tasks exist when their assignment applies);
  * 4. garbage collection of ended tasks;
@@ -36,6 +37,7 @@ import { reconcileJobs } from './jobs.js';
 import { reconcileGlobal } from './global.js';
 import { DEFAULT_NODE_GRACE_MS, reconcileNodeHealth } from './node-health.js';
 import { reconcilePlacement } from './placement.js';
+import { DEFAULT_REBALANCE_MOVES } from './rebalance.js';
 import { reconcileReplicated } from './replicated.js';
 import { scopeOf } from './scope.js';
 import type { IdGenerator, WorkloadCommandInput, WorkloadState } from './workload-types.js';
@@ -47,6 +49,8 @@ export interface PassLimits {
   /** Tasks handed to the scheduler (placed or explained). */
   readonly placements: number;
   readonly removals: number;
+  /** Rebalancing moves started (rebalance.ts). */
+  readonly moves: number;
 }
 
 export const DEFAULT_PASS_LIMITS: PassLimits = Object.freeze({
@@ -54,6 +58,7 @@ export const DEFAULT_PASS_LIMITS: PassLimits = Object.freeze({
   creates: 1000,
   placements: 1000,
   removals: 1000,
+  moves: DEFAULT_REBALANCE_MOVES,
 });
 
 export interface HealthObservation {
@@ -119,7 +124,13 @@ export function reconcileWorkloads(input: WorkloadReconcileInput): WorkloadComma
   const scope = input.changes === undefined || input.changes.full ? undefined : scopeOf(input.changes, state);
   const common = { state, now: input.now, newId: input.newId, ...opt('backoff', input.backoff) };
   const services = opt('services', scope?.services);
-  const replicated = reconcileReplicated({ ...common, ...services, ...opt('slots', scope?.slots) });
+  const replicated = reconcileReplicated({
+    ...common,
+    ...services,
+    ...opt('slots', scope?.slots),
+    ...opt('managers', input.managers),
+    maxMoves: limits.moves,
+  });
   const global = reconcileGlobal({ ...common, ...opt('managers', input.managers), ...services });
 
   const jobs = reconcileJobs({ ...common, maxCreates: limits.creates, ...opt('jobs', scope?.jobs) });

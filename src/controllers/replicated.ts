@@ -8,7 +8,8 @@
  * - tasks on `down` nodes were made `orphaned` by `node.setStatus` and are replaced at once;
  *   tasks on `drain` nodes (or gone nodes, or nodes that take no workloads) are stopped and
  *   replaced; tasks on `pause` nodes stay (the scheduler places nothing new there);
- * - a changed service version is rolled out by the rollout controller (rollout/plan.ts).
+ * - a changed service version is rolled out by the rollout controller (rollout/plan.ts);
+ * - a settled service whose tasks are uneven across nodes is rebalanced (rebalance.ts).
  *
  * Pure: the same state, `now` and id sequence give the same plan.
  * @module
@@ -20,6 +21,8 @@ import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import { currentVersions } from '../state/rollout.js';
 import { planRollout } from './rollout/plan.js';
+import { DEFAULT_REBALANCE_MOVES, planRebalance } from './rebalance.js';
+import { rebalanceTargets, type RebalanceTargets } from './rebalance-targets.js';
 import { isLive, planSlot, type SlotDecision, type SlotInput, type UpdateSlot } from './slots.js';
 import type { IdGenerator, NewTask, OrchestratorPlan, WorkloadNode, WorkloadState } from './workload-types.js';
 
@@ -35,6 +38,16 @@ export interface ReplicatedInput {
    * independent, no rolling update is under way).
    */
   readonly slots?: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Rebalancing moves started in this pass at most (default {@link DEFAULT_REBALANCE_MOVES}; 0: none). */
+  readonly maxMoves?: number;
+  /** Node ids that count as `node.role==manager` (rebalancing asks the scheduler where to move). */
+  readonly managers?: ReadonlySet<string>;
+}
+
+/** What rebalancing shares across the services of one pass. */
+interface PassMoves {
+  readonly targets: RebalanceTargets;
+  readonly budget: { left: number };
 }
 
 /** Whether a replicated task may stay on its node: the node is up, not drained, and takes workloads. */
@@ -69,9 +82,13 @@ export function reconcileReplicated(input: ReplicatedInput): OrchestratorPlan {
   const tasks = tableOf(input.state.tasks);
   const slots = input.services === undefined ? undefined : input.slots;
   const only = slots === undefined ? input.services : new Set([...(input.services ?? []), ...slots.keys()]);
+  const moves: PassMoves = {
+    targets: rebalanceTargets(input.state, input.managers),
+    budget: { left: input.maxMoves ?? DEFAULT_REBALANCE_MOVES },
+  };
   for (const service of sortedServices(input.state, 'replicated', only)) {
     const some = input.services?.has(service.id) ? undefined : slots?.get(service.id);
-    if (some === undefined) planService(service, tasks.ofService(service.id), input, plan);
+    if (some === undefined) planService(service, tasks.ofService(service.id), input, plan, moves);
     else planSlots(service, some, tasks, input, plan);
   }
   return plan;
@@ -109,7 +126,13 @@ function slotInput(service: ServiceRecord, tasks: readonly TaskRecord[], input: 
   };
 }
 
-function planService(service: ServiceRecord, tasks: TaskGroup, input: ReplicatedInput, plan: OrchestratorPlan): void {
+function planService(
+  service: ServiceRecord,
+  tasks: TaskGroup,
+  input: ReplicatedInput,
+  plan: OrchestratorPlan,
+  moves: PassMoves,
+): void {
   const bySlot = new Map<number, TaskRecord[]>();
   for (const t of tasks) {
     let list = bySlot.get(t.slot);
@@ -142,6 +165,16 @@ function planService(service: ServiceRecord, tasks: TaskGroup, input: Replicated
   for (const slot of update.create) plan.create.push(newTask(service, slot, input.newId));
   if (update.command !== null) plan.rollouts.push(update.command);
   if (update.wakeAt !== null) plan.wakes.push(update.wakeAt);
+  if (update.command !== null || update.create.length > 0 || update.shutdown.length > 0) return;
+
+  const rebalance = planRebalance({
+    service,
+    slots: decisions,
+    slotTasks: (slot) => bySlot.get(slot) ?? [],
+    ...moves,
+  });
+  for (const t of rebalance.shutdown) plan.shutdown.push(t.id);
+  for (const { slot, nodeId } of rebalance.create) plan.create.push({ ...newTask(service, slot, input.newId), nodeId });
 }
 
 function newTask(service: ServiceRecord, slot: number, newId: IdGenerator): NewTask {

@@ -11,7 +11,8 @@ import { isJobEnded } from '../state/jobs.js';
 import { isRolloutActive } from '../state/rollout.js';
 import type { TaskTable } from '../state/task-table.js';
 import { isTerminal } from '../state/workloads.js';
-import type { WorkloadState } from './workload-types.js';
+import { rebalances } from './rebalance.js';
+import type { WorkloadNode, WorkloadState } from './workload-types.js';
 
 export interface PassScope {
   /** Services the replicated and global orchestrators plan whole. */
@@ -47,7 +48,9 @@ export function scopeOf(changes: ChangeSet, state: WorkloadState & { readonly ta
       service?.spec.kind === 'replicated' &&
       touched !== undefined &&
       !changes.serviceRecords.has(id) &&
-      (oldest === undefined || oldest >= service.version)
+      (oldest === undefined || oldest >= service.version) &&
+      // More live tasks than replicas: a slot moves (rebalance.ts), and the next moves wait on it.
+      tasks.liveCount(id) <= service.replicas
     )
       slots.set(id, touched);
     else services.add(id);
@@ -65,6 +68,9 @@ export function scopeOf(changes: ChangeSet, state: WorkloadState & { readonly ta
     // and decides where every global service runs.
     for (const nodeId of changes.nodes) for (const t of tasks.onNode(nodeId)) services.add(t.serviceId);
     for (const s of Object.values(state.services)) if (s.spec.kind === 'global') services.add(s.id);
+    // A node that takes new tasks (joined, back, reactivated) is where spread services rebalance to.
+    if ([...changes.nodes].some((id) => opensTo(state.nodes[id])))
+      for (const s of Object.values(state.services)) if (rebalances(s)) services.add(s.id);
     for (const id of services) slots.delete(id);
   }
 
@@ -88,4 +94,8 @@ export function scopeOf(changes: ChangeSet, state: WorkloadState & { readonly ta
     if (task !== undefined && isTerminal(task.state)) collect.add(task.serviceId);
   }
   return { services, slots, jobs, placement: changes.placement, collect, collectJobs: ended.size > 0 };
+}
+
+function opensTo(node: WorkloadNode | undefined): boolean {
+  return node !== undefined && node.status === 'ready' && node.availability === 'active' && node.roles.workloads;
 }

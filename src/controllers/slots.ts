@@ -10,6 +10,7 @@
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal, taskStateRank } from '../state/workloads.js';
 import { type BackoffOptions, endedOnItsOwn, newestFirst, slotReadyAt, wantsReplacement } from './backoff.js';
+import { hasHealthcheck } from './rollout/progress.js';
 import type { WorkloadNode } from './workload-types.js';
 
 /**
@@ -91,7 +92,7 @@ export function planSlot(input: SlotInput): SlotDecision {
     return !(moved || unstartedOld);
   });
 
-  if (live.length >= 2) live = resolveDuplicates(live, current, shutdown);
+  if (live.length >= 2) live = resolveDuplicates(live, current, shutdown, (t) => moveDone(t, service, input.now));
 
   if (live.length === 2) return { shutdown, create: false, status: 'busy', readyAt };
   const only = live[0];
@@ -113,8 +114,9 @@ export function planSlot(input: SlotInput): SlotDecision {
 }
 
 /**
- * Several live tasks in one slot. The normal case is a start-first update: the old task runs
- * while the new one starts; once the new one runs, the old one stops. Anything else (which only a
+ * Several live tasks in one slot. The normal cases are a start-first update, and a start-first
+ * move to another node (same spec): the old task runs while the new one starts; once the new one
+ * runs, the old one stops. Anything else (which only a
  * bug or a lost race could produce) is reduced to one task, keeping the most useful.
  * Returns the tasks kept (one, or the old/new pair); the others are pushed to `shutdown`.
  */
@@ -122,6 +124,7 @@ function resolveDuplicates(
   live: TaskRecord[],
   isCurrent: (t: TaskRecord) => boolean,
   shutdown: TaskRecord[],
+  done: (t: TaskRecord) => boolean,
 ): TaskRecord[] {
   const rank = (t: TaskRecord): number => (t.state === 'running' ? 1 : 0);
   const best = (list: TaskRecord[]): TaskRecord | undefined =>
@@ -131,10 +134,38 @@ function resolveDuplicates(
   const newestCurrent = best(current);
   let keep: TaskRecord[];
   if (newestCurrent === undefined) keep = [best(old)!];
-  else if (newestCurrent.state === 'running' || old.length === 0) keep = [newestCurrent];
+  else if (old.length === 0) keep = moveUnderWay(current, done) ?? [newestCurrent];
+  else if (newestCurrent.state === 'running') keep = [newestCurrent];
   else keep = [best(old)!, newestCurrent]; // start-first update under way
   for (const t of live) if (!keep.includes(t)) shutdown.push(t);
   return keep;
+}
+
+/**
+ * A start-first move of a slot to another node (rebalance.ts): the newest task is not done yet
+ * while an older one of the same spec runs. Both are kept until the new one is done; the old one
+ * then stops (the newest running task wins). Undefined when that is not the shape of `current`.
+ */
+function moveUnderWay(current: TaskRecord[], done: (t: TaskRecord) => boolean): TaskRecord[] | undefined {
+  const [newest, ...older] = [...current].sort(newestFirst);
+  if (newest === undefined || done(newest)) return undefined;
+  const running = older.find((t) => t.state === 'running');
+  return running === undefined ? undefined : [running, newest];
+}
+
+/**
+ * When the new task of a move may take over, as a rollout's slot counts as updated: it runs and,
+ * with a health check of the spec's own, is healthy (`running` means that); without one, it has
+ * run for `update_config.monitor`. A target that crashes its tasks thus never costs a replica.
+ */
+export function moveDone(task: TaskRecord, service: ServiceRecord, now: number): boolean {
+  if (task.state !== 'running') return false;
+  return hasHealthcheck(service) || now >= moveDoneAt(task, service);
+}
+
+/** When a running task of a move passes the gate of {@link moveDone} without a health check. */
+export function moveDoneAt(task: TaskRecord, service: ServiceRecord): number {
+  return (task.startedAt ?? task.updatedAt) + service.spec.deploy.updateConfig.monitorMs;
 }
 
 /** A slot of a rolling update: the key to create in, and its decision. */

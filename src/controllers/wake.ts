@@ -2,7 +2,7 @@
  * When the passing of time alone changes what a pass decides: a job's begin time or retry
  * back-off ending, a replicated slot's or global service's restart back-off ending, an ended job
  * reaching the age past which the history limits may collect it, a rollout's monitor window,
- * delay or progress deadline ending. A scoped pass reacts to
+ * delay or progress deadline ending, the new task of a rebalancing move passing `monitor`. A scoped pass reacts to
  * commands only, so the leader schedules a pass at {@link nextWakeAt} instead of waiting up to
  * one full-pass period (5 s) for the safety net to notice.
  * @module
@@ -14,7 +14,8 @@ import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { DEFAULT_JOB_HISTORY, DEFAULT_MIN_JOB_AGE_MS, DEFAULT_TASK_BUDGET, type JobHistoryLimits } from './job-gc.js';
 import { reconcileJobs } from './jobs.js';
-import { isLive, planSlot } from './slots.js';
+import { newestFirst } from './backoff.js';
+import { isLive, moveDoneAt, planSlot } from './slots.js';
 import { isRolloutActive } from '../state/rollout.js';
 import { reconcileGlobal } from './global.js';
 import { reconcileReplicated } from './replicated.js';
@@ -48,8 +49,10 @@ export function nextWakeAt(state: WorkloadState, now: number, options: WakeOptio
   for (const id of Object.keys(state.services).sort()) {
     const service = state.services[id]!;
     if (service.spec.kind === 'replicated') {
+      const live = tasks.liveCount(id);
+      if (live > service.replicas) for (const at of moveWakes(service, tasks)) consider(at);
       // A slot can wait on its back-off only while it has no live task.
-      if (tasks.liveCount(id) >= service.replicas) continue;
+      if (live >= service.replicas) continue;
       for (let slot = 1; slot <= service.replicas; slot++)
         consider(slotWake(service, [...tasks.ofSlot(id, slot)], state, now, backoff));
     } else if (service.spec.kind === 'global') {
@@ -73,6 +76,21 @@ function rolloutWakes(state: WorkloadState, now: number, backoff: BackoffOptions
   if (rolling.size === 0) return [];
   const input = { state, now, newId: () => '', backoff, services: rolling };
   return [...reconcileReplicated(input).wakes, ...reconcileGlobal(input).wakes];
+}
+
+/**
+ * When the new tasks of rebalancing moves (two live tasks in a slot, rebalance.ts) have run for
+ * `monitor` and take over from the old ones (slots.ts `moveDone`).
+ */
+function moveWakes(service: ServiceRecord, tasks: TaskTable): number[] {
+  const newest = new Map<number, TaskRecord[]>();
+  for (const t of tasks.ofService(service.id)) if (isLive(t)) newest.set(t.slot, [...(newest.get(t.slot) ?? []), t]);
+  const out: number[] = [];
+  for (const pair of newest.values()) {
+    const task = pair.length === 2 ? [...pair].sort(newestFirst)[0]! : undefined;
+    if (task?.state === 'running') out.push(moveDoneAt(task, service));
+  }
+  return out;
 }
 
 /** When a slot (or a global service's node) waiting on its back-off may get its replacement. */

@@ -4,14 +4,18 @@
  * (`connectLocal(containerIp, port)`), a task elsewhere through `dialRemote` (the mesh stream).
  * A task that refuses or does not answer is skipped for the next one, before any byte of the
  * client's was sent. With no task in rotation the connection is held (bounded in time and
- * number) until one enters it: a service scaled to zero can wake on its first connection.
+ * number, per listener: a cold start holds longer) until one enters it, and `onHold` is told: a
+ * service scaled to zero wakes on its first connection. A refusal (held too long, too many held)
+ * resets the connection and is logged at warn.
  */
 import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Balancer, Endpoint, Lease } from './balancer.js';
+import { MeshRefusedError } from './errors.js';
 import { splice } from './splice.js';
 import { connectTcp } from './tcp.js';
 import type { ConnectTcp } from './tcp.js';
@@ -24,6 +28,10 @@ export interface ProxyListener {
   readonly port: number;
   /** The port the tasks listen on; default `port`. */
   readonly targetPort?: number;
+  /** How long a connection may wait for a task in rotation; default the proxy's `holdMs` (a cold start waits longer). */
+  readonly holdMs?: number;
+  /** Connections waiting at once for this service; default the proxy's `maxHeld`. */
+  readonly maxHeld?: number;
 }
 
 /** Open a byte stream to a task on another node (MeshService.dial). */
@@ -50,6 +58,8 @@ export interface ServiceProxyOptions {
   readonly connectTimeoutMs?: number;
   /** Tasks tried per connection. Default 3. */
   readonly maxAttempts?: number;
+  /** A connection waits for `service`, which has no task in rotation (a service at zero wakes on it). */
+  readonly onHold?: (service: string) => void;
   readonly logger?: Logger;
 }
 
@@ -66,6 +76,18 @@ interface Entry {
 
 const keyOf = (l: ProxyListener): string => `${l.address}:${l.port}`;
 
+/** How soon a starting task is asked again. */
+const RETRY_MS = 200;
+
+/** A task that refused because it is starting: its node does not route to it yet, or nothing listens yet. */
+function notReadyYet(err: unknown): boolean {
+  if (err instanceof MeshRefusedError) return err.code === 'not-ready' || err.code === 'unreachable';
+  return (err as NodeJS.ErrnoException | null)?.code === 'ECONNREFUSED';
+}
+
+/** Why a connection got no task: it waited too long, too many waited, or the client left. */
+type Refusal = 'timeout' | 'queue-full' | 'closed';
+
 /**
  * @example
  * const proxy = new ServiceProxy({ localNodeId, balancers, dialRemote: (n, t, p, o) => mesh.dial(n, t, p, o) });
@@ -78,6 +100,8 @@ export class ServiceProxy {
   readonly #entries = new Map<string, Entry>();
   readonly #clients = new Set<Socket>();
   readonly #held = new Map<string, number>();
+  /** Per service: connections open through this proxy, and when the last was accepted (performance.now()). */
+  readonly #activity = new Map<string, { open: number; lastAcceptAt: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #stopped = false;
 
@@ -95,6 +119,21 @@ export class ServiceProxy {
   /** Client connections waiting for a task of `service`. */
   held(service: string): number {
     return this.#held.get(service) ?? 0;
+  }
+
+  /** Per service with connections so far: how many are open, how long ago the last was accepted. */
+  activity(): { serviceId: string; open: number; lastAcceptAgoMs: number }[] {
+    const now = performance.now();
+    return [...this.#activity].map(([serviceId, a]) => ({
+      serviceId,
+      open: a.open,
+      lastAcceptAgoMs: Math.max(0, Math.round(now - a.lastAcceptAt)),
+    }));
+  }
+
+  /** Forget the activity of services this proxy no longer listens for (and that have none open). */
+  retainActivity(services: ReadonlySet<string>): void {
+    for (const [id, a] of this.#activity) if (a.open === 0 && !services.has(id)) this.#activity.delete(id);
   }
 
   /**
@@ -161,9 +200,14 @@ export class ServiceProxy {
 
   async #accept(socket: Socket, listener: ProxyListener): Promise<void> {
     this.#clients.add(socket);
+    const activity = this.#activity.get(listener.service) ?? { open: 0, lastAcceptAt: 0 };
+    this.#activity.set(listener.service, activity);
+    activity.open++;
+    activity.lastAcceptAt = performance.now();
     const gone = new AbortController();
     socket.once('close', () => {
       this.#clients.delete(socket);
+      activity.open--;
       gone.abort(new Error('client closed'));
     });
     socket.on('error', () => undefined); // a reset client ends with 'close'; splice reports errors
@@ -173,11 +217,17 @@ export class ServiceProxy {
       return void socket.resetAndDestroy();
     }
     const port = listener.targetPort ?? listener.port;
-    const holdUntil = performance.now() + (this.#options.holdMs ?? 5_000);
+    const holdMs = listener.holdMs ?? this.#options.holdMs ?? 5_000;
+    const holdUntil = performance.now() + holdMs;
     const tried = new Set<string>();
+    let refused: Refusal | null = null;
+    let notReady: string | null = null;
     for (let attempt = 0; attempt < (this.#options.maxAttempts ?? 3); attempt++) {
-      const lease = await this.#acquire(balancer, listener.service, tried, holdUntil, gone.signal);
-      if (lease === null) break;
+      const lease = await this.#acquire(balancer, listener, tried, holdUntil, gone.signal);
+      if (typeof lease === 'string') {
+        refused = lease;
+        break;
+      }
       tried.add(lease.endpoint.taskId);
       let upstream: Duplex;
       try {
@@ -185,6 +235,18 @@ export class ServiceProxy {
       } catch (err) {
         lease.release();
         if (gone.signal.aborted) return;
+        const others = balancer.rotation().some((e) => !tried.has(e.taskId));
+        if (!others && notReadyYet(err) && performance.now() + RETRY_MS < holdUntil) {
+          // The only task just started (a cold start): its node has not applied that yet, or its
+          // process does not listen yet. Ask it again shortly, within the hold.
+          notReady = lease.endpoint.taskId;
+          tried.delete(notReady);
+          attempt--;
+          this.#log.debug({ service: listener.service, task: notReady, err }, 'task not ready yet; asking again');
+          await delay(RETRY_MS, undefined, { signal: gone.signal }).catch(() => undefined);
+          if (gone.signal.aborted) return;
+          continue;
+        }
         this.#log.info(
           { service: listener.service, task: lease.endpoint.taskId, err },
           'task did not take a connection; trying another',
@@ -197,36 +259,51 @@ export class ServiceProxy {
       }
       return splice(socket, upstream, () => lease.release());
     }
-    if (!socket.destroyed) {
-      this.#log.info({ service: listener.service, tried: tried.size }, 'no task took the connection; reset');
-      socket.resetAndDestroy();
-    }
+    if (socket.destroyed) return;
+    if (refused !== null && (tried.size === 0 || notReady !== null)) {
+      // Nothing came in rotation to take it: a refusal the operator should see (a cold start too slow, a flood).
+      const limit = listener.maxHeld ?? this.#options.maxHeld ?? 256;
+      this.#log.warn(
+        { service: listener.service, listener: keyOf(listener), refused, holdMs, maxHeld: limit },
+        refused === 'queue-full'
+          ? `connection to service ${listener.service} refused: its queue of ${limit} held connections is full`
+          : `connection to service ${listener.service} refused: no task came in rotation within ${holdMs} ms${
+              notReady === null ? '' : ` (task ${notReady} was in rotation but did not take connections)`
+            }`,
+      );
+    } else this.#log.info({ service: listener.service, tried: tried.size }, 'no task took the connection; reset');
+    socket.resetAndDestroy();
   }
 
-  /** A lease now, or once a task enters rotation before `holdUntil`; null when none came. */
+  /** A lease now, or once a task enters rotation before `holdUntil`; else why none came. */
   async #acquire(
     balancer: Balancer,
-    service: string,
+    listener: ProxyListener,
     tried: ReadonlySet<string>,
     holdUntil: number,
     signal: AbortSignal,
-  ): Promise<Lease | null> {
+  ): Promise<Lease | Refusal> {
+    const { service } = listener;
     const now = balancer.pick(tried);
-    if (now !== null || signal.aborted) return now;
+    if (now !== null) return now;
+    if (signal.aborted) return 'closed';
     const wait = holdUntil - performance.now();
     const held = this.held(service);
-    if (wait <= 0 || held >= (this.#options.maxHeld ?? 256)) return null;
+    if (wait <= 0) return 'timeout';
+    if (held >= (listener.maxHeld ?? this.#options.maxHeld ?? 256)) return 'queue-full';
     this.#held.set(service, held + 1);
+    // Until it is answered, the client's first bytes wait unread in its socket: none is lost.
+    if (balancer.rotation().length === 0) this.#options.onHold?.(service);
     try {
-      return await new Promise<Lease | null>((resolve) => {
-        const done = (lease: Lease | null): void => {
+      return await new Promise<Lease | Refusal>((resolve) => {
+        const done = (lease: Lease | Refusal): void => {
           clearTimeout(timer);
           unsubscribe();
           signal.removeEventListener('abort', onAbort);
           resolve(lease);
         };
-        const onAbort = (): void => done(null);
-        const timer = setTimeout(() => done(null), wait);
+        const onAbort = (): void => done('closed');
+        const timer = setTimeout(() => done('timeout'), wait);
         const unsubscribe = balancer.onChange(() => {
           const lease = balancer.pick(tried);
           if (lease !== null) done(lease);

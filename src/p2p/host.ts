@@ -23,6 +23,7 @@ import { admits, openGate } from './gate.js';
 import type { MemberGate } from './gate.js';
 import { PeerUnreachableError } from './errors.js';
 import { coalesceEncrypterWrites } from './coalescing-encrypter.js';
+import { cachedKeyNoiseCrypto } from './noise-crypto.js';
 
 /** Listen on loopback with a random port unless told otherwise: exposing a node is a deliberate act. */
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0'] as const;
@@ -50,6 +51,12 @@ export interface HostOptions {
    * true; the bytes on the wire are the same either way (false exists to measure the difference).
    */
   readonly coalesceWrites?: boolean;
+  /**
+   * Seal and open Noise messages under a session key imported once ({@link cachedKeyNoiseCrypto})
+   * instead of once per message. Default true; the bytes on the wire are the same either way
+   * (false uses libp2p-noise's own crypto, to measure the difference).
+   */
+  readonly cachedCipherKeys?: boolean;
 }
 
 /** A shoal agent seen on the LAN through mDNS. */
@@ -258,11 +265,12 @@ export async function createHost(options: HostOptions): Promise<P2PHost> {
   const gate = options.gate ?? openGate;
   const log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'p2p' });
   const revoked = (peer: PeerId): boolean => gate.isRevoked(peer.toString());
+  const encrypter = noise(options.cachedCipherKeys === false ? {} : { crypto: cachedKeyNoiseCrypto });
   const libp2p = await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: [...(options.listen ?? DEFAULT_LISTEN)] },
     transports: [tcp()],
-    connectionEncrypters: [options.coalesceWrites === false ? noise() : coalesceEncrypterWrites(noise())],
+    connectionEncrypters: [options.coalesceWrites === false ? encrypter : coalesceEncrypterWrites(encrypter)],
     // Yamux resets a whole new connection when more than maxEarlyStreams (default 10) streams
     // open before it is fully upgraded: a burst of RPCs to a fresh peer does exactly that.
     streamMuxers: [yamux({ maxEarlyStreams: EARLY_STREAMS })],

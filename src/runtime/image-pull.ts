@@ -63,8 +63,13 @@ export async function pullImage(docker: Docker, image: string, options: PullOpti
       ? `pull stalled: no progress for ${Math.round(stallMs / 1000)} s`
       : `pull failed: ${(error as Error | null)?.message ?? String(error)}`;
   try {
-    const auth = options.credential ? { username: options.credential.username, password: options.credential.password } : undefined;
-    const stream = (await docker.pull(image, { abortSignal: signal, ...(auth ? { authconfig: auth } : {}) })) as Readable;
+    const auth = options.credential
+      ? { username: options.credential.username, password: options.credential.password }
+      : undefined;
+    const stream = (await docker.pull(image, {
+      abortSignal: signal,
+      ...(auth ? { authconfig: auth } : {}),
+    })) as Readable;
     await new Promise<void>((resolve, reject) => {
       let rest = '';
       let failure: string | null = null;

@@ -296,6 +296,7 @@ export function readService(
       gang: shoal.gang ?? false,
       preemptible: shoal.preemptible ?? batch,
       ...(shoal.onDisconnect === undefined ? {} : { onDisconnect: shoal.onDisconnect }),
+      ...(shoal.rebalance === false ? { rebalance: false as const } : {}),
     },
     job,
     cron,
@@ -306,6 +307,12 @@ export function readService(
     ...fileRefs(r, get('configs'), p('configs'), 'config', refs.configs),
   };
   refs.affinity.push(...shoal.affinityRefs);
+  if (autoscale?.min === 0 && !spec.ports.some((port) => port.protocol === 'tcp') && !spec.expose.some(isTcpPort))
+    r.error(
+      shoal.autoscale!.node,
+      p('x-shoal.autoscale.min'),
+      'min: 0 (scale to zero) needs a TCP port the service mesh listens on (ports: or expose:), as a connection to it wakes the service; use min: 1',
+    );
   return { spec, refs };
 }
 
@@ -361,4 +368,9 @@ function readExtraHosts(r: Reader, node: PNode, path: string): string[] {
   }
   const list = r.strList(node, path, false) ?? [];
   return list.map((s) => s.replace(/^([^:=]+)=/, '$1:')).sort();
+}
+
+/** `expose:` entry that is TCP (`8080`, `8080-8090`, `8080/tcp`). */
+function isTcpPort(entry: string): boolean {
+  return /^\d{1,5}(?:-\d{1,5})?(?:\/tcp)?$/.test(entry.trim());
 }

@@ -34,6 +34,7 @@ const SHOAL_KEYS = [
   'cron',
   'autoscale',
   'update',
+  'rebalance',
 ];
 const JOB_KEYS = ['completions', 'parallelism', 'retries', 'backoff', 'time_limit', 'array', 'dependencies', 'requeue'];
 const CRON_KEYS = [
@@ -62,6 +63,9 @@ const AUTOSCALE_KEYS = [
   'tolerance',
   'target_pending_jobs',
   'metric',
+  'idle',
+  'cold_start_timeout',
+  'cold_start_queue',
 ];
 const DEP_TYPES = ['afterok', 'afterany', 'afternotok'] as const;
 
@@ -89,6 +93,8 @@ export interface ShoalRead {
   readonly cron: { node: PNode; path: string } | undefined;
   readonly autoscale: { node: PNode; path: string } | undefined;
   readonly update: { node: PNode; path: string } | undefined;
+  /** `rebalance: false` keeps the service's tasks where they are when nodes join (rebalance.ts). */
+  readonly rebalance: boolean | undefined;
 }
 
 /** Reads a service's `x-shoal` mapping (absent: all undefined). */
@@ -130,6 +136,7 @@ export function readShoal(r: Reader, node: PNode | undefined, path: string): Sho
     cron: at('cron'),
     autoscale: at('autoscale'),
     update: at('update'),
+    rebalance: get('rebalance') ? r.bool(get('rebalance')!, p('rebalance')) : undefined,
   };
 }
 
@@ -371,12 +378,6 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   const p = (k: string) => join(path, k);
   const minNode = get('min');
   const min = (minNode && r.int(minNode, p('min'))) ?? 1;
-  if (minNode && min === 0)
-    r.error(
-      minNode,
-      p('min'),
-      'min: 0 (scale to zero) is not supported yet: it needs the service mesh to hold the first connection (issue 16); use min: 1',
-    );
   const maxNode = get('max');
   if (!maxNode) r.error(m, path, 'max is required: the most replicas autoscaling may run');
   const max = (maxNode && r.int(maxNode, p('max'), 1)) ?? min;
@@ -405,6 +406,15 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   const scaleUpPods = optional('scale_up_pods', (n, at) => r.int(n, at, 1, 1000));
   const scaleUpPercent = optional('scale_up_percent', (n, at) => r.int(n, at, 1, 1000));
   const scaleDownPercent = optional('scale_down_percent', (n, at) => r.int(n, at, 1, 100));
+  // Scale to zero (min: 0): how long without a connection, and how the first ones are held.
+  const idleMs = optional('idle', (n, at) => r.duration(n, at));
+  if (idleMs !== undefined && idleMs < 1000) r.error(get('idle')!, p('idle'), `expected at least 1s, got ${idleMs}ms`);
+  const coldStartTimeoutMs = optional('cold_start_timeout', (n, at) => r.duration(n, at));
+  if (coldStartTimeoutMs !== undefined && (coldStartTimeoutMs < 1000 || coldStartTimeoutMs > 600_000))
+    r.error(get('cold_start_timeout')!, p('cold_start_timeout'), `expected 1s to 10m, got ${coldStartTimeoutMs}ms`);
+  const coldStartQueue = optional('cold_start_queue', (n, at) => r.int(n, at, 1, 65_536));
+  for (const k of ['idle', 'cold_start_timeout', 'cold_start_queue'])
+    if (get(k) && min !== 0) r.error(get(k)!, p(k), `${k} applies to scale to zero: set min: 0`);
   return {
     min,
     max,
@@ -419,6 +429,9 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
     ...(scaleDownPercent === undefined ? {} : { scaleDownPercent }),
     ...(pendingJobs === undefined ? {} : { pendingJobs }),
     ...(metric === undefined ? {} : { metric }),
+    ...(idleMs === undefined ? {} : { idleMs }),
+    ...(coldStartTimeoutMs === undefined ? {} : { coldStartTimeoutMs }),
+    ...(coldStartQueue === undefined ? {} : { coldStartQueue }),
   };
 }
 

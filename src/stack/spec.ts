@@ -345,6 +345,11 @@ export interface SchedulingSpec {
    * (at most one). Absent: `stop` for a replicated service with a named volume, else `keep`.
    */
   readonly onDisconnect?: 'stop' | 'keep';
+  /**
+   * `x-shoal.rebalance: false`: tasks stay where they are when a node joins or comes back
+   * (src/controllers/rebalance.ts). Absent (the default): the service is rebalanced.
+   */
+  readonly rebalance?: false;
 }
 
 /** A job array (`0-99%10`, `1,3,5-7`, `0-15:4`). */
@@ -406,7 +411,7 @@ export interface CronSpec {
  * fields are absent when not given: src/autoscale/policy.ts holds their defaults (Kubernetes' HPA's).
  */
 export interface AutoscaleSpec {
-  /** At least 1: scale to zero needs the service mesh (issue 16). */
+  /** 0 (scale to zero) only for a service with a TCP port the service mesh listens on. */
   readonly min: number;
   readonly max: number;
   /** Target average CPU use, percent of the reservation (or limit, or one core); 0 = not used. */
@@ -433,6 +438,12 @@ export interface AutoscaleSpec {
    * the sum of the series named `name` at `http://<task>:<port><path>`, `value` per task on average.
    */
   readonly metric?: AutoscaleMetricSource;
+  /** With min 0: no connection through any node's mesh proxy for this long scales to zero (`idle`, default 5 min). */
+  readonly idleMs?: number;
+  /** With min 0: how long a node holds a connection for a cold start (`cold_start_timeout`, default 60 s). */
+  readonly coldStartTimeoutMs?: number;
+  /** With min 0: connections a node holds at once per service for a cold start (`cold_start_queue`, default 256). */
+  readonly coldStartQueue?: number;
 }
 
 /** Where and what the nodes scrape for `x-shoal.autoscale.metric`. */

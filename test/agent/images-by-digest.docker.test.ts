@@ -45,6 +45,15 @@ describeWithRegistry('images by digest with a real registry', () => {
       for (const a of cluster.agents) await removeNodeContainers(docker, a.agent.id).catch(() => undefined);
       await cluster.stop();
     }
+    // The images this test built, pushed and pulled: each tag and digest of its repository.
+    const repo = registry ? `${registry.host}/shoal-digest-test` : null;
+    const images = repo ? await docker.listImages({ filters: { reference: [repo] } }) : [];
+    const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
+    for (const ref of refs.filter((r) => r.startsWith(`${repo}`)))
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined);
     await registry?.stop();
   });
 
@@ -60,7 +69,7 @@ describeWithRegistry('images by digest with a real registry', () => {
 
     cluster = await InProcessCluster.start({
       drivers: (_name, dataDir) => hostDrivers('docker', dataDir),
-      images: { localImage: dockerImageLookup(docker) },
+      images: () => ({ localImage: dockerImageLookup(docker) }),
     });
     const api = cluster.agents[0]!.agent.api;
     const compose = [
@@ -74,7 +83,7 @@ describeWithRegistry('images by digest with a real registry', () => {
     const first = await api.deployStack({ name: 'digest', compose, file: 'compose.yml', env: {} });
     expect(first.services).toEqual([{ name: 'app', change: 'created' }]);
     const service = await api.inspectService('digest_app');
-    expect(service.spec.image).toBe(`${repo}:v1@${d1}`);
+    expect(service.image).toBe(`${repo}:v1@${d1}`);
 
     const imageOfTask = async (taskId: string) => {
       const t = (await api.stackTasks('digest')).find((x) => x.id === taskId);
@@ -109,7 +118,7 @@ describeWithRegistry('images by digest with a real registry', () => {
     // file's replica count, 1, applies again, as with Swarm).
     const again = await api.deployStack({ name: 'digest', compose, file: 'compose.yml', env: {} });
     expect(again.services).toEqual([{ name: 'app', change: 'updated' }]);
-    expect((await api.inspectService('digest_app')).spec.image).toBe(`${repo}:v1@${d2}`);
+    expect((await api.inspectService('digest_app')).image).toBe(`${repo}:v1@${d2}`);
     await waitFor(
       'every running task on the new digest',
       async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   decide,
   HPA_DEFAULTS,
+  SCALE_TO_ZERO_DEFAULTS,
   type AutoscalePolicy,
   type AutoscalerMemory,
   type TaskObservation,
@@ -12,6 +13,7 @@ const policy = (over: Partial<AutoscalePolicy> = {}): AutoscalePolicy => ({
   max: 20,
   targets: [{ kind: 'cpu', percent: 70, requestCores: 1 }],
   ...HPA_DEFAULTS,
+  ...SCALE_TO_ZERO_DEFAULTS,
   ...over,
 });
 

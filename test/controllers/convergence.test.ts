@@ -3,7 +3,7 @@
  * leader changes, with the real controllers in a loop `state → reconcile → apply → runtimes`.
  *
  * During the storm, for stop-first services, no slot ever has containers on two reachable nodes
- * after a runtime step (a partitioned node may keep an orphaned container: it cannot hear the
+ * after a runtime step (app_web does not rebalance: a rebalancing move is start-first by design) (a partitioned node may keep an orphaned container: it cannot hear the
  * state, and stops it in its first step after the partition heals — the fencing rule). After the
  * storm, with every node back and nothing crashing, the cluster converges to exactly `replicas`
  * live, running, current tasks per replicated service, one per node for global ones, and one
@@ -28,6 +28,7 @@ function simulate(seed: number): { world: World; trace: string[] } {
   // rollouts would rightly stop for good, so these go on despite failures.
   const options: Record<string, SpecOptions> = {
     app_web: {
+      rebalance: false,
       replicas: 3,
       restart: { delayMs: 1000 },
       update: { parallelism: 1, order: 'stop-first', failureAction: 'continue' },

@@ -8,7 +8,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Docker from 'dockerode';
 import { pullImage, PullFailedError } from '../../src/runtime/image-pull.js';
-import { requireDocker } from './docker-harness.js';
+import { requireDocker, TestNode } from './docker-harness.js';
+import { serviceFromCompose } from './fixtures.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const LAYER_SIZE = 4 * 1024 * 1024;
@@ -26,7 +27,9 @@ const MANIFEST = Buffer.from(
     schemaVersion: 2,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
     config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: CONFIG.length, digest: sha(CONFIG) },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: LAYER_SIZE, digest: LAYER_DIGEST }],
+    layers: [
+      { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: LAYER_SIZE, digest: LAYER_DIGEST },
+    ],
   }),
 );
 
@@ -47,7 +50,8 @@ beforeAll(async () => {
     const head = req.method === 'HEAD';
     const url = req.url ?? '';
     if (url === '/v2/' || url === '/v2') return send(res, 'application/json', Buffer.from('{}'), head);
-    if (url.includes('/manifests/')) return send(res, 'application/vnd.docker.distribution.manifest.v2+json', MANIFEST, head);
+    if (url.includes('/manifests/'))
+      return send(res, 'application/vnd.docker.distribution.manifest.v2+json', MANIFEST, head);
     if (url.endsWith(`/blobs/${sha(CONFIG)}`)) return send(res, 'application/octet-stream', CONFIG, head);
     if (url.endsWith(`/blobs/${LAYER_DIGEST}`)) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': LAYER_SIZE });
@@ -87,5 +91,19 @@ describe('pullImage() with a registry that stops sending', () => {
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((m) => /^pulling \d+ %$/.test(m))).toBe(true);
     await expect(docker.getImage(`${host}/hang:v1`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }, 60_000);
+
+  it('NodeRuntime reports the pull in the task message and rejects the task once the pull stalls', async () => {
+    const node = new TestNode(docker, { driver: { pull: 'missing', pullStallMs: 2_000 } });
+    await node.runtime.start();
+    try {
+      node.put('stall-1', serviceFromCompose(`image: ${host}/hang:v2`));
+      const t = await node.until('stall-1', 'rejected', 30_000);
+      expect(t.message).toMatch(/could not be pulled \(pull stalled: no progress for 2 s\)/);
+      const pulling = node.reports.filter((r) => r.state === 'preparing' && /^pulling \d+ %$/.test(r.message));
+      expect(pulling.length).toBeGreaterThan(0);
+    } finally {
+      await node.close();
+    }
   }, 60_000);
 });

@@ -22,7 +22,12 @@ const seen: { method: string; url: string; accept?: string; authorization?: stri
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, accept: req.headers.accept, authorization: req.headers.authorization });
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      accept: req.headers.accept,
+      authorization: req.headers.authorization,
+    });
     handler(req, res, base);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -82,7 +87,10 @@ describe('registryDigest()', () => {
   it('registryDigest() answers a Basic challenge with the credentials', async () => {
     handler = (req, res) => {
       const ok = req.headers.authorization === basic('bob', 'pw');
-      res.writeHead(ok ? 200 : 401, ok ? { 'docker-content-digest': DIGEST } : { 'www-authenticate': 'Basic realm="r"' });
+      res.writeHead(
+        ok ? 200 : 401,
+        ok ? { 'docker-content-digest': DIGEST } : { 'www-authenticate': 'Basic realm="r"' },
+      );
       res.end();
     };
     await expect(registryDigest(ref(), { credential: () => ({ username: 'bob', password: 'pw' }) })).resolves.toBe(
@@ -130,7 +138,9 @@ describe('registryDigest()', () => {
 
 describe('parseChallenge()', () => {
   it('parseChallenge() reads the scheme and quoted parameters', () => {
-    expect(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="a:b:pull"')).toEqual({
+    expect(
+      parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="a:b:pull"'),
+    ).toEqual({
       scheme: 'bearer',
       params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'a:b:pull' },
     });

@@ -59,7 +59,10 @@ describe('resolveImageDigest()', () => {
 
   it('resolveImageDigest() does not hide an unexpected failure behind the fallback', async () => {
     await expect(
-      resolveImageDigest('app:v1', { registry: registry(new TypeError('bug')), nodeImage: node({ repoDigests: [], id: ID }) }),
+      resolveImageDigest('app:v1', {
+        registry: registry(new TypeError('bug')),
+        nodeImage: node({ repoDigests: [], id: ID }),
+      }),
     ).rejects.toThrow('bug');
     expect(parseImageRef('app:v1').tag).toBe('v1');
   });

@@ -360,6 +360,18 @@ describe('parseStack() autoscale', () => {
     });
   });
 
+  it('reads scale to zero for a service with a port the mesh listens on', () => {
+    const body =
+      'x-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50, idle: 30s, cold_start_timeout: 2m, cold_start_queue: 10}';
+    expect(service(`ports: ["8080:80"]\n${body}`).autoscale).toMatchObject({
+      min: 0,
+      idleMs: 30_000,
+      coldStartTimeoutMs: 120_000,
+      coldStartQueue: 10,
+    });
+    expect(service(`expose: ["9000"]\n${body}`).autoscale).toMatchObject({ min: 0 });
+  });
+
   it.each([
     ['x-shoal:\n  autoscale: {min: 5, max: 2, target_cpu: 50}', /max \(2\) is below min \(5\)/],
     ['x-shoal:\n  autoscale: {max: 4}', /set target_cpu, target_memory \(percent\), target_pending_jobs or metric/],
@@ -373,7 +385,19 @@ describe('parseStack() autoscale', () => {
       /expected a Prometheus metric name/,
     ],
     ['x-shoal:\n  autoscale: {max: 3, metric: {port: 9100, name: q}}', /expected \{port, name, value\}/],
-    ['x-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50}', /min: 0 \(scale to zero\) is not supported yet/],
+    [
+      'x-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50}',
+      /min: 0 \(scale to zero\) needs a TCP port the service mesh listens on \(ports: or expose:\)/,
+    ],
+    [
+      'expose: ["53/udp"]\nx-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50}',
+      /needs a TCP port the service mesh/,
+    ],
+    ['x-shoal:\n  autoscale: {max: 3, target_cpu: 50, idle: 1m}', /idle applies to scale to zero: set min: 0/],
+    [
+      'ports: ["8080:80"]\nx-shoal:\n  autoscale: {min: 0, max: 3, target_cpu: 50, cold_start_timeout: 20m}',
+      /cold_start_timeout: expected 1s to 10m/,
+    ],
     ['x-shoal:\n  autoscale: {max: 3, target_memory: 50}', /target_memory is a percent of the memory reservation/],
     [
       'x-shoal:\n  autoscale: {max: 3, target_cpu: 50, scale_down_window: 1m, scale_down_cooldown: 2m}',

@@ -6,7 +6,7 @@
 import type { ServiceInspectView, ServiceView, TaskView } from '../../api/types.js';
 import { STALE_OPTION, outputOption, type CommandContext, type CommandSpec } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { renderTable, toJson } from '../format.js';
+import { imageCell, renderTable, toJson } from '../format.js';
 import { autoscaleCell } from './autoscale-cell.js';
 import { ALL_TASKS_OPTION, NO_TRUNC_TASKS_OPTION, TASK_OUTPUTS, printTasks } from './tasks.js';
 
@@ -30,7 +30,7 @@ export function renderServices(services: readonly ServiceView[]): string {
     serviceName(service),
     service.kind,
     `${service.running}/${service.desired}`,
-    service.image,
+    imageCell(service.image),
     service.ports.join(',') || '',
   ]);
   const headers = ['NAME', 'MODE', 'REPLICAS', 'IMAGE', 'PORTS'];

@@ -4,7 +4,7 @@
  */
 import type { TaskPortView, TaskView } from '../../api/types.js';
 import type { CommandContext, OptionSpec } from '../command.js';
-import { SHORT_TASK_ID_LENGTH, ago, capitalize, nodeCell, renderTable, toJson } from '../format.js';
+import { SHORT_TASK_ID_LENGTH, ago, capitalize, imageCell, nodeCell, renderTable, toJson } from '../format.js';
 
 /** States in which a task's message is an error worth a column. */
 const ERROR_STATES: ReadonlySet<string> = new Set(['failed', 'rejected', 'orphaned']);
@@ -98,7 +98,7 @@ export function renderTasks(tasks: readonly TaskView[], options: RenderTasksOpti
     const cells = [
       options.noTrunc || wide ? task.id : task.id.slice(0, SHORT_TASK_ID_LENGTH),
       repeat ? ` \\_ ${task.name}` : task.name,
-      task.image,
+      imageCell(task.image, options.noTrunc),
       wide ? (task.nodeHostname ?? '') : nodeCell(task.nodeHostname, task.nodeId, options.noTrunc),
     ];
     if (wide) cells.push(task.nodeId ?? '');

@@ -30,6 +30,8 @@ export interface SpecOptions {
   readonly update?: Partial<ServiceSpec['deploy']['updateConfig']>;
   readonly image?: string;
   readonly hostPort?: number;
+  /** `x-shoal.rebalance: false`. */
+  readonly rebalance?: false;
 }
 
 /** A normalized service spec with the given overrides. */
@@ -39,6 +41,7 @@ export function spec(o: SpecOptions = {}): ServiceSpec {
     ...BASE,
     kind: o.kind ?? 'replicated',
     image: o.image ?? BASE.image,
+    ...(o.rebalance === undefined ? {} : { scheduling: { ...BASE.scheduling, rebalance: o.rebalance } }),
     ports:
       o.hostPort === undefined
         ? []
