@@ -39,6 +39,8 @@ export interface RolloutServiceDeps {
     options: WriteOptions,
   ) => Promise<unknown>;
   readonly view: (service: ServiceRecord) => ServiceView;
+  /** Pins a new `--image` to its digest as a deploy does (image-pins.ts); as given without it. */
+  readonly pinImage?: (spec: ServiceSpec, signal?: AbortSignal) => Promise<ServiceSpec>;
 }
 
 const ENV_KEY = /^[^=\s]{1,256}$/;
@@ -85,7 +87,9 @@ export class RolloutService implements RolloutApi {
     options: WriteOptions = {},
   ): Promise<ServiceView> {
     const service = await this.#writable(idOrName, options);
-    const spec = updatedSpec(service, request);
+    const changed = updatedSpec(service, request);
+    const pin = this.#deps.pinImage;
+    const spec = request.image !== undefined && pin !== undefined ? await pin(changed, options.signal) : changed;
     const specHash = hashService(spec);
     const force = request.force === true;
     if (specHash === service.specHash && !force)

@@ -32,7 +32,7 @@ import { crossNodeNamingWarning } from './naming-warning.js';
 import { liveTaskIds, waitForTaskEnds } from './task-ends.js';
 import { anyAutoscaled, autoscaleView, type AutoscaleLiveMap } from './autoscale-view.js';
 import { RolloutService, rolloutView } from './rollout-api.js';
-import { decodeRegistryAuth, pinServiceImages, type ResolveImage } from './image-pins.js';
+import { decodeRegistryAuth, pinServiceImage, pinServiceImages, type ResolveImage } from './image-pins.js';
 import type { RolloutApi, ServiceHistoryView, ServiceUpdateRequest } from '../api/rollout-routes.js';
 
 export interface WorkloadServiceDeps {
@@ -66,6 +66,7 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
     this.#deps = deps;
     this.#store = deps.store;
     this.#parser = deps.parser ?? sharedComposeParser();
+    const resolve = deps.resolveImage;
     this.#rollouts = new RolloutService({
       read: (signal) => this.#read(signal),
       requireJoined: () => this.#store.requireJoined(),
@@ -73,6 +74,7 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
       service: (id) => this.#store.state.service(id),
       propose: (command, options) => this.#store.propose(command, options),
       view: (service) => this.#serviceView(service),
+      ...(resolve === undefined ? {} : { pinImage: (spec, signal) => pinServiceImage(spec, resolve, signal) }),
     });
   }
 

@@ -44,6 +44,10 @@ describe('ImageResolver through agents', () => {
     expect((await api.inspectService('pin_web')).image).toBe(`${registry}/app:v1@${D1}`);
     expect(result.warnings).toEqual([]);
     expect(asked).toEqual(expect.arrayContaining([`alpha:${registry}/app:v1`, `gamma:${registry}/app:v1`]));
+
+    // `service update --image` pins the new tag the same way.
+    await api.updateService('pin_web', { image: `${registry}/app:v2` });
+    expect((await api.inspectService('pin_web')).image).toBe(`${registry}/app:v2@${D1}`);
   });
 
   it('a deploy warns and leaves the tag when neither the registry nor any node knows it', async () => {
