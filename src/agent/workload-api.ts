@@ -354,7 +354,8 @@ export function taskView(task: TaskRecord, service: ServiceRecord, hostname: str
     id: task.id,
     serviceId: task.serviceId,
     name: `${service.id}.${suffix}`,
-    image: service.spec.image,
+    // The image of the task's own version: during a rollout, old tasks still run the old one.
+    image: imageOfVersion(service, task.serviceVersion),
     nodeId: task.nodeId,
     nodeHostname: hostname,
     desiredState: task.desiredState,
@@ -408,4 +409,10 @@ async function* mergeAsync<T>(streams: AsyncIterable<T>[]): AsyncIterable<T> {
   } finally {
     await Promise.all(iterators.map((it) => it.return?.()));
   }
+}
+
+/** The image `version` of the service runs (its history's entry), the current one if not kept. */
+function imageOfVersion(service: ServiceRecord, version: number): string {
+  if (version === service.version) return service.spec.image;
+  return service.history?.find((e) => e.version === version)?.spec.image ?? service.spec.image;
 }
