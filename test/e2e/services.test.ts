@@ -70,7 +70,8 @@ describe('services on a 3-agent cluster with Docker', () => {
 
   it('stack deploy runs 3 replicas spread over the nodes and a global service on every node', async () => {
     const run = await agents[1]!.cli(['stack', 'deploy', '-f', 'examples/web/compose.yml', '--name', 'web']);
-    expect(run.stderr).toBe('');
+    // The test image is local to this engine: the deploy pins it to its image id and says so.
+    expect(run.stderr.split('\n').filter((l) => l !== '' && !/is not in a registry/.test(l))).toEqual([]);
     expect(run.code).toBe(0);
     await waitFor(
       '3 web replicas and 3 global tasks running',
@@ -144,7 +145,8 @@ describe('services on a 3-agent cluster with Docker', () => {
       async () => (await agents[1]!.cli(['service', 'logs', 'net_client'])).stdout.includes('pong'),
       60_000,
     );
-    expect((await agents[1]!.cli(['stack', 'rm', 'net'])).code).toBe(0);
+    // The client's shell loop ignores SIGTERM (Docker's 10 s stop grace): no need to wait for it.
+    expect((await agents[1]!.cli(['stack', 'rm', 'net', '--detach'])).code).toBe(0);
   });
 
   it('stack rm stops and removes every container of the stack', async () => {
