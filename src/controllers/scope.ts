@@ -48,17 +48,17 @@ export function scopeOf(changes: ChangeSet, state: WorkloadState & { readonly ta
       service?.spec.kind === 'replicated' &&
       touched !== undefined &&
       !changes.serviceRecords.has(id) &&
-      (oldest === undefined || oldest >= service.version) &&
-      // More live tasks than replicas: a slot moves (rebalance.ts), and the next moves wait on it.
-      tasks.liveCount(id) <= service.replicas
+      (oldest === undefined || oldest >= service.version)
     )
       slots.set(id, touched);
     else services.add(id);
   }
   // A rollout under way moves on with time (monitor windows, delays, its deadline) and ties its
-  // slots together: its service is planned whole in every pass.
+  // slots together: its service is planned whole in every pass. So does a rebalancing move (more
+  // live tasks than replicas): its new task takes over once it ran `monitor` (slots.ts moveDone).
   for (const s of Object.values(state.services)) {
-    if (s.rollout !== undefined && isRolloutActive(s.rollout.state)) {
+    const moving = s.spec.kind === 'replicated' && tasks.liveCount(s.id) > s.replicas;
+    if (moving || (s.rollout !== undefined && isRolloutActive(s.rollout.state))) {
       services.add(s.id);
       slots.delete(s.id);
     }

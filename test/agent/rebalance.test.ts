@@ -1,7 +1,8 @@
 /**
  * Rebalancing on real agents (docs/ARCHITECTURE.md, Rollouts, "Rebalancing"): three agents in one
  * process on the memory transport. A drained node loses its replicas to the others; once it is
- * active again the leader's passes move them back, start-first, one at a time.
+ * active again the leader's passes move them back, start-first, one at a time (each new task takes
+ * over once it has run for update_config.monitor).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { InProcessCluster, type InProcessAgent } from './support/in-process-cluster.js';
@@ -12,6 +13,7 @@ services:
     image: nginx
     deploy:
       replicas: 6
+      update_config: {monitor: 1s}
 `;
 
 describe('rebalancing on real agents', () => {
@@ -55,7 +57,7 @@ describe('rebalancing on real agents', () => {
         mostMoving = Math.max(mostMoving, live.length - 6);
         return perNode().join() === '2,2,2' && running().length === 6;
       },
-      20_000,
+      30_000,
     );
     expect(fewest).toBeGreaterThanOrEqual(6);
     expect(mostMoving).toBeLessThanOrEqual(1);

@@ -3,6 +3,7 @@
  * associated data and message, the same failure on tampered input, and hosts using either talk.
  */
 import { createHash } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { defaultCrypto, nodeCrypto } from '@chainsafe/libp2p-noise/crypto';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { cachedKeyNoiseCrypto, NODE_CIPHER_FROM_BYTES, sessionKeyObject } from '../../src/p2p/noise-crypto.js';
@@ -126,6 +127,7 @@ describe('createHost({ cachedCipherKeys })', () => {
     const hosts = running.splice(0);
     for (const h of hosts) for (const c of h.libp2p.getConnections()) c.abort(new Error('test over'));
     await Promise.all(hosts.map((h) => h.stop()));
+    jest.restoreAllMocks();
   });
 
   async function host(cachedCipherKeys: boolean): Promise<P2PHost> {
@@ -139,6 +141,13 @@ describe('createHost({ cachedCipherKeys })', () => {
     ['a default dialer', 'a cached-key listener', false, true],
     ['a cached-key dialer', 'a cached-key listener', true, true],
   ])('%s and %s exchange small and large RPCs both ways', async (_d, _l, dialerCaches, listenerCaches) => {
+    // Noise takes the crypto's functions when the host is made: spy first, to see the host use them.
+    const sealedLarge: number[] = [];
+    const seal = cachedKeyNoiseCrypto.chaCha20Poly1305Encrypt;
+    jest.spyOn(cachedKeyNoiseCrypto, 'chaCha20Poly1305Encrypt').mockImplementation((plaintext, ...rest) => {
+      if (plaintext.byteLength >= NODE_CIPHER_FROM_BYTES) sealedLarge.push(plaintext.byteLength);
+      return seal(plaintext, ...rest);
+    });
     const [dialer, listener] = await Promise.all([host(dialerCaches), host(listenerCaches)]);
     const servers = [new RpcService(listener), new RpcService(dialer)];
     for (const s of servers) s.handle('echo', (payload) => payload);
@@ -156,5 +165,8 @@ describe('createHost({ cachedCipherKeys })', () => {
       expect(Buffer.compare(echoed.blob, large)).toBe(0);
     }
     await Promise.all(servers.map((s) => s.stop()));
+    // Each caching host sealed one 150 kB echo in 64 KiB messages (request or answer) at least.
+    const cachingHosts = Number(dialerCaches) + Number(listenerCaches);
+    expect(sealedLarge.length).toBeGreaterThanOrEqual(2 * cachingHosts);
   });
 });

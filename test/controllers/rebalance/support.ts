@@ -3,7 +3,7 @@
  * controllers, virtual time) whose tasks run for ever, and what the tests measure of it after
  * every step: tasks per node, running replicas, moves under way.
  */
-import type { WorkloadCommandInput } from '../../../src/controllers/index.js';
+import { nextWakeAt, type WorkloadCommandInput } from '../../../src/controllers/index.js';
 import type { TaskRecord } from '../../../src/state/index.js';
 import { BatchSim, stackOf, type NodeShape } from '../batch/sim.js';
 
@@ -15,6 +15,8 @@ export interface WebOptions {
   readonly constraint?: string;
   readonly cpus?: number;
   readonly maxPerNode?: number;
+  /** A health check of the service's own (`running` then means healthy). */
+  readonly healthcheck?: boolean;
   /** `x-shoal.rebalance`, as written in the file. */
   readonly rebalance?: string;
 }
@@ -29,6 +31,7 @@ export function deployWeb(sim: BatchSim, o: WebOptions = {}): void {
   if (o.maxPerNode !== undefined) placement.push(`max_replicas_per_node: ${o.maxPerNode}`);
   if (placement.length > 0) lines.push(`      placement: {${placement.join(', ')}}`);
   if (o.cpus !== undefined) lines.push(`      resources: {reservations: {cpus: "${o.cpus}"}}`);
+  if (o.healthcheck === true) lines.push('    healthcheck: {test: ["CMD", "true"], interval: 1s}');
   if (o.rebalance !== undefined) lines.push('    x-shoal:', `      rebalance: ${o.rebalance}`);
   sim.deploy(stackOf(lines.join('\n') + '\n', 'app'));
 }
@@ -98,4 +101,29 @@ export function watch(sim: BatchSim, steps: number, until?: () => boolean): Watc
     w.maxMoves = Math.max(w.maxMoves, movesUnderWay(sim));
   }
   return w;
+}
+
+/**
+ * Steps as the leader runs its passes: scoped by the changes since the last pass, full only after
+ * a pass that changed a node's status or when the wake-up `nextWakeAt` asked for is due (the
+ * leader's wake timer). Returns how many passes were full.
+ */
+export function leaderSteps(sim: BatchSim, steps: number, each?: () => void): number {
+  let full = 0;
+  let wake: number | null = null;
+  for (let i = 0; i < steps; i++) {
+    if (wake !== null && sim.now >= wake) sim.resetChanges();
+    const changes = sim.takeChanges();
+    if (changes.full) full++;
+    const commands = sim.plan({ changes });
+    // A pass that changes a node's status does nothing else: the next one is full.
+    if (commands.some((c) => c.type === 'node.setStatus')) sim.resetChanges();
+    for (const c of commands) sim.apply(c);
+    wake = nextWakeAt(sim.view, sim.now);
+    sim.runtimes();
+    sim.heartbeat();
+    sim.now += 1000;
+    each?.();
+  }
+  return full;
 }
