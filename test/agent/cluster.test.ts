@@ -81,8 +81,9 @@ describe('a 3-agent cluster on loopback', () => {
       );
       const deploy = await agents[1]!.cli(['stack', 'deploy', '-f', file, '--name', 'named']);
       expect(deploy.code).toBe(0);
+      // (Beside the warning that the local test image is pinned to its image id.)
       expect(deploy.stderr).toMatch(
-        /^WARNING: stack named: client → web reach by service name, which resolves only where/,
+        /^WARNING: stack named: client → web reach by service name, which resolves only where/m,
       );
       const scale = await agents[2]!.cli(['service', 'scale', 'named_web=0']);
       expect(scale.code).toBe(0);
