@@ -26,6 +26,7 @@ import { createHost } from '../p2p/index.js';
 import { PresenceTracker } from '../follow/index.js';
 import { realClock, type Clock, type RaftNode } from '../raft/driver/index.js';
 import type { RaftStorage } from '../raft/interfaces.js';
+import { registryDigest } from '../runtime/registry-digest.js';
 import { FileRaftStorage } from '../raft/storage/index.js';
 import { ClusterStateMachine } from '../state/index.js';
 import { AdminService } from './admin.js';
@@ -52,6 +53,7 @@ import { hostDrivers, withTaskFiles, type OpenDrivers } from './runtime-drivers.
 import { DataKeyStore } from './data-key-store.js';
 import { SecretDelivery } from './secret-delivery.js';
 import { dockerImageLookup, ImageResolver, type ImageSources } from './image-resolver.js';
+import { ImageWatchLoop } from './image-watch-loop.js';
 import { SecretService } from './secret-api.js';
 import { SelfRegistration } from './self-registration.js';
 import { WorkloadService } from './workload-api.js';
@@ -280,10 +282,18 @@ export class Agent {
       propose: (command, options) => cluster.propose(command, options),
       log,
     });
+    // Automatic image updates (issue 15, x-shoal.image_update): one HEAD per watched tag per interval.
+    const imageWatch = new ImageWatchLoop({
+      state: cluster.state,
+      writer: cluster.writer,
+      digest: (ref, signal) => registryDigest(ref, { ...components.images?.registry, signal }),
+      clock,
+      log: log.child({ component: 'image-watch' }),
+    });
     const leaderScope = new LeaderScope({
       selfId,
       leadership: cluster,
-      tasks: [health, membershipLoop, controllers, autoscale.loop, vipAllocator],
+      tasks: [health, membershipLoop, controllers, autoscale.loop, vipAllocator, imageWatch],
       log,
     });
     const resolvConf = join(config.dataDir, 'mesh', 'resolv.conf');

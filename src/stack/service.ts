@@ -22,8 +22,9 @@ import {
   type ServiceContext,
 } from './service-parts.js';
 import { DEFAULT_PRIORITY, readAutoscale, readCron, readJob, readShoal, type DependencyRef } from './shoal.js';
+import { readImageUpdateSpec } from './image-update-spec.js';
 import { readRolloutSpec } from './rollout-spec.js';
-import type { RolloutSpec, ServiceKind, ServiceSpec } from './spec.js';
+import type { ImageUpdateSpec, RolloutSpec, ServiceKind, ServiceSpec } from './spec.js';
 import type { PEntry, PNode } from './tree.js';
 
 /** Keys shoal reads in a service. Anything else (but `x-*`) is reported. */
@@ -303,6 +304,7 @@ export function readService(
     autoscale,
     ...host,
     ...rolloutOf(r, shoal.update),
+    ...imageUpdateOf(readImageUpdateSpec(r, shoal.imageUpdate, { kind, runtime })),
     ...fileRefs(r, get('secrets'), p('secrets'), 'secret', refs.secrets),
     ...fileRefs(r, get('configs'), p('configs'), 'config', refs.configs),
   };
@@ -320,6 +322,11 @@ export function readService(
 function rolloutOf(r: Reader, at: { node: PNode; path: string } | undefined): { rollout?: RolloutSpec } {
   const rollout = readRolloutSpec(r, at);
   return rollout === undefined ? {} : { rollout };
+}
+
+/** `{ imageUpdate }` when `x-shoal.image_update` is given, else nothing (older specs hash the same). */
+function imageUpdateOf(imageUpdate: ImageUpdateSpec | undefined): { imageUpdate?: ImageUpdateSpec } {
+  return imageUpdate === undefined ? {} : { imageUpdate };
 }
 
 /** `{ secrets: [...] }` when the service lists some, else nothing (older specs hash the same). */

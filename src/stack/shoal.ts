@@ -35,6 +35,7 @@ const SHOAL_KEYS = [
   'autoscale',
   'update',
   'rebalance',
+  'image_update',
 ];
 const JOB_KEYS = ['completions', 'parallelism', 'retries', 'backoff', 'time_limit', 'array', 'dependencies', 'requeue'];
 const CRON_KEYS = [
@@ -93,6 +94,8 @@ export interface ShoalRead {
   readonly cron: { node: PNode; path: string } | undefined;
   readonly autoscale: { node: PNode; path: string } | undefined;
   readonly update: { node: PNode; path: string } | undefined;
+  /** `image_update: {interval}` (image-update-spec.ts). */
+  readonly imageUpdate: { node: PNode; path: string } | undefined;
   /** `rebalance: false` keeps the service's tasks where they are when nodes join (rebalance.ts). */
   readonly rebalance: boolean | undefined;
 }
@@ -136,6 +139,7 @@ export function readShoal(r: Reader, node: PNode | undefined, path: string): Sho
     cron: at('cron'),
     autoscale: at('autoscale'),
     update: at('update'),
+    imageUpdate: at('image_update'),
     rebalance: get('rebalance') ? r.bool(get('rebalance')!, p('rebalance')) : undefined,
   };
 }

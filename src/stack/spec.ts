@@ -102,6 +102,8 @@ export interface ServiceSpec {
   readonly ociRuntime?: string;
   /** `x-shoal.update` (canaries, progress deadline); absent when the file does not set it. */
   readonly rollout?: RolloutSpec;
+  /** `x-shoal.image_update`: the leader watches the tag and rolls new digests out; absent: off. */
+  readonly imageUpdate?: ImageUpdateSpec;
   /** `secrets:`: files on tmpfs in the task (`/run/secrets/<name>` by default); absent when none. */
   readonly secrets?: readonly FileRefSpec[];
   /** `configs:`: files in the task at their target (`/<name>` by default); absent when none. */
@@ -300,6 +302,12 @@ export interface RolloutSpec {
   readonly autoPromote: boolean;
   /** A rollout with no task updated for this long fails (default 600 s). */
   readonly progressDeadlineMs: number;
+}
+
+/** `x-shoal.image_update` (see docs/ARCHITECTURE.md, Images by digest). */
+export interface ImageUpdateSpec {
+  /** How often the leader asks the registry for the tag's digest (at least 5 s). */
+  readonly intervalMs: number;
 }
 
 /** `deploy.update_config` / `deploy.rollback_config`. */

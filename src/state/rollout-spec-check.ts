@@ -4,7 +4,7 @@
  * @module
  * @private
  */
-import type { RolloutSpec } from '../stack/spec.js';
+import type { ImageUpdateSpec, RolloutSpec } from '../stack/spec.js';
 import { at, boolean, fail, integer, isPlainObject, object, show } from './check.js';
 
 /** The spec's `rollout` (from `x-shoal.update`). */
@@ -16,4 +16,11 @@ export function checkRolloutSpec(v: unknown, path: string): RolloutSpec {
     autoPromote: boolean(r.autoPromote, at(path, 'autoPromote')),
     progressDeadlineMs: integer(r.progressDeadlineMs, at(path, 'progressDeadlineMs'), 1000),
   };
+}
+
+/** The spec's `imageUpdate` (from `x-shoal.image_update`). */
+export function checkImageUpdateSpec(v: unknown, path: string): ImageUpdateSpec {
+  if (!isPlainObject(v)) fail(path, `expected an object, got ${show(v)}`);
+  const r = object(v, path, ['intervalMs']);
+  return { intervalMs: integer(r.intervalMs, at(path, 'intervalMs'), 5_000) };
 }

@@ -9,7 +9,7 @@ import { MAX_STACK_SERVICES } from '../stack/spec.js';
 import { checkFileRefs } from './secret-checks.js';
 import type { ServiceKind, ServiceSpec } from '../stack/spec.js';
 import { at, boolean, fail, integer, isPlainObject, list, map, oneOf, show, string } from './check.js';
-import { checkRolloutSpec } from './rollout-spec-check.js';
+import { checkImageUpdateSpec, checkRolloutSpec } from './rollout-spec-check.js';
 import { TASK_STATES, type DesiredTaskState, type TaskState } from './workloads.js';
 
 /** Stack names, as `parseStack` accepts them (Compose project names). */
@@ -107,12 +107,13 @@ const objOrNull: Check = (v, p) => (v === null ? null : obj(v, p));
 const objects: Check = (v, p) => list(v, p, 10_000, obj);
 
 /** Fields absent when the file does not set them (older specs lack them): checked only when present. */
-type OptionalSpecKey = 'platform' | 'networkMode' | 'ociRuntime' | 'rollout' | 'secrets' | 'configs';
+type OptionalSpecKey = 'platform' | 'networkMode' | 'ociRuntime' | 'rollout' | 'imageUpdate' | 'secrets' | 'configs';
 const OPTIONAL_SPEC_FIELDS: Readonly<Record<OptionalSpecKey, Check>> = {
   platform: obj,
   networkMode: (v, p) => oneOf(v, p, ['host', 'none'] as const),
   ociRuntime: (v, p) => string(v, p, { max: 256 }),
   rollout: checkRolloutSpec,
+  imageUpdate: checkImageUpdateSpec,
   secrets: checkFileRefs,
   configs: checkFileRefs,
 };

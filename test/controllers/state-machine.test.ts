@@ -138,9 +138,11 @@ describe('reconcileWorkloads() with the real state machine', () => {
     expect(c.live('lab_web').map((s) => s.split('@')[0])).toEqual(['1', '2', '3', '4', '5']);
     expect(c.live('lab_web').every((s) => !s.includes('@0003'))).toBe(true);
     c.silent.delete(peer(3));
-    for (let i = 0; i < 5; i++) c.round(true);
+    // Long enough for one rebalancing move back onto it (start-first, done after monitor, 5 s).
+    for (let i = 0; i < 12; i++) c.round(true);
     expect(c.machine.node(peer(3))!.status).toBe('ready');
     expect(c.live('lab_web')).toHaveLength(5);
+    expect(c.live('lab_web').filter((s) => s.includes('@0003'))).toHaveLength(1);
     expect(c.live('lab_agent')).toEqual(['0@0001:v1:running', '0@0002:v1:running', '0@0003:v1:running']);
   });
 

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench:autoscale` (issue 16 item 5), in one run on this machine: one real agent (the
+ * bundled binary, --mesh, this machine's Docker Engine and host processes), then
+ *  (a) reaction_s and oscillations on a CPU-burning process service with HPA's defaults (15 s
+ *      sync period, 300 s down window): bench/autoscale-load.ts;
+ *  (b) cold_start_ms of a `min: 0` busybox httpd through the mesh's published port, and
+ *      container_start_ms of the same container by `docker run`: bench/autoscale-cold.ts.
+ * Last line: JSON.   npm run bench:autoscale -- [--quick] [--steady SECONDS] [--rounds N]
+ * (--quick: 60 s of steady load instead of 600 s.)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bundle } from '../scripts/bundle.mjs';
+import { bootstrapCluster, makeAgents } from '../test/agent/support/agents.js';
+import { IMAGE, runColdStarts, type ColdResult } from './autoscale-cold.js';
+import { runCpuPhases, type CpuResult } from './autoscale-load.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    steady: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const steadyS = Number(values.steady ?? (values.quick ? 60 : 600));
+const rounds = Number(values.rounds);
+if (!(steadyS > 0)) throw new Error(`--steady: expected seconds > 0, got ${values.steady}`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected an integer ≥ 1, got ${values.rounds}`);
+
+/** A TCP port free on this machine now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const loadavg = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim();
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+async function main(): Promise<void> {
+  execFileSync('bash', ['scripts/ensure-docker.sh'], { stdio: 'ignore' });
+  execFileSync('bash', ['scripts/build-test-image.sh', IMAGE], { stdio: 'ignore' });
+  await bundle();
+  console.log(`load average at start: ${loadavg()} (2 cores, shared with other work)`);
+  const hadShoal0 = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).includes(' shoal0:');
+  const { agents, cleanup } = makeAgents(1, 'shoal-bench-autoscale-');
+  const agent = agents[0]!;
+  const loadDir = mkdtempSync(join(tmpdir(), 'shoal-bench-burn-'));
+  let cpu: CpuResult | null = null;
+  let cold: ColdResult | null = null;
+  try {
+    await bootstrapCluster(agents, { flags: ['--mesh', '--log-level', 'warn'] });
+    cpu = await runCpuPhases(agent, join(loadDir, 'millicores'), steadyS);
+    console.log(`reaction: 3 burners running ${cpu.reactionS.toFixed(1)} s after the step`);
+    console.log(`oscillations: ${cpu.oscillations} replica changes in ${cpu.steadyS} s of steady noisy load`);
+    console.log(`decisions:\n  ${cpu.decisions.join('\n  ')}`);
+    cold = await runColdStarts(agent, { shoal: await freePort(), docker: await freePort() }, rounds);
+  } finally {
+    await cleanup();
+    rmSync(loadDir, { recursive: true, force: true });
+    if (!hadShoal0) {
+      try {
+        execFileSync('ip', ['link', 'del', 'shoal0'], { stdio: 'ignore' });
+      } catch {
+        /* never made */
+      }
+    }
+  }
+  console.log(`load average at end: ${loadavg()}`);
+  console.log(
+    JSON.stringify({
+      reaction_s: round2(cpu.reactionS),
+      oscillations: cpu.oscillations,
+      steady_s: cpu.steadyS,
+      cold_start_ms: Math.round(cold.coldStartMs),
+      container_start_ms: Math.round(cold.containerStartMs),
+      cold_starts_ms: cold.coldStartsMs.map(Math.round),
+      container_starts_ms: cold.containerStartsMs.map(Math.round),
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
