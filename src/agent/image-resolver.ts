@@ -31,6 +31,11 @@ export interface ImageResolverDeps {
 }
 
 const ASK_MS = 3_000;
+/**
+ * A registry that does not answer within this is taken as unreachable (the nodes are asked
+ * next): a deploy pins every image before it answers, and the CLI waits 10 s for that answer.
+ */
+const REGISTRY_MS = 4_000;
 const MAX_NODES_ASKED = 16;
 
 export class ImageResolver {
@@ -64,6 +69,7 @@ export class ImageResolver {
       {
         registry: (ref, s) =>
           registryDigest(ref, {
+            timeoutMs: REGISTRY_MS,
             ...registry,
             credential: (name) => credentials[name] ?? null,
             ...(s ? { signal: s } : {}),
