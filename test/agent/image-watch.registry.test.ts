@@ -64,6 +64,7 @@ describeWithRegistry('automatic image updates with a real registry', () => {
 
   beforeAll(async () => {
     registry = await startRegistry();
+    cluster = await InProcessCluster.start({ images: () => ({ localImage: null }) });
   }, 60_000);
 
   afterAll(async () => {
@@ -74,8 +75,7 @@ describeWithRegistry('automatic image updates with a real registry', () => {
   it('rolls a digest pushed under the watched tag out by itself', async () => {
     const repo = 'shoal-watch-test';
     const d1 = await pushManifest(registry.host, repo, 'v1', 'one');
-    cluster = await InProcessCluster.start({ images: () => ({ localImage: null }) });
-    const api = cluster.agents[0]!.agent.api;
+    const api = cluster!.agents[0]!.agent.api;
     const image = `${registry.host}/${repo}:v1`;
     const compose = [
       'services:',
@@ -96,4 +96,44 @@ describeWithRegistry('automatic image updates with a real registry', () => {
     const history = await api.serviceHistory('watch_app');
     expect(history.versions.map((v) => v.image)).toEqual([`${image}@${d1}`, `${image}@${d2}`]);
   }, 60_000);
+
+  it('does not try a digest whose rollout was rolled back again until the tag moves on', async () => {
+    const repo = 'shoal-watch-bad';
+    const d1 = await pushManifest(registry.host, repo, 'v1', 'one');
+    const agent = cluster!.agents[0]!;
+    const api = agent.agent.api;
+    const image = `${registry.host}/${repo}:v1`;
+    const compose = [
+      'services:',
+      '  app:',
+      `    image: ${image}`,
+      '    deploy:',
+      '      replicas: 2',
+      '      restart_policy: {condition: any, delay: 1s}',
+      '      update_config: {failure_action: rollback, monitor: 1s}',
+      '      rollback_config: {parallelism: 0, monitor: 1s}',
+      '    x-shoal:',
+      '      image_update: {interval: 5s}',
+      '',
+    ];
+    await api.deployStack({ name: 'bad', compose: compose.join('\n'), file: 'compose.yml', env: {} });
+    const service = () => agent.agent.store.state.service('bad_app');
+    await waitFor('version 1 to complete', () => service()?.rollout?.state === 'completed', 30_000);
+
+    const d2 = await pushManifest(registry.host, repo, 'v1', 'two');
+    agent.driver.failImages.add(`${image}@${d2}`);
+    await waitFor('the update to d2 to be rolled back', () => service()?.rollout?.state === 'rolled_back', 40_000);
+    expect(service()!.spec.image).toBe(`${image}@${d1}`);
+    // Let the watch ask the tag again (its interval is 5 s) while it still names the bad digest.
+    await new Promise((r) => setTimeout(r, 6_500));
+    expect(service()!.history!.map((e) => e.spec.image)).toEqual([
+      `${image}@${d1}`,
+      `${image}@${d2}`,
+      `${image}@${d1}`,
+    ]);
+
+    const d3 = await pushManifest(registry.host, repo, 'v1', 'three');
+    await waitFor('the watch to roll the next digest out', () => service()?.spec.image === `${image}@${d3}`, 20_000);
+    await waitFor('version 4 to complete', () => service()?.rollout?.state === 'completed', 30_000);
+  }, 120_000);
 });
