@@ -137,7 +137,14 @@ export class ImageWatchLoop {
     try {
       const spec = updatedSpec(service, { image: decision.image });
       await this.#deps.writer.submit(
-        { type: 'service.update', serviceId, spec, specHash: hashService(spec), force: false },
+        {
+          type: 'service.update',
+          serviceId,
+          spec,
+          specHash: hashService(spec),
+          force: false,
+          ifVersion: service.version,
+        },
         { deadlineMs: 5_000, signal },
       );
       this.#deps.log.info(

@@ -35,7 +35,14 @@ export interface RolloutServiceDeps {
     command:
       | { type: 'service.rollback'; serviceId: string; to?: number }
       | { type: 'service.promote'; serviceId: string }
-      | { type: 'service.update'; serviceId: string; spec: ServiceSpec; specHash: string; force: boolean },
+      | {
+          type: 'service.update';
+          serviceId: string;
+          spec: ServiceSpec;
+          specHash: string;
+          force: boolean;
+          ifVersion: number;
+        },
     options: WriteOptions,
   ) => Promise<unknown>;
   readonly view: (service: ServiceRecord) => ServiceView;
@@ -98,7 +105,10 @@ export class RolloutService implements RolloutApi {
         'bad_request',
         `Cannot update ${service.id} as nothing would change: give --image, --env-add, --env-rm, or --force to replace its tasks anyway`,
       );
-    await this.#propose({ type: 'service.update', serviceId: service.id, spec, specHash, force }, options);
+    await this.#propose(
+      { type: 'service.update', serviceId: service.id, spec, specHash, force, ifVersion: service.version },
+      options,
+    );
     return this.#deps.view(this.#deps.service(service.id) ?? service);
   }
 

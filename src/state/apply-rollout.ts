@@ -52,6 +52,11 @@ function update(state: IndexedState, service: ServiceRecord, command: ServiceUpd
     return refuse(command, `spec.name: expected ${service.name} (the service's name), got ${command.spec.name}`);
   if (command.spec.kind !== service.spec.kind)
     return refuse(command, `spec.kind: a ${service.spec.kind} service stays one, got ${command.spec.kind}`);
+  if (command.ifVersion !== undefined && command.ifVersion !== service.version)
+    return refuse(
+      command,
+      `service ${service.id} changed meanwhile (version ${service.version}, the update was made from ${command.ifVersion}): run it again`,
+    );
   if (command.specHash === service.specHash && !command.force) return ok(state);
   const force = command.force ? (currentEntry(service)?.force ?? 0) + 1 : 0;
   const next: ServiceRecord = {

@@ -26,6 +26,11 @@ export interface ServiceUpdateCommand extends CommandBase {
   /** `hashService(spec)`, computed by the proposer. */
   readonly specHash: string;
   readonly force: boolean;
+  /**
+   * The version the proposer built `spec` from: refused if the service moved on meanwhile (a
+   * deploy between the read and the write would otherwise be overwritten).
+   */
+  readonly ifVersion?: number;
 }
 
 export interface ServiceRollbackCommand extends CommandBase {
@@ -68,11 +73,13 @@ const count = (v: unknown, path: string): number => integer(v, path, 0, 10_000_0
 export const ROLLOUT_PAYLOADS: { readonly [T in RolloutCommand['type']]: PayloadCheck } = {
   'service.update': {
     fields: ['serviceId', 'spec', 'specHash', 'force'],
+    optional: ['ifVersion'],
     check: (c) => ({
       serviceId: checkServiceId(c.serviceId, 'serviceId'),
       spec: checkServiceSpec(c.spec, 'spec'),
       specHash: checkSpecHash(c.specHash, 'specHash'),
       force: boolean(c.force, 'force'),
+      ...(c.ifVersion === undefined ? {} : { ifVersion: version(c.ifVersion, 'ifVersion') }),
     }),
   },
   'service.rollback': {

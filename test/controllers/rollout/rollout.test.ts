@@ -288,6 +288,36 @@ describe('service.update', () => {
   });
 });
 
+describe('service.update ifVersion', () => {
+  it('is refused when the service moved on since the update was made (a deploy in between)', () => {
+    const sim = started();
+    const made = service(sim).version;
+    const spec = { ...service(sim).spec, image: 'web:from-update' };
+    sim.deploy(web('web:2')); // lands between the update's read and its write
+    const stale = sim.tryApply({
+      type: 'service.update',
+      serviceId: WEB,
+      spec,
+      specHash: hashService(spec),
+      force: false,
+      ifVersion: made,
+    });
+    expect(stale).toEqual({ ok: false, error: expect.stringMatching(/changed meanwhile .*run it again/) });
+    expect(service(sim).spec.image).toBe('web:2');
+    const fresh = { ...service(sim).spec, image: 'web:3' };
+    const current = service(sim).version;
+    sim.apply({
+      type: 'service.update',
+      serviceId: WEB,
+      spec: fresh,
+      specHash: hashService(fresh),
+      force: false,
+      ifVersion: current,
+    });
+    expect(service(sim).spec.image).toBe('web:3');
+  });
+});
+
 describe('rollout state in snapshots', () => {
   it('round-trips, and a service record without rollout or history still loads', () => {
     const sim = started();
