@@ -70,6 +70,13 @@ const COMPOSE = [
   '    deploy:',
   '      replicas: 2',
   '      update_config: {parallelism: 1, order: start-first, monitor: 2s, failure_action: pause}',
+  '  client:',
+  `    image: ${IMAGE}`,
+  '    command: ["sleep", "3600"]',
+  '    stop_grace_period: 1s',
+  '    deploy:',
+  '      placement:',
+  '        constraints: ["node.hostname == n1"]',
   '',
 ].join('\n');
 
@@ -215,15 +222,17 @@ const CLIENT_LOAD =
     const compose = join(dir, 'tb.yml');
     writeFileSync(compose, COMPOSE);
     cli('stack', 'deploy', '-f', compose, 'tb');
+    let lastTasks: TaskRow[] = [];
     await waitFor(
       'two healthy replicas of web, one on each machine, and the client',
       async () => {
         const rows = (await bed.api<TaskRow[]>(0, '/v1/stacks/tb/tasks')) ?? [];
+        lastTasks = rows;
         const client = rows.some((t) => t.serviceId === 'tb_client' && t.state === 'running');
         return client && new Set((await runningWeb()).map((t) => t.nodeId)).size === 2;
       },
       60_000,
-      logs,
+      () => `${logs()}\n${JSON.stringify(lastTasks)}`,
     );
   });
 
