@@ -32,7 +32,7 @@ import { ClusterStateMachine } from '../state/index.js';
 import { AdminService } from './admin.js';
 import { autoscaleParts, type AutoscaleParts } from './autoscale-parts.js';
 import { agentApi, type AgentApi } from './api-facade.js';
-import { completeInit } from './cluster-init.js';
+import { completeInit, singleFlight } from './cluster-init.js';
 import { ClusterStore } from './cluster-store.js';
 import type { AgentConfig } from './config.js';
 import { JoinService, type KnownPeers } from './join.js';
@@ -352,8 +352,9 @@ export class Agent {
       labels: config.labels,
       log,
     });
-    const init = (name: string, signal?: AbortSignal) =>
-      completeInit({ selfId, dataDir: config.dataDir, store: cluster, facts }, name, signal);
+    const init = singleFlight((name: string, signal?: AbortSignal) =>
+      completeInit({ selfId, dataDir: config.dataDir, store: cluster, facts }, name, signal),
+    );
     const selfRegistration = new SelfRegistration({ selfId, store: cluster, facts, completeInit: init, clock, log });
     const enterCluster = (membership: ClusterMembership, peers: KnownPeers, options?: { observe?: boolean }) =>
       this.#enterCluster(this.#started(), membership, peers, options);

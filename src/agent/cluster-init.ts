@@ -41,3 +41,19 @@ export async function completeInit(deps: ClusterInitDeps, name: string, signal?:
   await raft.snapshotNow();
   return (await readLocalToken(deps.dataDir)) ?? token.text;
 }
+
+/**
+ * `run`, but a call while one is under way gets that one's promise: `shoal init` and
+ * self-registration (which finishes an init cut short) both complete the init, and two at once
+ * proposed two `cluster.init`s, the second refused. The first caller's arguments win: `init`'s,
+ * as self-registration waits 200 ms before it looks.
+ */
+export function singleFlight<A extends unknown[], T>(run: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let running: Promise<T> | null = null;
+  return (...args: A) => {
+    running ??= run(...args).finally(() => {
+      running = null;
+    });
+    return running;
+  };
+}

@@ -91,7 +91,7 @@ describe('shoal events', () => {
     const unknown = await cli(['events', '--filter', 'type=pods']);
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(
-      /query\.type: expected one of cluster, node, leader, stack, service, task, job, got "pods"/,
+      /query\.type: expected one of cluster, node, leader, stack, service, task, job, secret, config, got "pods"/,
     );
   });
 });
