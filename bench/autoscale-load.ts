@@ -11,6 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { waitFor, type AgentProcess } from '../test/agent/support/agents.js';
+import { seeded } from '../test/raft/core/support/prng.js';
 
 export const BURN_STACK = 'autoscale';
 const SERVICE = 'autoscale_burn';
@@ -51,18 +52,6 @@ interface TaskRow {
 interface ServiceRow {
   readonly replicas: number;
   readonly autoscale?: { readonly lastDecision?: { reason: string } | null } | null;
-}
-
-/** A small seeded PRNG (mulberry32): the same noise on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface CpuResult {

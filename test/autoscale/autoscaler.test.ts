@@ -7,6 +7,7 @@ import {
   type AutoscalerMemory,
   type TaskObservation,
 } from '../../src/autoscale/index.js';
+import { seeded } from '../raft/core/support/prng.js';
 
 const policy = (over: Partial<AutoscalePolicy> = {}): AutoscalePolicy => ({
   min: 1,
@@ -24,18 +25,6 @@ function tasksAt(now: number, ...percents: (number | null | 'starting')[]): Task
     ready: p !== 'starting',
     samples: p === null || p === 'starting' ? [] : [{ at: now - 1000, cpuCores: p / 100, memoryBytes: null }],
   }));
-}
-
-/** A seeded generator (mulberry32): the same noise on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

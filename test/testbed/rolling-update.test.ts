@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE, BUNDLE, waitFor } from '../agent/support/agents.js';
 import { TestBed } from '../support/testbed.js';
+import { formCluster } from '../support/testbed-cluster.js';
 
 jest.setTimeout(180_000);
 
@@ -27,11 +28,6 @@ if (!canRun)
     `skipping the rolling update test bed: it needs root and dockerd (root: ${root}, dockerd: ${dockerd})\n`,
   );
 
-interface Status {
-  nodeId: string;
-  leader: string | null;
-  members: { id: string; raftRole: string; addresses: string[] }[];
-}
 interface TaskRow {
   readonly serviceId: string;
   readonly nodeId: string | null;
@@ -193,32 +189,7 @@ const CLIENT_LOAD =
     execFileSync('bash', ['scripts/build-test-image.sh', IMAGE], { stdio: 'ignore' });
     await bed.up([IMAGE]);
     const flags = ['--tick-ms', '50', '--node-grace-ms', '3000', '--mesh'];
-    bed.startAgent(0, [NODE, BUNDLE], ['--init', ...flags]);
-    let address = '';
-    await waitFor(
-      'the first agent to lead',
-      async () => {
-        const status = await bed.api<Status>(0, '/v1/status');
-        address = status?.members.find((m) => m.id === status.leader)?.addresses[0] ?? '';
-        return address !== '';
-      },
-      30_000,
-      logs,
-    );
-    let token = '';
-    await waitFor(
-      'the join token',
-      async () => (token = (await bed.api<{ token: string }>(0, '/v1/token'))?.token ?? '') !== '',
-      20_000,
-      logs,
-    );
-    bed.startAgent(1, [NODE, BUNDLE], ['--join', address, '--token', token, ...flags]);
-    await waitFor(
-      'two members',
-      async () => (await bed.api<Status>(0, '/v1/status'))?.members.length === 2,
-      60_000,
-      logs,
-    );
+    await formCluster(bed, flags, logs);
     const compose = join(dir, 'tb.yml');
     writeFileSync(compose, COMPOSE);
     cli('stack', 'deploy', '-f', compose, 'tb');

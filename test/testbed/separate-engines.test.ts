@@ -12,17 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE, BUNDLE, waitFor } from '../agent/support/agents.js';
 import { TestBed } from '../support/testbed.js';
+import { formCluster } from '../support/testbed-cluster.js';
 
 jest.setTimeout(240_000);
 
 const IMAGE = 'shoal-test/busybox:latest';
 const canRun = process.getuid?.() === 0 && ['/usr/sbin/dockerd', '/usr/bin/dockerd'].some((p) => existsSync(p));
 
-interface Status {
-  nodeId: string;
-  leader: string | null;
-  members: { id: string; raftRole: string; addresses: string[] }[];
-}
 interface TaskRow {
   readonly serviceId: string;
   readonly nodeId: string | null;
@@ -66,33 +62,7 @@ interface TaskRow {
     execFileSync('bash', ['scripts/build-test-image.sh', IMAGE], { stdio: 'ignore' });
     await bed.up([IMAGE]);
     const flags = ['--tick-ms', '50', '--node-grace-ms', '4000'];
-    bed.startAgent(0, [NODE, BUNDLE], ['--init', ...flags]);
-    let address = '';
-    await waitFor(
-      'the first agent to lead',
-      async () => {
-        const status = await bed.api<Status>(0, '/v1/status');
-        address = status?.members.find((m) => m.id === status.leader)?.addresses[0] ?? '';
-        return address !== '';
-      },
-      30_000,
-      logs,
-    );
-    let token = '';
-    await waitFor(
-      'the join token',
-      async () => (token = (await bed.api<{ token: string }>(0, '/v1/token'))?.token ?? '') !== '',
-      20_000,
-      logs,
-    );
-    for (const i of [1, 2]) bed.startAgent(i, [NODE, BUNDLE], ['--join', address, '--token', token, ...flags]);
-    await waitFor(
-      'three voters',
-      async () => (await bed.api<Status>(0, '/v1/status'))?.members.filter((m) => m.raftRole === 'voter').length === 3,
-      60_000,
-      logs,
-    );
-    for (const i of [0, 1, 2]) ids.push((await bed.api<Status>(i, '/v1/status?stale=1'))!.nodeId);
+    ids.push(...(await formCluster(bed, flags, logs)));
   });
 
   afterAll(async () => {
