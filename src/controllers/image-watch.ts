@@ -102,7 +102,7 @@ export function badDigests(service: ServiceRecord): Set<string> {
 }
 
 /**
- * The tags to ask the registry about at `now`, sorted: each once, when it was never asked or its
+ * The tags to ask the registry about at `now`, sorted: each once, when it was not yet asked or its
  * shortest interval among the services watching it has passed since `lastChecked`.
  * @example dueTags(watched, new Map([['reg/app:v1', 0]]), 60_000) // ['reg/app:v1'] at interval 1m
  */

@@ -33,6 +33,7 @@ import {
 } from '../types.js';
 import { CgroupManager, type LimitsSupport } from './cgroups.js';
 import { cgroupLiveUsage } from './live-usage.js';
+import { PROCESS_ID_PREFIX, taskDirOf } from './task-dir.js';
 import { readLogs } from './log-file.js';
 import { EndedViews, LOST_MESSAGE, observeProcess } from './observe.js';
 import { processEvents } from './process-events.js';
@@ -64,8 +65,7 @@ interface OwnSupervisor {
   readonly settle: () => void;
 }
 
-/** The prefix of this driver's container ids (the router tells drivers apart by it). */
-export const PROCESS_ID_PREFIX = 'proc-';
+export { PROCESS_ID_PREFIX };
 
 export { LOST_MESSAGE };
 
@@ -464,10 +464,7 @@ export class ProcessDriver implements ContainerDriver {
   }
 
   #dir(id: string): string {
-    if (!id.startsWith(PROCESS_ID_PREFIX) || id.includes('/') || id.includes('..')) {
-      throw new TypeError(`Not a process runtime id: "${id}" (expected ${PROCESS_ID_PREFIX}<hex>)`);
-    }
-    return path.join(this.stateDir, id);
+    return taskDirOf(this.stateDir, id);
   }
 
   #meta(id: string): ProcessMeta | null {

@@ -11,6 +11,16 @@ import { CgroupManager, type CgroupLimits } from './cgroups.js';
 import { FILES, parseExit, type ExitRecord } from './wrapper.js';
 
 /** `meta.json`: what the driver knows of a task's process. Times in ms since the epoch. */
+/** The prefix of the process driver's container ids (the router tells drivers apart by it). */
+export const PROCESS_ID_PREFIX = 'proc-';
+
+/** The directory of task `id` under `stateDir`; refuses an id that is not this driver's (or a path). */
+export function taskDirOf(stateDir: string, id: string): string {
+  if (!id.startsWith(PROCESS_ID_PREFIX) || id.includes('/') || id.includes('..'))
+    throw new TypeError(`Not a process runtime id: "${id}" (expected ${PROCESS_ID_PREFIX}<hex>)`);
+  return path.join(stateDir, id);
+}
+
 export interface ProcessMeta {
   readonly id: string;
   readonly name: string;
