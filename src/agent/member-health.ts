@@ -2,15 +2,26 @@
  * Members' health as the leader sees it: reachable (Raft's recent activity), how long each has
  * been silent, and how far its log lags. A leader-only part: the leader scope starts it when this
  * node takes the lead (forgetting what an earlier term saw) and stops it when leadership moves.
+ *
+ * Raft's activity flag is cleared for every peer at each quorum check (once an election timeout)
+ * and set again by the peer's next answer, so read alone it says "unreachable" for a live peer
+ * for a heartbeat or so each second (`node rm` of an up node went through without --force). The
+ * tracker samples the flag while leading and counts a peer reachable until it has been silent
+ * for {@link REACHABLE_GRACE_MS}, or its connection closed after it was last active.
  */
 import type { MemberHealth } from '../controllers/raft-membership.js';
-import type { Clock } from '../raft/driver/index.js';
+import type { Clock, TimerHandle } from '../raft/driver/index.js';
 import type { RaftNode } from '../raft/driver/index.js';
 import type { NodeId } from '../raft/types.js';
 
+/** Silence after which a member counts unreachable: above the quorum check's period (1–2 s). */
+export const REACHABLE_GRACE_MS = 2_500;
+/** How often the leader samples Raft's activity flags: well under the quorum check's period. */
+export const SAMPLE_EVERY_MS = 200;
+
 export interface MemberHealthDeps {
   readonly selfId: NodeId;
-  readonly raft: () => RaftNode | null;
+  readonly raft: () => Pick<RaftNode, 'leader' | 'status'> | null;
   /** Since when, on this clock, silence of a member never heard from counts (the Raft node's start). */
   readonly since: () => number;
   /** Peers with no open connection, since when: silence counts from there. */
@@ -23,6 +34,7 @@ export class MemberHealthTracker {
   /** When each member was last seen active, in this leader's clock. */
   readonly #lastActive = new Map<string, number>();
   #leading = false;
+  #sampler: TimerHandle | null = null;
 
   constructor(deps: MemberHealthDeps) {
     this.#deps = deps;
@@ -32,10 +44,13 @@ export class MemberHealthTracker {
     if (this.#leading) return;
     this.#leading = true;
     this.#lastActive.clear();
+    this.#sampler = this.#deps.clock.setInterval(() => this.health(), SAMPLE_EVERY_MS);
   }
 
   stop(): void {
     this.#leading = false;
+    if (this.#sampler !== null) this.#deps.clock.clearInterval(this.#sampler);
+    this.#sampler = null;
   }
 
   /** Members' health while this node leads; null when it does not. */
@@ -51,15 +66,20 @@ export class MemberHealthTracker {
     if (!raft) return [];
     const status = raft.status();
     const now = this.#deps.clock.now();
+    const closed = this.#deps.disconnectedAt();
     const members: MemberHealth[] = [];
     for (const progress of status.progress ?? []) {
       const self = progress.id === status.id;
       if (self || progress.recentActive) this.#lastActive.set(progress.id, now);
-      const last = this.#lastActive.get(progress.id) ?? this.#deps.since();
+      const active = this.#lastActive.get(progress.id);
+      const last = active ?? this.#deps.since();
+      const closedAt = closed.get(progress.id);
+      const recently =
+        active !== undefined && now - active < REACHABLE_GRACE_MS && (closedAt === undefined || closedAt < active);
       members.push({
         id: progress.id,
         role: progress.voter ? 'voter' : 'learner',
-        reachable: self || progress.recentActive,
+        reachable: self || progress.recentActive || recently,
         silentForMs: now - last,
         lag: Math.max(0, status.lastIndex - progress.match),
       });

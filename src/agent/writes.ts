@@ -17,7 +17,7 @@
 import { performance } from 'node:perf_hooks';
 import { ApiError, type ApiErrorCode } from '../api/types.js';
 import { nextWriteId } from '../api/request-scope.js';
-import { RemoteError } from '../p2p/index.js';
+import { ConnectionLostError, RemoteError } from '../p2p/index.js';
 import { NotLeaderError, OutcomeUnknownError, RaftRefusedError, StoppedError } from '../raft/errors.js';
 import type { RaftNode } from '../raft/driver/index.js';
 import type { ConfChange, NodeId } from '../raft/types.js';
@@ -351,6 +351,7 @@ function mayHaveReachedLeader(error: unknown): boolean {
   const name = (error as Error | null)?.name;
   return (
     name === 'MalformedFrameError' ||
+    name === 'ConnectionLostError' ||
     name === 'RpcTimeoutError' ||
     name === 'TimeoutError' ||
     name === 'PeerUnreachableError'
@@ -384,7 +385,7 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof OutcomeUnknownError)
     return new ApiError(503, 'outcome_unknown', error.message, { cause: error });
-  if (error instanceof NotLeaderError || error instanceof RaftRefusedError)
+  if (error instanceof NotLeaderError || error instanceof RaftRefusedError || error instanceof ConnectionLostError)
     return new ApiError(503, 'unavailable', error.message, { cause: error });
   if (error instanceof Error && error.name === 'AbortError')
     return new ApiError(504, 'timeout', 'The request was cancelled', { cause: error });

@@ -83,3 +83,19 @@ export class RpcTimeoutError extends Error {
     );
   }
 }
+
+/**
+ * The stream or connection to the peer broke after the request was opened and before the answer
+ * came (the peer died, or its connection reset): the call may or may not have run there.
+ */
+export class ConnectionLostError extends Error {
+  override readonly name = 'ConnectionLostError';
+  readonly peerId: string;
+  constructor(peerId: string, method: string, cause: unknown) {
+    super(
+      `${method} on ${peerId}: the connection broke before the answer came (${cause instanceof Error ? cause.message : String(cause)}); the call may or may not have run there`,
+      { cause },
+    );
+    this.peerId = peerId;
+  }
+}

@@ -25,6 +25,7 @@ export type { CallOptions, MethodOptions, RpcContext, RpcHandler, RpcServiceOpti
 export {
   FrameTooLargeError,
   IdentityFileError,
+  ConnectionLostError,
   MalformedFrameError,
   PeerUnreachableError,
   RemoteError,

@@ -5,7 +5,15 @@
  */
 import type { Stream } from '@libp2p/interface';
 import type { Logger } from 'pino';
-import { MalformedFrameError, RemoteError, RpcErrorCode, RpcTimeoutError } from './errors.js';
+import {
+  ConnectionLostError,
+  FrameTooLargeError,
+  MalformedFrameError,
+  PeerUnreachableError,
+  RemoteError,
+  RpcErrorCode,
+  RpcTimeoutError,
+} from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, readFrames, writeFrame } from './frames.js';
 import { admits } from './gate.js';
 import type { P2PHost, StreamContext } from './host.js';
@@ -242,10 +250,12 @@ export class RpcService {
         frames = await this.#open(peerId, { method, payload, stream: false }, options, signal, track);
       } catch (err) {
         release();
-        throw err;
+        throw typedFailure(peerId, method, err);
       }
       try {
-        const first = await frames.next();
+        const first = await frames.next().catch((err: unknown) => {
+          throw typedFailure(peerId, method, err);
+        });
         if (first.done === true)
           throw new MalformedFrameError(`${method} on ${peerId}: the stream ended without an answer`);
         const response = parseResponse(first.value);
@@ -366,4 +376,21 @@ export class RpcService {
       signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/**
+ * A failure of a call as one of the errors callers decide on: ours pass through; anything else
+ * (a stream reset, a closed connection or muxer from libp2p) means the connection broke mid-call.
+ */
+function typedFailure(peerId: string, method: string, err: unknown): unknown {
+  if (
+    err instanceof PeerUnreachableError ||
+    err instanceof MalformedFrameError ||
+    err instanceof FrameTooLargeError ||
+    err instanceof RemoteError ||
+    err instanceof RpcTimeoutError
+  )
+    return err;
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) return err;
+  return new ConnectionLostError(peerId, method, err);
 }

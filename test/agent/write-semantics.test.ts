@@ -112,21 +112,22 @@ describe('write semantics on a 3-agent cluster', () => {
   it('kill -9 of the leader while job submissions are forwarded: none fails, none is applied twice', async () => {
     const { leader, followers } = await roles(agents);
     const via = followers[0]!;
-    const runs: { name: string; status: number; code?: string }[] = [];
+    const runs: { name: string; status: number; code?: string; message?: string }[] = [];
     let stop = false;
     let n = 0;
     const worker = async () => {
       while (!stop && n < 2_000) {
         const name = `w${n++}`;
         const reply = await via
-          .api<{ error?: { code: string } }>('POST', '/v1/jobs', {
+          .api<{ error?: { code: string; message?: string } }>('POST', '/v1/jobs', {
             name,
             owner: 'test',
             command: ['true'],
             runtime: 'process',
           })
-          .catch(() => ({ status: 0, body: { error: { code: 'no answer' } } }));
-        runs.push({ name, status: reply.status, ...(reply.body.error ? { code: reply.body.error.code } : {}) });
+          .catch((error: unknown) => ({ status: 0, body: { error: { code: 'no answer', message: String(error) } } }));
+        const error = reply.body.error;
+        runs.push({ name, status: reply.status, ...(error ? { code: error.code, message: error.message } : {}) });
       }
     };
     // many forwarded submissions in flight at once, so that some are cut by the kill

@@ -1,4 +1,5 @@
 import {
+  ConnectionLostError,
   MemberSet,
   PeerUnreachableError,
   RPC_PROTOCOL,
@@ -124,6 +125,16 @@ describe('RpcService', () => {
     await rb.stop();
     await hb.stop();
     await expect(ra.call(b.id, 'echo', 1, { addresses: addrs, timeoutMs: 5000 })).rejects.toThrow(PeerUnreachableError);
+  });
+
+  it('call() whose connection breaks before the answer throws ConnectionLostError (it may have run)', async () => {
+    const call = ra.call(b.id, 'slow', null, { timeoutMs: 20_000 });
+    await waitFor(() => slowSignals.length === 1, 'handler started');
+    // the callee drops every connection while it works, as a killed peer's kernel would
+    await Promise.all(hb.libp2p.getConnections().map((c) => c.abort(new Error('peer went away'))));
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect((error as Error).message).toMatch(/may or may not have run/);
   });
 
   it('call() from a non-member is refused with NOT_MEMBER except for methods that allow it', async () => {
