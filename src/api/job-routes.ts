@@ -4,16 +4,16 @@
  * back from it as a 400 naming the flag).
  * @module
  */
-import type { BatchApi, JobSubmitRequest, QuotaSetRequest } from './job-types.js';
+import type { BatchApi, QuotaSetRequest } from './job-types.js';
 import type { Route } from './router.js';
 import { ApiError, type ReadConsistency } from './types.js';
-import type { Schema } from './validate.js';
+import { assertParsed, type Schema } from './validate.js';
 
 const JOB_ID = /^[1-9][0-9]{0,15}(_[0-9]{1,8})?$/;
 const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TEXT = { type: 'string', optional: true, maxLength: 256 } as const;
 
-const SUBMIT_BODY: Schema = {
+const SUBMIT_BODY = {
   name: TEXT,
   owner: { type: 'string', maxLength: 63 },
   namespace: { type: 'string', optional: true, maxLength: 63, pattern: NAMESPACE },
@@ -33,7 +33,7 @@ const SUBMIT_BODY: Schema = {
   retries: { type: 'integer', optional: true, min: 0, max: 1000 },
   gang: { type: 'boolean', optional: true },
   requeue: { type: 'boolean', optional: true },
-};
+} as const satisfies Schema;
 
 function consistency(query: Readonly<Record<string, unknown>>): ReadConsistency {
   return query.stale === true ? 'stale' : 'linearizable';
@@ -56,7 +56,10 @@ export function jobRoutes(api: BatchApi): Route[] {
       path: '/v1/jobs',
       maxBodyBytes: 1024 * 1024,
       body: SUBMIT_BODY,
-      handle: ({ body, signal }) => api.submitJob(defined(body) as unknown as JobSubmitRequest, { signal }),
+      handle: ({ body, signal }) => {
+        assertParsed(SUBMIT_BODY, body);
+        return api.submitJob(body, { signal });
+      },
     },
     {
       method: 'GET',

@@ -6,7 +6,7 @@
  */
 import { chmod, unlink } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createTokenCheck, isLoopbackHost, type TokenCheck } from './auth.js';
@@ -219,14 +219,18 @@ export function createApiServer(api: ClusterApi & Partial<WorkloadApi>, options:
     }
   };
 
-  const makeServer = (tls: boolean, requireToken: boolean, tcp: boolean): Server => {
+  const makeServer = (tls: boolean, requireToken: boolean, tcp: boolean): Server | HttpsServer => {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(req, res, requireToken, tcp);
     return tls && options.tls
-      ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) as unknown as Server)
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
       : createHttpServer(onRequest);
   };
 
-  const listenOn = (server: Server, label: string, target: { path: string } | { host: string; port: number }) =>
+  const listenOn = (
+    server: Server | HttpsServer,
+    label: string,
+    target: { path: string } | { host: string; port: number },
+  ) =>
     new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         const why = error.code === 'EADDRINUSE' ? 'the address is in use (another agent?)' : error.message;

@@ -41,6 +41,43 @@ export type FieldSpec =
 /** The fields of a body or a query string, by name. */
 export type Schema = Readonly<Record<string, FieldSpec>>;
 
+/** The TypeScript type of one accepted field's value. */
+type FieldValue<F extends FieldSpec> = F extends { readonly type: 'string' }
+  ? F extends { readonly values: readonly (infer V)[] }
+    ? V
+    : string
+  : F extends { readonly type: 'boolean' | 'flag' }
+    ? boolean
+    : F extends { readonly type: 'integer' | 'number' }
+      ? number
+      : F extends { readonly type: 'stringMap' }
+        ? Readonly<Record<string, string>>
+        : readonly string[];
+
+type OptionalKeys<S extends Schema> = { [K in keyof S]: S[K] extends { readonly optional: true } ? K : never }[keyof S];
+
+/**
+ * What a body or query that `schema` accepted looks like to TypeScript (declare the schema
+ * `as const satisfies Schema` so that its literal types survive): required fields present,
+ * optional ones absent rather than undefined, flags always there.
+ */
+export type Parsed<S extends Schema> = { readonly [K in Exclude<keyof S, OptionalKeys<S>>]: FieldValue<S[K]> } & {
+  readonly [K in OptionalKeys<S>]?: FieldValue<S[K]>;
+};
+
+/**
+ * Give a record the router validated the type of its schema, by checking it again (cheap for
+ * the bounded bodies routes accept): the type is earned, not cast.
+ * @example assertParsed(SUBMIT_BODY, body); api.submitJob(body)
+ */
+export function assertParsed<S extends Schema>(
+  schema: S,
+  record: Readonly<Record<string, unknown>>,
+  where = 'body',
+): asserts record is Readonly<Record<string, unknown>> & Parsed<S> {
+  validateRecord(where, { ...record }, schema);
+}
+
 const TRUE_WORDS = new Set(['', '1', 'true', 'yes']);
 const FALSE_WORDS = new Set(['0', 'false', 'no']);
 

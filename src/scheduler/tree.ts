@@ -19,35 +19,44 @@ interface Entry extends HeapItem {
   leaf: NodeState;
 }
 
-interface Leaf extends Entry {
-  readonly parent: Partition;
+/** Entries kept best first: the root's, or a partition's children. */
+interface Scope {
+  readonly heap: IndexedHeap<Entry>;
 }
 
-interface Partition extends Entry {
+interface Leaf extends Entry {
+  readonly parent: Scope | Partition;
+}
+
+interface Partition extends Entry, Scope {
   readonly level: number;
   readonly pathKey: string;
-  readonly parent: Partition | null;
-  readonly heap: IndexedHeap<Entry>;
+  readonly parent: Scope | Partition;
+}
+
+function isPartition(scope: Scope | Partition): scope is Partition {
+  return 'parent' in scope;
 }
 
 export class CandidateTree {
   readonly #pipeline: GroupPipeline;
-  readonly #root: Partition;
+  readonly #root: Scope;
   readonly #leaves = new Map<NodeState, Leaf>();
 
   /** Arrange `nodes` (which must pass the pipeline's filters) by the pipeline's scores. */
   constructor(pipeline: GroupPipeline, nodes: readonly NodeState[]) {
     this.#pipeline = pipeline;
-    this.#root = this.#partition(-1, '', null);
+    this.#root = { heap: this.#heap() };
     const levels = pipeline.group.preferences.length;
     const byLevel: Map<string, Partition>[] = Array.from({ length: levels }, () => new Map());
     for (const node of nodes) {
       const path = pipeline.ctx.path(node);
-      let parent = this.#root;
+      let parent: Scope | Partition = this.#root;
       for (let level = 0; level < levels; level++) {
         let p = byLevel[level]!.get(path[level]!);
         if (p === undefined) {
-          p = this.#partition(level, path[level]!, parent);
+          // keyed for real by #refresh once its children are in
+          p = { heapIndex: -1, key: 0, leaf: node, level, pathKey: path[level]!, parent, heap: this.#heap() };
           byLevel[level]!.set(path[level]!, p);
         }
         parent = p;
@@ -60,7 +69,7 @@ export class CandidateTree {
     for (let level = levels - 1; level >= 0; level--) {
       for (const p of byLevel[level]!.values()) {
         this.#refresh(p);
-        p.parent!.heap.push(p);
+        p.parent.heap.push(p);
       }
     }
   }
@@ -90,7 +99,7 @@ export class CandidateTree {
       leaf.parent.heap.remove(leaf);
       this.#leaves.delete(node);
     }
-    for (let p = leaf.parent; p.parent !== null; p = p.parent) {
+    for (let p = leaf.parent; isPartition(p); p = p.parent) {
       if (p.heap.size === 0) {
         p.parent.heap.remove(p);
       } else {
@@ -100,10 +109,9 @@ export class CandidateTree {
     }
   }
 
-  #partition(level: number, pathKey: string, parent: Partition | null): Partition {
+  #heap(): IndexedHeap<Entry> {
     const pipeline = this.#pipeline;
-    const heap = new IndexedHeap<Entry>((a, b) => pipeline.better(a.key, a.leaf, b.key, b.leaf));
-    return { heapIndex: -1, key: 0, leaf: undefined as unknown as NodeState, level, pathKey, parent, heap };
+    return new IndexedHeap<Entry>((a, b) => pipeline.better(a.key, a.leaf, b.key, b.leaf));
   }
 
   #refresh(p: Partition): void {

@@ -71,31 +71,50 @@ export function buildSubmitRequest(
   const namespace = either(values, 'namespace', 'account');
   const chdir = values.chdir as string | undefined;
   const str = (flag: string) => values[flag] as string | undefined;
-  const request: Record<string, unknown> = {
-    name,
-    owner: where.user,
-    namespace: namespace === undefined ? undefined : parseNamespace(namespace),
-    priority: str('priority') === undefined ? undefined : parseCount(str('priority')!, '--priority', 0, 1000),
-    runtime: kind,
-    image,
-    command: [...command],
-    env: values.env === undefined ? undefined : parseEnv(values.env as readonly string[]),
-    // The process runtime runs where the user stands, as sbatch does; a container in its image's dir.
-    workingDir: chdir ?? (kind === 'process' ? where.cwd : undefined),
-    cpus: str('cpus') === undefined ? undefined : parseCpus(str('cpus')!, '--cpus', { positive: true }),
-    memory: str('mem') === undefined ? undefined : parseMemory(str('mem')!),
-    gpus: str('gpus') === undefined ? undefined : parseCount(str('gpus')!, '--gpus', 0, 1024),
-    time: str('time') === undefined ? undefined : parseTimeLimit(str('time')!),
-    array: str('array') === undefined ? undefined : parseArray(str('array')!),
-    dependency: str('dependency') === undefined ? undefined : parseDependency(str('dependency')!),
-    beginAt: str('begin') === undefined ? undefined : parseBegin(str('begin')!, where.now),
-    retries: str('retries') === undefined ? undefined : parseCount(str('retries')!, '--retries', 0, 1000),
-    gang: values.gang === true ? true : undefined,
-    requeue: values['no-requeue'] === true ? false : undefined,
+  const request: Mutable<JobSubmitRequest> = { owner: where.user, runtime: kind, command: [...command] };
+  const set = <K extends keyof JobSubmitRequest>(key: K, value: JobSubmitRequest[K] | undefined): void => {
+    if (value !== undefined) request[key] = value;
   };
-  for (const key of Object.keys(request)) if (request[key] === undefined) delete request[key];
-  return request as unknown as JobSubmitRequest;
+  const parsed = <T>(flag: string, parse: (text: string) => T): T | undefined => {
+    const text = str(flag);
+    return text === undefined ? undefined : parse(text);
+  };
+  set('name', name);
+  set('namespace', namespace === undefined ? undefined : parseNamespace(namespace));
+  set(
+    'priority',
+    parsed('priority', (t) => parseCount(t, '--priority', 0, 1000)),
+  );
+  set('image', image);
+  set('env', values.env === undefined ? undefined : parseEnv(values.env as readonly string[]));
+  // The process runtime runs where the user stands, as sbatch does; a container in its image's dir.
+  set('workingDir', chdir ?? (kind === 'process' ? where.cwd : undefined));
+  set(
+    'cpus',
+    parsed('cpus', (t) => parseCpus(t, '--cpus', { positive: true })),
+  );
+  set('memory', parsed('mem', parseMemory));
+  set(
+    'gpus',
+    parsed('gpus', (t) => parseCount(t, '--gpus', 0, 1024)),
+  );
+  set('time', parsed('time', parseTimeLimit));
+  set('array', parsed('array', parseArray));
+  set('dependency', parsed('dependency', parseDependency));
+  set(
+    'beginAt',
+    parsed('begin', (t) => parseBegin(t, where.now)),
+  );
+  set(
+    'retries',
+    parsed('retries', (t) => parseCount(t, '--retries', 0, 1000)),
+  );
+  set('gang', values.gang === true ? true : undefined);
+  set('requeue', values['no-requeue'] === true ? false : undefined);
+  return request;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Who runs the CLI: the account's name, else `$USER`/`$LOGNAME` (a container without a passwd
