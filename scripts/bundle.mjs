@@ -15,6 +15,13 @@ const common = {
   format: 'cjs',
   target: 'node24',
   logLevel: 'error',
+  // Pure ASCII without comments or layout: V8 holds a script with one non-ASCII character as
+  // UTF-16 (twice the bytes), and every agent holds its whole source. Names stay, for stack traces.
+  // Measured on an idle agent: 101 MB RSS before, 94 MB after (script source 10.0 MB → 5.3 MB).
+  charset: 'ascii',
+  legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Optional native add-ons (the packages fall back to JS); a single executable cannot load .node files.
   external: ['cbor-extract', 'cpu-features', '*.node'],
   // ESM code that reads import.meta.url keeps working in CommonJS.

@@ -35,7 +35,7 @@ export function parseDuration(input: string | number): number {
   }
   const s = input.trim();
   if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)/gy;
+  const re = /(\d+(?:\.\d+)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d)/gy;
   let total = 0;
   let pos = 0;
   let matched = false;

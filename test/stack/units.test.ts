@@ -14,6 +14,8 @@ describe('parseDuration()', () => {
     ['15', 15_000],
     [20, 20_000],
     ['1500us', 2],
+    ['1500\u00b5s', 2], // micro sign, as Go's durations accept
+    ['1500\u03bcs', 2], // Greek mu
   ] as const)('parseDuration(%p) is %p ms', (input, ms) => {
     expect(parseDuration(input)).toBe(ms);
   });
