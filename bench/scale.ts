@@ -44,6 +44,16 @@ function rssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/**
+ * Proportional set size: RSS with each shared page divided among the processes that map it. The
+ * node binary's code pages (about 53 MB resident in an agent) are shared by every agent on the
+ * machine, so RSS counts them 100 times where the machine holds them once.
+ */
+function pssMb(pid: number): number {
+  const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function cpuPct(pid: number, ms: number, during?: Promise<unknown>): Promise<number> {
@@ -161,6 +171,7 @@ async function main(): Promise<void> {
     const count = (role: string) => shape.body.members.filter((m) => m.raftRole === role).length;
     console.log(`${count('voter')} voters, ${count('learner')} learners, ${count('observer')} observers`);
     const rss = big.agents.map((a) => rssMb(a.pid!));
+    const pss = big.agents.map((a) => pssMb(a.pid!));
     // Every agent's CPU over the same idle window: 100 processes share this machine's cores.
     const ticks0 = big.agents.map((a) => cpuTicks(a.pid!));
     const idleStart = performance.now();
@@ -183,11 +194,12 @@ async function main(): Promise<void> {
       commit_p50_ms: Number(median(latencies).toFixed(1)),
       commit_p50_ms_3nodes: Number(commit3.toFixed(1)),
       rss_mb_median: Number(median(rss).toFixed(0)),
+      pss_mb_median: Number(median(pss).toFixed(0)),
       all_agents_cpu_idle_pct: Number(allIdle.toFixed(0)),
       agent_cpu_idle_pct_median: Number(median(agentPct).toFixed(1)),
     };
     console.log(
-      `RSS median ${result.rss_mb_median} MB (all agents ${(totalIdle / 1024).toFixed(1)} GB); leader CPU idle ${result.leader_cpu_idle_pct} %, ` +
+      `RSS median ${result.rss_mb_median} MB, PSS ${result.pss_mb_median} MB (all agents ${(totalIdle / 1024).toFixed(1)} GB); leader CPU idle ${result.leader_cpu_idle_pct} %, ` +
         `under 100 writes/s ${result.leader_cpu_100wps_pct} %; all agents idle ${result.all_agents_cpu_idle_pct} % ` +
         `(median agent ${result.agent_cpu_idle_pct_median} %); commit p50 ${result.commit_p50_ms} ms (${latencies.length} writes) vs ${commit3.toFixed(1)} ms on 3 nodes`,
     );
