@@ -77,13 +77,18 @@ function raftRole(raft: RaftView | null, id: string, registered: boolean): Membe
   return registered && raft ? 'observer' : 'none';
 }
 
-/** Whether the leader hears node `id` now; null when this view is not the leader's. */
+/**
+ * Whether the leader hears node `id` now; null when this view is not the leader's. A Raft member
+ * counts when Raft hears it or its presence (every node sends it) is fresh: a learner still being
+ * caught up can be silent in Raft for seconds while it is up (seen: `node rm` went through
+ * without --force for such a learner).
+ */
 export function isReachable(health: NodeHealth | null, id: string): boolean | null {
   if (!health) return null;
-  const member = health.members.find((h) => h.id === id);
-  if (member) return member.reachable;
   const heard = health.observersHeard.get(id);
-  return heard === undefined ? false : health.now - heard < OBSERVER_REACHABLE_MS;
+  const present = heard !== undefined && health.now - heard < OBSERVER_REACHABLE_MS;
+  const member = health.members.find((h) => h.id === id);
+  return present || member?.reachable === true;
 }
 
 function warnings(raft: RaftView, members: readonly MemberView[]): string[] {

@@ -2,7 +2,7 @@
  * buildNodes(): `node ls` shows both what decides task moves (the replicated status, Down after
  * the node grace) and the faster Raft reachability, named for what they are (issue 18 item 10).
  */
-import { buildNodes } from '../../src/agent/views.js';
+import { OBSERVER_REACHABLE_MS, buildNodes, isReachable } from '../../src/agent/views.js';
 import type { MemberHealth } from '../../src/controllers/raft-membership.js';
 import { ClusterStateMachine } from '../../src/state/index.js';
 import { T0, entries, init, peerId, register } from '../state/helpers.js';
@@ -63,5 +63,24 @@ describe('buildNodes()', () => {
     const machine = new ClusterStateMachine();
     for (const entry of entries([init(), register(1)])) machine.apply(entry);
     expect(buildNodes(null, machine, null)[0]).toMatchObject({ status: 'ready', reachable: null });
+  });
+});
+
+describe('isReachable: whether the leader hears a node', () => {
+  const learner = { id: 'l', role: 'learner' as const, reachable: false, silentForMs: 6_000, lag: 14 };
+  const health = (heardAgo: number | null) => ({
+    members: [learner],
+    observersHeard: new Map(heardAgo === null ? [] : [['l', 100_000 - heardAgo]]),
+    now: 100_000,
+  });
+
+  it('a learner silent in Raft while it is caught up, but whose presence is fresh, is up', () => {
+    expect(isReachable(health(700), 'l')).toBe(true);
+  });
+
+  it('silent in Raft and no fresh presence: not reachable; not the leader’s view: unknown', () => {
+    expect(isReachable(health(OBSERVER_REACHABLE_MS + 1), 'l')).toBe(false);
+    expect(isReachable(health(null), 'l')).toBe(false);
+    expect(isReachable(null, 'l')).toBeNull();
   });
 });
