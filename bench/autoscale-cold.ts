@@ -6,6 +6,11 @@
  *    service goes idle → zero again between rounds), median.
  *  - container_start_ms: the floor, `docker run -d -p` of the same image and command on the same
  *    engine, from the command until the first GET answered; `rounds` times, median.
+ *  - container_start_network_ms: the same on a user-defined bridge network, as the task's stack
+ *    network is (the engine starts a container there slower than on its default bridge: its
+ *    embedded DNS and the endpoint's set-up); for reading, not a goal.
+ * Each round runs the two `docker run`s and then the cold start back to back, so a change in the
+ * machine's load (2 cores, shared) falls on all three alike.
  */
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
@@ -70,11 +75,17 @@ export interface ColdResult {
   readonly coldStartsMs: readonly number[];
   readonly containerStartMs: number;
   readonly containerStartsMs: readonly number[];
+  readonly networkStartMs: number;
+  readonly networkStartsMs: readonly number[];
 }
 
-async function containerStart(port: number): Promise<number> {
+/** A user-defined bridge network for the floor's second variant. */
+const FLOOR_NETWORK = 'shoal-bench-autoscale-floor';
+
+async function containerStart(port: number, network: string | null = null): Promise<number> {
   const started = performance.now();
-  const id = execFileSync('docker', ['run', '-d', '--rm', '-p', `${port}:80`, IMAGE, ...HTTPD], {
+  const on = network === null ? [] : ['--network', network];
+  const id = execFileSync('docker', ['run', '-d', '--rm', ...on, '-p', `${port}:80`, IMAGE, ...HTTPD], {
     encoding: 'utf8',
   }).trim();
   try {
@@ -99,6 +110,8 @@ export async function runColdStarts(
     (await agent.api<{ replicas: number }>('GET', `/v1/services/${SERVICE}?stale=1`)).body.replicas;
   const containers = async () =>
     (await docker.listContainers({ all: true, filters: { label: [`shoal.stack=${ZERO_STACK}`] } })).length;
+  execFileSync('bash', ['-c', `docker network rm ${FLOOR_NETWORK} || true`], { stdio: 'ignore' }); // an aborted run's
+  execFileSync('docker', ['network', 'create', FLOOR_NETWORK], { stdio: 'ignore' });
   try {
     const deployed = await agent.api('POST', '/v1/stacks', {
       name: ZERO_STACK,
@@ -107,6 +120,8 @@ export async function runColdStarts(
     });
     if (deployed.status !== 200) throw new Error(`deploy failed: ${JSON.stringify(deployed.body)}`);
     const coldStartsMs: number[] = [];
+    const containerStartsMs: number[] = [];
+    const networkStartsMs: number[] = [];
     for (let round = 0; round < rounds; round++) {
       await waitFor(
         'the service at zero with no container',
@@ -114,6 +129,8 @@ export async function runColdStarts(
         120_000,
         () => agent.output,
       );
+      containerStartsMs.push(await containerStart(ports.docker));
+      networkStartsMs.push(await containerStart(ports.docker, FLOOR_NETWORK));
       const startedAt = Date.now();
       const started = performance.now();
       const status = await get(ports.shoal, 60_000);
@@ -124,16 +141,19 @@ export async function runColdStarts(
       );
       for (const line of await eventsSince(agent, startedAt - 1_000, startedAt)) console.log(`  ${line}`);
     }
-    const containerStartsMs: number[] = [];
-    for (let round = 0; round < rounds; round++) containerStartsMs.push(await containerStart(ports.docker));
-    console.log(`docker run until the first answer: ${containerStartsMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    const list = (xs: number[]) => xs.map((ms) => ms.toFixed(0)).join(', ');
+    console.log(`docker run until the first answer: ${list(containerStartsMs)} ms`);
+    console.log(`the same on a user-defined bridge network: ${list(networkStartsMs)} ms`);
     return {
       coldStartMs: median(coldStartsMs),
       coldStartsMs,
       containerStartMs: median(containerStartsMs),
       containerStartsMs,
+      networkStartMs: median(networkStartsMs),
+      networkStartsMs,
     };
   } finally {
+    execFileSync('docker', ['network', 'rm', FLOOR_NETWORK], { stdio: 'ignore' });
     await agent.api('DELETE', `/v1/stacks/${ZERO_STACK}`).catch(() => undefined);
     await waitFor('the zero stack gone', async () => (await containers()) === 0, 60_000).catch(() => undefined);
   }

@@ -5,11 +5,13 @@
  *      sync period, 300 s down window): bench/autoscale-load.ts;
  *  (b) cold_start_ms of a `min: 0` busybox httpd through the mesh's published port, and
  *      container_start_ms of the same container by `docker run`: bench/autoscale-cold.ts.
- * Last line: JSON.   npm run bench:autoscale -- [--quick] [--steady SECONDS] [--rounds N]
- * (--quick: 60 s of steady load instead of 600 s.)
+ * Last line: JSON.   npm run bench:autoscale -- [--quick] [--steady SECONDS] [--rounds N] [--only cpu|cold]
+ *   [--log-level debug --agent-log FILE]
+ * (--quick: 60 s of steady load instead of 600 s; --only: one of the two parts, the other's keys
+ * absent; --agent-log: the agent's pino lines written there at the end, for timing its steps.)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +26,14 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     steady: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
+    'agent-log': { type: 'string' },
   },
 });
+const only = values.only;
+if (only !== undefined && only !== 'cpu' && only !== 'cold')
+  throw new Error(`--only: expected cpu or cold, got ${only}`);
 const steadyS = Number(values.steady ?? (values.quick ? 60 : 600));
 const rounds = Number(values.rounds);
 if (!(steadyS > 0)) throw new Error(`--steady: expected seconds > 0, got ${values.steady}`);
@@ -59,13 +67,17 @@ async function main(): Promise<void> {
   let cpu: CpuResult | null = null;
   let cold: ColdResult | null = null;
   try {
-    await bootstrapCluster(agents, { flags: ['--mesh', '--log-level', 'warn'] });
-    cpu = await runCpuPhases(agent, join(loadDir, 'millicores'), steadyS);
-    console.log(`reaction: 3 burners running ${cpu.reactionS.toFixed(1)} s after the step`);
-    console.log(`oscillations: ${cpu.oscillations} replica changes in ${cpu.steadyS} s of steady noisy load`);
-    console.log(`decisions:\n  ${cpu.decisions.join('\n  ')}`);
-    cold = await runColdStarts(agent, { shoal: await freePort(), docker: await freePort() }, rounds);
+    await bootstrapCluster(agents, { flags: ['--mesh', '--log-level', values['log-level']] });
+    if (only !== 'cold') {
+      cpu = await runCpuPhases(agent, join(loadDir, 'millicores'), steadyS);
+      console.log(`reaction: 3 burners running ${cpu.reactionS.toFixed(1)} s after the step`);
+      console.log(`oscillations: ${cpu.oscillations} replica changes in ${cpu.steadyS} s of steady noisy load`);
+      console.log(`decisions:\n  ${cpu.decisions.join('\n  ')}`);
+    }
+    if (only !== 'cpu')
+      cold = await runColdStarts(agent, { shoal: await freePort(), docker: await freePort() }, rounds);
   } finally {
+    if (values['agent-log'] !== undefined) writeFileSync(values['agent-log'], agent.output);
     await cleanup();
     rmSync(loadDir, { recursive: true, force: true });
     if (!hadShoal0) {
@@ -79,13 +91,15 @@ async function main(): Promise<void> {
   console.log(`load average at end: ${loadavg()}`);
   console.log(
     JSON.stringify({
-      reaction_s: round2(cpu.reactionS),
-      oscillations: cpu.oscillations,
-      steady_s: cpu.steadyS,
-      cold_start_ms: Math.round(cold.coldStartMs),
-      container_start_ms: Math.round(cold.containerStartMs),
-      cold_starts_ms: cold.coldStartsMs.map(Math.round),
-      container_starts_ms: cold.containerStartsMs.map(Math.round),
+      ...(cpu && { reaction_s: round2(cpu.reactionS), oscillations: cpu.oscillations, steady_s: cpu.steadyS }),
+      ...(cold && {
+        cold_start_ms: Math.round(cold.coldStartMs),
+        container_start_ms: Math.round(cold.containerStartMs),
+        container_start_network_ms: Math.round(cold.networkStartMs),
+        cold_starts_ms: cold.coldStartsMs.map(Math.round),
+        container_starts_ms: cold.containerStartsMs.map(Math.round),
+        container_starts_network_ms: cold.networkStartsMs.map(Math.round),
+      }),
     }),
   );
 }

@@ -1,7 +1,10 @@
 /**
- * What the node's runtime observed, on its way to the cluster as `task.report` commands: one
- * command per burst, the newest report per task wins, an ended task goes almost at once (it frees
- * resources the queue may be waiting for), and a failed send keeps the reports for the next burst.
+ * What the node's runtime observed, on its way to the cluster as `task.report` commands: at most
+ * one command per 100 ms, the newest report per task wins, and a failed send keeps the reports for
+ * the next burst. A report after a quiet spell goes almost at once (a task that just started
+ * running is what a held cold-start connection waits for: batching it cost 100 ms of every cold
+ * start), and so does an ended task (it frees resources the queue may be waiting for); the rest of
+ * a burst waits for the next slot.
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../raft/driver/index.js';
@@ -27,6 +30,8 @@ export class ReportOutbox {
   readonly #outbox = new Map<string, TaskReport>();
   #flushTimer: TimerHandle | null = null;
   #flushUrgent = false;
+  /** When the last command was sent (the clock's time). */
+  #lastFlushAt = -Infinity;
 
   constructor(deps: ReportOutboxDeps) {
     this.#deps = deps;
@@ -40,9 +45,10 @@ export class ReportOutbox {
       this.#flushTimer = null;
     }
     if (urgent) this.#flushUrgent = true;
+    const nextSlot = this.#lastFlushAt + REPORT_FLUSH_MS - this.#deps.clock.now();
     this.#flushTimer ??= this.#deps.clock.setTimeout(
       () => void this.#flush(),
-      this.#flushUrgent ? URGENT_REPORT_FLUSH_MS : REPORT_FLUSH_MS,
+      this.#flushUrgent ? URGENT_REPORT_FLUSH_MS : Math.max(URGENT_REPORT_FLUSH_MS, nextSlot),
     );
   }
 
@@ -55,6 +61,7 @@ export class ReportOutbox {
     this.#flushTimer = null;
     this.#flushUrgent = false;
     if (this.#outbox.size === 0) return;
+    this.#lastFlushAt = this.#deps.clock.now();
     const reports = [...this.#outbox.values()].map((r) => ({ ...r, message: r.message.slice(0, 4000) }));
     this.#outbox.clear();
     try {

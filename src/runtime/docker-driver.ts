@@ -234,7 +234,7 @@ export class DockerDriver implements ContainerDriver {
   /** Removes a network of {@link networks} unless a container is on it or being created on it. */
   removeNetwork(network: ObservedNetwork, options: CallOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
-    return this.#networks.remove(network.name, true);
+    return this.#networks.remove(network.name);
   }
 
   async #ensureVolume(name: string, a: RunnableAssignment, options: CallOptions): Promise<void> {
@@ -319,13 +319,14 @@ export class DockerDriver implements ContainerDriver {
     }
   }
 
+  /**
+   * Removes the container. Its stack networks stay: the runtime's network GC (network-gc.ts), run
+   * right after, knows whether a task still needs them (a service scaled to zero starts again on
+   * them: making a bridge network again cost its cold start 130–250 ms).
+   */
   async remove(containerId: string, options: CallOptions = {}): Promise<void> {
     this.#inspected.forget(containerId);
     const container = this.docker.getContainer(containerId);
-    const networks = await container
-      .inspect({ abortSignal: options.signal })
-      .then((info) => Object.keys(info.NetworkSettings?.Networks ?? {}))
-      .catch(() => [] as string[]);
     try {
       // v: anonymous volumes go with the container; named volumes stay.
       await container.remove({ force: true, v: true, abortSignal: options.signal });
@@ -334,8 +335,6 @@ export class DockerDriver implements ContainerDriver {
       if (status === 404 || status === 409) return; // gone, or removal already in progress
       throw error;
     }
-    // an engine has room for about 30 bridge networks, and stacks come and go
-    for (const name of networks) await this.#networks.remove(name, false);
   }
 
   async *logs(containerId: string, options: LogOptions = {}): AsyncIterable<LogLine> {

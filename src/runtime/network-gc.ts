@@ -39,7 +39,10 @@ export interface NetworkGcInput {
 /**
  * The networks of `networks` that no assigned task may still create or start a container on: a
  * task needs its service's networks while its service is known, it is wanted running and it has
- * not ended. In name order from {@link NetworkGcInput.after}, at most `limit`.
+ * not ended. A service that scales to zero (`autoscale.min: 0`) keeps them while any of its tasks
+ * is assigned here, ended or not: its next connection starts a task again, and making the bridge
+ * network again would cost that cold start 130–250 ms (bench:autoscale). In name order
+ * from {@link NetworkGcInput.after}, at most `limit`.
  *
  * @example
  * ```ts
@@ -55,7 +58,8 @@ export function unusedNetworks(input: NetworkGcInput): ObservedNetwork[] {
   const wanted = new Set<string>();
   for (const a of input.desired) {
     if (a.task.nodeId !== input.nodeId || !isRunnable(a)) continue;
-    if (a.task.desiredState === 'shutdown' || isTerminal(a.task.state)) continue;
+    const scalesToZero = a.service.spec.autoscale?.min === 0;
+    if (!scalesToZero && (a.task.desiredState === 'shutdown' || isTerminal(a.task.state))) continue;
     for (const n of stackNetworks(input.nodeId, a)) wanted.add(n.name);
   }
   const unused = input.networks

@@ -257,7 +257,8 @@ export class NodeRuntime {
   /**
    * Removes, in the background, the stack networks of this node no assigned task needs (a task
    * that never got a container leaves its network behind otherwise). At most one collection at a
-   * time, at most one per interval; the driver keeps any network a container is on.
+   * time, at most one per interval and one after each container removal; the driver keeps any
+   * network a container is on.
    */
   #collectNetworks(now: number): void {
     const driver = this.#driver;
@@ -401,6 +402,7 @@ export class NodeRuntime {
             'runtime: removing',
           );
           await this.#driver.remove(action.containerId, { signal });
+          this.#networkGcAt = -Infinity; // its networks go in the pass this chain asks for, unless still needed
           return;
       }
     } catch (error) {

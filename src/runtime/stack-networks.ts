@@ -1,8 +1,9 @@
 /**
  * The stack networks of one node's Docker Engine: created before the containers that join them,
- * removed when nothing uses them (after a container's removal, and by the runtime's network GC,
- * network-gc.ts). Creation and removal of one name never overlap: a create waits for a removal
- * in progress, and a network is never removed while a container is being created on it.
+ * removed when nothing uses them and no assigned task needs them (the runtime's network GC,
+ * network-gc.ts, which also runs right after a container's removal). Creation and removal of one
+ * name never overlap: a create waits for a removal in progress, and a network is never removed
+ * while a container is being created on it.
  * Private to the Docker driver.
  */
 import type Docker from 'dockerode';
@@ -63,11 +64,11 @@ export class StackNetworks {
 
   /**
    * Remove network `name` unless a container is on it or being created on it; whether it did.
-   * With `waitForRunning`, a removal already in progress is waited for and the check made again
-   * (it may have decided before the last container went); without, that name is skipped.
+   * A removal already in progress is waited for and the check made again (it may have decided
+   * before the last container went).
    */
-  async remove(name: string, waitForRunning: boolean): Promise<boolean> {
-    if (waitForRunning) await this.#removals.get(name);
+  async remove(name: string): Promise<boolean> {
+    await this.#removals.get(name);
     if (this.#creating.has(name) || this.#removals.has(name)) return false;
     // Registered before the first await: a create that starts meanwhile waits for it.
     const removal = this.#removeIfUnused(name).finally(() => this.#removals.delete(name));

@@ -130,4 +130,36 @@ describe('NodeRuntime with Docker: stack rm and job GC leave nothing behind', ()
     expect(collectJobsOn(node, [endedJob('2', 'job_j2', 'FAILED', Date.now())])).toEqual(['2']);
     await untilNothingLeft(node, 'job');
   }, 60_000);
+
+  it('a service scaled to zero keeps its network for the next cold start; stack rm removes it', async () => {
+    const node = await startNode();
+    const zero = serviceFromCompose(
+      `image: ${IMAGE}\ncommand: ["sleep", "600"]\nstop_grace_period: 1s\nexpose: ["80"]\nx-shoal:\n  autoscale: {min: 0, max: 1, target_cpu: 50}`,
+      'web',
+      'zerostack',
+    );
+    node.put('zero-1', zero, {}, 'zerostack');
+    await node.until('zero-1', 'running');
+    // Idle: the leader scales it to zero, the task is shut down and its container goes.
+    const since = Date.now();
+    node.update('zero-1', { desiredState: 'shutdown' });
+    await waitFor(
+      'the container of the task scaled to zero to be removed',
+      async () => (await node.containers()).length === 0,
+    );
+    // The removal asks for a collection (it would take the network of any other service).
+    await node.runtime.reconcile();
+    await node.runtime.reconcile();
+    expect(await networksOf(node, 'zerostack')).toEqual([`zerostack_default_${shortNodeId(node.nodeId)}`]);
+
+    // The next cold start uses the network kept: the engine made none since the scale to zero.
+    node.put('zero-2', zero, { slot: 1 }, 'zerostack');
+    await node.until('zero-2', 'running');
+    expect(await networksCreated(node, 'zerostack', since)).toEqual([]);
+
+    // stack rm: the service and its tasks go, then the network.
+    node.tasks.clear();
+    node.sync();
+    await untilNothingLeft(node, 'zerostack');
+  }, 60_000);
 });

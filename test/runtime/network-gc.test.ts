@@ -37,6 +37,23 @@ describe('unusedNetworks()', () => {
     expect(names(out)).toEqual([net('app').name, net('old').name]);
   });
 
+  it('unusedNetworks() keeps the network of a service that scales to zero while one of its tasks is assigned here', () => {
+    const zero = serviceFromCompose(
+      'image: x\nports: ["8080:80"]\nx-shoal:\n  autoscale: {min: 0, max: 2, target_cpu: 50}',
+      'web',
+      'app',
+    );
+    const ended = assignment(task({ id: 't-app', nodeId: NODE, state: 'shutdown', desiredState: 'shutdown' }), zero);
+    // At zero: its last task ended, and the next connection starts one again (on the network kept).
+    expect(unusedNetworks({ nodeId: NODE, desired: [ended], networks: [net('app')] })).toEqual([]);
+    // The same task of a service that does not scale to zero: its network goes.
+    expect(names(unusedNetworks({ nodeId: NODE, desired: [wants(ended.task)], networks: [net('app')] }))).toEqual([
+      net('app').name,
+    ]);
+    // The stack removed: no task of it left here, the network goes.
+    expect(names(unusedNetworks({ nodeId: NODE, desired: [], networks: [net('app')] }))).toEqual([net('app').name]);
+  });
+
   it('unusedNetworks() keeps every network a service names, and none with network_mode', () => {
     const spec = serviceFromCompose(
       'image: x\nnetworks: [front, back]',
