@@ -20,6 +20,10 @@
  * connection for it asks to wake it (`autoscale.wake`: one scale 0→1 however many ask). The HPA
  * never takes such a service below 1 itself, and a woken service stays up at least `idle`.
  *
+ * Requests per second (`target_rps`): the same activity frames carry each node's cumulative
+ * request count per service; RequestRates (src/autoscale/request-rate.ts) turns them into a rate
+ * over the sync period.
+ *
  * @module
  */
 import type { Logger } from 'pino';
@@ -31,6 +35,7 @@ import {
   parseStatsFrame,
   parseWakeRequest,
   policyOf,
+  RequestRates,
   SingleFlight,
   StatsWindow,
   type AutoscalePolicy,
@@ -74,6 +79,9 @@ export class AutoscaleLoop {
   readonly #lastSync = new Map<string, number>();
   readonly #live = new Map<string, AutoscaleLive>();
   readonly #activity = new ActivityBook();
+  readonly #requests = new RequestRates();
+  /** Services with an `rps` target, as of the last pass: only their request counts are kept. */
+  #rpsServices = new Set<string>();
   readonly #wakes = new SingleFlight<string, WakeReceipt>();
   /** The replicas of each scale-to-zero service at its last sync (a way back from zero is activity). */
   readonly #replicasSeen = new Map<string, number>();
@@ -102,17 +110,27 @@ export class AutoscaleLoop {
     this.#lastSync.clear();
     this.#live.clear();
     this.#activity.clear();
+    this.#requests.clear();
+    this.#rpsServices = new Set();
     this.#replicasSeen.clear();
   }
 
   /**
-   * A node's connections per service (the RPC handler of `autoscale.activity`), stamped with this
-   * leader's clock.
+   * A node's connections and request counts per service (the RPC handler of
+   * `autoscale.activity`), stamped with this leader's clock.
    * @throws when this node does not lead, or the frame is malformed (code `bad_request`).
    */
   receiveActivity(peerId: string, payload: unknown): void {
     this.#leading('autoscale.activity');
-    this.#activity.report(peerId, this.#deps.clock.now(), parseActivityFrame(payload).services);
+    const now = this.#deps.clock.now();
+    const { services } = parseActivityFrame(payload);
+    this.#activity.report(peerId, now, services);
+    // Every report counts (an empty one says the node saw no request); only rps services are kept.
+    this.#requests.report(
+      peerId,
+      now,
+      services.filter((s) => this.#rpsServices.has(s.serviceId)),
+    );
   }
 
   /**
@@ -205,10 +223,12 @@ export class AutoscaleLoop {
     try {
       const now = this.#deps.clock.now();
       const autoscaled = new Set<string>();
+      const rps = new Set<string>();
       for (const service of this.#deps.state.services()) {
         const policy = policyOf(service.spec);
         if (!policy) continue;
         autoscaled.add(service.id);
+        if (policy.targets.some((t) => t.kind === 'rps')) rps.add(service.id);
         if (now - (this.#lastSync.get(service.id) ?? -Infinity) < policy.syncPeriodMs) continue;
         this.#lastSync.set(service.id, now);
         await this.#sync(service, policy, now);
@@ -216,6 +236,8 @@ export class AutoscaleLoop {
       }
       this.#window.retainServices(autoscaled);
       this.#activity.retain(autoscaled);
+      this.#rpsServices = rps;
+      this.#requests.retain(rps, now);
       for (const id of [...this.#replicasSeen.keys()]) if (!autoscaled.has(id)) this.#replicasSeen.delete(id);
       for (const id of [...this.#memory.keys()]) if (!autoscaled.has(id)) this.#forget(id);
       for (const id of [...this.#live.keys()]) if (!autoscaled.has(id)) this.#live.delete(id);
@@ -246,6 +268,9 @@ export class AutoscaleLoop {
     const tasks = live.map((t) => ({ taskId: t.id, ready: t.state === 'running', samples: samples.get(t.id) ?? [] }));
     const pending = policy.targets.find((t) => t.kind === 'pending');
     const pendingJobs = pending ? this.#pendingJobs(pending.namespace) : null;
+    const rate = policy.targets.some((t) => t.kind === 'rps')
+      ? this.#requests.rate(service.id, now, policy.syncPeriodMs)
+      : null;
     const { decision, memory: next } = decide({
       now,
       policy: hpaPolicy,
@@ -253,6 +278,7 @@ export class AutoscaleLoop {
       tasks,
       memory,
       pendingJobs,
+      requestsPerSecond: rate?.perSecond ?? null,
     });
     this.#memory.set(service.id, { memory: next, replicas: decision.replicas });
     const metrics: AutoscaleMetric[] = decision.metrics.map((m) => ({

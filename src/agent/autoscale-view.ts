@@ -23,6 +23,7 @@ export function autoscaleView(service: ServiceRecord, live: AutoscaleLiveMap): {
     ...(spec.targetMemoryPercent > 0 ? [{ kind: 'memory' as const, target: spec.targetMemoryPercent }] : []),
     ...(spec.pendingJobs ? [{ kind: 'pending' as const, target: spec.pendingJobs.perTask }] : []),
     ...(spec.metric ? [{ kind: 'metric' as const, target: spec.metric.value, name: spec.metric.name }] : []),
+    ...(spec.targetRps !== undefined ? [{ kind: 'rps' as const, target: spec.targetRps }] : []),
   ];
   const last = service.autoscale;
   return {
@@ -55,9 +56,9 @@ export function parseLiveStatus(value: unknown): Record<string, AutoscaleLive> {
     if (typeof entry !== 'object' || entry === null) continue;
     const { at, reason, metrics } = entry as Record<string, unknown>;
     if (typeof at !== 'number' || typeof reason !== 'string' || !Array.isArray(metrics)) continue;
-    const clean = metrics.slice(0, 4).flatMap((m: unknown): AutoscaleMetric[] => {
+    const clean = metrics.slice(0, 5).flatMap((m: unknown): AutoscaleMetric[] => {
       const { kind, value: v, target } = (m ?? {}) as Record<string, unknown>;
-      const known = kind === 'cpu' || kind === 'memory' || kind === 'pending' || kind === 'metric';
+      const known = kind === 'cpu' || kind === 'memory' || kind === 'pending' || kind === 'metric' || kind === 'rps';
       if (!known || typeof target !== 'number') return [];
       return [{ kind, target, value: typeof v === 'number' && Number.isFinite(v) ? v : null }];
     });

@@ -2,10 +2,11 @@
 
 /**
  * One metric: its target and, when measured, its value: cpu and memory in percent (the average
- * over the service's tasks), pending as jobs waiting against jobs per task.
+ * over the service's tasks), pending as jobs waiting against jobs per task, rps as the service's
+ * requests per second against requests per second per task.
  */
 export interface AutoscaleMetricView {
-  readonly kind: 'cpu' | 'memory' | 'pending' | 'metric';
+  readonly kind: 'cpu' | 'memory' | 'pending' | 'metric' | 'rps';
   /** metric: the scraped metric's name. */
   readonly name?: string;
   readonly target: number;

@@ -1,7 +1,8 @@
 /**
- * The frames of scale to zero between a node's mesh and the leader, checked at the edge:
- * `autoscale.activity` (each node's connections per service, every few seconds, with `--mesh`)
- * and `autoscale.wake` (a connection is held for a service at zero).
+ * The frames of scale to zero and of the `rps` target between a node's mesh and the leader,
+ * checked at the edge: `autoscale.activity` (each node's connections and requests per service,
+ * every few seconds, with `--mesh`) and `autoscale.wake` (a connection is held for a service at
+ * zero).
  *
  * @module
  */
@@ -58,12 +59,20 @@ export function parseActivityFrame(payload: unknown): ActivityFrame {
     services: services.map((s: unknown, i): ServiceActivity => {
       const path = `services[${i}]`;
       if (typeof s !== 'object' || s === null) bad(ACTIVITY_METHOD, path, 'expected an object');
-      const { serviceId: id, open, lastAcceptAgoMs: ago } = s as Record<string, unknown>;
+      const { serviceId: id, open, lastAcceptAgoMs: ago, requests } = s as Record<string, unknown>;
       if (typeof open !== 'number' || !Number.isInteger(open) || open < 0 || open > 1e9)
         bad(ACTIVITY_METHOD, `${path}.open`, 'expected a count');
       if (ago !== null && (typeof ago !== 'number' || !Number.isFinite(ago) || ago < 0 || ago > MAX_AGO_MS))
         bad(ACTIVITY_METHOD, `${path}.lastAcceptAgoMs`, 'expected null or a duration in ms');
-      return { serviceId: serviceId(id, ACTIVITY_METHOD, `${path}.serviceId`), open, lastAcceptAgoMs: ago };
+      // Optional: an agent from before the rps target does not send it.
+      if (requests !== undefined && (typeof requests !== 'number' || !Number.isSafeInteger(requests) || requests < 0))
+        bad(ACTIVITY_METHOD, `${path}.requests`, `expected a count (an integer >= 0), got ${String(requests)}`);
+      return {
+        serviceId: serviceId(id, ACTIVITY_METHOD, `${path}.serviceId`),
+        open,
+        lastAcceptAgoMs: ago,
+        ...(requests === undefined ? {} : { requests }),
+      };
     }),
   };
 }

@@ -17,7 +17,13 @@
  * @module
  */
 import type { AutoscalePolicy } from './policy.js';
-import { recommend, recommendPending, type MetricRecommendation, type TaskObservation } from './replica-calc.js';
+import {
+  recommend,
+  recommendPending,
+  recommendRps,
+  type MetricRecommendation,
+  type TaskObservation,
+} from './replica-calc.js';
 
 /** What the autoscaler remembers of one service between syncs (leader memory, not replicated). */
 export interface AutoscalerMemory {
@@ -38,6 +44,8 @@ export interface AutoscaleInput {
   readonly memory: AutoscalerMemory | null;
   /** Jobs pending in the namespace of the policy's `pending` target (from the state). */
   readonly pendingJobs?: number | null;
+  /** Requests per second through the service address (the nodes' mesh proxies); null: unmeasured. */
+  readonly requestsPerSecond?: number | null;
 }
 
 export interface AutoscaleDecision {
@@ -73,7 +81,9 @@ export function decide(input: AutoscaleInput): AutoscaleResult {
   const metrics = policy.targets.map((t) =>
     t.kind === 'pending'
       ? recommendPending(t, current, input.pendingJobs ?? null, policy.tolerance)
-      : recommend(t, current, input.tasks, sampledSince, policy.tolerance),
+      : t.kind === 'rps'
+        ? recommendRps(t, current, input.requestsPerSecond ?? null, policy.tolerance)
+        : recommend(t, current, input.tasks, sampledSince, policy.tolerance),
   );
   const explained = metrics.map(describe).join('; ');
   const decided = (replicas: number, reason: string, recommendations = memory.recommendations): AutoscaleResult => {
@@ -146,11 +156,16 @@ export function decide(input: AutoscaleInput): AutoscaleResult {
   return decided(replicas, reason, recommendations);
 }
 
-/** `cpu 92 % of 70 % over 3 tasks` (+ the tasks it could not count); `40 jobs pending in batch, 5 per task`. */
+/**
+ * `cpu 92 % of 70 % over 3 tasks` (+ the tasks it could not count); `40 jobs pending in batch, 5
+ * per task`; `rps 230 over 2 tasks, 50 per task`.
+ */
 function describe(m: MetricRecommendation): string {
   if (m.kind === 'pending')
     return `${m.value === null ? 'unknown' : m.value} jobs pending in ${m.namespace ?? '?'}, ${m.target} per task`;
   const tasks = `${m.measured} task${m.measured === 1 ? '' : 's'}`;
+  if (m.kind === 'rps')
+    return `rps ${m.value === null ? 'unmeasured' : round(m.value)} over ${tasks}, ${m.target} per task`;
   const extra = [
     ...(m.missing > 0 ? [`${m.missing} unmeasured`] : []),
     ...(m.unready > 0 ? [`${m.unready} starting`] : []),

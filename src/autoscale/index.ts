@@ -9,6 +9,7 @@ export { HPA_DEFAULTS, policyOf, SCALE_TO_ZERO_DEFAULTS, type AutoscalePolicy, t
 export {
   recommend,
   recommendPending,
+  recommendRps,
   type MetricRecommendation,
   type TaskObservation,
   type TaskSample,
@@ -21,6 +22,7 @@ export {
   type AutoscalerMemory,
 } from './autoscaler.js';
 export { StatsWindow, type StatsWindowOptions } from './stats-window.js';
+export { RequestRates, type RequestRate, type RequestRatesOptions } from './request-rate.js';
 export {
   InvalidStatsFrameError,
   MAX_SAMPLES_PER_FRAME,

@@ -16,7 +16,9 @@ export type MetricTarget =
   /** Jobs waiting in a namespace's queue: one task per `perTask` of them (read from the state). */
   | { readonly kind: 'pending'; readonly namespace: string; readonly perTask: number }
   /** A metric the tasks expose (Prometheus text, scraped by their nodes): `value` per task on average. */
-  | { readonly kind: 'metric'; readonly name: string; readonly value: number };
+  | { readonly kind: 'metric'; readonly name: string; readonly value: number }
+  /** Requests per second through the service address (counted by the nodes' mesh proxies): `perTask` each. */
+  | { readonly kind: 'rps'; readonly perTask: number };
 
 export interface AutoscalePolicy {
   readonly min: number;
@@ -85,6 +87,7 @@ export function policyOf(spec: ServiceSpec): AutoscalePolicy | null {
   if (a.metric) targets.push({ kind: 'metric', name: a.metric.name, value: a.metric.value });
   if (a.pendingJobs)
     targets.push({ kind: 'pending', namespace: a.pendingJobs.namespace, perTask: a.pendingJobs.perTask });
+  if ((a.targetRps ?? 0) > 0) targets.push({ kind: 'rps', perTask: a.targetRps! });
   const min = a.min === 0 ? 0 : Math.max(1, a.min ?? 1);
   return {
     min,

@@ -31,10 +31,10 @@ export interface MetricRecommendation {
   readonly kind: MetricTarget['kind'];
   /**
    * cpu, memory: the average over the measured ready tasks, percent of the request; pending: the
-   * jobs waiting. Null when nothing was measured.
+   * jobs waiting; rps: the service's requests per second. Null when nothing was measured.
    */
   readonly value: number | null;
-  /** cpu, memory: percent; pending: jobs per task; metric: the value per task. */
+  /** cpu, memory: percent; pending: jobs per task; metric: the value per task; rps: requests/s per task. */
   readonly target: number;
   /** pending: the namespace counted. */
   readonly namespace?: string;
@@ -152,7 +152,31 @@ export function recommendPending(
     unready: 0,
   };
   if (pending === null) return { ...base, value: null, replicas: null };
-  const ratio = pending / (target.perTask * Math.max(1, current));
-  if (Math.abs(ratio - 1) <= tolerance) return { ...base, value: pending, replicas: current };
-  return { ...base, value: pending, replicas: Math.ceil(pending / target.perTask) };
+  return { ...base, value: pending, replicas: averageValueReplicas(pending, target.perTask, current, tolerance) };
+}
+
+/**
+ * The replicas the requests through the service address ask for: one task per `perTask`
+ * requests per second (HPA's AverageValue, as {@link recommendPending}). `null` rate: no opinion.
+ *
+ * @example
+ * ```ts
+ * recommendRps({ kind: 'rps', perTask: 50 }, 2, 230, 0.1).replicas; // 5
+ * ```
+ */
+export function recommendRps(
+  target: Extract<MetricTarget, { kind: 'rps' }>,
+  current: number,
+  perSecond: number | null,
+  tolerance: number,
+): MetricRecommendation {
+  const base = { kind: target.kind, target: target.perTask, measured: current, missing: 0, unready: 0 };
+  if (perSecond === null) return { ...base, value: null, replicas: null };
+  return { ...base, value: perSecond, replicas: averageValueReplicas(perSecond, target.perTask, current, tolerance) };
+}
+
+/** HPA's AverageValue of a total: ceil(total / per task), no change within the tolerance of the current capacity. */
+function averageValueReplicas(total: number, perTask: number, current: number, tolerance: number): number {
+  const ratio = total / (perTask * Math.max(1, current));
+  return Math.abs(ratio - 1) <= tolerance ? current : Math.ceil(total / perTask);
 }

@@ -49,6 +49,11 @@ export interface ServiceActivity {
   readonly open: number;
   /** How long ago (node's clock, a duration) the last connection was accepted; null: none yet. */
   readonly lastAcceptAgoMs: number | null;
+  /**
+   * Requests through this node's proxy since it first saw the service: a cumulative count (it
+   * restarts from 0 with the agent). Absent from agents older than the `rps` target.
+   */
+  readonly requests?: number;
 }
 
 /**

@@ -6,7 +6,9 @@
  * client's was sent. With no task in rotation the connection is held (bounded in time and
  * number, per listener: a cold start holds longer) until one enters it, and `onHold` is told: a
  * service scaled to zero wakes on its first connection. A refusal (held too long, too many held)
- * resets the connection and is logged at warn.
+ * resets the connection and is logged at warn. Per service it counts connections open and
+ * requests (for autoscaling: a connection, plus each further HTTP/1.x keep-alive request, see
+ * request-count.ts).
  */
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -16,6 +18,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Balancer, Endpoint, Lease } from './balancer.js';
 import { MeshRefusedError } from './errors.js';
+import { countKeepAliveRequests } from './request-count.js';
 import { splice } from './splice.js';
 import { connectTcp } from './tcp.js';
 import type { ConnectTcp } from './tcp.js';
@@ -100,8 +103,11 @@ export class ServiceProxy {
   readonly #entries = new Map<string, Entry>();
   readonly #clients = new Set<Socket>();
   readonly #held = new Map<string, number>();
-  /** Per service: connections open through this proxy, and when the last was accepted (performance.now()). */
-  readonly #activity = new Map<string, { open: number; lastAcceptAt: number }>();
+  /**
+   * Per service: connections open through this proxy, when the last was accepted
+   * (performance.now()), and requests so far (a monotonic count: the leader turns it into a rate).
+   */
+  readonly #activity = new Map<string, { open: number; lastAcceptAt: number; requests: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #stopped = false;
 
@@ -121,13 +127,18 @@ export class ServiceProxy {
     return this.#held.get(service) ?? 0;
   }
 
-  /** Per service with connections so far: how many are open, how long ago the last was accepted. */
-  activity(): { serviceId: string; open: number; lastAcceptAgoMs: number }[] {
+  /**
+   * Per service with connections so far: how many are open, how long ago the last was accepted,
+   * and the requests counted since this proxy first saw the service (it only grows while the
+   * service is kept; see {@link retainActivity}).
+   */
+  activity(): { serviceId: string; open: number; lastAcceptAgoMs: number; requests: number }[] {
     const now = performance.now();
     return [...this.#activity].map(([serviceId, a]) => ({
       serviceId,
       open: a.open,
       lastAcceptAgoMs: Math.max(0, Math.round(now - a.lastAcceptAt)),
+      requests: a.requests,
     }));
   }
 
@@ -200,9 +211,10 @@ export class ServiceProxy {
 
   async #accept(socket: Socket, listener: ProxyListener): Promise<void> {
     this.#clients.add(socket);
-    const activity = this.#activity.get(listener.service) ?? { open: 0, lastAcceptAt: 0 };
+    const activity = this.#activity.get(listener.service) ?? { open: 0, lastAcceptAt: 0, requests: 0 };
     this.#activity.set(listener.service, activity);
     activity.open++;
+    activity.requests++;
     activity.lastAcceptAt = performance.now();
     const gone = new AbortController();
     socket.once('close', () => {
@@ -257,7 +269,9 @@ export class ServiceProxy {
         upstream.destroy();
         return lease.release();
       }
-      return splice(socket, upstream, () => lease.release());
+      splice(socket, upstream, () => lease.release());
+      // Only now: the pipe is attached, so observing the client's chunks loses none.
+      return countKeepAliveRequests(socket, () => activity.requests++);
     }
     if (socket.destroyed) return;
     if (refused !== null && (tried.size === 0 || notReady !== null)) {

@@ -14,11 +14,11 @@ import type { PayloadCheck } from './workload-commands.js';
 
 /**
  * One metric of a decision: its value and target (cpu, memory: percent; pending: jobs waiting,
- * and jobs per task; metric: the scraped value, and the target per task); value null when nothing
- * was measured.
+ * and jobs per task; metric: the scraped value, and the target per task; rps: the service's
+ * requests per second, and requests per second per task); value null when nothing was measured.
  */
 export interface AutoscaleMetric {
-  readonly kind: 'cpu' | 'memory' | 'pending' | 'metric';
+  readonly kind: 'cpu' | 'memory' | 'pending' | 'metric' | 'rps';
   readonly value: number | null;
   readonly target: number;
 }
@@ -48,7 +48,7 @@ export interface ServiceAutoscaleCommand extends CommandBase {
 }
 
 const MAX_REASON = 500;
-const METRIC_KINDS = ['cpu', 'memory', 'pending', 'metric'] as const;
+const METRIC_KINDS = ['cpu', 'memory', 'pending', 'metric', 'rps'] as const;
 
 function checkReason(v: unknown, path: string): string {
   return string(v, path, { max: MAX_REASON });

@@ -75,7 +75,9 @@ describe('ServiceProxy cold start', () => {
     expect(holds).toEqual(['shop_web', 'shop_web', 'shop_web']);
     await new Promise((r) => setTimeout(r, 150)); // beyond the proxy's default hold of 50 ms
     expect(proxy.held('shop_web')).toBe(3);
-    expect(proxy.activity()).toEqual([{ serviceId: 'shop_web', open: 3, lastAcceptAgoMs: expect.any(Number) }]);
+    expect(proxy.activity()).toEqual([
+      { serviceId: 'shop_web', open: 3, lastAcceptAgoMs: expect.any(Number), requests: 3 },
+    ]);
 
     const task = await startTask();
     balancer.setEndpoints([

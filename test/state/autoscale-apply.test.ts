@@ -53,7 +53,7 @@ describe('service.autoscale', () => {
   });
 
   it('validates the command at the edge', () => {
-    expect(() => validateCommand({ ...autoscale(2, 3), metrics: [{ kind: 'rps', value: 1, target: 50 }] })).toThrow(
+    expect(() => validateCommand({ ...autoscale(2, 3), metrics: [{ kind: 'qps', value: 1, target: 50 }] })).toThrow(
       /service.autoscale: metrics\[0\].kind: expected one of/,
     );
     expect(() => validateCommand({ ...autoscale(2, 3), reason: 'x'.repeat(501) })).toThrow(/reason/);

@@ -12,6 +12,7 @@ export function autoscaleCell(service: ServiceView, now = Date.now()): string {
   const metrics = a.metrics.map((m) => {
     const value = m.value === null ? '?' : Math.round(m.value);
     if (m.kind === 'pending') return `pending ${value}/${m.target} a task`;
+    if (m.kind === 'rps') return `rps ${value}/${m.target} a task`;
     if (m.kind === 'metric') return `${m.name ?? 'metric'} ${m.value === null ? '?' : m.value}/${m.target} a task`;
     return `${m.kind} ${value}/${m.target} %`;
   });
