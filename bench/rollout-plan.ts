@@ -69,21 +69,28 @@ export function buildImages(plan: RolloutPlan): void {
   }
 }
 
-/** The Compose file shoal deploys: the same service, published in ingress mode on `port`. */
-export function composeFor(plan: RolloutPlan, port: number): string {
+/**
+ * The Compose file shoal deploys: the same service, published in ingress mode on `port` (null: not
+ * published); `image` instead of v1, and `x-shoal.image_update` every `watchS` seconds when given.
+ */
+export function composeFor(
+  plan: RolloutPlan,
+  port: number | null,
+  options: { readonly image?: string; readonly watchS?: number } = {},
+): string {
   const { healthcheck: h, update: u } = plan;
   return [
     'services:',
     '  web:',
-    `    image: ${plan.imageV1}`,
+    `    image: ${options.image ?? plan.imageV1}`,
     `    stop_grace_period: ${plan.stopGraceS}s`,
     '    healthcheck:',
     `      test: ["CMD-SHELL", ${JSON.stringify(h.cmd)}]`,
     `      interval: ${h.intervalS}s`,
     `      timeout: ${h.timeoutS}s`,
     `      retries: ${h.retries}`,
-    '    ports:',
-    `      - { target: ${plan.targetPort}, published: ${port} }`,
+    ...(port === null ? [] : ['    ports:', `      - { target: ${plan.targetPort}, published: ${port} }`]),
+    ...(options.watchS === undefined ? [] : ['    x-shoal:', `      image_update: {interval: ${options.watchS}s}`]),
     '    deploy:',
     `      replicas: ${plan.replicas}`,
     '      update_config:',

@@ -10,8 +10,10 @@
  *      also waits out `monitor`; until 10 healthy v2 containers is printed too);
  *  (c) failed requests of a bounded load (4 workers, one GET at a time on a new connection, 20 ms
  *      apart) through shoal's published port (the mesh's ingress listener) during (a);
- *  (d) push to running: needs the registry watch (issue 15 item 4), which does not exist yet: null.
- * Last line: JSON.   npm run bench:rollout -- [--only shoal|swarm]
+ *  (d) push to running (bench/rollout-push.ts): the service deployed from a tag of a loopback
+ *      registry with `x-shoal.image_update: {interval: 5s}`; from the push of v2 under that tag
+ *      until every replica runs it healthy (the leader's watch rolls it out by itself).
+ * Last line: JSON.   npm run bench:rollout -- [--only shoal|swarm|push]
  */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -21,11 +23,14 @@ import { buildImages, PLAN, type Timeline } from './rollout-plan.js';
 import { showPhases } from './rollout-phases.js';
 import { runShoalRollout, type ShoalResult } from './rollout-shoal.js';
 import { runSwarmRollout, type SwarmResult } from './rollout-swarm.js';
+import { runPushToRunning, type PushResult } from './rollout-push.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only;
-if (only !== undefined && only !== 'shoal' && only !== 'swarm')
-  throw new Error(`Cannot run --only ${only}: expected shoal or swarm`);
+if (only !== undefined && only !== 'shoal' && only !== 'swarm' && only !== 'push')
+  throw new Error(`Cannot run --only ${only}: expected shoal, swarm or push`);
+/** The watch interval of the push-to-running measurement (issue 15: `interval: 5s`). */
+const WATCH_S = 5;
 
 /** A TCP port free on this machine now. */
 function freePort(): Promise<number> {
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
   console.log(`load average at start: ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`);
 
   let shoal: ShoalResult | null = null;
-  if (only !== 'swarm') {
+  if (only === undefined || only === 'shoal') {
     shoal = await runShoalRollout(PLAN, await freePort());
     console.log(
       `shoal (1 node, --mesh): every replica v2 and healthy after ${shoal.allNewHealthyS.toFixed(2)} s, rollout completed after ${shoal.completedS.toFixed(2)} s; healthy v2 replicas over time: ${showTimeline(shoal.timeline)}`,
@@ -66,8 +71,16 @@ async function main(): Promise<void> {
       `shoal load through the published port: ${l.sent} requests, ${l.failed} failed, answers ${JSON.stringify(l.bodies)}${l.errors.length ? `; first errors: ${l.errors.join('; ')}` : ''}`,
     );
   }
+  let push: PushResult | null = null;
+  if (only === undefined || only === 'push') {
+    push = await runPushToRunning(PLAN, WATCH_S);
+    if (push)
+      console.log(
+        `push to running (interval ${WATCH_S} s): the watch updated the service ${push.detectedS.toFixed(2)} s after the push, every replica on the pushed digest and healthy after ${push.allNewHealthyS.toFixed(2)} s`,
+      );
+  }
   let swarm: SwarmResult | null = null;
-  if (only !== 'shoal') {
+  if (only === undefined || only === 'swarm') {
     swarm = await runSwarmRollout(PLAN, await freePort());
     if (swarm) {
       console.log(
@@ -96,8 +109,11 @@ async function main(): Promise<void> {
       requests: shoal ? shoal.load.sent : null,
       swarm_failed_requests: swarm?.load ? swarm.load.failed : null,
       swarm_requests: swarm?.load ? swarm.load.sent : null,
-      // the registry watch (issue 15 item 4) does not exist yet
-      push_to_running_s: null,
+      // from the push under the watched tag until every replica runs it healthy (interval 5 s)
+      push_to_running_s: push ? round(push.allNewHealthyS) : null,
+      push_detected_s: push ? round(push.detectedS) : null,
+      // the goal: push_to_running_s <= interval + shoal_rollout_s + 2
+      push_goal_s: push && shoal ? round(WATCH_S + shoal.completedS + 2) : null,
     }),
   );
 }

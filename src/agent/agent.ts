@@ -27,10 +27,11 @@ import { PresenceTracker } from '../follow/index.js';
 import { realClock, type Clock, type RaftNode } from '../raft/driver/index.js';
 import type { RaftStorage } from '../raft/interfaces.js';
 import { registryDigest } from '../runtime/registry-digest.js';
+import { taggedRef } from '../runtime/image-ref.js';
 import { FileRaftStorage } from '../raft/storage/index.js';
 import { ClusterStateMachine } from '../state/index.js';
 import { AdminService } from './admin.js';
-import { autoscaleParts, type AutoscaleParts } from './autoscale-parts.js';
+import { autoscaleParts, type AutoscaleParts, type MeshAutoscaleLink } from './autoscale-parts.js';
 import { agentApi, type AgentApi } from './api-facade.js';
 import { completeInit, singleFlight } from './cluster-init.js';
 import { ClusterStore } from './cluster-store.js';
@@ -49,9 +50,10 @@ import { VipAllocator } from './mesh-vips.js';
 import { execRunner, type CommandRunner } from '../mesh/index.js';
 import { AgentObservability } from './observability.js';
 import { timedRaftStorage } from '../metrics/timed-storage.js';
-import { hostDrivers, withTaskFiles, type OpenDrivers } from './runtime-drivers.js';
+import { hostDrivers, withPullCredentials, withTaskFiles, type OpenDrivers } from './runtime-drivers.js';
 import { DataKeyStore } from './data-key-store.js';
 import { SecretDelivery } from './secret-delivery.js';
+import { RegistryAuthDelivery } from './registry-auth.js';
 import { dockerImageLookup, ImageResolver, type ImageSources } from './image-resolver.js';
 import { ImageWatchLoop } from './image-watch-loop.js';
 import { SecretService } from './secret-api.js';
@@ -137,6 +139,11 @@ export class Agent {
   /** The cluster as this node holds it. */
   get store(): ClusterStore {
     return this.#started().store;
+  }
+
+  /** How this node's mesh reports connections and requests to the leader's autoscaler (and wakes services). */
+  get meshAutoscaleLink(): MeshAutoscaleLink {
+    return this.#started().autoscale.meshLink;
   }
 
   raft(): RaftNode | null {
@@ -286,7 +293,18 @@ export class Agent {
     const imageWatch = new ImageWatchLoop({
       state: cluster.state,
       writer: cluster.writer,
-      digest: (ref, signal) => registryDigest(ref, { ...components.images?.registry, signal }),
+      // With the credentials given at deploy, if any (registry-auth.ts: only members open them).
+      digest: async (ref, signal) => {
+        const credential = await registryAuth.forWatch(ref);
+        return registryDigest(ref, { ...components.images?.registry, credential: () => credential, signal });
+      },
+      // policy: local: the image id of the tag on each node that runs one of these services.
+      localImageIds: async (ref, serviceIds, signal) => {
+        const tasks = serviceIds.flatMap((id) => cluster.state.tasksOfService(id));
+        const nodes = tasks.flatMap((t) => (t.desiredState === 'running' && t.nodeId !== null ? [t.nodeId] : []));
+        return images ? images.imageIds(taggedRef(ref), [...new Set(nodes)], signal) : new Map();
+      },
+      clusterDefault: config.imageUpdateMs === undefined ? null : { intervalMs: config.imageUpdateMs },
       clock,
       log: log.child({ component: 'image-watch' }),
     });
@@ -304,6 +322,8 @@ export class Agent {
     const dataKeys = new DataKeyStore({ selfId, dataDir: config.dataDir, store: cluster, rpc: network.rpc, log });
     const secretDelivery = new SecretDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
     const secrets = new SecretService({ store: cluster, keys: dataKeys });
+    // Registry credentials (--with-registry-auth) reach only the nodes that pull (registry-auth.ts).
+    const registryAuth = new RegistryAuthDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
     // Images by digest (issue 15): deploys pin each tag once (image-pins.ts).
     const imageSources =
       components.images !== undefined
@@ -326,7 +346,10 @@ export class Agent {
       store: cluster,
       config,
       openDrivers: withTaskFiles(
-        components.openDrivers ?? hostDrivers(config.runtime, config.dataDir, meshContainers),
+        withPullCredentials(
+          components.openDrivers ?? hostDrivers(config.runtime, config.dataDir, meshContainers),
+          registryAuth.forPull,
+        ),
         (nodeId, a, signal) => secretDelivery.resolve(nodeId, a, signal),
       ),
       clock,
@@ -390,6 +413,8 @@ export class Agent {
         autoscaleLive: () => autoscale.live(),
         namesAcrossNodes: config.mesh === true,
         ...(images ? { resolveImage: (image, signal, auth) => images.resolve(image, signal, auth) } : {}),
+        sealRegistryAuth: (stack, services, credentials, signal) =>
+          registryAuth.sealForDeploy(stack, services, credentials, signal),
       }),
       new BatchService({ store: cluster, taskLogs: workloads.taskLogs }),
       observability,
@@ -425,6 +450,7 @@ export class Agent {
     workloads.register();
     dataKeys.register();
     secretDelivery.register();
+    registryAuth.register();
     images?.register();
     return {
       network,

@@ -50,6 +50,11 @@ export interface AgentConfig {
   /** Override of the cluster setting: a node silent this long is marked down and its tasks move. */
   readonly nodeDownGraceMs?: number;
   /**
+   * Cluster default of `x-shoal.image_update` (issue 15): while this agent leads, container services
+   * without it are watched every this many ms (registry policy; `image_update: false` opts out).
+   */
+  readonly imageUpdateMs?: number;
+  /**
    * Run the service mesh on this node (needs root: it adds the link `shoal0`, and the DNS listens
    * on 10.253.0.1:53). Off by default while several agents may share one machine (tests, demo).
    */
@@ -85,6 +90,9 @@ Options:
                         only, no Docker) or none (control plane only, runs no tasks)
   --node-grace-ms MS    a node silent this long is marked down and its tasks move (default: the
                         cluster setting, 5000)
+  --image-update-ms MS  cluster default of x-shoal.image_update: watch the tags of services without
+                        it every MS (at least 5000; off by default; give every member the same:
+                        the leader's applies; a service opts out with image_update: false)
   --mesh                run the service mesh: service names and published ports on every node
                         (needs root; one agent per machine; env SHOAL_MESH=1)
   --log-level LEVEL     trace|debug|info|warn|error (default info)
@@ -116,6 +124,7 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       'snapshot-every': { type: 'string' },
       'voter-grace-ms': { type: 'string' },
       'node-grace-ms': { type: 'string' },
+      'image-update-ms': { type: 'string' },
       runtime: { type: 'string' },
       mdns: { type: 'boolean' },
       mesh: { type: 'boolean' },
@@ -160,8 +169,16 @@ export function parseAgentArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     nodeDownGraceMs: values['node-grace-ms']
       ? positiveInt(values['node-grace-ms'], '--node-grace-ms', WEEK_MS)
       : undefined,
+    ...(values['image-update-ms'] ? { imageUpdateMs: imageUpdateMs(values['image-update-ms']) } : {}),
     mesh: values.mesh ?? env.SHOAL_MESH === '1',
   };
+}
+
+/** `--image-update-ms`: as `x-shoal.image_update.interval`, at least 5 s. */
+function imageUpdateMs(text: string): number {
+  const ms = positiveInt(text, '--image-update-ms', WEEK_MS);
+  if (ms < 5_000) throw new AgentConfigError(`--image-update-ms: expected at least 5000, got ${ms}`);
+  return ms;
 }
 
 /** A week, in ms: the longest grace period (as the cluster settings allow), well under Node's timer limit. */

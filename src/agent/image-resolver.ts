@@ -80,6 +80,25 @@ export class ImageResolver {
     );
   }
 
+  /**
+   * The image id each of `nodes` has for `image` (null: none, or the node did not answer): what
+   * the image watch compares under `policy: local` (image-watch.ts `agreedImageId`).
+   */
+  async imageIds(image: string, nodes: readonly string[], signal?: AbortSignal): Promise<Map<string, string | null>> {
+    const answers = await Promise.all(
+      [...nodes].sort().map(async (node): Promise<[string, string | null]> => {
+        const found =
+          node === this.#deps.selfId
+            ? await this.#deps.sources.localImage?.(image, signal).catch(() => null)
+            : await this.#deps.rpc
+                .call(node, 'images.inspect', { image }, { timeoutMs: ASK_MS, ...(signal ? { signal } : {}) })
+                .then(nodeImageOf, () => null);
+        return [node, found?.id ?? null];
+      }),
+    );
+    return new Map(answers);
+  }
+
   async #nodeImage(image: string, signal?: AbortSignal): Promise<NodeImage | null> {
     const local = await this.#deps.sources.localImage?.(image, signal).catch(() => null);
     if (local) return local;

@@ -11,15 +11,22 @@
  *
  * Every step is a log line of the leader's `image-watch` component: a tag that moved, an update
  * proposed, a digest skipped (once per service and digest), a registry that did not answer.
- * The registry is asked without credentials (those given at deploy reach only the nodes that
- * pull): a private registry needs a token-less pull scope, or the watch logs the refusal.
+ * The registry is asked with the credentials given at deploy (`--with-registry-auth`) to a service
+ * of that repository, opened by the leader (a member, registry-auth.ts), else without any.
  * @module
  */
 import type { Logger } from 'pino';
-import { decideImageUpdates, dueTags, watchedServices, type ImageWatchDecision } from '../controllers/image-watch.js';
+import {
+  agreedImageId,
+  decideImageUpdates,
+  dueTags,
+  watchedServices,
+  type ImageWatchDecision,
+} from '../controllers/image-watch.js';
 import type { Clock, TimerHandle } from '../raft/driver/index.js';
 import type { ImageRef } from '../runtime/image-ref.js';
 import { hashService } from '../stack/index.js';
+import type { ImageUpdateSpec } from '../stack/spec.js';
 import type { ClusterStateMachine, CommandInput } from '../state/index.js';
 import { updatedSpec } from './rollout-api.js';
 
@@ -33,6 +40,17 @@ export interface ImageWatchLoopDeps {
   };
   /** The tag's digest from its registry (registry-digest.ts `registryDigest`: one HEAD). */
   readonly digest: (ref: ImageRef, signal: AbortSignal) => Promise<string>;
+  /**
+   * `policy: local`: the image id each node running these services has for the tag (null: none);
+   * without it such tags are not checked (no engine to ask: a fake driver).
+   */
+  readonly localImageIds?: (
+    ref: ImageRef,
+    serviceIds: readonly string[],
+    signal: AbortSignal,
+  ) => Promise<ReadonlyMap<string, string | null>>;
+  /** The cluster default for services without `x-shoal.image_update` (`--image-update-ms`); none by default. */
+  readonly clusterDefault?: ImageUpdateSpec | null;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -44,6 +62,8 @@ export class ImageWatchLoop {
   readonly #heard = new Map<string, string>();
   /** Per service: the digest last skipped, so a skip is logged once, not every interval. */
   readonly #skipped = new Map<string, string>();
+  /** Per `policy: local` tag: the node reports last logged as a disagreement. */
+  readonly #disagreed = new Map<string, string>();
   #timer: TimerHandle | null = null;
   #abort: AbortController | null = null;
   #passing = false;
@@ -70,6 +90,7 @@ export class ImageWatchLoop {
     this.#checkedAt.clear();
     this.#heard.clear();
     this.#skipped.clear();
+    this.#disagreed.clear();
   }
 
   /**
@@ -88,7 +109,7 @@ export class ImageWatchLoop {
 
   async #pass(signal: AbortSignal): Promise<ImageWatchDecision[]> {
     const now = this.#deps.clock.now();
-    const watched = watchedServices(this.#deps.state.services());
+    const watched = watchedServices(this.#deps.state.services(), this.#deps.clusterDefault);
     const due = dueTags(watched, this.#checkedAt, now);
     if (due.length === 0 || signal.aborted) return [];
     const refs = new Map(watched.map((w) => [w.tag, w.ref]));
@@ -97,7 +118,17 @@ export class ImageWatchLoop {
       due.map(async (tag) => {
         this.#checkedAt.set(tag, now); // a registry that fails is asked again after an interval
         try {
-          digests.set(tag, await this.#deps.digest(refs.get(tag)!, signal));
+          const local = watched.filter((w) => w.tag === tag && w.policy === 'local');
+          const digest =
+            local.length === 0
+              ? await this.#deps.digest(refs.get(tag)!, signal)
+              : await this.#localId(
+                  tag,
+                  refs.get(tag)!,
+                  local.map((w) => w.id),
+                  signal,
+                );
+          if (digest !== null) digests.set(tag, digest);
         } catch (error) {
           if (!signal.aborted) this.#deps.log.warn({ tag, err: error }, `image watch: cannot check ${tag}`);
         }
@@ -111,9 +142,29 @@ export class ImageWatchLoop {
       this.#heard.set(tag, digest);
     }
     // Decide on the state as it is now: it may have changed while the registry answered.
-    const decisions = decideImageUpdates(watchedServices(this.#deps.state.services()), digests);
+    const decisions = decideImageUpdates(
+      watchedServices(this.#deps.state.services(), this.#deps.clusterDefault),
+      digests,
+    );
     for (const decision of decisions) await this.#act(decision, signal);
     return decisions;
+  }
+
+  /** `policy: local`: the id the nodes agree on, else null (logged once per disagreement). */
+  async #localId(tag: string, ref: ImageRef, serviceIds: string[], signal: AbortSignal): Promise<string | null> {
+    if (this.#deps.localImageIds === undefined) return null;
+    const reports = await this.#deps.localImageIds(ref, serviceIds, signal);
+    const agreed = agreedImageId(reports);
+    const seen = JSON.stringify([...reports].sort());
+    if (agreed === null && this.#disagreed.get(tag) !== seen) {
+      this.#disagreed.set(tag, seen);
+      this.#deps.log.info(
+        { tag, nodes: Object.fromEntries(reports) },
+        `image watch: the nodes do not agree on ${tag} (missing or different image ids); waiting`,
+      );
+    }
+    if (agreed !== null) this.#disagreed.delete(tag);
+    return agreed;
   }
 
   async #act(decision: ImageWatchDecision, signal: AbortSignal): Promise<void> {
@@ -144,12 +195,13 @@ export class ImageWatchLoop {
           specHash: hashService(spec),
           force: false,
           ifVersion: service.version,
+          reason: `image watch: ${tag} moved to ${to}`,
         },
         { deadlineMs: 5_000, signal },
       );
       this.#deps.log.info(
         { service: serviceId, tag, from: decision.from, to, image: decision.image },
-        `image watch: updating ${serviceId} to ${tag}@${to}`,
+        `image watch: updating ${serviceId} to ${decision.image}`,
       );
     } catch (error) {
       // Refused or not committed: the tag is asked again after its interval and this decided again.

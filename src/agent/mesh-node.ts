@@ -51,7 +51,7 @@ export interface MeshNodeDeps {
   readonly syncIntervalMs?: number;
   /** The longest a task's drain may hold its stop. Default 5 000 ms. */
   readonly drainMs?: number;
-  /** Scale to zero: report connections to the leader and wake services at zero. */
+  /** Scale to zero and the rps target: report connections and requests to the leader, wake services at zero. */
   readonly autoscale?: MeshAutoscaleLink;
   /** How often connections are reported. Default 2 000 ms. */
   readonly activityIntervalMs?: number;
@@ -280,14 +280,22 @@ export class MeshNode {
       );
   }
 
-  /** Tell the leader this node's connections to scale-to-zero services (an empty report still says the mesh runs). */
+  /**
+   * Tell the leader this node's connections and requests to services that scale to zero or on
+   * requests per second (an empty report still says the mesh runs).
+   */
   async #reportActivity(): Promise<void> {
     const link = this.#deps.autoscale;
     if (link === undefined || !this.#started) return;
     const services = this.#deps.state.view().services;
-    const scaleToZero = new Set(Object.keys(services).filter((id) => policyOf(services[id]!.spec)?.min === 0));
-    this.#proxy.retainActivity(scaleToZero);
-    const activity = this.#proxy.activity().filter((a) => scaleToZero.has(a.serviceId));
+    const reported = new Set(
+      Object.keys(services).filter((id) => {
+        const policy = policyOf(services[id]!.spec);
+        return policy !== null && (policy.min === 0 || policy.targets.some((t) => t.kind === 'rps'));
+      }),
+    );
+    this.#proxy.retainActivity(reported);
+    const activity = this.#proxy.activity().filter((a) => reported.has(a.serviceId));
     await link
       .report({ v: 1, services: activity })
       .catch((err: unknown) => this.#log.debug({ err }, 'cannot report mesh activity to the leader; next round'));

@@ -12,6 +12,7 @@ import { HostFilesDriver, tmpfsBase } from '../runtime/host-task-files.js';
 import { TaskFilesDriver, type ResolveTaskFiles } from '../runtime/task-files.js';
 import { DockerDriver, type ContainerDriver, type MeshCreateOptions, type RuntimeLogger } from '../runtime/index.js';
 import { ProcessDriver } from '../runtime/process/index.js';
+import type { PullCredentials } from '../runtime/image-lookup.js';
 
 /** The drivers of a started runtime, and how to let go of them (containers keep running). */
 export interface RuntimeDrivers {
@@ -23,6 +24,8 @@ export interface RuntimeDrivers {
 export type OpenDrivers = (context: {
   readonly log: Logger;
   readonly logger: RuntimeLogger;
+  /** Registry credentials for a task's pull (registry-auth.ts, via {@link withPullCredentials}). */
+  readonly pullCredential?: PullCredentials;
 }) => Promise<RuntimeDrivers | null>;
 
 /**
@@ -34,11 +37,14 @@ export function hostDrivers(
   dataDir: string,
   mesh: MeshCreateOptions | null = null,
 ): OpenDrivers {
-  return async ({ log, logger }) => {
+  return async ({ log, logger, pullCredential }) => {
     if (mode === 'none') return null;
     let docker: DockerDriver | null = null;
     if (mode === 'docker') {
-      docker = new DockerDriver(mesh === null ? {} : { mesh });
+      docker = new DockerDriver({
+        ...(mesh === null ? {} : { mesh }),
+        ...(pullCredential === undefined ? {} : { pullCredential }),
+      });
       try {
         await docker.ping();
       } catch (error) {
@@ -65,6 +71,11 @@ export function hostDrivers(
     });
     return { driver, close: () => processes.close() };
   };
+}
+
+/** `open` with the registry credentials of each task's pull fetched when it pulls (registry-auth.ts). */
+export function withPullCredentials(open: OpenDrivers, pullCredential: PullCredentials): OpenDrivers {
+  return (context) => open({ ...context, pullCredential });
 }
 
 /** `open` with each task's secrets and configs resolved at create (src/runtime/task-files.ts). */

@@ -7,19 +7,13 @@
  * @module
  */
 import type { Logger } from 'pino';
-import { RemoteError, type RpcService } from '../p2p/index.js';
+import type { RpcService } from '../p2p/index.js';
 import { TaskRejectedError, type RunnableAssignment, type TaskFile } from '../runtime/index.js';
 import { openSecret } from '../security/index.js';
 import { fileObjectsOf } from '../state/secrets.js';
 import type { ClusterStore } from './cluster-store.js';
 import type { DataKeyStore } from './data-key-store.js';
-
-const CALL_MS = 5_000;
-
-/** A refusal the caller must not retry elsewhere: the answer would be the same. */
-class RefusedError extends Error {
-  readonly code = 'REFUSED';
-}
+import { askMembers, MemberRefusedError } from './member-ask.js';
 
 interface ForTaskAnswer {
   readonly secrets: readonly { readonly name: string; readonly data: string }[];
@@ -44,7 +38,7 @@ export class SecretDelivery {
   register(): void {
     this.#deps.rpc.handle('secrets.forTask', (payload, { peerId, signal }) => {
       const taskId = (payload as { taskId?: unknown } | null)?.taskId;
-      if (typeof taskId !== 'string' || taskId.length > 256) throw new RefusedError('expected {taskId}');
+      if (typeof taskId !== 'string' || taskId.length > 256) throw new MemberRefusedError('expected {taskId}');
       return this.#secretsFor(taskId, peerId, signal);
     });
   }
@@ -71,31 +65,19 @@ export class SecretDelivery {
   }
 
   async #fetch(taskId: string, signal?: AbortSignal): Promise<ForTaskAnswer> {
-    const { store } = this.#deps;
-    // The leader first (it holds the key, and its state is the newest), then any member.
-    const peers = [...new Set([...(store.leader ? [store.leader] : []), ...store.conf.voters, ...store.conf.learners])];
-    const failures: string[] = [];
-    for (const peer of peers) {
-      try {
-        if (peer === this.#deps.selfId) return await this.#secretsFor(taskId, peer, signal);
-        return (await this.#deps.rpc.call(
-          peer,
-          'secrets.forTask',
-          { taskId },
-          { signal, timeoutMs: CALL_MS },
-        )) as ForTaskAnswer;
-      } catch (error) {
-        if (error instanceof RefusedError)
-          throw new TaskRejectedError(`Cannot get the secrets of task ${taskId}: ${error.message}`, { cause: error });
-        if (error instanceof RemoteError && error.code === 'REFUSED')
-          throw new TaskRejectedError(`Cannot get the secrets of task ${taskId}: ${refusal(error)}`, { cause: error });
-        failures.push(`${peer.slice(-12)}: ${(error as Error).message}`);
-      }
+    try {
+      // Unreachable members: the error goes up, and the runtime retries the create by the restart policy.
+      return await askMembers<ForTaskAnswer>(
+        this.#deps,
+        'secrets.forTask',
+        { taskId },
+        () => this.#secretsFor(taskId, this.#deps.selfId, signal),
+        { what: `the secrets of task ${taskId}`, signal },
+      );
+    } catch (error) {
+      if (!(error instanceof MemberRefusedError)) throw error;
+      throw new TaskRejectedError(`Cannot get the secrets of task ${taskId}: ${error.message}`, { cause: error });
     }
-    // Unreachable members: the runtime retries the create by the restart policy.
-    throw new Error(
-      `Cannot get the secrets of task ${taskId} from any member (${failures.join('; ') || 'none known'})`,
-    );
   }
 
   async #secretsFor(taskId: string, caller: string, signal?: AbortSignal): Promise<ForTaskAnswer> {
@@ -103,13 +85,13 @@ export class SecretDelivery {
     const view = this.#deps.store.state.view();
     const task = view.tasks.get(taskId);
     if (!task || task.nodeId !== caller || task.desiredState === 'shutdown')
-      throw new RefusedError(`task ${taskId} is not assigned to node ${caller.slice(-12)}`);
+      throw new MemberRefusedError(`task ${taskId} is not assigned to node ${caller.slice(-12)}`);
     const service = view.services[task.serviceId];
     const refs = service?.spec.secrets ?? [];
     const secrets = fileObjectsOf(view).secrets;
     const missing = refs.filter((ref) => !secrets[ref.source]).map((ref) => ref.source);
     if (missing.length > 0)
-      throw new RefusedError(`secret ${missing.join(', ')} does not exist: create it or redeploy without it`);
+      throw new MemberRefusedError(`secret ${missing.join(', ')} does not exist: create it or redeploy without it`);
     if (refs.length === 0) return { secrets: [] };
     const key = await this.#deps.keys.key();
     this.#deps.log.debug({ task: taskId, node: caller, secrets: refs.length }, 'secrets: handing a task its secrets');
@@ -124,9 +106,4 @@ export class SecretDelivery {
 
 function owner(ref: { target: string; uid: number; gid: number; mode: number }) {
   return { target: ref.target, uid: ref.uid, gid: ref.gid, mode: ref.mode };
-}
-
-/** The remote's reason, without the RPC wrapping. */
-function refusal(error: RemoteError): string {
-  return error.message.replace(/^.*?failed \(REFUSED\): /, '');
 }

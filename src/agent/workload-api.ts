@@ -33,6 +33,7 @@ import { liveTaskIds, waitForTaskEnds } from './task-ends.js';
 import { anyAutoscaled, autoscaleView, type AutoscaleLiveMap } from './autoscale-view.js';
 import { RolloutService, rolloutView } from './rollout-api.js';
 import { decodeRegistryAuth, pinServiceImage, pinServiceImages, type ResolveImage } from './image-pins.js';
+import type { RegistryAuthDelivery } from './registry-auth.js';
 import type { RolloutApi, ServiceHistoryView, ServiceUpdateRequest } from '../api/rollout-routes.js';
 
 export interface WorkloadServiceDeps {
@@ -54,6 +55,8 @@ export interface WorkloadServiceDeps {
   readonly autoscaleLive?: () => Promise<AutoscaleLiveMap>;
   /** Resolves a tag to a pinned digest at deploy (image-pins.ts); images stay as written without it. */
   readonly resolveImage?: ResolveImage;
+  /** Seals a deploy's registry credentials onto its services (registry-auth.ts); dropped without it. */
+  readonly sealRegistryAuth?: RegistryAuthDelivery['sealForDeploy'];
 }
 
 export class WorkloadService implements WorkloadApi, RolloutApi {
@@ -110,19 +113,26 @@ export class WorkloadService implements WorkloadApi, RolloutApi {
     await this.#deps.prepareStack?.(spec, options);
     const stackServices = this.#store.state.servicesOfStack(spec.name);
     const before = new Map(stackServices.map((s) => [s.name, s.specHash]));
+    const credentials = decodeRegistryAuth(request.registryAuth);
     const pinned = this.#deps.resolveImage
       ? await pinServiceImages(
           spec.services,
           (name) => stackServices.find((s) => s.name === name)?.spec,
           this.#deps.resolveImage,
-          { ...options, credentials: decodeRegistryAuth(request.registryAuth) },
+          { ...options, credentials },
         )
       : { services: spec.services, warnings: [] };
-    const services = Object.entries(pinned.services).map(([name, serviceSpec]) => ({
-      name,
-      spec: serviceSpec,
-      specHash: hashService(serviceSpec),
-    }));
+    const sealed =
+      (await this.#deps.sealRegistryAuth?.(spec.name, pinned.services, credentials, options.signal)) ?? null;
+    const services = Object.entries(pinned.services).map(([name, serviceSpec]) => {
+      const registryAuth = sealed?.get(name);
+      return {
+        name,
+        spec: serviceSpec,
+        specHash: hashService(serviceSpec),
+        ...(registryAuth === undefined ? {} : { registryAuth }),
+      };
+    });
     await this.#store.propose({ type: 'stack.deploy', name: spec.name, services }, options);
     const changes: StackDeployResult['services'][number][] = services.map((s) => ({
       name: s.name,

@@ -12,19 +12,27 @@
  *   replaced before it completed), and no stable version runs it. The marks live in the
  *   replicated history, so a new leader knows them too; they go with the version once the
  *   history drops it (10 versions). A tag that moves on to another digest is tried again.
+ * - `policy: local` (images loaded with `docker load`, no registry): the "digest" is the image id
+ *   the engines of the nodes running the service have for the tag, once they all agree
+ *   ({@link agreedImageId}); the spec pins it as a deploy pins a local-only image
+ *   (`name:tag@sha256:<image id>`). Such a tag is keyed `name:tag (local)`, apart from the
+ *   registry's answer for the same name.
  *
  * No clock, no I/O: times and registry answers are arguments.
  * @module
  */
-import { parseImageRef, pinnedRef, taggedRef, type ImageRef } from '../runtime/image-ref.js';
+import { isDigest, parseImageRef, pinnedRef, taggedRef, type ImageRef } from '../runtime/image-ref.js';
 import { isRolloutActive } from '../state/rollout.js';
+import type { ImageUpdateSpec } from '../stack/spec.js';
 import type { ServiceRecord } from '../state/workloads.js';
 
 /** A service whose `x-shoal.image_update` is set, as the watch sees it. */
 export interface WatchedService {
   readonly id: string;
-  /** `name:tag` (`latest` when none): the key the registry is asked about. */
+  /** `name:tag` (`latest` when none): the key the registry is asked about; `name:tag (local)` under `policy: local`. */
   readonly tag: string;
+  /** `registry`: HEAD the registry; `local`: ask the engines of the nodes that run it. */
+  readonly policy: 'registry' | 'local';
   readonly ref: ImageRef;
   /** The digest its spec pins; `null` when it runs the bare tag (it could not be pinned). */
   readonly digest: string | null;
@@ -57,13 +65,18 @@ export type ImageWatchDecision =
 
 /**
  * The services that watch their image, sorted by id: replicated and global container services
- * with `imageUpdate`, whose image is a reference Docker reads.
+ * with `imageUpdate`, or without one when the cluster has a default (`shoal agent
+ * --image-update-ms`; `image_update: false` opts out), whose image is a reference Docker reads.
  */
-export function watchedServices(services: Iterable<ServiceRecord>): WatchedService[] {
+export function watchedServices(
+  services: Iterable<ServiceRecord>,
+  clusterDefault: ImageUpdateSpec | null = null,
+): WatchedService[] {
   const out: WatchedService[] = [];
   for (const service of services) {
     const spec = service.spec;
-    if (spec.imageUpdate === undefined || spec.runtime === 'process') continue;
+    const update = spec.imageUpdate ?? clusterDefault;
+    if (!update || spec.runtime === 'process') continue;
     if (spec.kind !== 'replicated' && spec.kind !== 'global') continue;
     let ref: ImageRef;
     try {
@@ -71,17 +84,35 @@ export function watchedServices(services: Iterable<ServiceRecord>): WatchedServi
     } catch {
       continue; // the deploy refused such images; nothing to watch
     }
+    const policy = update.policy ?? 'registry';
     out.push({
       id: service.id,
-      tag: taggedRef(ref),
+      tag: policy === 'local' ? `${taggedRef(ref)}${LOCAL_SUFFIX}` : taggedRef(ref),
+      policy,
       ref,
       digest: ref.digest,
-      intervalMs: spec.imageUpdate.intervalMs,
+      intervalMs: update.intervalMs,
       busy: service.rollout !== undefined && isRolloutActive(service.rollout.state),
       bad: badDigests(service),
     });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+const LOCAL_SUFFIX = ' (local)';
+
+/**
+ * The image id the nodes agree on for a `policy: local` tag (node id → the id its engine has for
+ * the tag, null when it has none): the id every node reports. Null when none was asked, a node
+ * lacks the image, or two disagree (a `docker load` still under way): rolling out then would
+ * start tasks where the image is not, so the watch waits for the next check.
+ * @example agreedImageId(new Map([['n1', 'sha256:ab…'], ['n2', 'sha256:ab…']])) // 'sha256:ab…'
+ */
+export function agreedImageId(reports: ReadonlyMap<string, string | null>): string | null {
+  const ids = new Set(reports.values());
+  if (ids.size !== 1) return null;
+  const [id] = ids;
+  return id !== undefined && id !== null && isDigest(id) ? id : null;
 }
 
 /**

@@ -6,6 +6,8 @@
  * ```yaml
  * x-shoal:
  *   image_update: {interval: 1m}   # off when absent
+ *   image_update: {interval: 10s, policy: local}   # images loaded on the nodes: compare their ids
+ *   image_update: false   # never, even with the cluster default (shoal agent --image-update-ms)
  * ```
  * @module
  */
@@ -13,7 +15,7 @@ import { join, type Reader } from './reader.js';
 import type { ImageUpdateSpec } from './spec.js';
 import type { PNode } from './tree.js';
 
-const KEYS = ['interval'];
+const KEYS = ['interval', 'policy'];
 
 /** Fewer checks than this would only load the registry (Watchtower's default is 24 h). */
 export const MIN_IMAGE_UPDATE_INTERVAL_MS = 5_000;
@@ -27,8 +29,9 @@ export function readImageUpdateSpec(
   r: Reader,
   at: { node: PNode; path: string } | undefined,
   service: { readonly kind: string; readonly runtime: string },
-): ImageUpdateSpec | undefined {
+): ImageUpdateSpec | false | undefined {
   if (at === undefined) return undefined;
+  if (at.node.kind === 'scalar' && at.node.value === false) return false;
   const m = r.map(at.node, at.path, true);
   if (!m) return undefined;
   r.checkKeys(m, at.path, KEYS);
@@ -52,5 +55,9 @@ export function readImageUpdateSpec(
     r.error(node, path, `expected at least 5s, got ${interval}ms`);
     return undefined;
   }
-  return { intervalMs: interval };
+  const policyNode = m.entries.get('policy')?.value;
+  // `registry`, the default, is left out of the spec: specs without a policy hash as before.
+  const policy = policyNode ? r.oneOf(policyNode, join(at.path, 'policy'), ['registry', 'local']) : 'registry';
+  if (policy === undefined) return undefined;
+  return policy === 'local' ? { intervalMs: interval, policy } : { intervalMs: interval };
 }

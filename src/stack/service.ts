@@ -309,11 +309,20 @@ export function readService(
     ...fileRefs(r, get('configs'), p('configs'), 'config', refs.configs),
   };
   refs.affinity.push(...shoal.affinityRefs);
-  if (autoscale?.min === 0 && !spec.ports.some((port) => port.protocol === 'tcp') && !spec.expose.some(isTcpPort))
+  const meshPort = spec.ports.some((port) => port.protocol === 'tcp') || spec.expose.some(isTcpPort);
+  if (autoscale?.min === 0 && !meshPort)
     r.error(
       shoal.autoscale!.node,
       p('x-shoal.autoscale.min'),
       'min: 0 (scale to zero) needs a TCP port the service mesh listens on (ports: or expose:), as a connection to it wakes the service; use min: 1',
+    );
+  const rpsNode =
+    shoal.autoscale?.node.kind === 'map' ? shoal.autoscale.node.entries.get('target_rps')?.value : undefined;
+  if (autoscale?.targetRps !== undefined && !meshPort)
+    r.error(
+      rpsNode ?? shoal.autoscale!.node,
+      p('x-shoal.autoscale.target_rps'),
+      'target_rps counts requests through the service mesh: the service needs a TCP port it listens on (ports: or expose:)',
     );
   return { spec, refs };
 }
@@ -325,7 +334,7 @@ function rolloutOf(r: Reader, at: { node: PNode; path: string } | undefined): { 
 }
 
 /** `{ imageUpdate }` when `x-shoal.image_update` is given, else nothing (older specs hash the same). */
-function imageUpdateOf(imageUpdate: ImageUpdateSpec | undefined): { imageUpdate?: ImageUpdateSpec } {
+function imageUpdateOf(imageUpdate: ImageUpdateSpec | false | undefined): { imageUpdate?: ImageUpdateSpec | false } {
   return imageUpdate === undefined ? {} : { imageUpdate };
 }
 

@@ -64,6 +64,7 @@ const AUTOSCALE_KEYS = [
   'tolerance',
   'target_pending_jobs',
   'metric',
+  'target_rps',
   'idle',
   'cold_start_timeout',
   'cold_start_queue',
@@ -389,8 +390,12 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   const pct = (k: string) => (get(k) && r.int(get(k)!, p(k), 1, 100)) ?? 0;
   const targetCpuPercent = pct('target_cpu');
   const targetMemoryPercent = pct('target_memory');
-  if (!get('target_cpu') && !get('target_memory') && !get('target_pending_jobs') && !get('metric'))
-    r.error(m, path, 'set target_cpu, target_memory (percent), target_pending_jobs or metric, e.g. target_cpu: 70');
+  if (!['target_cpu', 'target_memory', 'target_pending_jobs', 'metric', 'target_rps'].some((k) => get(k)))
+    r.error(
+      m,
+      path,
+      'set target_cpu, target_memory (percent), target_pending_jobs or metric (or target_rps: requests/s per task), e.g. target_cpu: 70',
+    );
 
   const window = (name: string, alias: string, fallback: number): number => {
     if (get(name) && get(alias)) r.error(get(alias)!, p(alias), `${alias} is another name for ${name}: give one`);
@@ -403,6 +408,7 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
   };
   const pendingJobs = optional('target_pending_jobs', (n, at) => readPendingJobs(r, n, at));
   const metric = optional('metric', (n, at) => readMetricSource(r, n, at));
+  const targetRps = optional('target_rps', (n, at) => r.num(n, at, 0.001, 1e9));
   const syncPeriodMs = optional('sync_period', (n, at) => r.duration(n, at));
   if (syncPeriodMs !== undefined && syncPeriodMs < 1000)
     r.error(get('sync_period')!, p('sync_period'), `expected at least 1s, got ${syncPeriodMs}ms`);
@@ -433,6 +439,7 @@ export function readAutoscale(r: Reader, at: { node: PNode; path: string }): Aut
     ...(scaleDownPercent === undefined ? {} : { scaleDownPercent }),
     ...(pendingJobs === undefined ? {} : { pendingJobs }),
     ...(metric === undefined ? {} : { metric }),
+    ...(targetRps === undefined ? {} : { targetRps }),
     ...(idleMs === undefined ? {} : { idleMs }),
     ...(coldStartTimeoutMs === undefined ? {} : { coldStartTimeoutMs }),
     ...(coldStartQueue === undefined ? {} : { coldStartQueue }),

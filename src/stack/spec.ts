@@ -103,7 +103,8 @@ export interface ServiceSpec {
   /** `x-shoal.update` (canaries, progress deadline); absent when the file does not set it. */
   readonly rollout?: RolloutSpec;
   /** `x-shoal.image_update`: the leader watches the tag and rolls new digests out; absent: off. */
-  readonly imageUpdate?: ImageUpdateSpec;
+  /** `x-shoal.image_update`; `false`: never, even with a cluster default (`shoal agent --image-update-ms`). */
+  readonly imageUpdate?: ImageUpdateSpec | false;
   /** `secrets:`: files on tmpfs in the task (`/run/secrets/<name>` by default); absent when none. */
   readonly secrets?: readonly FileRefSpec[];
   /** `configs:`: files in the task at their target (`/<name>` by default); absent when none. */
@@ -308,6 +309,11 @@ export interface RolloutSpec {
 export interface ImageUpdateSpec {
   /** How often the leader asks the registry for the tag's digest (at least 5 s). */
   readonly intervalMs: number;
+  /**
+   * `local`: images loaded on the nodes (`docker load`), no registry: the leader asks the nodes
+   * running the service for the image id their engine has for the tag. Absent: the registry.
+   */
+  readonly policy?: 'local';
 }
 
 /** `deploy.update_config` / `deploy.rollback_config`. */
@@ -446,6 +452,11 @@ export interface AutoscaleSpec {
    * the sum of the series named `name` at `http://<task>:<port><path>`, `value` per task on average.
    */
   readonly metric?: AutoscaleMetricSource;
+  /**
+   * Requests per second through the service address per task (`target_rps`), counted by the
+   * nodes' mesh proxies; only for a service with a TCP port the mesh listens on.
+   */
+  readonly targetRps?: number;
   /** With min 0: no connection through any node's mesh proxy for this long scales to zero (`idle`, default 5 min). */
   readonly idleMs?: number;
   /** With min 0: how long a node holds a connection for a cold start (`cold_start_timeout`, default 60 s). */

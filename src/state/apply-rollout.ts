@@ -66,7 +66,8 @@ function update(state: IndexedState, service: ServiceRecord, command: ServiceUpd
     version: service.version + 1,
     updatedAt: command.at,
   };
-  return withService(state, nextVersion(service, next, command.at, { force }));
+  const reason = command.reason === undefined ? {} : { reason: command.reason };
+  return withService(state, nextVersion(service, next, command.at, { force, ...reason }));
 }
 
 function rollback(state: IndexedState, service: ServiceRecord, command: ServiceRollbackCommand): ApplyOutcome {

@@ -31,6 +31,7 @@ import type {
 import { serviceId } from './workload-checks.js';
 import { redeployReplicas } from './autoscale-commands.js';
 import { nextVersion } from './rollout.js';
+import { nextRegistryAuth, type SealedRegistryAuth } from './registry-auth.js';
 import { allocateVips, servicesWithoutVip } from './service-vips.js';
 import { isTerminal, taskStateRank, type ServiceRecord, type StackRecord, type TaskRecord } from './workloads.js';
 import { cancelJob, chargeUsage, resolveServiceDependencies, startServiceJob } from './apply-jobs.js';
@@ -84,7 +85,7 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
   const services = new RecordEdit(state.services);
   const tasks = new TaskEdit(state.tasks);
   const wanted = new Set<string>();
-  for (const { name: serviceName, spec, specHash } of command.services) {
+  for (const { name: serviceName, spec, specHash, registryAuth } of command.services) {
     const id = serviceId(name, serviceName);
     wanted.add(id);
     const previous = services.get(id);
@@ -99,6 +100,7 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
         replicas: spec.deploy.replicas,
         createdAt: at,
         updatedAt: at,
+        ...(registryAuth === undefined ? {} : { registryAuth }),
       };
       services.set(id, nextVersion(undefined, created, at));
     } else if (previous.stack !== name) {
@@ -114,8 +116,11 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
         specHash,
         version: previous.version + 1,
         replicas: redeployReplicas(previous, spec),
+        ...withRegistryAuth(previous, registryAuth),
       };
       services.set(id, nextVersion(previous, { ...next, updatedAt: at }, at));
+    } else if (nextRegistryAuth(previous.registryAuth, registryAuth) !== previous.registryAuth) {
+      services.set(id, { ...previous, ...withRegistryAuth(previous, registryAuth) }); // not a new version
     }
   }
   const existing = lookup(state.stacks, name);
@@ -141,6 +146,12 @@ function deploy(state: IndexedState, command: StackDeployCommand): ApplyOutcome 
     tasks: tasks.result(),
     jobs: jobs.result(),
   });
+}
+
+/** The `registryAuth` field a deployed service keeps (registry-auth.ts). */
+function withRegistryAuth(previous: ServiceRecord, given: SealedRegistryAuth | undefined) {
+  const kept = nextRegistryAuth(previous.registryAuth, given);
+  return kept === undefined ? {} : { registryAuth: kept };
 }
 
 /**

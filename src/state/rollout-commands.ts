@@ -31,6 +31,8 @@ export interface ServiceUpdateCommand extends CommandBase {
    * deploy between the read and the write would otherwise be overwritten).
    */
   readonly ifVersion?: number;
+  /** Why, when no person asked: the image watch's `image watch: <tag> moved to <digest>` (its event, the rollout's reason). */
+  readonly reason?: string;
 }
 
 export interface ServiceRollbackCommand extends CommandBase {
@@ -73,13 +75,14 @@ const count = (v: unknown, path: string): number => integer(v, path, 0, 10_000_0
 export const ROLLOUT_PAYLOADS: { readonly [T in RolloutCommand['type']]: PayloadCheck } = {
   'service.update': {
     fields: ['serviceId', 'spec', 'specHash', 'force'],
-    optional: ['ifVersion'],
+    optional: ['ifVersion', 'reason'],
     check: (c) => ({
       serviceId: checkServiceId(c.serviceId, 'serviceId'),
       spec: checkServiceSpec(c.spec, 'spec'),
       specHash: checkSpecHash(c.specHash, 'specHash'),
       force: boolean(c.force, 'force'),
       ...(c.ifVersion === undefined ? {} : { ifVersion: version(c.ifVersion, 'ifVersion') }),
+      ...(c.reason === undefined ? {} : { reason: checkTaskMessage(c.reason, 'reason') }),
     }),
   },
   'service.rollback': {

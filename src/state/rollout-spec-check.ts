@@ -19,8 +19,12 @@ export function checkRolloutSpec(v: unknown, path: string): RolloutSpec {
 }
 
 /** The spec's `imageUpdate` (from `x-shoal.image_update`). */
-export function checkImageUpdateSpec(v: unknown, path: string): ImageUpdateSpec {
+export function checkImageUpdateSpec(v: unknown, path: string): ImageUpdateSpec | false {
+  if (v === false) return false;
   if (!isPlainObject(v)) fail(path, `expected an object, got ${show(v)}`);
-  const r = object(v, path, ['intervalMs']);
-  return { intervalMs: integer(r.intervalMs, at(path, 'intervalMs'), 5_000) };
+  const r = object(v, path, ['intervalMs', 'policy'], ['intervalMs']);
+  const intervalMs = integer(r.intervalMs, at(path, 'intervalMs'), 5_000);
+  if (r.policy === undefined) return { intervalMs };
+  if (r.policy !== 'local') fail(at(path, 'policy'), `expected "local" (or no policy), got ${show(r.policy)}`);
+  return { intervalMs, policy: 'local' };
 }

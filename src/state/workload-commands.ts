@@ -8,6 +8,7 @@
 import type { ServiceSpec } from '../stack/spec.js';
 import { at, fail, integer, list, object, oneOf, show, unique } from './check.js';
 import type { CommandBase } from './commands.js';
+import { checkSealedRegistryAuth, type SealedRegistryAuth } from './registry-auth.js';
 import { checkNodeStatus, checkPeerId } from './model.js';
 import {
   MAX_BATCH,
@@ -36,6 +37,8 @@ export interface StackDeployService {
   readonly spec: ServiceSpec;
   /** `hashService(spec)`, computed by the proposer: apply compares it, never recomputes it. */
   readonly specHash: string;
+  /** `--with-registry-auth`: the credentials for its image's registry, sealed (registry-auth.ts); absent keeps the service's. */
+  readonly registryAuth?: SealedRegistryAuth;
 }
 
 /** Create or update a stack: its services are exactly these afterwards. */
@@ -191,12 +194,14 @@ function batch<T>(
 }
 
 function checkDeployService(v: unknown, path: string): StackDeployService {
-  const s = object(v, path, ['name', 'spec', 'specHash']);
+  const s = object(v, path, ['name', 'spec', 'specHash', 'registryAuth'], ['name', 'spec', 'specHash']);
   const name = checkServiceName(s.name, at(path, 'name'));
   const spec = checkServiceSpec(s.spec, at(path, 'spec'));
   if (spec.name !== name)
     fail(at(at(path, 'spec'), 'name'), `expected ${show(name)} (the service's name), got ${show(spec.name)}`);
-  return { name, spec, specHash: checkSpecHash(s.specHash, at(path, 'specHash')) };
+  const specHash = checkSpecHash(s.specHash, at(path, 'specHash'));
+  if (s.registryAuth === undefined) return { name, spec, specHash };
+  return { name, spec, specHash, registryAuth: checkSealedRegistryAuth(s.registryAuth, at(path, 'registryAuth')) };
 }
 
 function checkNewTask(v: unknown, path: string): NewTask {

@@ -27,6 +27,7 @@ import { checkOutcome, checkTaskJobRef, checkUsage } from './job-checks.js';
 import { SUBMITTED_JOB_STACK } from './jobs.js';
 import { checkHistory, checkRolloutStatus } from './rollout.js';
 import { checkAutoscaleStatus } from './autoscale-commands.js';
+import { checkSealedRegistryAuth } from './registry-auth.js';
 import type { ServiceRecord, StackRecord, TaskRecord } from './workloads.js';
 import { isServiceVip } from './service-vips.js';
 
@@ -119,7 +120,12 @@ const SERVICE_FIELDS = ['id', 'stack', 'name', 'spec', 'specHash', 'version', 'r
 
 function checkService(v: unknown, path: string): ServiceRecord {
   // rollout, history: absent in snapshots made before rollouts (issue 15).
-  const s = object(v, path, [...SERVICE_FIELDS, 'vip', 'rollout', 'history', 'autoscale'], SERVICE_FIELDS);
+  const s = object(
+    v,
+    path,
+    [...SERVICE_FIELDS, 'vip', 'rollout', 'history', 'autoscale', 'registryAuth'],
+    SERVICE_FIELDS,
+  );
   const name = checkServiceName(s.name, at(path, 'name'));
   const spec = checkServiceSpec(s.spec, at(path, 'spec'));
   if (spec.name !== name) fail(at(at(path, 'spec'), 'name'), `expected ${show(name)}, got ${show(spec.name)}`);
@@ -138,6 +144,9 @@ function checkService(v: unknown, path: string): ServiceRecord {
     ...(s.history === undefined ? {} : { history: checkHistory(s.history, at(path, 'history')) }),
     // autoscale: absent in snapshots made before the autoscaler (issue 16).
     ...(s.autoscale === undefined ? {} : { autoscale: checkAutoscaleStatus(s.autoscale, at(path, 'autoscale')) }),
+    ...(s.registryAuth === undefined
+      ? {}
+      : { registryAuth: checkSealedRegistryAuth(s.registryAuth, at(path, 'registryAuth')) }),
   };
 }
 

@@ -18,6 +18,7 @@ import type { ServiceSpec } from '../stack/spec.js';
 import type { TaskJobRef, TaskOutcome, TaskUsage } from './jobs.js';
 import type { RolloutStatus, VersionEntry } from './rollout.js';
 import type { AutoscaleStatus } from './autoscale-commands.js';
+import type { SealedRegistryAuth } from './registry-auth.js';
 
 export type { ServiceSpec };
 
@@ -119,6 +120,8 @@ export interface ServiceRecord {
   readonly history?: readonly VersionEntry[];
   /** The autoscaler's last decision (autoscaled services, once it changed the replicas). */
   readonly autoscale?: AutoscaleStatus;
+  /** Its registry credentials (`--with-registry-auth`), sealed; outside the spec and its hash (registry-auth.ts). */
+  readonly registryAuth?: SealedRegistryAuth;
 }
 
 export interface StackRecord {

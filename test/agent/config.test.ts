@@ -19,4 +19,12 @@ describe('parseAgentArgs()', () => {
       nodeDownGraceMs: 604_800_000,
     });
   });
+
+  it('parseAgentArgs() reads --image-update-ms, the cluster default of x-shoal.image_update (at least 5 s)', () => {
+    expect(parseAgentArgs([...base, '--image-update-ms', '30000'], {})).toMatchObject({ imageUpdateMs: 30_000 });
+    expect(parseAgentArgs(base, {})).not.toHaveProperty('imageUpdateMs');
+    expect(() => parseAgentArgs([...base, '--image-update-ms', '1000'], {})).toThrow(
+      '--image-update-ms: expected at least 5000, got 1000',
+    );
+  });
 });

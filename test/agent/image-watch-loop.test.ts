@@ -43,7 +43,10 @@ function services(): ServiceRecord[] {
   }));
 }
 
-function setup(registry: (ref: ImageRef) => Promise<string>) {
+function setup(
+  registry: (ref: ImageRef) => Promise<string>,
+  options: { clusterDefault?: { intervalMs: number } } = {},
+) {
   let now = 0;
   // Passes are driven by the test (loop.pass()), so the timers never fire.
   const never = (): TimerHandle => setTimeout(() => undefined, 0);
@@ -71,6 +74,7 @@ function setup(registry: (ref: ImageRef) => Promise<string>) {
     },
     clock,
     log: pino({ level: 'silent' }),
+    ...options,
   });
   loop.start();
   return { loop, submitted, asked, advance: (ms: number) => (now += ms) };
@@ -103,6 +107,18 @@ describe('ImageWatchLoop', () => {
     expect(web.spec.imageUpdate).toEqual({ intervalMs: 10_000 });
     expect(web.specHash).toBe(hashService(web.spec));
     expect(web.force).toBe(false);
+    expect(web.reason).toBe(`image watch: ${TAG} moved to ${D2}`);
+    loop.stop();
+  });
+
+  it('updates services without image_update too under a cluster default (--image-update-ms)', async () => {
+    const { loop, submitted } = setup(async () => D2, { clusterDefault: { intervalMs: 30_000 } });
+    await loop.pass();
+    expect(submitted.map((c) => (c.type === 'service.update' ? c.serviceId : c.type))).toEqual([
+      's_api',
+      's_plain',
+      's_web',
+    ]);
     loop.stop();
   });
 

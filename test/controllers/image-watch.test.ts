@@ -3,7 +3,13 @@
  * (virtual time, one HEAD per tag shared across services), what a digest means for each service,
  * and bad digests from the history.
  */
-import { badDigests, decideImageUpdates, dueTags, watchedServices } from '../../src/controllers/image-watch.js';
+import {
+  agreedImageId,
+  badDigests,
+  decideImageUpdates,
+  dueTags,
+  watchedServices,
+} from '../../src/controllers/image-watch.js';
 import { hashService, parseStackOrThrow, type ServiceSpec } from '../../src/stack/index.js';
 import type { RolloutState, VersionEntry } from '../../src/state/rollout.js';
 import type { ServiceRecord } from '../../src/state/workloads.js';
@@ -103,6 +109,20 @@ describe('image watch: which tags to ask', () => {
     ]);
   });
 
+  it('watches services without image_update at the cluster default, unless they say false', () => {
+    const services = [
+      record(spec('plain', null)),
+      record(spec('never', 'false')),
+      record(spec('own', '{interval: 10s}')),
+    ];
+    expect(watchedServices(services).map((w) => w.id)).toEqual(['s_own']);
+    const watched = watchedServices(services, { intervalMs: 30_000 });
+    expect(watched.map((w) => [w.id, w.intervalMs, w.policy])).toEqual([
+      ['s_own', 10_000, 'registry'],
+      ['s_plain', 30_000, 'registry'],
+    ]);
+  });
+
   it('watches a bare tag (latest) under name:latest', () => {
     const watched = watchedServices([record(spec('web', '{}', `127.0.0.1:5000/app@${D1}`))]);
     expect(watched[0]!.tag).toBe('127.0.0.1:5000/app:latest');
@@ -168,5 +188,62 @@ describe('image watch: what a digest means', () => {
   it('does not count a digest as bad when a stable version runs it', () => {
     const history = [entry(1, `${TAG}@${D2}`, false), entry(2, `${TAG}@${D2}`, true), entry(3, `${TAG}@${D1}`, true)];
     expect(badDigests(record(spec('web', '{}'), { version: 3, history }))).toEqual(new Set());
+  });
+});
+
+describe('image watch: policy local (images loaded on the nodes)', () => {
+  const LOCAL = `${TAG} (local)`;
+
+  it('keys a local tag apart from the registry’s answer for the same name', () => {
+    const watched = watchedServices([
+      record(spec('web', '{interval: 10s, policy: local}')),
+      record(spec('api', '{interval: 1m}')),
+    ]);
+    expect(watched.map((w) => [w.id, w.tag, w.policy])).toEqual([
+      ['s_api', TAG, 'registry'],
+      ['s_web', LOCAL, 'local'],
+    ]);
+    expect(dueTags(watched, new Map(), 0)).toEqual([TAG, LOCAL]);
+    // The registry's digest for the name does not move the local service, and the other way round.
+    expect(decideImageUpdates(watched, new Map([[TAG, D2]])).map((d) => d.serviceId)).toEqual(['s_api']);
+    expect(decideImageUpdates(watched, new Map([[LOCAL, D3]]))).toEqual([
+      { kind: 'update', serviceId: 's_web', tag: LOCAL, from: D1, to: D3, image: `${TAG}@${D3}` },
+    ]);
+  });
+
+  it('a registry policy leaves the spec as before (no policy field: same hash)', () => {
+    expect(spec('web', '{interval: 1m, policy: registry}').imageUpdate).toEqual({ intervalMs: 60_000 });
+    expect(spec('web', '{interval: 1m, policy: local}').imageUpdate).toEqual({ intervalMs: 60_000, policy: 'local' });
+  });
+
+  it.each([
+    [
+      'every node reports the same id',
+      [
+        ['n1', D2],
+        ['n2', D2],
+      ],
+      D2,
+    ],
+    [
+      'a node lacks the image (docker load not done there yet)',
+      [
+        ['n1', D2],
+        ['n2', null],
+      ],
+      null,
+    ],
+    [
+      'two nodes disagree',
+      [
+        ['n1', D2],
+        ['n2', D3],
+      ],
+      null,
+    ],
+    ['no node was asked (no task runs)', [], null],
+    ['an answer that is no image id', [['n1', 'latest']], null],
+  ] as const)('agreedImageId(): %s', (_what, reports, expected) => {
+    expect(agreedImageId(new Map<string, string | null>(reports.map(([n, id]) => [n, id])))).toBe(expected);
   });
 });

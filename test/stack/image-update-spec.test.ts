@@ -26,6 +26,25 @@ describe('x-shoal.image_update', () => {
     expect(hashService(rest)).toBe(hashService(without));
   });
 
+  it('reads policy local, false (never, even with a cluster default), and leaves policy registry out', () => {
+    const read = (update: string) => parseStackOrThrow(file(update), OPTIONS).services.web!.imageUpdate;
+    expect(read('{interval: 10s, policy: local}')).toEqual({ intervalMs: 10_000, policy: 'local' });
+    expect(read('{policy: registry}')).toEqual({ intervalMs: 60_000 });
+    expect(read('false')).toBe(false);
+    const spec = parseStackOrThrow(file('{policy: local}'), OPTIONS).services.web!;
+    expect(checkServiceSpec(spec, 'spec').imageUpdate).toEqual({ intervalMs: 60_000, policy: 'local' });
+    expect(checkServiceSpec({ ...spec, imageUpdate: false }, 'spec').imageUpdate).toBe(false);
+    expect(() => checkServiceSpec({ ...spec, imageUpdate: { intervalMs: 5_000, policy: 'nightly' } }, 'spec')).toThrow(
+      /spec\.imageUpdate\.policy: expected "local" \(or no policy\), got "nightly"/,
+    );
+    const result = parseStack(file('{policy: nightly}'), OPTIONS);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors.map(formatStackError).join('\n')).toMatch(
+        /image_update\.policy: expected one of registry, local, got "?nightly"?/,
+      );
+  });
+
   it('passes the replicated state check of specs (what apply and snapshots use)', () => {
     const spec = parseStackOrThrow(file('{interval: 5s}'), OPTIONS).services.web!;
     expect(checkServiceSpec(spec, 'spec').imageUpdate).toEqual({ intervalMs: 5_000 });

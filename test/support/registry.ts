@@ -25,11 +25,19 @@ export function registryUnavailable(): string | null {
     : `${BINARY} is missing: install Debian's docker-registry (bash scripts/ensure-registry.sh, as CI does)`;
 }
 
-/** Starts a registry on a free loopback port and waits until it answers `GET /v2/`. */
-export async function startRegistry(): Promise<TestRegistry> {
+/** Options of {@link startRegistry}. */
+export interface RegistryOptions {
+  /** Basic auth (distribution's `htpasswd`): one user with a bcrypt hash of its password. */
+  readonly htpasswd?: { readonly user: string; readonly bcrypt: string };
+}
+
+/** Starts a registry on a free loopback port and waits until it answers `GET /v2/` (401 with auth). */
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-registry-'));
   const port = await freePort();
   const config = join(dir, 'config.yml');
+  const auth = options.htpasswd;
+  if (auth) await writeFile(join(dir, 'htpasswd'), `${auth.user}:${auth.bcrypt}\n`);
   await writeFile(
     config,
     [
@@ -37,6 +45,7 @@ export async function startRegistry(): Promise<TestRegistry> {
       'log: {level: error}',
       `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
       `http: {addr: "127.0.0.1:${port}"}`,
+      ...(auth ? [`auth: {htpasswd: {realm: shoal-test, path: ${join(dir, 'htpasswd')}}}`] : []),
       '',
     ].join('\n'),
   );
@@ -55,7 +64,7 @@ export async function startRegistry(): Promise<TestRegistry> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
     const ok = await fetch(`http://${host}/v2/`).then(
-      (r) => r.status === 200,
+      (r) => r.status === (auth ? 401 : 200),
       () => false,
     );
     if (ok) return { host, stop };

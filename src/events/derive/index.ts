@@ -12,6 +12,7 @@ import { jobEvents } from './jobs.js';
 import { clusterEvents, nodeEvents } from './nodes.js';
 import { preemptionEvents, taskEvents } from './tasks.js';
 import { rolloutEvents } from './rollouts.js';
+import { imageWatchEvents } from './image-watch.js';
 import { serviceEvents, stackEvents } from './workloads.js';
 
 /**
@@ -27,6 +28,7 @@ export const DERIVERS: readonly Deriver[] = [
   stackEvents,
   serviceEvents,
   rolloutEvents,
+  imageWatchEvents,
   autoscaleEvents,
   preemptionEvents,
   taskEvents,

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Agent, type AgentComponents } from '../../../src/agent/agent.js';
 import type { AgentConfig } from '../../../src/agent/config.js';
 import type { OpenDrivers } from '../../../src/agent/runtime-drivers.js';
@@ -46,6 +46,8 @@ export interface InProcessOptions {
   readonly drivers?: (name: string, dataDir: string) => OpenDrivers;
   /** Where each agent's deploys pin images (AgentComponents.images); default none (images stay as written). */
   readonly images?: (name: string) => AgentComponents['images'];
+  /** Each agent's logger; default silent. */
+  readonly logger?: (name: string) => Logger;
 }
 
 const HOSTNAMES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -154,7 +156,7 @@ async function startAgent(root: string, index: number, options: InProcessOptions
     warnings: [],
   };
   const agent = new Agent(config, {
-    logger: pino({ level: 'silent' }),
+    logger: options.logger?.(name) ?? pino({ level: 'silent' }),
     createHost: memoryHost,
     openRaftStorage: async () => storage,
     openDrivers: options.drivers?.(name, dataDir) ?? (async () => ({ driver, close: () => undefined })),
