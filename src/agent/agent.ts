@@ -26,8 +26,6 @@ import { createHost } from '../p2p/index.js';
 import { PresenceTracker } from '../follow/index.js';
 import { realClock, type Clock, type RaftNode } from '../raft/driver/index.js';
 import type { RaftStorage } from '../raft/interfaces.js';
-import { registryDigest } from '../runtime/registry-digest.js';
-import { taggedRef } from '../runtime/image-ref.js';
 import { FileRaftStorage } from '../raft/storage/index.js';
 import { ClusterStateMachine } from '../state/index.js';
 import { AdminService } from './admin.js';
@@ -52,10 +50,9 @@ import { AgentObservability } from './observability.js';
 import { timedRaftStorage } from '../metrics/timed-storage.js';
 import { hostDrivers, withPullCredentials, withTaskFiles, type OpenDrivers } from './runtime-drivers.js';
 import { DataKeyStore } from './data-key-store.js';
+import { imageParts } from './image-parts.js';
+import type { ImageSources } from './image-resolver.js';
 import { SecretDelivery } from './secret-delivery.js';
-import { RegistryAuthDelivery } from './registry-auth.js';
-import { dockerImageLookup, ImageResolver, type ImageSources } from './image-resolver.js';
-import { ImageWatchLoop } from './image-watch-loop.js';
 import { SecretService } from './secret-api.js';
 import { SelfRegistration } from './self-registration.js';
 import { WorkloadService } from './workload-api.js';
@@ -289,24 +286,25 @@ export class Agent {
       propose: (command, options) => cluster.propose(command, options),
       log,
     });
-    // Automatic image updates (issue 15, x-shoal.image_update): one HEAD per watched tag per interval.
-    const imageWatch = new ImageWatchLoop({
-      state: cluster.state,
-      writer: cluster.writer,
-      // With the credentials given at deploy, if any (registry-auth.ts: only members open them).
-      digest: async (ref, signal) => {
-        const credential = await registryAuth.forWatch(ref);
-        return registryDigest(ref, { ...components.images?.registry, credential: () => credential, signal });
-      },
-      // policy: local: the image id of the tag on each node that runs one of these services.
-      localImageIds: async (ref, serviceIds, signal) => {
-        const tasks = serviceIds.flatMap((id) => cluster.state.tasksOfService(id));
-        const nodes = tasks.flatMap((t) => (t.desiredState === 'running' && t.nodeId !== null ? [t.nodeId] : []));
-        return images ? images.imageIds(taggedRef(ref), [...new Set(nodes)], signal) : new Map();
-      },
-      clusterDefault: config.imageUpdateMs === undefined ? null : { intervalMs: config.imageUpdateMs },
+    // Secrets and configs (issue 14): the data key, handing tasks their secrets, the admin API.
+    const dataKeys = new DataKeyStore({ selfId, dataDir: config.dataDir, store: cluster, rpc: network.rpc, log });
+    const secretDelivery = new SecretDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
+    const secrets = new SecretService({ store: cluster, keys: dataKeys });
+    // Images (issue 15): pinning at deploy, registry credentials for the pulling nodes, the watch.
+    const {
+      registryAuth,
+      resolver: images,
+      watch: imageWatch,
+    } = imageParts({
+      selfId,
+      config,
+      store: cluster,
+      rpc: network.rpc,
+      keys: dataKeys,
+      sources: components.images,
+      driversInjected: components.openDrivers !== undefined,
       clock,
-      log: log.child({ component: 'image-watch' }),
+      log,
     });
     const leaderScope = new LeaderScope({
       selfId,
@@ -318,28 +316,6 @@ export class Agent {
     const meshContainers = config.mesh === true ? { resolvConf } : null;
     // The runtime drains a task through the mesh before stopping it; the mesh reads what it observes.
     let mesh: MeshNode | null = null;
-    // Secrets and configs (issue 14): the data key, handing tasks their secrets, the admin API.
-    const dataKeys = new DataKeyStore({ selfId, dataDir: config.dataDir, store: cluster, rpc: network.rpc, log });
-    const secretDelivery = new SecretDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
-    const secrets = new SecretService({ store: cluster, keys: dataKeys });
-    // Registry credentials (--with-registry-auth) reach only the nodes that pull (registry-auth.ts).
-    const registryAuth = new RegistryAuthDelivery({ selfId, store: cluster, rpc: network.rpc, keys: dataKeys, log });
-    // Images by digest (issue 15): deploys pin each tag once (image-pins.ts).
-    const imageSources =
-      components.images !== undefined
-        ? components.images
-        : config.runtime === 'docker' && components.openDrivers === undefined
-          ? { localImage: dockerImageLookup() }
-          : null;
-    const images =
-      imageSources &&
-      new ImageResolver({
-        selfId,
-        rpc: network.rpc,
-        nodes: () => cluster.state.nodes().map((n) => n.id),
-        sources: imageSources,
-        log,
-      });
     const workloads = new NodeWorkloads({
       selfId,
       rpc: network.rpc,
