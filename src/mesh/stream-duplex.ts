@@ -70,16 +70,22 @@ export class StreamDuplex extends Duplex {
   }
 
   /**
-   * Chunks queued while the stream waited for a drain go out as one `send`: one yamux frame (one
-   * window update back) and full Noise messages instead of one frame per socket read (a 64 KiB
-   * read plus the 12-byte yamux header is two Noise messages, the second of 29 bytes).
+   * Chunks queued while the stream waited for a drain go out together, without joining them
+   * (a copy of every byte): each is a Yamux frame as the window allows, and the p2p layer packs
+   * the frames of one loop turn into full Noise messages (src/p2p/batching-stream.ts).
    */
   override _writev(
     chunks: { chunk: Buffer; encoding: BufferEncoding }[],
     callback: (error?: Error | null) => void,
   ): void {
-    const joined = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this._write(joined, 'binary', callback);
+    try {
+      let more = true;
+      for (const { chunk } of chunks) more = this.stream.send(chunk);
+      if (more) return callback();
+      this.stream.onDrain().then(() => callback(), callback);
+    } catch (err) {
+      callback(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -13,6 +13,7 @@ import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto';
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise';
+import { Uint8ArrayList } from 'uint8arraylist';
 
 /** A message or ciphertext as Noise hands it over: one array or a list of them. */
 type NoiseBytes = Parameters<ICryptoInterface['chaCha20Poly1305Encrypt']>[0];
@@ -55,28 +56,48 @@ export function sessionKeyObject(k: Uint8Array): KeyObject {
   return keyObject;
 }
 
-/** Seal like the library's Node crypto (ciphertext then the 16-byte tag), with the cached key. */
-function sealWithNode(plaintext: NoiseBytes, nonce: Uint8Array, ad: Uint8Array, k: Uint8Array): Uint8Array {
+/**
+ * Seal like the library's Node crypto (ciphertext then the 16-byte tag), with the cached key. The
+ * result is a list (ciphertext, tag): Noise appends it to what it sends, so joining them here
+ * would only copy every byte once more.
+ */
+function sealWithNode(plaintext: NoiseBytes, nonce: Uint8Array, ad: Uint8Array, k: Uint8Array): Uint8ArrayList {
   const cipher = createCipheriv(CHACHA20_POLY1305, sessionKeyObject(k), nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
-  const parts: Uint8Array[] = [];
-  if (plaintext instanceof Uint8Array) parts.push(cipher.update(plaintext));
-  else for (const chunk of plaintext) parts.push(cipher.update(chunk));
-  parts.push(cipher.final(), cipher.getAuthTag());
-  return Buffer.concat(parts);
+  const sealed = new Uint8ArrayList();
+  if (plaintext instanceof Uint8Array) sealed.append(cipher.update(plaintext));
+  else for (const chunk of plaintext) sealed.append(cipher.update(chunk));
+  const last = cipher.final(); // empty for a stream cipher, kept for the contract
+  if (last.byteLength > 0) sealed.append(last);
+  sealed.append(cipher.getAuthTag());
+  return sealed;
 }
 
-/** Open like the library's Node crypto: throws on a bad tag, with OpenSSL's message. */
-function openWithNode(ciphertext: NoiseBytes, nonce: Uint8Array, ad: Uint8Array, k: Uint8Array): Uint8Array {
+/**
+ * Open like the library's Node crypto: throws on a bad tag, with OpenSSL's message. A ciphertext
+ * that arrived in pieces (a message split across socket reads) is opened piece by piece, and the
+ * plaintext returned as a list of the pieces, not joined.
+ */
+function openWithNode(
+  ciphertext: NoiseBytes,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  k: Uint8Array,
+): Uint8Array | Uint8ArrayList {
   const decipher = createDecipheriv(CHACHA20_POLY1305, sessionKeyObject(k), nonce, { authTagLength: TAG_BYTES });
   const textBytes = ciphertext.byteLength - TAG_BYTES;
   decipher.setAAD(ad, { plaintextLength: textBytes });
   decipher.setAuthTag(ciphertext.subarray(textBytes));
-  const parts: Uint8Array[] = [];
-  if (ciphertext instanceof Uint8Array) parts.push(decipher.update(ciphertext.subarray(0, textBytes)));
-  else for (const chunk of ciphertext.sublist(0, textBytes)) parts.push(decipher.update(chunk));
-  parts.push(decipher.final());
-  return parts.length === 2 && parts[1]!.byteLength === 0 ? parts[0]! : Buffer.concat(parts);
+  if (ciphertext instanceof Uint8Array) {
+    const opened = decipher.update(ciphertext.subarray(0, textBytes));
+    const last = decipher.final();
+    return last.byteLength === 0 ? opened : Buffer.concat([opened, last]);
+  }
+  const opened = new Uint8ArrayList();
+  for (const chunk of ciphertext.sublist(0, textBytes)) opened.append(decipher.update(chunk));
+  const last = decipher.final();
+  if (last.byteLength > 0) opened.append(last);
+  return opened;
 }
 
 /**

@@ -3,47 +3,16 @@
  * base of @libp2p/tcp's connection) whose `sendData` records the buffers it would hand the
  * socket one `write` each, as @libp2p/tcp does.
  */
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { defaultLogger } from '@libp2p/logger';
-import { AbstractMessageStream } from '@libp2p/utils';
-import type { SendResult } from '@libp2p/utils';
 import { serviceCapabilities, StreamMessageEvent } from '@libp2p/interface';
 import type { ConnectionEncrypter, MessageStream, SecuredConnection } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { CoalescingMessageStream, toSingleBuffer } from '../../src/p2p/coalescing-stream.js';
 import { coalesceEncrypterWrites } from '../../src/p2p/coalescing-encrypter.js';
-
-type SendList = Parameters<AbstractMessageStream['sendData']>[0];
-
-/** A message stream whose "socket" records each write and accepts more while `accepting`. */
-class RecordingStream extends AbstractMessageStream {
-  readonly writes: Uint8Array[] = [];
-  accepting = true;
-  resets = 0;
-
-  constructor() {
-    super({ log: defaultLogger().forComponent('test:recording-stream'), direction: 'outbound' });
-  }
-
-  sendData(data: SendList): SendResult {
-    for (const buf of data) this.writes.push(buf);
-    return { sentBytes: data.byteLength, canSendMore: this.accepting };
-  }
-  sendReset(): void {
-    this.resets++;
-  }
-  sendPause(): void {}
-  sendResume(): void {}
-  async close(): Promise<void> {
-    this.onTransportClosed();
-  }
-  /** A Uint8ArrayList of the version libp2p uses (several are installed side by side). */
-  static list(...bufs: Uint8Array[]): SendList {
-    const list = new RecordingStream().writeBuffer.sublist(0, 0);
-    for (const buf of bufs) list.append(buf);
-    return list;
-  }
-}
+import { RecordingStream } from './recording-stream.js';
+import type { SendList } from './recording-stream.js';
 
 /** What Noise hands its connection for one message: [2-byte length, ciphertext]. */
 function noiseLikeList(body: Uint8Array): SendList {
@@ -150,6 +119,53 @@ describe('CoalescingMessageStream', () => {
     expect(inner.resets).toBe(1);
     expect(closes).toHaveLength(1);
     expect(() => stream.send(new Uint8Array([1]))).toThrow(/closed/);
+  });
+});
+
+describe('CoalescingMessageStream over a socket', () => {
+  /** As @libp2p/tcp's connection: `sendData` writes each buffer to its `socket`, stopping at `false`. */
+  class SocketStream extends RecordingStream {
+    constructor(readonly socket: Socket) {
+      super();
+    }
+    override sendData(data: SendList): { sentBytes: number; canSendMore: boolean } {
+      let canSendMore = true;
+      for (const buf of data) canSendMore = this.socket.write(buf);
+      return { sentBytes: data.byteLength, canSendMore };
+    }
+  }
+
+  it('send() of a list reaches the socket in one writev, unjoined, and the bytes arrive in order', async () => {
+    const received: Buffer[] = [];
+    let ended: () => void = () => {};
+    const allReceived = new Promise<void>((resolve) => (ended = resolve));
+    const server = createServer((peer) => {
+      peer.on('data', (chunk: Buffer) => received.push(chunk));
+      peer.on('end', ended);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect({ host: '127.0.0.1', port });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const calls: string[] = [];
+    const record = socket as Socket & Record<'_write' | '_writev', (...args: unknown[]) => void>;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = record[name].bind(socket);
+      record[name] = (...args: unknown[]) => {
+        calls.push(name);
+        original(...args);
+      };
+    }
+    const stream = new CoalescingMessageStream(new SocketStream(socket));
+    const body = new Uint8Array(70_000).fill(3);
+    stream.send(RecordingStream.list(new Uint8Array([1, 17]), body, new Uint8Array(16).fill(9)));
+    expect(calls).toEqual(['_writev']);
+    socket.end();
+    await allReceived;
+    const bytes = Buffer.concat(received);
+    expect(bytes.byteLength).toBe(2 + 70_000 + 16);
+    expect([bytes[0], bytes[1], bytes[2], bytes.at(-1)]).toEqual([1, 17, 3, 9]);
+    await new Promise((resolve) => server.close(resolve));
   });
 });
 
