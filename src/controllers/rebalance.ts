@@ -34,6 +34,7 @@ import { isRolloutActive } from '../state/rollout.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { newestFirst } from './backoff.js';
 import type { RebalanceTargets } from './rebalance-targets.js';
+import { canarySlots } from './rollout/canary.js';
 import { isLive, type UpdateSlot } from './slots.js';
 
 /** Moves started per controller pass across all services, by default. */
@@ -67,7 +68,8 @@ export function rebalances(service: ServiceRecord): boolean {
   if (stopsOnDisconnect(spec)) return false;
   if (spec.scheduling.strategy !== 'spread' || spec.scheduling.affinity.length > 0) return false;
   if (spec.deploy.placement.preferences.length > 0) return false;
-  return service.rollout === undefined || !isRolloutActive(service.rollout.state);
+  // A paused canary phase keeps old tasks beside its canaries: nothing moves until it ends.
+  return service.rollout === undefined || (!isRolloutActive(service.rollout.state) && canarySlots(service) === 0);
 }
 
 /**

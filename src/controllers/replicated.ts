@@ -20,6 +20,7 @@ import type { TaskGroup, TaskTable } from '../state/task-table.js';
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import { currentVersions } from '../state/rollout.js';
+import { canarySlots } from './rollout/canary.js';
 import { planRollout } from './rollout/plan.js';
 import { DEFAULT_REBALANCE_MOVES, planRebalance } from './rebalance.js';
 import { rebalanceTargets, type RebalanceTargets } from './rebalance-targets.js';
@@ -106,15 +107,21 @@ function planSlots(
   for (const slot of sorted.filter((s) => s < 1 || s > service.replicas).reverse())
     for (const t of sortedById(tasks.ofSlot(service.id, slot)).filter(isLive)) plan.shutdown.push(t.id);
   for (const slot of sorted.filter((s) => s >= 1 && s <= service.replicas)) {
-    const decision = planSlot(slotInput(service, [...tasks.ofSlot(service.id, slot)], input));
+    const decision = planSlot(slotInput(service, slot, [...tasks.ofSlot(service.id, slot)], input));
     for (const t of decision.shutdown) plan.shutdown.push(t.id);
     if (decision.create) plan.create.push(newTask(service, slot, input.newId));
   }
 }
 
-function slotInput(service: ServiceRecord, tasks: readonly TaskRecord[], input: ReplicatedInput): SlotInput {
+function slotInput(
+  service: ServiceRecord,
+  slot: number,
+  tasks: readonly TaskRecord[],
+  input: ReplicatedInput,
+): SlotInput {
   const versions = currentVersions(service);
   return {
+    canary: slot <= canarySlots(service),
     current: (t) => versions.has(t.serviceVersion),
     tasks,
     service,
@@ -151,11 +158,12 @@ function planService(
   }
 
   const decisions: UpdateSlot<number>[] = [];
+  const canaries = canarySlots(service);
   for (let slot = 1; slot <= service.replicas; slot++) {
-    const decision: SlotDecision = planSlot(slotInput(service, bySlot.get(slot) ?? [], input));
+    const decision: SlotDecision = planSlot(slotInput(service, slot, bySlot.get(slot) ?? [], input));
     for (const t of decision.shutdown) plan.shutdown.push(t.id);
     if (decision.create) plan.create.push(newTask(service, slot, input.newId));
-    decisions.push({ key: slot, decision });
+    decisions.push({ key: slot, decision, ...(slot <= canaries ? { canary: true } : {}) });
   }
 
   const versions = currentVersions(service);

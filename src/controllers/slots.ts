@@ -10,12 +10,13 @@
 import type { ServiceRecord, TaskRecord } from '../state/workloads.js';
 import { isTerminal, taskStateRank } from '../state/workloads.js';
 import { type BackoffOptions, endedOnItsOwn, newestFirst, slotReadyAt, wantsReplacement } from './backoff.js';
-import { hasHealthcheck } from './rollout/progress.js';
+import { hasHealthcheck, monitorEndOf } from './rollout/progress.js';
 import type { WorkloadNode } from './workload-types.js';
 
 /**
  * How a slot stands once its decision is carried out:
- * - `settled`: one live task, running, of the service's current version;
+ * - `settled`: one live task, running, of the service's current version (or, in a canary slot,
+ *   a running canary beside the slot's running old task);
  * - `outdated`: one live task, running, of an older version (a rolling update candidate);
  * - `busy`: something is under way (a task starting, stopping, being created, two during a start-first update);
  * - `waiting`: its last task ended on its own and the back-off has not passed;
@@ -39,13 +40,18 @@ export interface SlotInput {
    * rollback makes a new version with an older spec, whose tasks are current too (rollout.ts).
    */
   readonly current?: (task: TaskRecord) => boolean;
+  /**
+   * A canary slot of a canary phase (rollout/canary.ts): a running task of the current version
+   * is kept *beside* the slot's running old task instead of replacing it, until promotion.
+   */
+  readonly canary?: boolean;
 }
 
 export interface SlotDecision {
   readonly shutdown: TaskRecord[];
   readonly create: boolean;
   readonly status: SlotStatus;
-  /** The running task of a `settled`/`outdated` slot. */
+  /** The running task of a `settled`/`outdated` slot (a canary slot's: the canary). */
   readonly running?: TaskRecord;
   /** When a replacement of a task that ended on its own may be created (0: now). */
   readonly readyAt: number;
@@ -92,8 +98,16 @@ export function planSlot(input: SlotInput): SlotDecision {
     return !(moved || unstartedOld);
   });
 
-  if (live.length >= 2) live = resolveDuplicates(live, current, shutdown, (t) => moveDone(t, service, input.now));
+  if (live.length >= 2)
+    live = resolveDuplicates(live, current, shutdown, {
+      done: (t) => moveDone(t, service, input.now),
+      canary: input.canary === true,
+    });
 
+  // A canary running beside its slot's old task: the slot is settled on the canary.
+  const [old, canary] = live;
+  if (input.canary === true && live.length === 2 && canary!.state === 'running' && current(canary!) && !current(old!))
+    return { shutdown, create: false, status: 'settled', running: canary!, readyAt };
   if (live.length === 2) return { shutdown, create: false, status: 'busy', readyAt };
   const only = live[0];
   if (only !== undefined) {
@@ -116,27 +130,31 @@ export function planSlot(input: SlotInput): SlotDecision {
 /**
  * Several live tasks in one slot. The normal cases are a start-first update, and a start-first
  * move to another node (same spec): the old task runs while the new one starts; once the new one
- * runs, the old one stops. Anything else (which only a
- * bug or a lost race could produce) is reduced to one task, keeping the most useful.
- * Returns the tasks kept (one, or the old/new pair); the others are pushed to `shutdown`.
+ * runs, the old one stops. In a canary slot the old task keeps running beside the canary until
+ * promotion. Anything else (which only a bug or a lost race could produce) is reduced to one task,
+ * keeping the most useful.
+ * Returns the tasks kept (one, or the old/new pair, old first); the others are pushed to `shutdown`.
  */
 function resolveDuplicates(
   live: TaskRecord[],
   isCurrent: (t: TaskRecord) => boolean,
   shutdown: TaskRecord[],
-  done: (t: TaskRecord) => boolean,
+  o: { readonly done: (t: TaskRecord) => boolean; readonly canary: boolean },
 ): TaskRecord[] {
   const rank = (t: TaskRecord): number => (t.state === 'running' ? 1 : 0);
   const best = (list: TaskRecord[]): TaskRecord | undefined =>
     [...list].sort((a, b) => rank(b) - rank(a) || newestFirst(a, b))[0];
   const current = live.filter(isCurrent);
+  // The slot's own outdated task, not one started beside it (a canary of a version since
+  // replaced, which a rollback or a new update stops): the oldest of those running.
   const old = live.filter((t) => !isCurrent(t));
+  const original = [...old].sort((a, b) => rank(b) - rank(a) || newestFirst(b, a))[0];
   const newestCurrent = best(current);
   let keep: TaskRecord[];
-  if (newestCurrent === undefined) keep = [best(old)!];
-  else if (old.length === 0) keep = moveUnderWay(current, done) ?? [newestCurrent];
-  else if (newestCurrent.state === 'running') keep = [newestCurrent];
-  else keep = [best(old)!, newestCurrent]; // start-first update under way
+  if (newestCurrent === undefined) keep = [original!];
+  else if (old.length === 0) keep = moveUnderWay(current, o.done) ?? [newestCurrent];
+  else if (newestCurrent.state === 'running' && !o.canary) keep = [newestCurrent];
+  else keep = [original!, newestCurrent]; // start-first update under way, or a canary beside the old task
   for (const t of live) if (!keep.includes(t)) shutdown.push(t);
   return keep;
 }
@@ -165,11 +183,13 @@ export function moveDone(task: TaskRecord, service: ServiceRecord, now: number):
 
 /** When a running task of a move passes the gate of {@link moveDone} without a health check. */
 export function moveDoneAt(task: TaskRecord, service: ServiceRecord): number {
-  return (task.startedAt ?? task.updatedAt) + service.spec.deploy.updateConfig.monitorMs;
+  return monitorEndOf(task, service.spec.deploy.updateConfig.monitorMs);
 }
 
 /** A slot of a rolling update: the key to create in, and its decision. */
 export interface UpdateSlot<K> {
   readonly key: K;
   readonly decision: SlotDecision;
+  /** A canary slot of a canary phase (rollout/canary.ts): its new task starts beside the old one. */
+  readonly canary?: boolean;
 }

@@ -303,7 +303,7 @@ export function readService(
     cron,
     autoscale,
     ...host,
-    ...rolloutOf(r, shoal.update),
+    ...rolloutOf(r, shoal.update, kind),
     ...imageUpdateOf(readImageUpdateSpec(r, shoal.imageUpdate, { kind, runtime })),
     ...fileRefs(r, get('secrets'), p('secrets'), 'secret', refs.secrets),
     ...fileRefs(r, get('configs'), p('configs'), 'config', refs.configs),
@@ -328,8 +328,12 @@ export function readService(
 }
 
 /** `{ rollout }` when `x-shoal.update` is given, else nothing (older specs hash the same). */
-function rolloutOf(r: Reader, at: { node: PNode; path: string } | undefined): { rollout?: RolloutSpec } {
-  const rollout = readRolloutSpec(r, at);
+function rolloutOf(
+  r: Reader,
+  at: { node: PNode; path: string } | undefined,
+  kind: ServiceKind,
+): { rollout?: RolloutSpec } {
+  const rollout = readRolloutSpec(r, at, kind);
   return rollout === undefined ? {} : { rollout };
 }
 

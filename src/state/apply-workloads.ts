@@ -331,6 +331,7 @@ function report(state: IndexedState, command: TaskReportCommand): ApplyOutcome {
     let next: TaskRecord = { ...task, state: observed, message, exitCode, containerId, restarts, updatedAt: at };
     if (next.startedAt === undefined && (observed === 'starting' || observed === 'running'))
       next = { ...next, startedAt: at };
+    if (next.runningAt === undefined && observed === 'running') next = { ...next, runningAt: at };
     if (r.usage !== undefined) next = { ...next, usage: r.usage };
     if (isTerminal(observed) && !isTerminal(task.state)) {
       // A unit that ended between two reports had not been seen running: it started after its last report.

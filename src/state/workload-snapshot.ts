@@ -173,7 +173,7 @@ const TASK_FIELDS = [
   'createdAt',
   'updatedAt',
 ] as const;
-const TASK_OPTIONAL = ['job', 'startedAt', 'endedAt', 'outcome', 'stopReason', 'usage'] as const;
+const TASK_OPTIONAL = ['job', 'startedAt', 'runningAt', 'endedAt', 'outcome', 'stopReason', 'usage'] as const;
 
 function checkTask(v: unknown, path: string): TaskRecord {
   // nodeId, exitCode and containerId may be null, which `object` would count as present: fine.
@@ -198,6 +198,7 @@ function checkTask(v: unknown, path: string): TaskRecord {
   // Set in place rather than spread into a second object: a snapshot holds many tasks.
   if (t.job !== undefined) task.job = checkTaskJobRef(t.job, at(path, 'job'));
   if (t.startedAt !== undefined) task.startedAt = checkTime(t.startedAt, at(path, 'startedAt'));
+  if (t.runningAt !== undefined) task.runningAt = checkTime(t.runningAt, at(path, 'runningAt'));
   if (t.endedAt !== undefined) task.endedAt = checkTime(t.endedAt, at(path, 'endedAt'));
   if (t.outcome !== undefined) task.outcome = checkOutcome(t.outcome, at(path, 'outcome'));
   if (t.stopReason !== undefined) task.stopReason = checkTaskMessage(t.stopReason, at(path, 'stopReason'));

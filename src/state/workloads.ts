@@ -84,6 +84,11 @@ export interface TaskRecord {
   readonly job?: TaskJobRef;
   /** When the runtime first reported it starting or running (leader time); absent before. */
   readonly startedAt?: number;
+  /**
+   * When the runtime first reported it running (leader time): past its health check when it has
+   * one, so a rollout's `monitor` counts from here. Absent before, and on records from before it.
+   */
+  readonly runningAt?: number;
   /** When it reached a terminal state (leader time). */
   readonly endedAt?: number;
   /** Why it ended beyond its exit code (timeout, preempted, node failure...). */

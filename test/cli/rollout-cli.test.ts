@@ -141,3 +141,30 @@ describe('shoal service update / rollback / history / promote', () => {
     expect(detached).toEqual({ code: 0, out: 'Updating service shop_front\n', err: '' });
   }, 60_000);
 });
+
+describe('shoal service promote', () => {
+  it('a canary runs beside the old tasks until promoted, then the rollout completes', async () => {
+    const compose =
+      'services:\n  api:\n    image: nginx:1\n    deploy:\n      replicas: 2\n' +
+      '      update_config: {monitor: 1s}\n    x-shoal:\n      update: {canary: 1}\n';
+    await h.agent.agent.api.deployStack({ name: 'can', compose, file: 'compose.yml', env: {} });
+    const service = () => state().service('can_api')!;
+    const images = () =>
+      state()
+        .tasksOfService('can_api')
+        .filter((t) => t.state === 'running' && t.desiredState === 'running')
+        .map((t) => service().history!.find((e) => e.version === t.serviceVersion)!.spec.image)
+        .sort();
+    await h.cluster.until('version 1 completed', () => service().rollout?.state === 'completed', 20_000);
+
+    expect((await cli(['service', 'update', 'can_api', '--image', 'nginx:2'])).code).toBe(0);
+    await h.cluster.until('the canary', () => service().rollout?.state === 'awaiting_promotion', 20_000);
+    expect(images()).toEqual(['nginx:1', 'nginx:1', 'nginx:2']);
+
+    const promote = await cli(['service', 'promote', 'can_api']);
+    expect(promote.code).toBe(0);
+    await h.cluster.until('version 2 completed', () => service().rollout?.state === 'completed', 30_000);
+    await h.cluster.until('one task per slot', () => images().length === 2, 10_000);
+    expect(images()).toEqual(['nginx:2', 'nginx:2']);
+  }, 60_000);
+});

@@ -34,3 +34,22 @@ describe('x-shoal.update', () => {
     if (!result.ok) expect(result.errors.map(formatStackError).join('\n')).toMatch(message);
   });
 });
+
+describe('x-shoal.update.canary on a global service', () => {
+  it('is refused with the line and path: canaries run beside the tasks of a replicated service', () => {
+    const yaml =
+      'services:\n  agent:\n    image: nginx\n    deploy: {mode: global}\n    x-shoal:\n      update: {canary: 1}\n';
+    const result = parseStack(yaml, OPTIONS);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors.map(formatStackError).join('\n')).toMatch(
+        /^compose\.yml:6 services\.agent\.x-shoal\.update\.canary: canaries run beside the old tasks of a replicated service, this is a global service/,
+      );
+  });
+
+  it('canary: 0 and the other settings are accepted', () => {
+    const yaml =
+      'services:\n  agent:\n    image: nginx\n    deploy: {mode: global}\n    x-shoal:\n      update: {canary: 0, progress_deadline: 1m}\n';
+    expect(parseStackOrThrow(yaml, OPTIONS).services.agent!.rollout).toMatchObject({ canary: 0 });
+  });
+});

@@ -100,8 +100,9 @@ export const servicePromoteCommand: CommandSpec = {
   argsUsage: '<service>',
   summary: 'Let a canary rollout go on past its canaries',
   description:
-    'With x-shoal.update.canary: N, a rollout replaces N tasks first and waits (awaiting promotion)\n' +
-    'until this command, or auto_promote, lets it replace the others.',
+    'With x-shoal.update.canary: N, a rollout runs N new tasks beside the old ones and waits\n' +
+    '(awaiting promotion) until this command, or auto_promote, lets the canaries take over their\n' +
+    'slots and the rollout replace the others.',
   options: { output: outputOption(['table', 'json']) },
   outputs: ['table', 'json'],
   minArgs: 1,

@@ -3,4 +3,5 @@
  * deadline, automatic rollback and canaries, as pure functions the orchestrators call per service.
  */
 export { planRollout, type RolloutCommandInput, type RolloutInput, type RolloutPlan } from './plan.js';
-export { hasHealthcheck, measureRollout, type ProgressInput, type RolloutProgress } from './progress.js';
+export { canarySlots } from './canary.js';
+export { hasHealthcheck, measureRollout, monitorEndOf, type ProgressInput, type RolloutProgress } from './progress.js';

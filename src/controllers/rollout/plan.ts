@@ -10,9 +10,10 @@
  *   (default 600 s, `x-shoal.update.progress_deadline`), triggers `failure_action`: pause,
  *   continue, or rollback to the last version whose rollout completed;
  * - a rollback uses `rollback_config`, and is never rolled back: a failed rollback pauses;
- * - canaries (`x-shoal.update.canary: N`): the first N slots are replaced start-first and the
- *   rollout waits, `awaiting_promotion`, for `shoal service promote` (or, with `auto_promote`,
- *   for the canaries to be settled), then goes on;
+ * - canaries (`x-shoal.update.canary: N`, canary.ts): N new tasks start beside the old ones of
+ *   slots 1..N, all at once, and the rollout waits, `awaiting_promotion`, for `shoal service
+ *   promote` (or, with `auto_promote`, for the canaries to be settled); then each canary takes
+ *   over its slot and the other slots are replaced as usual;
  * - the rollout completes once every slot runs the new version past `monitor`; the version is
  *   then stable, a target for later automatic rollbacks.
  *
@@ -29,7 +30,7 @@ import {
 import type { ServiceRollbackCommand, ServiceRolloutCommand } from '../../state/rollout-commands.js';
 import type { ServiceRecord, TaskRecord } from '../../state/workloads.js';
 import type { UpdateSlot } from '../slots.js';
-import { measureRollout, type RolloutProgress } from './progress.js';
+import { measureRollout, monitorEndOf, type RolloutProgress } from './progress.js';
 
 /** The commands the rollout controller proposes, without `v` and `at`. */
 export type RolloutCommandInput =
@@ -91,31 +92,21 @@ export function planRollout<K>(input: RolloutInput<K>): RolloutPlan<K> {
   }
 
   const wakes = [progress.wakeAt, waiting ? null : deadlineAt];
-  // A new service has nothing to compare its canaries with: no canary phase.
-  const canaryPhase = !rollingBack && settings.canary > 0 && !rollout.promoted && rollout.fromVersion > 0;
-  const canaries = Math.min(settings.canary, progress.total);
-  const running = progress.total - progress.outdated;
+  // The orchestrator marks the canary slots while the phase lasts (canary.ts).
+  const canarySlots = input.slots.filter((s) => s.canary === true);
+  if (canarySlots.length > 0)
+    return planCanaries(canarySlots, {
+      ...{ service, rollout, progress, now, wakes, record },
+      monitorMs: config.monitorMs,
+      autoPromote: settings.autoPromote,
+    });
 
-  if (progress.outdated === 0 && progress.inFlight === 0 && progress.settled === progress.total) {
-    if (!canaryPhase || canaries === progress.total)
-      return finish(service, rollout, progress, rollingBack, canaryPhase, settings.autoPromote, record);
-  }
-  if (canaryPhase && running >= canaries && progress.inFlight === 0 && progress.settled >= running) {
-    // The canaries are up and settled: promote, or wait for a person to.
-    if (settings.autoPromote)
-      return { ...NOTHING, command: record('updating', `${canaries} canaries healthy: promoted automatically`, true) };
-    const reason = `${canaries} canaries healthy: promote with \`shoal service promote ${service.id}\``;
-    return {
-      ...NOTHING,
-      command: changed(rollout, progress, 'awaiting_promotion', reason) ? record('awaiting_promotion', reason) : null,
-      wakeAt: null,
-    };
-  }
+  if (progress.outdated === 0 && progress.inFlight === 0 && progress.settled === progress.total)
+    return finish(rollout, rollingBack, record);
 
-  // Replace outdated slots: within parallelism (and the canaries), after the delay.
+  // Replace outdated slots: within parallelism, after the delay.
   const { parallelism, order, delayMs } = config;
   let budget = parallelism === 0 ? Infinity : parallelism - progress.inFlight;
-  if (canaryPhase) budget = Math.min(budget, canaries - running);
   const delayEnd = progress.lastUpdatedAt === null || delayMs === 0 ? now : progress.lastUpdatedAt + delayMs;
   if (delayEnd > now) {
     wakes.push(delayEnd);
@@ -129,10 +120,10 @@ export function planRollout<K>(input: RolloutInput<K>): RolloutPlan<K> {
     budget--;
     // A new version that just failed in this slot: wait out its back-off (it still counts).
     if (now < decision.readyAt) continue;
-    if (order === 'start-first' || canaryPhase) create.push(key);
+    if (order === 'start-first') create.push(key);
     else shutdown.push(decision.running!);
   }
-  const state = rollout.state === 'awaiting_promotion' && !canaryPhase ? 'updating' : rollout.state;
+  const state = rollout.state === 'awaiting_promotion' ? 'updating' : rollout.state;
   // Without the failed task's message, which changes with every restart: one transition per failure.
   const reason = failing
     ? `continuing despite ${progress.failed} failed new tasks (failure_action continue)`
@@ -185,24 +176,53 @@ function onFailure(
 }
 
 function finish(
-  service: ServiceRecord,
   rollout: RolloutStatus,
-  progress: RolloutProgress,
   rollingBack: boolean,
-  canaryPhase: boolean,
-  autoPromote: boolean,
-  record: (state: RolloutState, reason: string, promoted?: boolean) => RolloutCommandInput,
+  record: (state: RolloutState, reason: string) => RolloutCommandInput,
 ): RolloutPlan<never> {
-  // Every slot is a canary: it still waits for promotion, unless auto_promote.
-  if (canaryPhase && !autoPromote) {
-    const reason = `${progress.total} canaries healthy: promote with \`shoal service promote ${service.id}\``;
-    return {
-      ...NOTHING,
-      command: changed(rollout, progress, 'awaiting_promotion', reason) ? record('awaiting_promotion', reason) : null,
-    };
-  }
   const state = rollingBack ? 'rolled_back' : 'completed';
-  return { ...NOTHING, command: record(state, rollingBack ? rollout.reason : '', canaryPhase ? true : undefined) };
+  return { ...NOTHING, command: record(state, rollingBack ? rollout.reason : '') };
+}
+
+interface CanaryContext {
+  readonly service: ServiceRecord;
+  readonly rollout: RolloutStatus;
+  readonly progress: RolloutProgress;
+  readonly monitorMs: number;
+  readonly autoPromote: boolean;
+  readonly now: number;
+  readonly wakes: (number | null)[];
+  readonly record: (state: RolloutState, reason: string, promoted?: boolean) => RolloutCommandInput;
+}
+
+/**
+ * The canary phase: a canary beside the old task of every canary slot, all at once as Nomad
+ * places them (they cost no capacity; a canary that failed waits out its slot's back-off), then
+ * promotion once every canary is settled: automatic with `auto_promote`, else by a person
+ * (`awaiting_promotion`). The other slots are left alone until then.
+ */
+function planCanaries<K>(slots: readonly UpdateSlot<K>[], c: CanaryContext): RolloutPlan<K> {
+  const { service, rollout, progress, now } = c;
+  const create: K[] = [];
+  const wakes = [...c.wakes];
+  let up = 0;
+  for (const { key, decision } of slots) {
+    if (decision.status === 'outdated') {
+      if (now >= decision.readyAt) create.push(key);
+      else wakes.push(decision.readyAt);
+    } else if (decision.status === 'settled' && now >= monitorEndOf(decision.running!, c.monitorMs)) up++;
+  }
+  if (up === slots.length) {
+    if (c.autoPromote)
+      return { ...NOTHING, command: c.record('updating', `${up} canaries healthy: promoted automatically`, true) };
+    const reason = `${up} canaries healthy: promote with \`shoal service promote ${service.id}\``;
+    const waits = changed(rollout, progress, 'awaiting_promotion', reason);
+    return { ...NOTHING, command: waits ? c.record('awaiting_promotion', reason) : null };
+  }
+  const command = changed(rollout, progress, rollout.state, rollout.reason)
+    ? c.record(rollout.state, rollout.reason)
+    : null;
+  return { shutdown: [], create, command, wakeAt: earliest(wakes, now) };
 }
 
 /**

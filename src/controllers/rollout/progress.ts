@@ -7,9 +7,10 @@
  * A task of the current version counts as *updated* once it runs and is healthy: with a health
  * check, `running` already means healthy (the runtime reports `starting` until the check passes);
  * without one, once it has been running for `monitor`. It counts as *settled* once `monitor` has
- * passed since it started (the window in which a failure still counts against the rollout). A
- * task of the new version that ends on its own (failed, rejected, or exited) within `monitor` of
- * its start, or that the runtime had to restart in place, counts as *failed*.
+ * passed since it became healthy (`runningAt`: first reported running; the window in which a
+ * failure still counts against the rollout), so a slow health check does not eat the window. A
+ * task of the new version that ends on its own (failed, rejected, or exited) before it ran or
+ * within `monitor` of it, or that the runtime had to restart in place, counts as *failed*.
  * @module
  */
 import type { RolloutStatus } from '../../state/rollout.js';
@@ -58,6 +59,19 @@ export function hasHealthcheck(service: ServiceRecord): boolean {
 }
 
 /**
+ * When a running task of the new version is past its `monitor` window, counted from when it
+ * became healthy: it is then *settled*.
+ */
+export function monitorEndOf(task: TaskRecord, monitorMs: number): number {
+  return healthyAt(task) + monitorMs;
+}
+
+/** When the task was first reported running (healthy, with a health check); its start on older records. */
+function healthyAt(task: TaskRecord): number {
+  return task.runningAt ?? task.startedAt ?? task.updatedAt;
+}
+
+/**
  * Measure a rollout.
  * @example
  * const p = measureRollout({ service, rollout, slots, tasks, current, monitorMs: 5000, now });
@@ -83,9 +97,8 @@ export function measureRollout<K>(input: ProgressInput<K>): RolloutProgress {
     else if (decision.status !== 'settled') inFlight++;
     else {
       const task = decision.running!;
-      const started = task.startedAt ?? task.updatedAt;
-      const monitorEnd = started + monitorMs;
-      const gateAt = healthGate ? started : monitorEnd;
+      const monitorEnd = monitorEndOf(task, monitorMs);
+      const gateAt = healthGate ? healthyAt(task) : monitorEnd;
       if (now >= gateAt) {
         updated++;
         if (lastUpdatedAt === null || gateAt > lastUpdatedAt) lastUpdatedAt = gateAt;
@@ -101,10 +114,11 @@ export function measureRollout<K>(input: ProgressInput<K>): RolloutProgress {
   for (const task of input.tasks) {
     if (!input.current(task) || task.createdAt < input.rollout.startedAt || task.desiredState !== 'running') continue;
     const ended = isTerminal(task.state);
+    // Never reported running: it never came up, or never passed its health check.
     const failedEarly =
       ended &&
       ENDED_ON_ITS_OWN.has(task.state) &&
-      (task.startedAt === undefined || (task.endedAt ?? task.updatedAt) - task.startedAt <= monitorMs);
+      (task.runningAt === undefined || (task.endedAt ?? task.updatedAt) - task.runningAt <= monitorMs);
     if (!failedEarly && !(!ended && task.restarts > 0)) continue;
     failed++;
     if (task.updatedAt >= failedAt) {

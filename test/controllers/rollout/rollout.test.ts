@@ -2,7 +2,8 @@
  * The rollout controller with the real apply and the real controller pass, in virtual time
  * (BatchSim: a step is a pass, the runtimes' reports, then one second). Swarm's semantics and
  * defaults (parallelism 1, delay 0, failure_action pause, monitor 5 s, max_failure_ratio 0,
- * stop-first), a progress deadline, automatic rollback to the last stable version, canaries.
+ * stop-first), a progress deadline, automatic rollback to the last stable version (canaries:
+ * canary.test.ts).
  */
 import type { ServiceRollbackCommand, ServiceRolloutCommand } from '../../../src/state/index.js';
 import { hashService } from '../../../src/stack/index.js';
@@ -204,46 +205,6 @@ describe('planRollout() progress deadline', () => {
     sim.deploy(web('web:2', { ...o, constraint: 'node.labels.zone == nowhere' }));
     runUntilState(sim, 'rolled_back', 100);
     expect(images(sim)).toEqual(['web:1', 'web:1', 'web:1']);
-  });
-});
-
-describe('planRollout() canaries', () => {
-  it('replaces N slots start-first, then waits for service.promote', () => {
-    const o = { replicas: 4, shoalUpdate: '{canary: 1}' };
-    const sim = started(o);
-    sim.deploy(web('web:2', o));
-    runUntilState(sim, 'awaiting_promotion');
-    for (let i = 0; i < 30; i++) sim.step();
-    expect(images(sim).sort()).toEqual(['web:1', 'web:1', 'web:1', 'web:2']);
-    expect(service(sim).rollout?.reason).toMatch(/1 canaries healthy: promote with `shoal service promote app_web`/);
-    sim.apply({ type: 'service.promote', serviceId: WEB });
-    runUntilState(sim, 'completed', 100);
-    expect(images(sim)).toEqual(['web:2', 'web:2', 'web:2', 'web:2']);
-  });
-
-  it('auto_promote promotes once the canaries have run for monitor', () => {
-    const o = { replicas: 4, shoalUpdate: '{canary: 2, auto_promote: true}' };
-    const sim = started(o);
-    sim.deploy(web('web:2', o));
-    runUntilState(sim, 'completed', 100);
-    expect(transitions(sim).some((t) => t.promoted === true)).toBe(true);
-    expect(transitions(sim).some((t) => t.state === 'awaiting_promotion' && t.version === 2)).toBe(false);
-  });
-
-  it('a failing canary pauses before any other slot is touched', () => {
-    const o = { replicas: 4, shoalUpdate: '{canary: 1}' };
-    const sim = started(o);
-    sim.deploy(web('web:bad', o));
-    runUntilState(sim, 'paused');
-    expect(images(sim).filter((i) => i === 'web:1')).toHaveLength(3);
-  });
-
-  it('promote is refused without canaries', () => {
-    const sim = started();
-    expect(sim.tryApply({ type: 'service.promote', serviceId: WEB })).toEqual({
-      ok: false,
-      error: expect.stringMatching(/has no canaries to promote/),
-    });
   });
 });
 
