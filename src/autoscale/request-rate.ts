@@ -98,7 +98,8 @@ export class RequestRates {
   /**
    * The service's requests per second over the last `windowMs` (each fresh node's count from its
    * last report before the window, or its oldest, to its latest); `null` when no fresh node
-   * reported twice: no measurement, no opinion.
+   * reported twice: no measurement, no opinion. A window shorter than a node's report interval
+   * takes its last interval (from the report before its latest), not nothing.
    */
   rate(serviceId: string, now: number, windowMs: number): RequestRate | null {
     let perSecond = 0;
@@ -108,7 +109,8 @@ export class RequestRates {
       if (last === undefined || now - last > this.#staleMs) continue;
       let base = node.reports[0]!;
       for (const t of node.reports) {
-        if (t > now - windowMs) break;
+        // Its latest is never its own base: a node that last reported before the window still counts.
+        if (t > now - windowMs || t >= last) break;
         base = t;
       }
       if (base >= last) continue;
