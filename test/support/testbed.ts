@@ -13,6 +13,19 @@ import { join } from 'node:path';
 import { NetBed, type NetHost } from './netbed.js';
 import { NetnsEngine } from './netns-engine.js';
 
+/**
+ * Whether a test bed can run here (root, to make namespaces, and a dockerd to start in them); when
+ * not, says so on stdout, naming `what` is skipped.
+ * @example (testBedCanRun('the service mesh test bed') ? describe : describe.skip)('…', () => {…});
+ */
+export function testBedCanRun(what: string): boolean {
+  const root = process.getuid?.() === 0;
+  const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].some((p) => existsSync(p));
+  if (!(root && dockerd))
+    process.stdout.write(`skipping ${what}: it needs root and dockerd (root: ${root}, dockerd: ${dockerd})\n`);
+  return root && dockerd;
+}
+
 export const TESTBED_ROOT = '/var/tmp/shoal-testbed';
 /** Every node listens for its peers on this port of its own address. */
 export const P2P_PORT = 7946;

@@ -15,19 +15,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE, BUNDLE, waitFor } from '../agent/support/agents.js';
-import { TestBed } from '../support/testbed.js';
+import { TestBed, testBedCanRun } from '../support/testbed.js';
 import { formCluster } from '../support/testbed-cluster.js';
 
 jest.setTimeout(180_000);
 
 const IMAGE = 'shoal-test/busybox:latest';
-const root = process.getuid?.() === 0;
-const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].some((p) => existsSync(p));
-const canRun = root && dockerd;
-if (!canRun)
-  process.stdout.write(
-    `skipping the autoscale rps test bed: it needs root and dockerd (root: ${root}, dockerd: ${dockerd})\n`,
-  );
+const canRun = testBedCanRun('the autoscale rps test bed');
 
 /** Requests per second a task should take. */
 const TARGET_RPS = 5;

@@ -10,17 +10,14 @@
  */
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from '../agent/support/agents.js';
-import { TestBed } from '../support/testbed.js';
+import { TestBed, testBedCanRun } from '../support/testbed.js';
 
 jest.setTimeout(240_000);
 
 const IMAGE = 'shoal-test/busybox:latest';
 const GRACE_MS = 5_000;
-const canRun = process.getuid?.() === 0 && ['/usr/sbin/dockerd', '/usr/bin/dockerd'].some((p) => existsSync(p));
-if (!canRun)
-  console.warn('test/testbed/failover-drain.test.ts skipped: it needs root and dockerd (a test bed of engines)');
+const canRun = testBedCanRun('the failover and drain test bed');
 
 interface TaskRow {
   readonly serviceId: string;

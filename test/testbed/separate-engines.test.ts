@@ -11,13 +11,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE, BUNDLE, waitFor } from '../agent/support/agents.js';
-import { TestBed } from '../support/testbed.js';
+import { TestBed, testBedCanRun } from '../support/testbed.js';
 import { formCluster } from '../support/testbed-cluster.js';
 
 jest.setTimeout(240_000);
 
 const IMAGE = 'shoal-test/busybox:latest';
-const canRun = process.getuid?.() === 0 && ['/usr/sbin/dockerd', '/usr/bin/dockerd'].some((p) => existsSync(p));
+const canRun = testBedCanRun('the separate engines test bed');
 
 interface TaskRow {
   readonly serviceId: string;
