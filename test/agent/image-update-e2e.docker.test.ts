@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { answers, startLoad } from '../../bench/rollout-load.js';
 import { IMAGE, requireDocker } from '../runtime/docker-harness.js';
-import { registryUnavailable, startRegistry, type TestRegistry } from '../support/registry.js';
+import { registryUnavailable, removeRepositoryImages, startRegistry, type TestRegistry } from '../support/registry.js';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from './support/agents.js';
 
 const run = promisify(execFile);
@@ -239,13 +239,7 @@ describeWithAll('automatic image updates end to end: registry, real agent, mesh,
           .catch(() => undefined);
       await docker.pruneNetworks({ filters: { label: [`shoal.stack=${STACK}`] } }).catch(() => undefined);
       // The registry's tag and digests of the pushed builds (the builds stay, as a cache).
-      const images = repo ? await docker.listImages({ filters: { reference: [repo] } }) : [];
-      for (const ref of images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]))
-        if (ref.startsWith(`${repo}:`) || ref.startsWith(`${repo}@`))
-          await docker
-            .getImage(ref)
-            .remove({ noprune: true })
-            .catch(() => undefined);
+      if (repo) await removeRepositoryImages(docker, repo, { keepBuilds: true });
     }
     await registry?.stop();
     if (!hadShoal0) {

@@ -12,7 +12,7 @@ import { parseImageRef } from '../../src/runtime/image-ref.js';
 import { registryDigest } from '../../src/runtime/registry-digest.js';
 import { resolveImageDigest } from '../../src/runtime/resolve-image.js';
 import { IMAGE, removeNodeContainers, requireDocker, waitFor } from '../runtime/docker-harness.js';
-import { registryUnavailable, startRegistry, type TestRegistry } from '../support/registry.js';
+import { registryUnavailable, removeRepositoryImages, startRegistry, type TestRegistry } from '../support/registry.js';
 import { InProcessCluster } from './support/in-process-cluster.js';
 
 const run = promisify(execFile);
@@ -46,14 +46,7 @@ describeWithRegistry('images by digest with a real registry', () => {
       await cluster.stop();
     }
     // The images this test built, pushed and pulled: each tag and digest of its repository.
-    const repo = registry ? `${registry.host}/shoal-digest-test` : null;
-    const images = repo ? await docker.listImages({ filters: { reference: [repo] } }) : [];
-    const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
-    for (const ref of refs.filter((r) => r.startsWith(`${repo}`)))
-      await docker
-        .getImage(ref)
-        .remove({ force: true })
-        .catch(() => undefined);
+    if (registry) await removeRepositoryImages(docker, `${registry.host}/shoal-digest-test`);
     await registry?.stop();
   });
 

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { dockerImageLookup } from '../../src/agent/image-resolver.js';
 import { hostDrivers } from '../../src/agent/runtime-drivers.js';
 import { IMAGE, removeNodeContainers, requireDocker, waitFor } from '../runtime/docker-harness.js';
-import { registryUnavailable, startRegistry, type TestRegistry } from '../support/registry.js';
+import { registryUnavailable, removeRepositoryImages, startRegistry, type TestRegistry } from '../support/registry.js';
 import { InProcessCluster } from './support/in-process-cluster.js';
 
 const USER = 'puller';
@@ -46,14 +46,7 @@ describeWithRegistry('registry credentials with a real registry that wants them'
       for (const a of cluster.agents) await removeNodeContainers(docker, a.agent.id).catch(() => undefined);
       await cluster.stop();
     }
-    const repo = registry ? `${registry.host}/shoal-auth-test` : null;
-    const images = repo ? await docker.listImages({ filters: { reference: [repo] } }) : [];
-    const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
-    for (const ref of refs.filter((r) => r.startsWith(`${repo}`)))
-      await docker
-        .getImage(ref)
-        .remove({ force: true })
-        .catch(() => undefined);
+    if (registry) await removeRepositoryImages(docker, `${registry.host}/shoal-auth-test`);
     await registry?.stop();
   });
 

@@ -4,6 +4,7 @@
  * treats 127.0.0.0/8 as an insecure registry, so it pushes and pulls over plain HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -81,4 +82,22 @@ async function freePort(): Promise<number> {
   await new Promise((r) => server.close(r));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/**
+ * Remove from the engine every tag and digest of `repo` (what a test pushed and pulled). With
+ * `keepBuilds` the image layers stay (untagged), as a cache for the next run.
+ */
+export async function removeRepositoryImages(
+  docker: Docker,
+  repo: string,
+  options: { readonly keepBuilds?: boolean } = {},
+): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [repo] } });
+  const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
+  for (const ref of refs.filter((r) => r.startsWith(`${repo}:`) || r.startsWith(`${repo}@`)))
+    await docker
+      .getImage(ref)
+      .remove(options.keepBuilds === true ? { noprune: true } : { force: true })
+      .catch(() => undefined);
 }
