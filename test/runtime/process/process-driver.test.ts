@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { TaskRejectedError } from '../../../src/runtime/index.js';
+import { TaskRejectedError, type LogLine } from '../../../src/runtime/index.js';
 import { LOST_MESSAGE, ProcessDriver, readMeta, writeMeta } from '../../../src/runtime/process/index.js';
 import {
   alive,
@@ -315,10 +315,19 @@ describe('ProcessDriver after an agent restart', () => {
 });
 
 async function waitForLineCount(driver: ProcessDriver, id: string, n: number) {
+  let lines: LogLine[] = [];
   for (let i = 0; i < 1000; i++) {
-    const lines = await collect(driver.logs(id));
+    lines = await collect(driver.logs(id));
     if (lines.length >= n) return lines;
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`container ${id} never printed ${n} lines`);
+  // Seen once in CI (a restart that printed nothing): say what the driver and the directory held.
+  const dir = path.join(driver.stateDir, id);
+  const files = fs.existsSync(dir)
+    ? fs.readdirSync(dir).map((f) => `${f}: ${fs.readFileSync(path.join(dir, f), 'utf8').slice(0, 400)}`)
+    : ['(no directory)'];
+  const observed = (await driver.list(NODE)).find((c) => c.id === id);
+  throw new Error(
+    `container ${id} never printed ${n} lines: ${JSON.stringify(lines)}; observed ${JSON.stringify(observed)}; files:\n${files.join('\n')}`,
+  );
 }
