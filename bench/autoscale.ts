@@ -12,7 +12,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { bundle } from '../scripts/bundle.mjs';
 import { bootstrapCluster, makeAgents } from '../test/agent/support/agents.js';
 import { IMAGE, runColdStarts, type ColdResult } from './autoscale-cold.js';
 import { runCpuPhases, type CpuResult } from './autoscale-load.js';
+import { freePort } from '../test/support/free-port.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,19 +38,6 @@ const steadyS = Number(values.steady ?? (values.quick ? 60 : 600));
 const rounds = Number(values.rounds);
 if (!(steadyS > 0)) throw new Error(`--steady: expected seconds > 0, got ${values.steady}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected an integer ≥ 1, got ${values.rounds}`);
-
-/** A TCP port free on this machine now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const loadavg = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim();
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -75,7 +62,11 @@ async function main(): Promise<void> {
       console.log(`decisions:\n  ${cpu.decisions.join('\n  ')}`);
     }
     if (only !== 'cpu')
-      cold = await runColdStarts(agent, { shoal: await freePort(), docker: await freePort() }, rounds);
+      cold = await runColdStarts(
+        agent,
+        { shoal: await freePort('0.0.0.0'), docker: await freePort('0.0.0.0') },
+        rounds,
+      );
   } finally {
     if (values['agent-log'] !== undefined) writeFileSync(values['agent-log'], agent.output);
     await cleanup();

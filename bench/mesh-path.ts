@@ -12,12 +12,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { MemberSet, createHost } from '../src/p2p/index.js';
 import { Balancer, MeshService, ServiceProxy } from '../src/mesh/index.js';
+import { freePort } from '../test/support/free-port.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const NODE = join(REPO, 'node_modules/.bin/node');
@@ -27,17 +27,6 @@ interface Load {
   readonly rps: number;
   readonly p50_ms: number;
   readonly mbps: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** One node: prints {peerId, addrs} then reads one config line {peer, addrs, taskPort, proxyPort}. */

@@ -16,7 +16,6 @@
  * Last line: JSON.   npm run bench:rollout -- [--only shoal|swarm|push]
  */
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { bundle } from '../scripts/bundle.mjs';
 import { buildImages, PLAN, type Timeline } from './rollout-plan.js';
@@ -24,6 +23,7 @@ import { showPhases } from './rollout-phases.js';
 import { runShoalRollout, type ShoalResult } from './rollout-shoal.js';
 import { runSwarmRollout, type SwarmResult } from './rollout-swarm.js';
 import { runPushToRunning, type PushResult } from './rollout-push.js';
+import { freePort } from '../test/support/free-port.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const only = values.only;
@@ -31,19 +31,6 @@ if (only !== undefined && only !== 'shoal' && only !== 'swarm' && only !== 'push
   throw new Error(`Cannot run --only ${only}: expected shoal, swarm or push`);
 /** The watch interval of the push-to-running measurement (issue 15: `interval: 5s`). */
 const WATCH_S = 5;
-
-/** A TCP port free on this machine now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const round = (s: number) => Math.round(s * 100) / 100;
 const showTimeline = (t: Timeline) =>
@@ -61,7 +48,7 @@ async function main(): Promise<void> {
 
   let shoal: ShoalResult | null = null;
   if (only === undefined || only === 'shoal') {
-    shoal = await runShoalRollout(PLAN, await freePort());
+    shoal = await runShoalRollout(PLAN, await freePort('0.0.0.0'));
     console.log(
       `shoal (1 node, --mesh): every replica v2 and healthy after ${shoal.allNewHealthyS.toFixed(2)} s, rollout completed after ${shoal.completedS.toFixed(2)} s; healthy v2 replicas over time: ${showTimeline(shoal.timeline)}`,
     );
@@ -81,7 +68,7 @@ async function main(): Promise<void> {
   }
   let swarm: SwarmResult | null = null;
   if (only === undefined || only === 'swarm') {
-    swarm = await runSwarmRollout(PLAN, await freePort());
+    swarm = await runSwarmRollout(PLAN, await freePort('0.0.0.0'));
     if (swarm) {
       console.log(
         `swarm (1 node): 10 healthy v2 containers after ${swarm.allNewHealthyS.toFixed(2)} s, UpdateStatus completed after ${swarm.completedS.toFixed(2)} s; healthy v2 containers over time: ${showTimeline(swarm.timeline)}`,

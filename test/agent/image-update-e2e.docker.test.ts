@@ -12,7 +12,6 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +20,7 @@ import { answers, startLoad } from '../../bench/rollout-load.js';
 import { IMAGE, requireDocker } from '../runtime/docker-harness.js';
 import { registryUnavailable, removeRepositoryImages, startRegistry, type TestRegistry } from '../support/registry.js';
 import { bootstrapCluster, makeAgents, waitFor, type AgentProcess } from './support/agents.js';
+import { freePort } from '../support/free-port.js';
 
 const run = promisify(execFile);
 const root = process.getuid?.() === 0;
@@ -113,18 +113,6 @@ function compose(image: string, port: number): string {
  */
 const CLIENT_LOAD = `rm -f /tmp/stop; while [ ! -e /tmp/stop ]; do timeout 3 wget -qO- http://web:${PORT}/ || echo failed; sleep 0.1; done`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describeWithAll('automatic image updates end to end: registry, real agent, mesh, load', () => {
   let docker: Docker;
   let registry: TestRegistry | undefined;
@@ -210,7 +198,7 @@ describeWithAll('automatic image updates end to end: registry, real agent, mesh,
     registry = await startRegistry();
     repo = `${registry.host}/shoal-e2e/web`;
     tag = `${repo}:live`;
-    port = await freePort();
+    port = await freePort('0.0.0.0');
     digests.v1 = await push('v1');
     const made = makeAgents(1, 'shoal-image-update-e2e-');
     cleanupAgents = made.cleanup;

@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+export { freePort } from '../support/free-port.js';
 
 export interface EchoServer {
   readonly port: number;
@@ -41,15 +42,6 @@ export async function echoServer(host = '127.0.0.1', options: { replyAfterEnd?: 
         server.close(() => resolve());
       }),
   };
-}
-
-/** A port free on `host` now (listen on 0, read it, close). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const port = portOf(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');

@@ -7,24 +7,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, type ApiServer } from '../../src/api/index.js';
 import { InProcessCluster } from '../agent/support/in-process-cluster.js';
+import { freePort } from '../support/free-port.js';
 
 const PROMETHEUS = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
 const SILENT = { error() {}, warn() {}, info() {}, debug() {} };
 const TOKEN = 'prometheus-scrape-test-token';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
-}
 
 interface Target {
   readonly health: string;

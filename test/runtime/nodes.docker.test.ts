@@ -1,21 +1,9 @@
 /** NodeRuntime over a real Docker Engine: several nodes on one engine, agent restarts, resources, ports. */
-import { createServer } from 'node:net';
 import { serviceFromCompose } from './fixtures.js';
 import { dockerNodes, IMAGE, waitFor } from './docker-harness.js';
+import { freePort } from '../support/free-port.js';
 
 const { engine, start: startNode } = dockerNodes();
-
-/** A port free on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const TERMINABLE = `image: ${IMAGE}\ncommand: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]`;
 

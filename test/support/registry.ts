@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 const BINARY = '/usr/bin/docker-registry';
 
@@ -73,15 +73,6 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   }
   await stop();
   throw new Error(`docker-registry did not answer on ${host}: ${stderr.trim() || 'no output'}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**
