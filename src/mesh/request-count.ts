@@ -38,7 +38,8 @@ export function startsWithRequestLine(chunk: Uint8Array): boolean {
   while (i < 8 && i < chunk.length && chunk[i]! >= A && chunk[i]! <= Z) i++;
   if (i < 3 || i > 7 || chunk[i] !== SPACE) return false;
   const head = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, MAX_REQUEST_LINE));
-  return REQUEST_LINE.test(head.toString('latin1'));
+  const end = head.indexOf(0x0a); // only the first line is decoded, not the whole 8 KiB
+  return end > 0 && REQUEST_LINE.test(head.toString('latin1', 0, end + 1));
 }
 
 /**
